@@ -1,0 +1,3 @@
+from channelhub.cli import main
+
+main()
