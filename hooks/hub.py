@@ -1,0 +1,65 @@
+"""MkDocs event glue for channelhub: MkDocs objects in, plain data to the package, results back.
+
+No logic and no network here: everything lives in `channelhub.build`, so moving to another
+engine only means rewriting this file.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from channelhub.build import HubBuild
+from channelhub.pages import Settings
+
+log = logging.getLogger("mkdocs.plugins.channelhub")
+
+# Reset in on_config so that `mkdocs serve` rebuilds never see a previous build's state.
+_build: HubBuild | None = None
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _build
+    _build = None
+    return config
+
+
+def _settings(config: MkDocsConfig) -> Settings:
+    try:
+        return Settings.from_mapping(
+            config.extra.get("hub"),
+            site_url=config.site_url or "",
+            title=config.site_name,
+            description=config.site_description or "",
+        )
+    except ValueError as exc:
+        raise PluginError(f"mkdocs.yml: {exc}") from None
+
+
+def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
+    global _build
+    root = Path(config.config_file_path).parent
+    _build = HubBuild.start(root, Path(config.docs_dir), _settings(config))
+    for problem in _build.problems:
+        log.warning(str(problem)) if problem.severity == "error" else log.info(str(problem))
+    generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
+    for src_uri, content in generated.items():
+        files.append(File.generated(config, src_uri, content=content))
+    return files
+
+
+def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    assert _build is not None
+    src_uri = page.file.src_uri
+    title = _build.page_title(src_uri)
+    if title and "title" not in page.meta:
+        page.meta["title"] = title
+    canonical = _build.canonical_url(src_uri)
+    if canonical:
+        page.canonical_url = canonical
+    return _build.page_markdown(src_uri, markdown) or markdown

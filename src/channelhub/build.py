@@ -1,0 +1,105 @@
+"""One build of the site, independent of the engine: what to add, how to change each page.
+
+The MkDocs hooks hand plain data in (paths, Markdown, HTML) and take plain data out, so a
+move to another engine only rewrites hooks/.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from channelhub import pages
+from channelhub.config import Hub, load_hub
+from channelhub.content import ContentIndex, Piece, load_index, parse_date
+from channelhub.feeds import feeds
+from channelhub.pages import Settings, Site, SourceHealth
+from channelhub.problems import Problem
+
+STATE_FILE = "feeds/state.json"
+
+
+def load_health(root: Path) -> dict[str, SourceHealth]:
+    """Per-source health from the pull state file; an unreadable file means no health yet."""
+    try:
+        data = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, dict):
+        return {}
+    health: dict[str, SourceHealth] = {}
+    for source_id, raw in sources.items():
+        if not isinstance(raw, dict):
+            continue
+        health[str(source_id)] = SourceHealth(
+            status=str(raw.get("status", "unknown")),
+            last_pulled=_when(raw.get("last_pulled")),
+            last_changed=_when(raw.get("last_changed")),
+            message=str(raw.get("message") or ""),
+            failures=int(raw.get("failures") or 0),
+        )
+    return health
+
+
+def _when(value: Any) -> datetime | None:
+    return parse_date(value) if isinstance(value, str) else None
+
+
+@dataclass
+class HubBuild:
+    """The hub's part of one build: its generated files and its changes to pages."""
+
+    site: Site
+    #: generated paths a hand-written file already stands at (the hand-written one wins)
+    handwritten: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
+        hub: Hub = load_hub(root)
+        index: ContentIndex = load_index(hub, docs_dir)
+        return cls(site=Site(hub=hub, index=index, settings=settings, health=load_health(root)))
+
+    @property
+    def problems(self) -> list[Problem]:
+        return sorted(set(self.site.hub.problems) | set(self.site.index.problems))
+
+    def generated_files(
+        self, exists: Callable[[str], bool] = lambda _: False
+    ) -> dict[str, str | bytes]:
+        """Files to add to the build, by path under docs/; a path for which `exists` is true is skipped."""
+        out: dict[str, str | bytes] = {}
+        for src_uri, markdown in pages.generated_pages(self.site).items():
+            taken = [alt for alt in pages.alternatives(src_uri) if exists(alt)]
+            if taken:
+                self.handwritten.update(taken)
+                continue
+            out[src_uri] = markdown
+        out.update(feeds(self.site))
+        out.update(pages.redirects(self.site, self.site.settings.site_url or "/"))
+        return out
+
+    def piece(self, src_uri: str) -> Piece | None:
+        return self.site.pieces_by_uri.get(src_uri)
+
+    def page_markdown(self, src_uri: str, markdown: str) -> str | None:
+        """The Markdown a page should be rendered from, or None to leave it as it is."""
+        piece = self.piece(src_uri)
+        if piece:
+            return pages.piece_markdown(self.site, piece, markdown)
+        return pages.rewrite_handwritten(self.site, src_uri, markdown)
+
+    def page_title(self, src_uri: str) -> str | None:
+        return pages.titles_for_handwritten(self.site, src_uri)
+
+    def canonical_url(self, src_uri: str) -> str | None:
+        """The original post's URL where the source's policy points rel=canonical there."""
+        piece = self.piece(src_uri)
+        if not piece or not piece.source or not piece.canonical:
+            return None
+        source = self.site.hub.source(piece.source)
+        return piece.canonical if source and source.canonical == "original" else None

@@ -1,0 +1,475 @@
+"""The hub's data files (feeds/topics.yml, feeds/sources.yml, docs/editors/*.md) as frozen dataclasses.
+
+Loading never raises for a user's mistake: every problem comes back as a `Problem` with the
+file, line and key, and whatever was valid is still loaded so one bad entry hides nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from channelhub import frontmatter
+from channelhub.frontmatter import FrontMatterError, LineList, LineMap
+from channelhub.problems import Problem
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TOPICS_FILE = "feeds/topics.yml"
+SOURCES_FILE = "feeds/sources.yml"
+EDITORS_DIR = "docs/editors"
+
+SourceKind = Literal["partner", "analyst"]
+Policy = Literal["excerpt", "full"]
+
+TOPIC_KEYS = frozenset({"slug", "title", "description", "rules", "replaces"})
+SOURCE_KEYS = frozenset(
+    {"id", "name", "url", "kind", "site", "policy", "canonical", "topics", "enabled", "description"}
+)
+EDITOR_KEYS = frozenset({"name", "role", "photo", "links", "email", "location", "title"})
+
+
+@dataclass(frozen=True)
+class Topic:
+    """An alignment topic: a page of its own and a label the tagger can give."""
+
+    slug: str
+    title: str
+    description: str = ""
+    rules: Mapping[str, Any] = field(default_factory=dict)
+    replaces: tuple[str, ...] = ()
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Source:
+    """A partner blog or analyst feed that `pull` reads."""
+
+    id: str
+    name: str
+    url: str
+    kind: SourceKind = "partner"
+    site: str | None = None
+    policy: Policy = "excerpt"
+    #: where the piece page's rel="canonical" points: the original post, or the hub page
+    canonical: Literal["original", "hub"] = "hub"
+    topics: tuple[str, ...] = ()
+    enabled: bool = True
+    description: str = ""
+    line: int = 1
+
+    @property
+    def is_local(self) -> bool:
+        """True for a bundled copy read from the repository (the demo), not fetched over HTTP."""
+        return not self.url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Editor:
+    """One of the hub's editors: docs/editors/<id>.md."""
+
+    id: str
+    name: str
+    role: str
+    bio: str = ""
+    photo: str | None = None
+    links: tuple[Link, ...] = ()
+    src_uri: str = ""
+
+
+@dataclass(frozen=True)
+class Hub:
+    """Everything the data files say, plus what was wrong with them."""
+
+    root: Path
+    topics: tuple[Topic, ...] = ()
+    sources: tuple[Source, ...] = ()
+    editors: tuple[Editor, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def topic(self, slug: str) -> Topic | None:
+        return self._topics.get(slug)
+
+    def source(self, source_id: str) -> Source | None:
+        return self._sources.get(source_id)
+
+    def editor(self, editor_id: str) -> Editor | None:
+        return self._editors.get(editor_id)
+
+    @cached_property
+    def renamed(self) -> dict[str, str]:
+        """Old topic slug -> the slug of the topic that replaces it."""
+        return {old: t.slug for t in self.topics for old in t.replaces}
+
+    @cached_property
+    def _topics(self) -> dict[str, Topic]:
+        return {t.slug: t for t in self.topics}
+
+    @cached_property
+    def _sources(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+    @cached_property
+    def _editors(self) -> dict[str, Editor]:
+        return {e.id: e for e in self.editors}
+
+
+class _Reader:
+    """Collects problems while reading one YAML data file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(
+        self, line: int, message: str, severity: Literal["error", "warning"] = "error"
+    ) -> None:
+        self.problems.append(Problem(self.path, line, message, severity))
+
+    def text(self, item: LineMap, key: str, *, required: bool, what: str) -> str | None:
+        value = item.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(item.line, f"{what} has no '{key}'")
+            return None
+        if isinstance(value, bool | list | dict):
+            self.problem(item.line_of(key), f"Expected text for '{key}', got {_kind(value)}")
+            return None
+        return str(value).strip()
+
+    def unknown_keys(self, item: LineMap, allowed: frozenset[str], what: str) -> None:
+        for key in item:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.problem(item.line_of(key), f"unknown key '{key}' in {what} (known: {known})")
+
+    def entries(self, data: Any, top: str) -> list[LineMap]:
+        if data is None:
+            self.problem(1, f"the file is empty; expected a top-level '{top}:' list")
+            return []
+        if not isinstance(data, LineMap) or top not in data:
+            self.problem(getattr(data, "line", 1), f"expected a top-level '{top}:' list")
+            return []
+        items = data[top]
+        if items is None:
+            return []
+        if not isinstance(items, LineList):
+            self.problem(data.line_of(top), f"Expected a list for '{top}', got {_kind(items)}")
+            return []
+        found = []
+        for index, item in enumerate(items):
+            if isinstance(item, LineMap):
+                found.append(item)
+            else:
+                self.problem(
+                    items.line_of(index), f"each entry of '{top}' must be a mapping of keys"
+                )
+        return found
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"
+
+
+def _slugs(reader: _Reader, item: LineMap, key: str) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        reader.problem(
+            item.line_of(key), f"Expected a list of strings for '{key}', got {_kind(value)}"
+        )
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def load_topics(root: Path) -> tuple[tuple[Topic, ...], list[Problem]]:
+    reader = _Reader(TOPICS_FILE)
+    try:
+        data = frontmatter.load_yaml_file(root / TOPICS_FILE, display=TOPICS_FILE)
+    except FrontMatterError as exc:
+        return (), [Problem(exc.path, exc.line, exc.message)]
+    topics: list[Topic] = []
+    seen: dict[str, int] = {}
+    for item in reader.entries(data, "topics"):
+        reader.unknown_keys(item, TOPIC_KEYS, "a topic")
+        slug = reader.text(item, "slug", required=True, what="a topic")
+        title = reader.text(item, "title", required=True, what=f"topic '{slug or '?'}'")
+        if slug is None:
+            continue
+        if not SLUG.match(slug):
+            reader.problem(
+                item.line_of("slug"), f"topic slug '{slug}' must be lowercase words joined by '-'"
+            )
+            continue
+        if slug in seen:
+            reader.problem(
+                item.line_of("slug"),
+                f"topic '{slug}' is defined twice (first on line {seen[slug]})",
+            )
+            continue
+        seen[slug] = item.line_of("slug")
+        rules = item.get("rules") or {}
+        if not isinstance(rules, dict):
+            reader.problem(
+                item.line_of("rules"), f"Expected a mapping for 'rules', got {_kind(rules)}"
+            )
+            rules = {}
+        topics.append(
+            Topic(
+                slug=slug,
+                title=title or slug,
+                description=reader.text(item, "description", required=False, what="") or "",
+                rules=rules,
+                replaces=_slugs(reader, item, "replaces"),
+                line=item.line,
+            )
+        )
+    reader.problems.extend(_check_replaces(topics, seen))
+    return tuple(topics), reader.problems
+
+
+def _check_replaces(topics: list[Topic], lines: dict[str, int]) -> Iterable[Problem]:
+    claimed: dict[str, str] = {}
+    for topic in topics:
+        for old in topic.replaces:
+            if old in lines:
+                yield Problem(
+                    TOPICS_FILE,
+                    topic.line,
+                    f"topic '{topic.slug}' replaces '{old}', which is still a topic",
+                )
+            elif old in claimed:
+                yield Problem(
+                    TOPICS_FILE,
+                    topic.line,
+                    f"'{old}' is replaced by both '{claimed[old]}' and '{topic.slug}'",
+                )
+            claimed[old] = topic.slug
+
+
+def _url_ok(url: str, root: Path) -> str | None:
+    """None if the source URL is usable, else why not."""
+    if url.startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        return None if parts.hostname else "has no host"
+    if "://" in url or url.startswith(("/", "~")):
+        return "must be an http(s) URL or a path inside the repository"
+    path = (root / url).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return "points outside the repository"
+    return None if path.is_file() else "names a file that does not exist"
+
+
+def load_sources(
+    root: Path, sources_file: str = SOURCES_FILE, topic_slugs: Iterable[str] = ()
+) -> tuple[tuple[Source, ...], list[Problem]]:
+    reader = _Reader(sources_file)
+    try:
+        data = frontmatter.load_yaml_file(root / sources_file, display=sources_file)
+    except FrontMatterError as exc:
+        return (), [Problem(exc.path, exc.line, exc.message)]
+    known_topics = set(topic_slugs)
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for item in reader.entries(data, "sources"):
+        reader.unknown_keys(item, SOURCE_KEYS, "a source")
+        source_id = reader.text(item, "id", required=True, what="a source")
+        url = reader.text(item, "url", required=True, what=f"source '{source_id or '?'}'")
+        if source_id is None or url is None:
+            continue
+        if not SLUG.match(source_id):
+            reader.problem(
+                item.line_of("id"), f"source id '{source_id}' must be lowercase words joined by '-'"
+            )
+            continue
+        if source_id in seen:
+            reader.problem(
+                item.line_of("id"),
+                f"source '{source_id}' is defined twice (first on line {seen[source_id]})",
+            )
+            continue
+        seen[source_id] = item.line_of("id")
+        why = _url_ok(url, root)
+        if why:
+            reader.problem(item.line_of("url"), f"url of source '{source_id}' {why}: {url}")
+        kind = item.get("kind", "partner")
+        if kind not in ("partner", "analyst"):
+            reader.problem(
+                item.line_of("kind"),
+                f"kind of source '{source_id}' must be partner or analyst, got '{kind}'",
+            )
+            kind = "partner"
+        policy = item.get("policy", "excerpt")
+        if policy not in ("excerpt", "full"):
+            reader.problem(
+                item.line_of("policy"),
+                f"policy of source '{source_id}' must be excerpt or full, got '{policy}'",
+            )
+            policy = "excerpt"
+        canonical = item.get("canonical", "original" if policy == "full" else "hub")
+        if canonical not in ("original", "hub"):
+            reader.problem(
+                item.line_of("canonical"),
+                f"canonical of source '{source_id}' must be original or hub, got '{canonical}'",
+            )
+            canonical = "hub"
+        enabled = item.get("enabled", True)
+        if not isinstance(enabled, bool):
+            reader.problem(
+                item.line_of("enabled"),
+                f"Expected true or false for 'enabled', got {_kind(enabled)}",
+            )
+            enabled = True
+        site = reader.text(item, "site", required=False, what="")
+        if site and not site.startswith(("http://", "https://")):
+            reader.problem(
+                item.line_of("site"), f"site of source '{source_id}' must be an http(s) URL: {site}"
+            )
+            site = None
+        topics = _slugs(reader, item, "topics")
+        for slug in topics:
+            if known_topics and slug not in known_topics:
+                reader.problem(
+                    item.line_of("topics"), f"unknown topic '{slug}' in source '{source_id}'"
+                )
+        sources.append(
+            Source(
+                id=source_id,
+                name=reader.text(item, "name", required=False, what="") or source_id,
+                url=url,
+                kind=kind,
+                site=site,
+                policy=policy,
+                canonical=canonical,
+                topics=tuple(s for s in topics if not known_topics or s in known_topics),
+                enabled=enabled,
+                description=reader.text(item, "description", required=False, what="") or "",
+                line=item.line,
+            )
+        )
+    return tuple(sources), reader.problems
+
+
+def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
+    display = path.relative_to(root).as_posix()
+    editor_id = path.stem
+    problems: list[Problem] = []
+    try:
+        doc = frontmatter.read(path, display=display)
+    except FrontMatterError as exc:
+        return None, [Problem(exc.path, exc.line, exc.message)]
+    meta = doc.meta
+    if not SLUG.match(editor_id):
+        problems.append(
+            Problem(
+                display, 1, f"editor file name '{editor_id}' must be lowercase words joined by '-'"
+            )
+        )
+    for key in meta:
+        if key not in EDITOR_KEYS:
+            problems.append(
+                Problem(
+                    display,
+                    doc.line_of(key),
+                    f"unknown key '{key}' for an editor (known: {', '.join(sorted(EDITOR_KEYS))})",
+                )
+            )
+    name, role = meta.get("name"), meta.get("role")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(
+            Problem(display, doc.line_of("name") if "name" in meta else 1, "editor has no 'name'")
+        )
+    if not isinstance(role, str) or not role.strip():
+        problems.append(
+            Problem(display, doc.line_of("role") if "role" in meta else 1, "editor has no 'role'")
+        )
+    links: list[Link] = []
+    raw_links = meta.get("links") or []
+    if not isinstance(raw_links, list):
+        problems.append(
+            Problem(
+                display,
+                doc.line_of("links"),
+                f"Expected a list for 'links', got {_kind(raw_links)}",
+            )
+        )
+        raw_links = []
+    for index, link in enumerate(raw_links):
+        line = raw_links.line_of(index) if isinstance(raw_links, LineList) else doc.line_of("links")
+        if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+            problems.append(Problem(display, line, "each link needs a 'url' (and a 'title')"))
+            continue
+        if not link["url"].startswith(("https://", "http://", "mailto:")):
+            problems.append(
+                Problem(display, line, f"link url must be http(s) or mailto: {link['url']}")
+            )
+            continue
+        links.append(Link(title=str(link.get("title") or link["url"]), url=link["url"]))
+    photo = meta.get("photo")
+    if photo is not None and not isinstance(photo, str):
+        problems.append(
+            Problem(display, doc.line_of("photo"), f"Expected text for 'photo', got {_kind(photo)}")
+        )
+        photo = None
+    if any(p.severity == "error" for p in problems) and not (
+        isinstance(name, str) and isinstance(role, str)
+    ):
+        return None, problems
+    editor = Editor(
+        id=editor_id,
+        name=str(name).strip(),
+        role=str(role).strip(),
+        bio=doc.body,
+        photo=photo,
+        links=tuple(links),
+        src_uri=path.relative_to(root / "docs").as_posix(),
+    )
+    return editor, problems
+
+
+def editor_files(root: Path) -> list[Path]:
+    folder = root / EDITORS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.md") if p.name not in ("index.md", "README.md"))
+
+
+def load_hub(root: Path, *, sources_file: str = SOURCES_FILE) -> Hub:
+    """Read topics, sources and editors; never raises for a mistake in them."""
+    root = root.resolve()
+    problems: list[Problem] = []
+    topics, found = load_topics(root)
+    problems += found
+    slugs = [t.slug for t in topics]
+    sources, found = load_sources(root, sources_file, slugs)
+    problems += found
+    editors: list[Editor] = []
+    for path in editor_files(root):
+        editor, found = load_editor(root, path)
+        problems += found
+        if editor:
+            editors.append(editor)
+    return Hub(
+        root=root, topics=topics, sources=sources, editors=tuple(editors), problems=tuple(problems)
+    )

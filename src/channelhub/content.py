@@ -1,0 +1,386 @@
+"""Pieces (editorial articles, analyst notes, pulled partner and analyst posts) and the content index.
+
+A piece is a Markdown file under one of the piece folders of docs/. This module owns what a
+piece's front matter may say and turns each file into a `Piece`, or into problems.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+
+from channelhub import frontmatter
+from channelhub.config import Hub
+from channelhub.frontmatter import Document, FrontMatterError
+from channelhub.problems import Problem
+
+Kind = Literal["editorial", "partner", "analyst"]
+KIND_LABELS: dict[str, str] = {
+    "editorial": "Editorial",
+    "partner": "Partner",
+    "analyst": "Analyst note",
+}
+
+#: folders of docs/ whose Markdown files are pieces
+PIECE_DIRS = ("articles", "notes", "sources")
+#: file names in those folders that are section pages, not pieces
+SECTION_FILES = frozenset({"index.md", "README.md"})
+
+PIECE_KEYS = frozenset(
+    {
+        "title",
+        "date",
+        "updated",
+        "topics",
+        "auto_topics",
+        "summary",
+        "editor",
+        "source",
+        "canonical",
+        "author",
+        "analyst",
+        "firm",
+        "figure",
+        "guid",
+        "first_seen",
+        "date_note",
+        "pulled_hash",
+        "expected_topics",
+        # Material keys an editor may reasonably set on a piece
+        "hide",
+        "search",
+        "image",
+    }
+)
+
+_WORD = re.compile(r"\w+")
+_FRONTMATTER_TAGS = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of content, as listing pages, feeds and the tagger need it."""
+
+    src_uri: str  # path under docs/, posix, e.g. articles/2026/x.md
+    title: str
+    date: datetime
+    kind: Kind
+    topics: tuple[str, ...] = ()
+    summary: str = ""
+    editor: str | None = None
+    source: str | None = None
+    canonical: str | None = None
+    author: str | None = None
+    analyst: str | None = None
+    firm: str | None = None
+    figure: str | None = None
+    updated: datetime | None = None
+    words: int = 0
+    auto_topics: tuple[str, ...] | None = None
+
+    @property
+    def url(self) -> str:
+        """The piece's URL path with directory URLs: articles/2026/x.md -> /articles/2026/x/."""
+        return "/" + url_of(self.src_uri)
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.words / 230))
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def tagger_owned(self) -> bool:
+        """True while the topics are the ones the tagger last wrote."""
+        return self.auto_topics is not None and tuple(self.auto_topics) == self.topics
+
+
+def url_of(src_uri: str) -> str:
+    """Directory URL (without the leading slash) of a Markdown file under docs/."""
+    stem = src_uri[:-3] if src_uri.endswith(".md") else src_uri
+    if stem == "index" or stem.endswith("/index") or stem == "README" or stem.endswith("/README"):
+        stem = stem.rpartition("/")[0]
+        return f"{stem}/" if stem else ""
+    return f"{stem}/"
+
+
+def parse_date(value: Any) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime; naive times are taken as UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if len(text) > 10 else text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass
+class _Check:
+    """Problems found while reading one piece."""
+
+    path: str
+    doc: Document
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self, key: str | None, message: str, severity: Literal["error", "warning"] = "error"
+    ) -> None:
+        line = self.doc.line_of(key) if key else 1
+        self.problems.append(Problem(self.path, line, message, severity))
+
+    def text(self, key: str) -> str | None:
+        value = self.doc.meta.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool | list | dict):
+            self.add(key, f"Expected text for '{key}', got {_kind(value)}")
+            return None
+        return str(value).strip() or None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"
+
+
+def piece_from_document(
+    doc: Document, src_uri: str, hub: Hub, *, display: str
+) -> tuple[Piece | None, list[Problem]]:
+    """Validate a piece's front matter against the hub's data; return the piece and its problems."""
+    check = _Check(display, doc)
+    meta = doc.meta
+    if not doc.has_front_matter:
+        check.add(None, "no front matter: a piece starts with '---', then title and date")
+        return None, check.problems
+    for key in meta:
+        if key not in PIECE_KEYS:
+            check.add(key, f"unknown front-matter key '{key}'")
+    title = check.text("title")
+    if title is None and "title" not in meta:
+        check.add(None, "missing 'title'")
+    elif title is None:
+        check.add("title", "'title' is empty")
+    when = None
+    if "date" not in meta:
+        check.add(None, "missing 'date'")
+    else:
+        when = parse_date(meta["date"])
+        if when is None:
+            check.add(
+                "date",
+                f"'date' is not an ISO 8601 date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ): {meta['date']!r}",
+            )
+    updated = None
+    if "updated" in meta:
+        updated = parse_date(meta["updated"])
+        if updated is None:
+            check.add("updated", f"'updated' is not an ISO 8601 date: {meta['updated']!r}")
+    topics = _topics(check, hub, "topics")
+    auto_topics = (
+        _topics(check, hub, "auto_topics", report_unknown=False) if "auto_topics" in meta else None
+    )
+    summary = check.text("summary") or ""
+    editor, source = check.text("editor"), check.text("source")
+    kind: Kind = "editorial"
+    top = src_uri.split("/", 1)[0]
+    if editor and source:
+        check.add(
+            "source", "a piece has either 'editor' (written here) or 'source' (pulled), not both"
+        )
+    elif editor:
+        if hub.editors and hub.editor(editor) is None:
+            check.add("editor", f"unknown editor '{editor}' (no docs/editors/{editor}.md)")
+        kind = "analyst" if top == "notes" else "editorial"
+    elif source:
+        found = hub.source(source)
+        if found is None:
+            check.add("source", f"unknown source '{source}' (not in feeds/sources.yml)")
+        else:
+            kind = found.kind
+        if "canonical" not in meta:
+            check.add(None, "a pulled piece needs 'canonical', the original URL")
+    else:
+        check.add(
+            None, "missing 'editor' (for a piece written here) or 'source' (for a pulled one)"
+        )
+    canonical = check.text("canonical")
+    if canonical and not canonical.startswith(("https://", "http://")):
+        check.add("canonical", f"'canonical' must be an http(s) URL: {canonical}")
+        canonical = None
+    if top == "sources" and not source:
+        check.add(None, "pieces under docs/sources/ are pulled from a feed and need 'source'")
+    if check.problems and any(p.severity == "error" for p in check.problems):
+        return None, check.problems
+    assert title is not None and when is not None
+    piece = Piece(
+        src_uri=src_uri,
+        title=title,
+        date=when,
+        kind=kind,
+        topics=topics,
+        summary=summary,
+        editor=editor,
+        source=source,
+        canonical=canonical,
+        author=check.text("author"),
+        analyst=check.text("analyst"),
+        firm=check.text("firm"),
+        figure=check.text("figure"),
+        updated=updated,
+        words=len(_WORD.findall(doc.body)),
+        auto_topics=auto_topics,
+    )
+    return piece, check.problems
+
+
+def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -> tuple[str, ...]:
+    value = check.doc.meta.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        check.add(key, f"Expected a list of topic slugs for '{key}', got {_kind(value)}")
+        return ()
+    slugs: list[str] = []
+    renamed = hub.renamed
+    for slug in (v.strip() for v in value):
+        if hub.topic(slug):
+            slugs.append(slug)
+        elif slug in renamed:
+            if report_unknown:
+                check.add(
+                    key,
+                    f"topic '{slug}' was renamed to '{renamed[slug]}' (run `channelhub tag --retag` to migrate)",
+                    "warning",
+                )
+            slugs.append(renamed[slug])
+        elif report_unknown:
+            check.add(key, f"unknown topic '{slug}' (not in feeds/topics.yml)")
+    return tuple(dict.fromkeys(slugs))
+
+
+def piece_files(docs_dir: Path) -> Iterator[Path]:
+    """Every piece file under docs/, in a stable order."""
+    for top in PIECE_DIRS:
+        folder = docs_dir / top
+        if not folder.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.endswith(".md") and name not in SECTION_FILES and not name.startswith("."):
+                    yield Path(dirpath, name)
+
+
+@dataclass(frozen=True)
+class ContentIndex:
+    """All valid pieces, newest first, with the lookups listing pages need."""
+
+    pieces: tuple[Piece, ...]
+    problems: tuple[Problem, ...] = ()
+
+    def by_topic(self) -> dict[str, list[Piece]]:
+        groups: dict[str, list[Piece]] = {}
+        for piece in self.pieces:
+            for slug in piece.topics:
+                groups.setdefault(slug, []).append(piece)
+        return groups
+
+    def group(self, key: str) -> dict[str, list[Piece]]:
+        """Pieces grouped by 'editor' or 'source', newest first."""
+        groups: dict[str, list[Piece]] = {}
+        for piece in self.pieces:
+            value = getattr(piece, key)
+            if value:
+                groups.setdefault(value, []).append(piece)
+        return groups
+
+    def of_kind(self, kind: Kind) -> list[Piece]:
+        return [p for p in self.pieces if p.kind == kind]
+
+
+def newest_first(pieces: Iterable[Piece]) -> list[Piece]:
+    return sorted(pieces, key=lambda p: (p.date, p.src_uri), reverse=True)
+
+
+def load_index(hub: Hub, docs_dir: Path | None = None, *, with_lines: bool = False) -> ContentIndex:
+    """Read every piece under docs/; invalid pieces are left out and reported."""
+    docs_dir = docs_dir or hub.root / "docs"
+    pieces: list[Piece] = []
+    problems: list[Problem] = []
+    by_url: dict[str, str] = {}
+    for path in piece_files(docs_dir):
+        src_uri = path.relative_to(docs_dir).as_posix()
+        display = _display(path, hub.root)
+        piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)
+        problems += found
+        url = url_of(src_uri)
+        if url in by_url:
+            problems.append(Problem(display, 1, f"same URL /{url} as {by_url[url]}"))
+            continue
+        by_url[url] = display
+        if piece:
+            pieces.append(piece)
+    return ContentIndex(pieces=tuple(newest_first(pieces)), problems=tuple(problems))
+
+
+def read_piece(
+    path: Path, src_uri: str, hub: Hub, *, display: str, with_lines: bool = True
+) -> tuple[Piece | None, list[Problem]]:
+    try:
+        doc = frontmatter.read(path, display=display, with_lines=with_lines)
+    except FrontMatterError as exc:
+        return None, [Problem(exc.path, exc.line, exc.message)]
+    piece, problems = piece_from_document(doc, src_uri, hub, display=display)
+    if problems and not with_lines:
+        # Re-read with line numbers only when there is something to point at.
+        doc = frontmatter.read(path, display=display, with_lines=True)
+        piece, problems = piece_from_document(doc, src_uri, hub, display=display)
+    return piece, problems
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def meta_of(piece: Piece) -> Mapping[str, Any]:
+    """The piece as plain data (for JSON and templates)."""
+    return {
+        "url": piece.url,
+        "title": piece.title,
+        "date": piece.date.isoformat(),
+        "kind": piece.kind,
+        "topics": list(piece.topics),
+        "summary": piece.summary,
+        "editor": piece.editor,
+        "source": piece.source,
+    }
