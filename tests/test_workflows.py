@@ -170,7 +170,8 @@ def test_publish_deploys_pages_with_least_privilege() -> None:
     step_using(publish, "build", "actions/configure-pages")
     assert step_using(publish, "build", "actions/upload-pages-artifact")["with"]["path"] == "site/"
     step_using(publish, "deploy", "actions/deploy-pages")
-    assert "channelhub build" in run_steps(publish, "build")
+    build = next(s for s in publish["jobs"]["build"]["steps"] if s.get("run") == "channelhub build")
+    assert build["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}/"
 
 
 def test_pull_feeds_opens_one_pull_request_from_a_fixed_branch() -> None:
