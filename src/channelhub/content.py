@@ -28,7 +28,7 @@ KIND_LABELS: dict[str, str] = {
 
 #: folders of docs/ whose Markdown files are pieces
 PIECE_DIRS = ("articles", "notes", "sources")
-#: file names in those folders that are section pages, not pieces
+#: file names that make a section page (not a piece) at the top of a piece folder
 SECTION_FILES = frozenset({"index.md", "README.md"})
 
 PIECE_KEYS = frozenset(
@@ -178,7 +178,9 @@ def piece_from_document(
         check.add(None, "no front matter: a piece starts with '---', then title and date")
         return None, check.problems
     for key in meta:
-        if key not in PIECE_KEYS:
+        if key == "template":
+            check.add(key, "'template' is not allowed in a piece: it would let a pull request choose any theme template")
+        elif key not in PIECE_KEYS:
             check.add(key, f"unknown front-matter key '{key}'")
     title = check.text("title")
     if title is None and "title" not in meta:
@@ -280,7 +282,7 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
                     "warning",
                 )
             slugs.append(renamed[slug])
-        elif report_unknown:
+        elif report_unknown and hub.topics:
             check.add(key, f"unknown topic '{slug}' (not in feeds/topics.yml)")
     return tuple(dict.fromkeys(slugs))
 
@@ -294,8 +296,19 @@ def piece_files(docs_dir: Path) -> Iterator[Path]:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                if name.endswith(".md") and name not in SECTION_FILES and not name.startswith("."):
-                    yield Path(dirpath, name)
+                if name.endswith(".md") and not name.startswith("."):
+                    path = Path(dirpath, name)
+                    if not is_section_page(path.relative_to(docs_dir).as_posix()):
+                        yield path
+
+
+def is_section_page(src_uri: str) -> bool:
+    """articles/index.md, notes/index.md, sources/index.md and sources/<id>/index.md are
+    hand-written section pages; an index.md deeper down is a piece kept in its own folder."""
+    parts = src_uri.split("/")
+    if parts[-1] not in SECTION_FILES:
+        return False
+    return len(parts) == 2 or (len(parts) == 3 and parts[0] == "sources")
 
 
 @dataclass(frozen=True)

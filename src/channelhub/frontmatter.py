@@ -123,9 +123,13 @@ def load_yaml(text: str, *, path: str, first_line: int = 1, with_lines: bool = T
     try:
         data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context mark is where the broken construct starts (an unclosed quote or
+        # bracket), which is where an editor should look; the problem mark is often EOF.
+        mark = exc.context_mark or exc.problem_mark
         line = first_line + (mark.line if mark else 0)
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem += f" {exc.context}"
         raise FrontMatterError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(path, first_line, f"invalid YAML: {exc}") from None
