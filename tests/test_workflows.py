@@ -256,6 +256,7 @@ def pr_repo(tmp_path: Path) -> Path:
     (repo / "docs/notes/2026").mkdir(parents=True)
     git(repo, "mv", "docs/notes/2025/moved.md", "docs/notes/2026/moved.md")
     write(repo, "docs/editors/cy.md", "---\nname: Cy\nrole: Editor\n---\nBio.\n")
+    write(repo, "docs/notes/2026/broken.md", "---\ntitle: [unclosed\n---\nBody.\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "pr")
     # Work on main after the branch point must not show up in a three-dot diff.
@@ -284,6 +285,11 @@ def test_pr_summary_lists_the_pieces_with_their_topics(pr_repo: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "### Pieces in this pull request"
     rows = sorted(line for line in lines if line.startswith("| ") and "---" not in line)
+    (broken,) = [row for row in rows if "broken.md" in row]
+    rows.remove(broken)
+    assert broken.startswith(
+        "| added | **broken**<br>`docs/notes/2026/broken.md`<br>:warning: invalid YAML: "
+    )
     assert rows == sorted(
         [
             "| Change | Piece | Kind | Topics | By |",
