@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import time
 import tracemalloc
 import zlib
@@ -323,6 +324,26 @@ def test_connection_refused_is_a_clear_error() -> None:
     result = fetch(url)  # the server is gone: nothing listens on that port now
     assert result.outcome == "error"
     assert result.error == f"cannot connect to {urlsplit(url).netloc}: Connection refused"
+
+
+def test_connect_timeout() -> None:
+    # a listener whose accept queue is full: the kernel drops further SYNs, so connect hangs
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        try:
+            policy = FetchPolicy(allow_private=True, connect_timeout=0.3)
+            result = fetch(f"http://127.0.0.1:{port}/feed.xml", policy)
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert (result.outcome, result.error) == ("error", "connect timeout after 0.3 s")
+    assert result.elapsed < 2.0
 
 
 # concurrency and manners

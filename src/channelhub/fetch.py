@@ -429,30 +429,33 @@ class Fetcher:
         moved_to: str | None = None
         permanent = True
         for _hop in range(self.policy.max_redirects + 1):
-            problem = url_problem(url)
-            if problem is not None:
-                return FetchResult("refused", request.url, final_url=url, error=problem)
-            outcome = await self._one_hop(request, url, deadline)
+            outcome = await self._follow(request, url, seen, deadline)
             if isinstance(outcome, FetchResult):
                 return replace(outcome, moved_to=moved_to)
-            target = urljoin(url, outcome.location)
-            if target in seen:
-                chain = " -> ".join([*seen, target])
-                message = f"redirect loop: {chain}"
-                return FetchResult("error", request.url, final_url=url, error=message)
-            seen.append(target)
+            seen.append(outcome.location)
             # a temporary hop anywhere in the chain means the original URL stays the one to ask
             permanent = permanent and outcome.status in _PERMANENT
             if permanent:
-                moved_to = target
-            url = target
-        return FetchResult(
-            "error",
-            request.url,
-            final_url=url,
-            moved_to=moved_to,
-            error=f"more than {self.policy.max_redirects} redirects (last: {seen[-2]})",
-        )
+                moved_to = outcome.location
+            url = outcome.location
+        message = f"more than {self.policy.max_redirects} redirects (last: {seen[-2]})"
+        return FetchResult("error", request.url, final_url=url, moved_to=moved_to, error=message)
+
+    async def _follow(
+        self, request: FetchRequest, url: str, seen: list[str], deadline: _Deadline
+    ) -> FetchResult | _Redirect:
+        """One hop: a final result, or the redirect with its absolute, unvisited target."""
+        problem = url_problem(url)
+        if problem is not None:
+            return FetchResult("refused", request.url, final_url=url, error=problem)
+        outcome = await self._one_hop(request, url, deadline)
+        if isinstance(outcome, FetchResult):
+            return outcome
+        target = urljoin(url, outcome.location)
+        if target in seen:
+            message = "redirect loop: " + " -> ".join([*seen, target])
+            return FetchResult("error", request.url, final_url=url, error=message)
+        return _Redirect(outcome.status, target)
 
     async def _one_hop(
         self, request: FetchRequest, url: str, deadline: _Deadline
