@@ -9,6 +9,19 @@ import pytest
 from feedserver import FeedServer
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files in tests/data/golden from the current output",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     """A running FeedServer on 127.0.0.1 (see tests/feedserver.py), stopped after the test."""
