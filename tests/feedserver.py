@@ -208,12 +208,19 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             )
             handler = server._begin(request)
             try:
-                reply = handler(request) if handler else Reply(404, b"not found")
-                self._send(urlsplit(self.path).path, reply)
+                self._send(urlsplit(self.path).path, self._reply(handler, request))
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client went away: that is its right
             finally:
                 server._end(request)
+
+        def _reply(self, handler: Handler | None, request: RecordedRequest) -> Reply:
+            if handler is None:
+                return Reply(404, b"not found")
+            try:
+                return handler(request)
+            except Exception as exc:  # a broken test handler shows up as a 500 with its error
+                return Reply(500, f"handler failed: {exc!r}".encode())
 
         def _send(self, path: str, reply: Reply) -> None:
             if reply.delay and server._stop.wait(reply.delay):

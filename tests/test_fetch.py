@@ -534,3 +534,13 @@ def test_the_fetch_layer_is_fast_enough_for_many_small_feeds(feed_server: FeedSe
     results = asyncio.run(fetch_all(requests, policy))
     assert {r.outcome for r in results} == {"not_modified"}
     assert time.monotonic() - started < 10  # a warm run of 500 sources must fit in 5 s
+
+
+def test_feed_server_turns_a_broken_handler_into_a_500(feed_server: FeedServer) -> None:
+    def broken(_request: RecordedRequest) -> Reply:
+        raise KeyError("oops")
+
+    feed_server.route("/broken.xml", handler=broken)
+    result = fetch(feed_server.url("/broken.xml"))
+    assert (result.outcome, result.status) == ("error", 500)
+    assert len(feed_server.requests("/broken.xml")) == 1
