@@ -57,6 +57,8 @@ class HubBuild:
     site: Site
     #: generated paths a hand-written file already stands at (the hand-written one wins)
     handwritten: set[str] = field(default_factory=set)
+    #: pages the hub generated this build (already complete: never rewritten again)
+    generated: set[str] = field(default_factory=set)
 
     @classmethod
     def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
@@ -79,6 +81,7 @@ class HubBuild:
                 self.handwritten.update(taken)
                 continue
             out[src_uri] = markdown
+        self.generated = set(out)
         out.update(feeds(self.site))
         out.update(pages.redirects(self.site, self.site.settings.site_url or "/"))
         return out
@@ -91,6 +94,8 @@ class HubBuild:
         piece = self.piece(src_uri)
         if piece:
             return pages.piece_markdown(self.site, piece, markdown)
+        if src_uri in self.generated:
+            return None
         return pages.rewrite_handwritten(self.site, src_uri, markdown)
 
     def page_title(self, src_uri: str) -> str | None:

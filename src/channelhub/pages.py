@@ -399,8 +399,8 @@ def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = 
     )
     parts = [
         _photo(editor, here),
-        f"**{text(editor.role)}**" + (f"  \n{links}" if links else ""),
-        "{ .hub-editor-role }",
+        # attr_list needs the attributes on the line right after the paragraph, not a new block
+        f"**{text(editor.role)}**" + (f"  \n{links}" if links else "") + "\n{ .hub-editor-role }",
     ]
     if page == 1:
         parts.append(bio if bio is not None else editor.bio)
@@ -496,8 +496,7 @@ def source_page(site: Site, source: Source, page: int = 1) -> str:
     )
     parts = [
         text(source.description) if source.description and page == 1 else "",
-        " · ".join(facts),
-        "{ .hub-source-facts }",
+        " · ".join(facts) + "\n{ .hub-source-facts }",
         f'<p class="hub-count">{_count(len(pieces), "piece")}</p>',
         cards(site, chunks[page - 1], here),
         pagination(here, page, len(chunks), lambda n: source_uri(source.id, n)),
