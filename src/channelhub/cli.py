@@ -124,6 +124,10 @@ from channelhub.scaffold import new as new_command  # noqa: E402 - `new article|
 
 main.add_command(new_command)
 
+from channelhub.retag import tag_command  # noqa: E402 - `tag FILE... | --retag | --evaluate DIR`
+
+main.add_command(tag_command)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,454 @@
+"""`channelhub tag`: tag files, re-tag the hub's tagger-owned pieces, and measure the tagger.
+
+Owns the orchestration around the pure tagger: reading pieces, deciding which pieces the
+tagger may change (`topics == auto_topics`; an editor's edit makes them differ and wins for
+good), migrating renamed topic slugs everywhere, rewriting only the `topics:`/`auto_topics:`
+lines of a changed file, and precision/recall/F1 over a labelled folder. The click command
+at the bottom is the thin edge that prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from channelhub import frontmatter
+from channelhub.config import Hub, load_hub
+from channelhub.content import piece_files
+from channelhub.frontmatter import Document, FrontMatterError
+from channelhub.problems import Problem
+from channelhub.tagger import Tagger, TopicScore, compile_rules, validate_topics
+
+EXIT_USAGE = 2
+
+
+class TagUsageError(click.ClickException):
+    """Bad usage or configuration for `tag`: exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+# --- reading pieces -----------------------------------------------------------------------
+
+
+def _text(meta: Mapping[str, Any], key: str) -> str:
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _slugs(value: Any) -> list[str] | None:
+    """A front matter list of slugs, or None when the key is absent or not a list of text."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    return None
+
+
+def tag_document(tagger: Tagger, doc: Document) -> list[TopicScore]:
+    """The tagger's topics for a piece: its title, summary and body."""
+    return tagger.tag(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
+
+
+def load_tagger(hub: Hub) -> tuple[Tagger, list[Problem]]:
+    """The compiled vocabulary, and the errors in topics.yml that make tagging unreliable."""
+    problems = [
+        p
+        for p in (*hub.problems, *validate_topics(hub.topics))
+        if p.severity == "error" and p.path.endswith("topics.yml")
+    ]
+    return compile_rules(hub.topics), problems
+
+
+# --- re-tagging ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """What `--retag` did (or would do) to one piece."""
+
+    path: str
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    #: "retag": the tagger's topics changed; "rename": old slugs migrated in editor-owned topics
+    reason: str
+
+
+@dataclass(frozen=True)
+class RetagReport:
+    """The outcome of `--retag` over the whole hub."""
+
+    changes: tuple[Change, ...] = ()
+    tagger_owned: int = 0
+    editor_owned: int = 0
+    problems: tuple[Problem, ...] = field(default=())
+
+
+def _migrate(slugs: Sequence[str], tagger: Tagger) -> list[str]:
+    """Slugs with renamed ones replaced by their new topic, duplicates dropped, order kept."""
+    return list(dict.fromkeys(tagger.resolve_slug(s)[0] for s in slugs))
+
+
+def plan_piece(tagger: Tagger, doc: Document) -> tuple[dict[str, list[str]], str, bool]:
+    """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
+    meta = doc.meta
+    topics = _slugs(meta.get("topics")) or []
+    auto = _slugs(meta.get("auto_topics")) if "auto_topics" in meta else None
+    owned = auto is not None and topics == auto
+    if owned:
+        new = [s.slug for s in tag_document(tagger, doc)]
+        return ({"topics": new, "auto_topics": new} if new != topics else {}), "retag", True
+    updates: dict[str, list[str]] = {}
+    if _migrate(topics, tagger) != topics:
+        updates["topics"] = _migrate(topics, tagger)
+    if auto is not None and _migrate(auto, tagger) != auto:
+        updates["auto_topics"] = _migrate(auto, tagger)
+    return updates, "rename", False
+
+
+def retag(root: Path, tagger: Tagger, *, write: bool = True) -> RetagReport:
+    """Re-tag every tagger-owned piece under docs/ and migrate renamed slugs in the others."""
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    owned_count = editor_count = 0
+    for path in piece_files(root / "docs"):
+        display = path.relative_to(root).as_posix()
+        try:
+            doc = frontmatter.read(path, display=display, with_lines=False)
+        except FrontMatterError as exc:
+            problems.append(Problem(exc.path, exc.line, f"{exc.message} (not re-tagged)"))
+            continue
+        updates, reason, owned = plan_piece(tagger, doc)
+        owned_count += owned
+        editor_count += not owned
+        if not updates:
+            continue
+        old = tuple(_slugs(doc.meta.get("topics")) or [])
+        changes.append(Change(display, old, tuple(updates.get("topics", old)), reason))
+        if write:
+            rewrite_keys(path, updates)
+    return RetagReport(tuple(changes), owned_count, editor_count, tuple(problems))
+
+
+# A top-level key line in front matter, and the indented or list lines that continue its value.
+_KEY_LINE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)[ \t]*:")
+
+
+def replace_keys(text: str, updates: Mapping[str, list[str]]) -> str | None:
+    """The file text with only these front matter keys rewritten; None if that is not safe."""
+    yaml_text, _body, _line = frontmatter.split(text)
+    if yaml_text is None or not text.startswith("---"):
+        return None
+    start = text.index("\n") + 1  # just after the opening '---' line
+    lines = yaml_text.splitlines(keepends=True)
+    out: list[str] = []
+    done: set[str] = set()
+    skipping = False
+    for line in lines:
+        match = _KEY_LINE.match(line)
+        if match or not (line[:1].isspace() or line.startswith("-")):
+            skipping = False
+        if skipping:
+            continue
+        key = match.group("key") if match else ""
+        if key in updates:
+            out.append(frontmatter.dump_meta({key: updates[key]}))
+            done.add(key)
+            skipping = True
+        else:
+            out.append(line if line.endswith("\n") else line + "\n")
+    missing = [k for k in updates if k not in done]
+    out += [frontmatter.dump_meta({k: updates[k]}) for k in missing]
+    new_yaml = "".join(out)
+    return text[:start] + new_yaml + text[start + len(yaml_text) :]
+
+
+def rewrite_keys(path: Path, updates: Mapping[str, list[str]]) -> bool:
+    """Set front matter keys in a file, keeping every other byte; atomic; False if unchanged."""
+    text = path.read_text(encoding="utf-8")
+    before = frontmatter.parse(text, path=str(path), with_lines=False)
+    expected = {**before.meta, **updates}
+    new_text = replace_keys(text, updates)
+    if new_text is not None:
+        after = frontmatter.parse(new_text, path=str(path), with_lines=False)
+        if dict(after.meta) == expected and after.body == before.body:
+            return frontmatter.atomic_write_text(path, new_text)
+    # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
+    return frontmatter.write(path, expected, before.body)
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """True positives, false positives and false negatives for one topic or all of them."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How the tagger did on a labelled folder."""
+
+    pieces: int
+    micro: Counts
+    per_topic: Mapping[str, Counts]
+    misses: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (path, expected, got)
+
+    def as_json(self) -> dict[str, Any]:
+        def figures(c: Counts) -> dict[str, Any]:
+            return {
+                "precision": round(c.precision, 3),
+                "recall": round(c.recall, 3),
+                "f1": round(c.f1, 3),
+                "tp": c.tp,
+                "fp": c.fp,
+                "fn": c.fn,
+            }
+
+        return {
+            "pieces": self.pieces,
+            "micro": figures(self.micro),
+            "topics": {slug: figures(c) for slug, c in self.per_topic.items()},
+            "misses": [{"path": p, "expected": list(e), "got": list(g)} for p, e, g in self.misses],
+        }
+
+
+def labelled_files(folder: Path) -> Iterator[Path]:
+    return (p for p in sorted(folder.rglob("*.md")) if not p.name.startswith("."))
+
+
+def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
+    """Micro and per-topic precision/recall/F1 for the pieces with `expected_topics`."""
+    per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
+    problems: list[Problem] = []
+    misses = []
+    pieces = 0
+    for path in labelled_files(folder):
+        try:
+            doc = frontmatter.read(path, display=str(path), with_lines=True)
+        except FrontMatterError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.message))
+            continue
+        if "expected_topics" not in doc.meta:
+            continue
+        expected_list = _slugs(doc.meta["expected_topics"] or [])
+        if expected_list is None:
+            problems.append(
+                Problem(
+                    str(path),
+                    doc.line_of("expected_topics"),
+                    "Expected a list of topic slugs for 'expected_topics'",
+                )
+            )
+            continue
+        expected = {tagger.resolve_slug(s)[0] for s in expected_list}
+        got = [s.slug for s in tag_document(tagger, doc)]
+        pieces += 1
+        for slug in expected | set(got):
+            hit = Counts(
+                tp=int(slug in expected and slug in got),
+                fp=int(slug in got and slug not in expected),
+                fn=int(slug in expected and slug not in got),
+            )
+            per_topic[slug] = per_topic.get(slug, Counts()) + hit
+        if expected != set(got):
+            misses.append((str(path), tuple(sorted(expected)), tuple(got)))
+    micro = sum(per_topic.values(), Counts())
+    return Evaluation(pieces, micro, per_topic, tuple(misses)), problems
+
+
+# --- printing -----------------------------------------------------------------------------
+
+
+def json_result(path: str, scores: Iterable[TopicScore]) -> dict[str, Any]:
+    return {"path": path, "topics": [{"slug": s.slug, "score": round(s.score, 3)} for s in scores]}
+
+
+def evidence_text(score: TopicScore) -> str:
+    """'CMO/CIO (title), chief marketing officer (body x2)' for one topic."""
+    return ", ".join(
+        f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
+    )
+
+
+def _table_rows(tagger: Tagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
+    scores = tag_document(tagger, doc)
+    if scores:
+        return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores]
+    best = tagger.score_all(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
+    note = (
+        f"best: {best[0].slug} {best[0].score:.3f} ({evidence_text(best[0])})"
+        if best
+        else "no rule matched"
+    )
+    return [(path, "(none)", "", f"no topic reaches its threshold; {note}")]
+
+
+def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(
+            "file", "topic", "score", "evidence (phrase, where it matched)", show_lines=True
+        )
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+        return
+    last = None
+    for path, slug, score, evidence in rows:
+        if path != last:
+            click.echo(path)
+            last = path
+        click.echo(f"  {slug:<28} {score:>8}  {evidence}")
+
+
+def _print_evaluation(result: Evaluation) -> None:
+    click.echo(
+        f"{'topic':<28} {'precision':>9} {'recall':>7} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4}"
+    )
+    for slug, c in sorted(result.per_topic.items()):
+        click.echo(
+            f"{slug:<28} {c.precision:>9.3f} {c.recall:>7.3f} {c.f1:>6.3f} {c.tp:>4} {c.fp:>4} {c.fn:>4}"
+        )
+    m = result.micro
+    click.echo(
+        f"{'micro':<28} {m.precision:>9.3f} {m.recall:>7.3f} {m.f1:>6.3f} {m.tp:>4} {m.fp:>4} {m.fn:>4}"
+    )
+    click.echo(
+        f"{result.pieces} labelled pieces; {len(result.misses)} not tagged exactly as expected:"
+    )
+    for path, expected, got in result.misses:
+        click.echo(f"  {path}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
+
+
+def _print_retag(report: RetagReport, *, write: bool) -> None:
+    for change in report.changes:
+        verb = "migrated" if change.reason == "rename" else "re-tagged"
+        click.echo(f"{change.path}: {verb} [{', '.join(change.old)}] -> [{', '.join(change.new)}]")
+    retagged = sum(c.reason == "retag" for c in report.changes)
+    renamed = len(report.changes) - retagged
+    would = "" if write else " (dry run: nothing written)"
+    click.echo(
+        f"{retagged} of {report.tagger_owned} tagger-owned pieces re-tagged, {renamed} editor-owned "
+        f"pieces' renamed slugs migrated, {report.editor_owned - renamed} editor-owned pieces left as they are{would}.",
+        err=True,
+    )
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def _repo_tagger(root: Path) -> Tagger:
+    if not (root / "feeds" / "topics.yml").is_file():
+        raise TagUsageError(
+            f"no feeds/topics.yml in {root}: run `channelhub tag` from the repository's top folder"
+        )
+    tagger, problems = load_tagger(load_hub(root))
+    if problems:
+        raise TagUsageError(
+            "feeds/topics.yml has problems; fix them first:\n" + "\n".join(map(str, problems))
+        )
+    return tagger
+
+
+def _read_for_tagging(path: str) -> Document:
+    try:
+        return frontmatter.read(Path(path), display=path, with_lines=False)
+    except FrontMatterError as exc:
+        raise TagUsageError(f"{exc.path}:{exc.line}: {exc.message}") from None
+
+
+@click.command("tag")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: [{path, topics: [{slug, score}]}], best topic first.",
+)
+@click.option(
+    "--retag",
+    "retag_all",
+    is_flag=True,
+    help="Re-tag every tagger-owned piece under docs/ and migrate renamed topic slugs.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="With --retag: report what would change, write nothing."
+)
+@click.option(
+    "--evaluate",
+    "evaluate_dir",
+    type=click.Path(file_okay=False),
+    help="Precision, recall and F1 over the pieces in DIR with expected_topics.",
+)
+def tag_command(
+    files: tuple[str, ...], as_json: bool, retag_all: bool, dry_run: bool, evaluate_dir: str | None
+) -> None:
+    """Tag FILES with topics (and show the evidence), re-tag the hub, or measure the tagger."""
+    modes = sum([bool(files), retag_all, evaluate_dir is not None])
+    if modes != 1:
+        raise TagUsageError(
+            "give FILE... to tag, or --retag, or --evaluate DIR (exactly one of them)"
+        )
+    if dry_run and not retag_all:
+        raise TagUsageError("--dry-run only goes with --retag")
+    root = Path.cwd()
+    tagger = _repo_tagger(root)
+    if retag_all:
+        report = retag(root, tagger, write=not dry_run)
+        _print_retag(report, write=not dry_run)
+        return
+    if evaluate_dir is not None:
+        if not Path(evaluate_dir).is_dir():
+            raise TagUsageError(f"no such folder: {evaluate_dir}")
+        result, problems = evaluate(tagger, Path(evaluate_dir))
+        for problem in problems:
+            click.echo(f"warning: {problem}", err=True)
+        if not result.pieces:
+            raise TagUsageError(
+                f"no piece in {evaluate_dir} has 'expected_topics' in its front matter"
+            )
+        click.echo(json.dumps(result.as_json(), indent=2)) if as_json else _print_evaluation(result)
+        return
+    docs = [(path, _read_for_tagging(path)) for path in files]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [json_result(path, tag_document(tagger, doc)) for path, doc in docs],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    _print_table([row for path, doc in docs for row in _table_rows(tagger, path, doc)])
