@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -74,20 +75,57 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def build_site(destination: Path, *, root: Path = ROOT) -> None:
-    """The real strict build of the repository's site into `destination` (never into site/)."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+#: what is not copied for a demo build: history, environments, caches and earlier outputs
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "node_modules",
+    "site",
+    "artifacts",
+    "build",
+    "__pycache__",
+    ".*_cache",
+    "*.egg-info",
+)
+SITE_URL = "https://channelhub.example/"
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    """A demo site built by the real commands into a temporary folder."""
+
+    root: Path  # the copy of the repository the site was built from
+    site: Path  # the built site
+    site_url: str
+    pulled: bool  # True when `channelhub pull` brought in the bundled demo feeds first
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(destination)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     if result.returncode != 0:
-        pytest.fail(f"mkdocs build failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+        pytest.fail(f"{what} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+
+
+def _has_pull() -> bool:
+    from channelhub.cli import main
+
+    return "pull" in getattr(main, "commands", {})
+
+
+def build_demo(workdir: Path) -> BuiltSite:
+    """Copy the repository, pull the bundled demo feeds into the copy, run `channelhub build`."""
+    root = workdir / "hub"
+    # a copy, so that neither the pull nor the build ever writes into the working tree
+    shutil.copytree(ROOT, root, ignore=NOT_COPIED, symlinks=True)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SITE_URL=SITE_URL)
+    pulled = _has_pull()
+    if pulled:
+        _run([sys.executable, "-m", "channelhub", "pull"], root, env, "channelhub pull")
+    site = workdir / "site"
+    _run([sys.executable, "-m", "channelhub", "build", "-d", str(site)], root, env, "build")
+    return BuiltSite(root=root, site=site, site_url=SITE_URL, pulled=pulled)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from browser import BuiltSite, build_demo
 from feedserver import FeedServer
 
 
@@ -27,3 +28,9 @@ def feed_server() -> Iterator[FeedServer]:
     """A running FeedServer on 127.0.0.1 (see tests/feedserver.py), stopped after the test."""
     with FeedServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """The demo site (bundled feeds pulled, then `channelhub build`), built once per session."""
+    return build_demo(tmp_path_factory.mktemp("reader"))
