@@ -16,6 +16,7 @@ from mkdocs.structure.pages import Page
 
 from channelhub.build import HubBuild
 from channelhub.pages import Settings
+from channelhub.search import SearchIndexError
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 
@@ -63,3 +64,18 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
     if canonical:
         page.canonical_url = canonical
     return _build.page_markdown(src_uri, markdown) or markdown
+
+
+def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    assert _build is not None
+    return _build.page_html(page.file.src_uri, html) or html
+
+
+def on_post_build(*, config: MkDocsConfig) -> None:
+    assert _build is not None
+    try:
+        report = _build.search_index(Path(config.site_dir))
+    except SearchIndexError as exc:
+        raise PluginError(f"search index: {exc}") from None
+    if report:
+        log.info(f"search: indexed {report.pages} pages in {report.seconds:.1f} s")

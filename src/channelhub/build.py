@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from channelhub import pages
+from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
 from channelhub.content import ContentIndex, Piece, load_index, parse_date
 from channelhub.feeds import feeds
@@ -97,6 +97,26 @@ class HubBuild:
         if src_uri in self.generated:
             return None
         return pages.rewrite_handwritten(self.site, src_uri, markdown)
+
+    def page_html(self, src_uri: str, html: str) -> str | None:
+        """A piece's rendered content marked up for the search index, or None for other pages."""
+        piece = self.piece(src_uri)
+        if not piece:
+            return None
+        topics = tuple(t.title for slug in piece.topics if (t := self.site.hub.topic(slug)))
+        entry = search.SearchEntry(
+            title=piece.title,
+            kind_label=piece.kind_label,
+            date_label=markup.human_date(piece.date),
+            topics=topics,
+        )
+        return search.piece_html(html, entry)
+
+    def search_index(self, site_dir: Path) -> search.IndexReport | None:
+        """Index the built site for search (None when CHANNELHUB_SEARCH=0 turns it off)."""
+        if not search.enabled():
+            return None
+        return search.build_index(site_dir)
 
     def page_title(self, src_uri: str) -> str | None:
         return pages.titles_for_handwritten(self.site, src_uri)

@@ -546,11 +546,13 @@ def piece_markdown(site: Site, piece: Piece, markdown: str) -> str:
         ]
     related = site.related_pieces.get(piece.src_uri, [])
     if related:
-        bottom += ["## Related", ""]
+        # Its own block so that search indexes the piece, not the titles of its neighbours.
+        bottom += ['<div class="hub-related" markdown>', "", "## Related", ""]
         bottom += [
             f"- {link(r.title, here, r.src_uri)} <small>{KIND_LABELS[r.kind]} · {markup.human_date(r.date)}</small>"
             for r in related
         ]
+        bottom += ["", "</div>"]
     return "\n".join(top) + "\n" + markdown.rstrip("\n") + "\n" + "\n".join(bottom) + "\n"
 
 

@@ -1,0 +1,277 @@
+/*
+ * channelhub search: Material's search box, driven by Pagefind.
+ *
+ * Nothing is fetched for search until the reader focuses the box or presses /, s or f; then
+ * pagefind/pagefind.js (and only the index chunks a query needs) come from the site itself.
+ * The dialog is overrides/partials/search.html when the header rendered it, otherwise the
+ * same markup is built here (Material's header shows its box only while its own search
+ * plugin is on, and that plugin is off so that no search_index.json reaches the reader).
+ */
+(() => {
+  "use strict";
+
+  const ICONS = {
+    magnify:
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M9.5 3A6.5 6.5 0 0 1 16 9.5c0 1.61-.59 3.09-1.56 4.23l.27.27h.79l5 5-1.5 1.5-5-5v-.79l-.27-.27A6.52 6.52 0 0 1 9.5 16 6.5 6.5 0 0 1 3 9.5 6.5 6.5 0 0 1 9.5 3m0 2C7 5 5 7 5 9.5S7 14 9.5 14 14 12 14 9.5 12 5 9.5 5"/></svg>',
+    back: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M20 11v2H8l5.5 5.5-1.42 1.42L4.16 12l7.92-7.92L13.5 5.5 8 11z"/></svg>',
+    close:
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z"/></svg>',
+  };
+  // Keep in step with overrides/partials/search.html.
+  const TEMPLATE = `
+<div class="md-search" role="dialog" aria-label="Search" data-hub-search>
+  <label class="md-search__overlay" for="__search"></label>
+  <div class="md-search__inner" role="search">
+    <form class="md-search__form" name="hub-search">
+      <input type="text" class="md-search__input" name="query" aria-label="Search" placeholder="Search"
+        autocapitalize="off" autocorrect="off" autocomplete="off" spellcheck="false" required data-hub-search-query>
+      <label class="md-search__icon md-icon" for="__search">${ICONS.magnify}${ICONS.back}</label>
+      <nav class="md-search__options" aria-label="Search">
+        <button type="reset" class="md-search__icon md-icon" title="Clear" aria-label="Clear" tabindex="-1">${ICONS.close}</button>
+      </nav>
+    </form>
+    <div class="md-search__output">
+      <div class="md-search__scrollwrap" tabindex="0" data-md-scrollfix>
+        <div class="md-search-result">
+          <div class="md-search-result__meta" aria-live="polite" data-hub-search-meta>Type to start searching</div>
+          <ol class="md-search-result__list" aria-label="Search" data-hub-search-results></ol>
+        </div>
+      </div>
+    </div>
+  </div>
+</div>`;
+  const SHOWN = 10; // results rendered per query; Pagefind fetches one fragment per result
+
+  const config = readConfig();
+  const root = new URL(config.base || ".", document.baseURI);
+  const words = config.translations || {};
+  const toggle = document.getElementById("__search");
+
+  function readConfig() {
+    const node = document.getElementById("__config");
+    try {
+      return node ? JSON.parse(node.textContent) : {};
+    } catch (_) {
+      return {};
+    }
+  }
+
+  function say(key, fallback, count) {
+    const text = words[key] || fallback;
+    return count === undefined ? text : text.replace("#", String(count));
+  }
+
+  function mountDialog() {
+    const existing = document.querySelector("[data-hub-search]");
+    if (existing) return existing;
+    const header = document.querySelector(".md-header__inner");
+    if (!header || !toggle) return null;
+    const button = document.createElement("label");
+    button.className = "md-header__button md-icon";
+    button.htmlFor = "__search";
+    button.title = "Search";
+    button.innerHTML = ICONS.magnify;
+    const holder = document.createElement("div");
+    holder.innerHTML = TEMPLATE.trim();
+    const dialog = holder.firstElementChild;
+    const before = header.querySelector(".md-header__source");
+    header.insertBefore(button, before);
+    header.insertBefore(dialog, before);
+    return dialog;
+  }
+
+  const dialog = mountDialog();
+  if (!dialog) return;
+  const input = dialog.querySelector("[data-hub-search-query]");
+  const form = input.form;
+  const meta = dialog.querySelector("[data-hub-search-meta]");
+  const list = dialog.querySelector("[data-hub-search-results]");
+  let engine = null; // Promise of the Pagefind module, made on first use
+  let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
+
+  function loadEngine() {
+    if (!engine) {
+      engine = import(new URL("pagefind/pagefind.js", root).href).then(async (pagefind) => {
+        await pagefind.options({ baseUrl: root.pathname, excerptLength: 24 });
+        pagefind.init();
+        return pagefind;
+      });
+      engine.catch(() => {
+        engine = null;
+      });
+    }
+    return engine;
+  }
+
+  function open() {
+    if (!toggle.checked) {
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change"));
+    }
+    if (document.activeElement !== input) input.focus();
+    loadEngine();
+  }
+
+  function close() {
+    if (toggle.checked) {
+      toggle.checked = false;
+      toggle.dispatchEvent(new Event("change"));
+    }
+    input.blur();
+  }
+
+  // Pagefind's excerpt is HTML with <mark>; keep only text and marks, whatever else it holds.
+  function excerptNodes(excerpt) {
+    const template = document.createElement("template");
+    template.innerHTML = excerpt;
+    const out = document.createDocumentFragment();
+    for (const node of template.content.childNodes) {
+      if (node.nodeName === "MARK") {
+        const mark = document.createElement("mark");
+        mark.textContent = node.textContent;
+        out.append(mark);
+      } else {
+        out.append(document.createTextNode(node.textContent));
+      }
+    }
+    return out;
+  }
+
+  function kindClass(label) {
+    return "hub-kind hub-kind-" + String(label || "").toLowerCase().split(/\s+/)[0];
+  }
+
+  function resultItem(data) {
+    const item = document.createElement("li");
+    item.className = "md-search-result__item";
+    const link = document.createElement("a");
+    link.className = "md-search-result__link";
+    link.href = data.url;
+    link.tabIndex = -1;
+    const article = document.createElement("article");
+    article.className = "md-search-result__article md-typeset";
+    const title = document.createElement("h2");
+    title.className = "hub-search-result__title";
+    title.textContent = (data.meta && data.meta.title) || data.url;
+    const facts = document.createElement("p");
+    facts.className = "hub-search-result__facts";
+    if (data.meta && data.meta.kind) {
+      const kind = document.createElement("span");
+      kind.className = kindClass(data.meta.kind);
+      kind.textContent = data.meta.kind;
+      facts.append(kind);
+    }
+    if (data.meta && data.meta.date) {
+      const when = document.createElement("span");
+      when.className = "hub-search-result__date";
+      when.textContent = data.meta.date;
+      facts.append(when);
+    }
+    const excerpt = document.createElement("p");
+    excerpt.className = "hub-search-result__excerpt";
+    excerpt.append(excerptNodes(data.excerpt || ""));
+    article.append(title, facts, excerpt);
+    link.append(article);
+    item.append(link);
+    return item;
+  }
+
+  async function run(query) {
+    const number = ++latest;
+    if (!query.trim()) {
+      list.replaceChildren();
+      meta.textContent = say("search.result.placeholder", "Type to start searching");
+      return;
+    }
+    let pagefind;
+    try {
+      pagefind = await loadEngine();
+    } catch (_) {
+      meta.textContent = "Search is not available on this copy of the site.";
+      return;
+    }
+    const search = await pagefind.debouncedSearch(query, {}, 150);
+    if (search === null || number !== latest) return;
+    const total = search.results.length;
+    if (total === 0) {
+      list.replaceChildren();
+      meta.textContent = say("search.result.none", "No matching documents");
+      return;
+    }
+    meta.textContent =
+      total === 1
+        ? say("search.result.one", "1 matching document")
+        : say("search.result.other", "# matching documents", total);
+    // The first result alone, so the reader sees it before the other fragments arrive.
+    const [first, ...rest] = search.results.slice(0, SHOWN);
+    const firstData = await first.data();
+    if (number !== latest) return;
+    list.replaceChildren(resultItem(firstData));
+    if (window.performance && performance.mark) performance.mark("hub-search-first-result");
+    const more = await Promise.all(rest.map((result) => result.data()));
+    if (number !== latest) return;
+    list.append(...more.map(resultItem));
+  }
+
+  function links() {
+    return Array.from(list.querySelectorAll(".md-search-result__link"));
+  }
+
+  function typing(target) {
+    return (
+      target instanceof HTMLElement &&
+      (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+    );
+  }
+
+  input.addEventListener("focus", open);
+  input.addEventListener("input", () => run(input.value));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [first] = links();
+    if (first) first.click();
+  });
+  form.addEventListener("reset", () => {
+    setTimeout(() => {
+      run("");
+      input.focus();
+    });
+  });
+  toggle.addEventListener("change", () => {
+    if (!toggle.checked) input.blur();
+    else if (document.activeElement !== input) open();
+  });
+  list.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("a")) close();
+  });
+
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.metaKey || event.ctrlKey || event.altKey) return;
+      if (!toggle.checked) {
+        if (["/", "s", "f"].includes(event.key) && !typing(event.target)) {
+          event.preventDefault();
+          open();
+        }
+        return;
+      }
+      const all = [input, ...links()];
+      const at = all.indexOf(document.activeElement);
+      if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        all[(Math.max(0, at) + step + all.length) % all.length].focus();
+      } else if (event.key === "Enter" && at > 0) {
+        event.preventDefault();
+        all[at].click();
+      } else if (at > 0 && event.key.length === 1) {
+        input.focus(); // typing on a focused result goes back to the query
+      }
+    },
+    true,
+  );
+})();
