@@ -68,6 +68,7 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
+    html = _build.safe_content(page.file.src_uri, html)  # sanitize before search markup is added
     return _build.page_html(page.file.src_uri, html) or html
 
 

@@ -19,6 +19,7 @@ from channelhub.content import ContentIndex, Piece, load_index, parse_date
 from channelhub.feeds import feeds
 from channelhub.pages import Settings, Site, SourceHealth
 from channelhub.problems import Problem
+from channelhub.safety import sanitize_rendered
 
 STATE_FILE = "feeds/state.json"
 
@@ -117,6 +118,11 @@ class HubBuild:
         if not search.enabled():
             return None
         return search.build_index(site_dir)
+
+    def safe_content(self, src_uri: str, html: str) -> str:
+        """A page's rendered content; a pulled piece's goes through the last sanitizer (issue 5)."""
+        piece = self.piece(src_uri)
+        return sanitize_rendered(html) if piece and piece.source else html
 
     def page_title(self, src_uri: str) -> str | None:
         return pages.titles_for_handwritten(self.site, src_uri)

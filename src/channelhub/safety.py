@@ -151,7 +151,8 @@ def dangerous_scheme(url: str) -> str | None:
 def _attribute_scheme(name: str, value: str) -> str | None:
     if name in _LIST_ATTRIBUTES:
         text = re.sub(r"[\t\n\r]", "", html.unescape(value))
-        found = (dangerous_scheme(part) for part in _LIST_SEPARATOR.split(text) if part)
+        parts = (re.sub(r"(?i)^url=", "", part) for part in _LIST_SEPARATOR.split(text))
+        found = (dangerous_scheme(part) for part in parts if part)
         return next((scheme for scheme in found if scheme), None)
     return dangerous_scheme(value)
 
@@ -305,9 +306,9 @@ def _escaped(text: str, at: int) -> bool:
     return count % 2 == 1
 
 
-_INLINE_LINK = re.compile(r"(!?)\]\(\s*(?:<([^>\n]*)>|([^\s)]+(?:\([^\s)]*\))?[^\s)]*))")
+_INLINE_LINK = re.compile(r"\]\(\s*(?:<([^>\n]*)>|([^\s)]+(?:\([^\s)]*\))?[^\s)]*))")
 _REFERENCE = re.compile(r"^[ \t]{0,3}\[(?!\^)[^\]\n]+\]:[ \t]*(?:<([^>\n]*)>|(\S+))", re.MULTILINE)
-_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
+_AUTOLINK = re.compile(r"(?<!\()<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
 _ATTR_LIST = re.compile(r"\{:?([^{}\n]*)\}")
 _ATTR_PAIR = re.compile(r"""([^\s=#.{}]+)=("[^"]*"|'[^']*'|[^\s}]+)""")
 
@@ -319,9 +320,11 @@ def _line_at(text: str, offset: int) -> int:
 def _markdown_findings(masked: str) -> Iterator[Finding]:
     """Script URLs in Markdown links, images, definitions and autolinks; handlers in attr_list."""
     for match in _INLINE_LINK.finditer(masked):
-        url = match.group(2) if match.group(2) is not None else match.group(3)
+        url = match.group(1) if match.group(1) is not None else match.group(2)
         if scheme := dangerous_scheme(url):
-            where = "a Markdown image" if match.group(1) else "a Markdown link"
+            opening = masked.rfind("[", 0, match.start())
+            image = opening > 0 and masked[opening - 1] == "!"
+            where = "a Markdown image" if image else "a Markdown link"
             yield Finding(_line_at(masked, match.start()), ("url", scheme), where)
     for match in _REFERENCE.finditer(masked):
         url = match.group(1) if match.group(1) is not None else match.group(2)
