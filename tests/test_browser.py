@@ -129,11 +129,12 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     page.locator(".hub-pagination a.hub-next").click()
     page.wait_for_url(re.compile(r"/page/2/$"))
     second_page = _cards(page)
-    assert len(second_page) == count - PAGE_SIZE
+    pages = -(-count // PAGE_SIZE)
+    assert len(second_page) == (PAGE_SIZE if pages > 2 else count - PAGE_SIZE)
     assert not set(first_page) & set(second_page)
     assert page.locator(".hub-pagination .hub-current").inner_text() == "2"
-    assert page.locator(".hub-pagination a.hub-next").count() == 0
-    assert "(page 2 of" in _h1(page)
+    assert page.locator(".hub-pagination a.hub-next").count() == (1 if pages > 2 else 0)
+    assert f"(page 2 of {pages})" in _h1(page)
 
     page.locator(".hub-pagination a.hub-prev").click()
     page.wait_for_url(first_url)
