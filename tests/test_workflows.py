@@ -327,71 +327,148 @@ def test_pr_summary_reports_a_bad_base_without_a_traceback(pr_repo: Path) -> Non
 
 
 REPORT = {
+    "exit_status": 1,
+    "totals": {"new": 1, "updated": 0, "unchanged": 5, "skipped": 1, "kept_edits": 1},
+    "problems": ["feeds/sources.yml:9: warning: source 'old-blog' is disabled"],
     "sources": [
         {
             "id": "acme-partner-blog",
             "status": "ok",
+            "outcome": "ok",
             "new": [
                 {
-                    "title": "Mobile <script>alert(1)</script> wins",
+                    "title": "Mobile <script>alert(1)</script> [wins](javascript:x)",
                     "path": "docs/sources/acme-partner-blog/2026/mobile-wins.md",
                     "topics": ["mobile-marketing"],
                 }
             ],
-            "updated": 2,
+            "updated": [],
             "unchanged": 5,
             "skipped": [{"title": "No link", "reason": "entry has no usable link"}],
+            "kept_edits": [{"title": "Edited", "path": "docs/sources/acme-partner-blog/2026/e.md"}],
+            "duplicates": [],
+            "warnings": ["1 entry skipped"],
             "failed": 0,
         },
         {
             "id": "gone-analyst",
             "status": "failed",
+            "outcome": "error",
             "error": "HTTP 404 Not Found",
             "moved_to": "https://new.example.com/feed.xml",
+            "failed": 1,
         },
-    ]
+    ],
 }
 
 
-def test_pull_pr_body_renders_totals_sources_and_pieces(tmp_path: Path) -> None:
-    report = tmp_path / "pull-report.json"
-    report.write_text(json.dumps(REPORT), encoding="utf-8")
-    result = run_script("pull-pr-body", str(report))
+def render_report(tmp_path: Path, report: object, *args: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "pull-report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    return run_script("pull-pr-body", str(path), *args)
+
+
+def test_pull_pr_body_renders_totals_attention_sources_and_pieces(tmp_path: Path) -> None:
+    result = render_report(tmp_path, REPORT)
     assert result.returncode == 0, result.stderr
-    body = result.stdout
-    assert (
-        "**1 new, 2 updated, 5 unchanged, 1 skipped, 0 failed** across 2 sources; 1 with problems."
-        in body
+    lines = result.stdout.splitlines()
+    assert lines[3] == (
+        "**1 new, 0 updated, 5 unchanged, 1 skipped, 1 kept edits, 0 duplicates** "
+        "from 2 sources; 1 failed."
     )
-    assert "| `acme-partner-blog` | ok | 1 | 2 | 5 | 1 | 0 |  |" in body
+    attention = lines[lines.index("### Needs an editor") + 2 : lines.index("### Sources") - 1]
+    assert attention == [
+        "- `acme-partner-blog`: 1 piece(s) changed upstream but keep your edits; "
+        "compare with the original.",
+        "- `gone-analyst` moved permanently to `https://new.example.com/feed.xml`: "
+        "change its `url` in `feeds/sources.yml`.",
+        "- `gone-analyst` failed: HTTP 404 Not Found. It is retried on the next run.",
+        "- feeds/sources.yml:9: warning: source 'old-blog' is disabled",
+    ]
+    assert "| `acme-partner-blog` | ok | 1 | 0 | 5 | 1 | 1 | 0 | 1 entry skipped |" in lines
     assert (
-        "| `gone-analyst` | failed | 0 | 0 | 0 | 0 | 0 | HTTP 404 Not Found Moved permanently to "
-        "`https://new.example.com/feed.xml`: fix feeds/sources.yml. |" in body
+        "| `gone-analyst` | error | 0 | 0 | 0 | 0 | 0 | 0 | HTTP 404 Not Found; "
+        "moved permanently to `https://new.example.com/feed.xml` |" in lines
     )
     assert (
-        "- new: Mobile \\<script\\>alert(1)\\</script\\> wins "
-        "(`docs/sources/acme-partner-blog/2026/mobile-wins.md`) - `mobile-marketing`" in body
+        "- new: Mobile \\<script\\>alert(1)\\</script\\> \\[wins\\](javascript:x) "
+        "(`docs/sources/acme-partner-blog/2026/mobile-wins.md`) - `mobile-marketing`" in lines
     )
-    assert "- skipped: No link: entry has no usable link" in body
-    assert "<script>" not in body
+    assert "- kept your edits: Edited (`docs/sources/acme-partner-blog/2026/e.md`)" in lines
+    assert "- skipped: No link: entry has no usable link" in lines
+    assert "<script>" not in result.stdout
+    assert "](" not in result.stdout.replace("\\](", "")
 
 
-def test_pull_pr_body_prefers_given_totals_and_caps_length(tmp_path: Path) -> None:
-    many = {
-        "totals": {"new": 900, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0},
-        "sources": {
-            "big": {"new": [{"title": f"Piece {i}", "path": f"p{i}.md"} for i in range(900)]}
-        },
-    }
-    report = tmp_path / "r.json"
-    report.write_text(json.dumps(many), encoding="utf-8")
-    result = run_script("pull-pr-body", str(report), "--limit", "3000")
+def test_pull_pr_body_of_a_quiet_run_needs_no_editor(tmp_path: Path) -> None:
+    quiet = {"sources": [{"id": "a", "status": "ok", "outcome": "not_modified", "unchanged": 3}]}
+    result = render_report(tmp_path, quiet)
+    assert result.returncode == 0, result.stderr
+    assert "### Needs an editor" not in result.stdout
+    assert "<details>" not in result.stdout
+    assert "**0 new, 0 updated, 3 unchanged, 0 skipped, 0 kept edits, 0 duplicates** from 1 " in (
+        result.stdout
+    )
+    assert "| `a` | not\\_modified | 0 | 0 | 3 | 0 | 0 | 0 |  |" in result.stdout
+
+
+def test_pull_pr_body_caps_its_length(tmp_path: Path) -> None:
+    items = [{"title": f"Piece {i}", "path": f"docs/sources/big/{i}.md"} for i in range(900)]
+    many = {"totals": {"new": 900}, "sources": [{"id": "big", "status": "ok", "new": items}]}
+    result = render_report(tmp_path, many, "--limit", "3000")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout) <= 3000
-    assert (
-        "**900 new, 0 updated, 0 unchanged, 0 skipped, 0 failed** across 1 sources" in result.stdout
+    assert "**900 new, 0 updated, 0 unchanged" in result.stdout
+    assert "(truncated: the full report is in the workflow run's summary)" in result.stdout
+    assert result.stdout.endswith("</details>\n")
+
+
+@pytest.mark.build
+def test_a_real_pull_renders_and_stays_inside_the_pull_request_paths(tmp_path: Path) -> None:
+    """`channelhub pull` on a copy of the demo (bundled feeds, no network), as pull-feeds does."""
+    repo = tmp_path / "hub"
+    for name in ("docs", "feeds", "hooks", "overrides", "mkdocs.yml"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.is_file():
+            repo.mkdir(exist_ok=True)
+            shutil.copy2(source, repo / name)
+    (repo / "feeds" / "state.json").unlink(missing_ok=True)
+    shutil.rmtree(repo / "docs" / "sources", ignore_errors=True)
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    report = tmp_path / "pull-report.json"
+    pulled = subprocess.run(
+        [sys.executable, "-m", "channelhub", "pull", "--report", str(report)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
-    assert result.stdout.endswith("(truncated: the full report is in the workflow run)\n")
+    assert pulled.returncode in (0, 1), pulled.stderr
+    written = sorted(
+        p.relative_to(repo).as_posix()
+        for p in repo.rglob("*")
+        if p.is_file() and before.get(p) != p.read_bytes()
+    )
+    # pull-feeds.yml commits only docs/sources/** and feeds/state.json: nothing may fall outside.
+    assert written, "the demo pull wrote nothing"
+    assert "feeds/state.json" in written
+    outside = [p for p in written if p != "feeds/state.json" and not p.startswith("docs/sources/")]
+    assert outside == []
+
+    data = json.loads(report.read_text(encoding="utf-8"))
+    result = run_script("pull-pr-body", str(report))
+    assert result.returncode == 0, result.stderr
+    totals = data["totals"]
+    assert f"**{totals['new']} new, {totals['updated']} updated," in result.stdout
+    new_paths = [item["path"] for s in data["sources"] for item in s["new"]]
+    assert new_paths and set(new_paths) <= set(written)
+    assert all(f"(`{path}`)" in result.stdout for path in new_paths)
+    assert [s["id"] for s in data["sources"]] == [
+        line.split("`")[1] for line in result.stdout.splitlines() if line.startswith("| `")
+    ]
 
 
 @pytest.mark.parametrize(
