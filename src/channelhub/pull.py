@@ -1,0 +1,520 @@
+"""`channelhub pull`: every enabled source fetched, parsed, written, and reported.
+
+This module owns the orchestration of a pull run and its `PullReport`: it reads the sources
+(a bad sources file is a `PullConfigError`), asks `fetch` for each feed with the validators,
+moved URL, Retry-After and gone flag kept in `state`, runs the CPU-heavy half of `ingest`
+(`prepare_feed`) in limited worker processes, then writes each source's pieces in
+sources.yml order (so deduplication across sources is deterministic) and saves the state
+right after each source's pieces (a kill in between costs at worst a refetch). One source's
+failure never stops the others. Printing is the CLI's job; this module returns values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from channelhub import state as state_store
+from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, Source, load_hub
+from channelhub.fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult, Validators
+from channelhub.frontmatter import atomic_write_text
+from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
+from channelhub.parse import FeedError
+from channelhub.problems import Problem
+from channelhub.sandbox import Sandbox, SandboxError
+from channelhub.state import SourceState
+
+REPORT_FILE = ".cache/channelhub/pull-report.json"
+#: CPU seconds one feed may take to parse, clean, convert and tag in its worker
+PREPARE_TIME_LIMIT = 30.0
+PREPARE_MEMORY_LIMIT = 768 * 2**20
+#: outcomes that make `pull` exit 1
+FAILED = frozenset({"error", "refused"})
+COUNTED = ("new", "updated", "unchanged", "skipped", "kept_edits", "duplicate")
+
+
+class PullConfigError(Exception):
+    """The sources or topics file is broken, or the command was asked for an unknown source.
+
+    `lines` are ready to print: `path:line: message` for a file's problems.
+    """
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = tuple(lines)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What one run did with one source."""
+
+    id: str
+    outcome: str  # ok | unchanged | not_modified | deferred | gone | error | refused
+    url: str
+    http_status: int | None = None
+    moved_to: str | None = None  # the feed's new URL after a 301/308: sources.yml needs it
+    items: tuple[ItemResult, ...] = ()
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    retry_after: datetime | None = None
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED
+
+    def of(self, action: str) -> list[ItemResult]:
+        return [item for item in self.items if item.action == action]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found: Counter[str] = Counter(item.action for item in self.items)
+        return {action: found[action] for action in COUNTED}
+
+    def to_json(self) -> dict[str, Any]:
+        def items(action: str) -> list[dict[str, Any]]:
+            return [_item_json(item) for item in self.of(action)]
+
+        return {
+            "id": self.id,
+            "status": "failed" if self.failed else ("gone" if self.outcome == "gone" else "ok"),
+            "outcome": self.outcome,
+            "http_status": self.http_status,
+            "url": self.url,
+            "moved_to": self.moved_to,
+            "error": self.error,
+            "retry_after": _utc(self.retry_after),
+            "warnings": list(self.warnings),
+            "elapsed": round(self.elapsed, 3),
+            "new": items("new"),
+            "updated": items("updated"),
+            "unchanged": self.counts["unchanged"],
+            "skipped": items("skipped"),
+            "kept_edits": items("kept_edits"),
+            "duplicates": items("duplicate"),
+            "failed": int(self.failed),
+        }
+
+
+def _item_json(item: ItemResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": item.title, "guid": item.guid, "path": item.path}
+    if item.topics:
+        out["topics"] = list(item.topics)
+    if item.reason:
+        out["reason"] = item.reason
+    return out
+
+
+def _utc(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
+@dataclass(frozen=True)
+class PullReport:
+    """The whole run: per source, in sources.yml order, plus problems that were not fatal."""
+
+    started: datetime
+    finished: datetime
+    sources: tuple[SourceReport, ...]
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.failed]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every source is fine, 1 when one or more failed."""
+        return 1 if self.failed else 0
+
+    @property
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for source in self.sources:
+            total.update(source.counts)
+        out = {action: total[action] for action in COUNTED}
+        out["failed"] = len(self.failed)
+        return out
+
+    @property
+    def moved(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.moved_to]
+
+    def to_json(self) -> dict[str, Any]:
+        totals = self.totals
+        totals["duplicates"] = totals.pop("duplicate")
+        return {
+            "started": _utc(self.started),
+            "finished": _utc(self.finished),
+            "elapsed": round((self.finished - self.started).total_seconds(), 3),
+            "exit_status": self.exit_code,
+            "totals": totals,
+            "problems": [str(p) for p in self.problems],
+            "sources": [s.to_json() for s in self.sources],
+        }
+
+    def write_json(self, path: Path) -> None:
+        atomic_write_text(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def load_config(root: Path, sources_file: str = SOURCES_FILE) -> Hub:
+    """The hub's sources and topics; PullConfigError when either file has errors."""
+    hub = load_hub(root, sources_file=sources_file)
+    fatal = [
+        p for p in hub.problems if p.severity == "error" and p.path in (sources_file, TOPICS_FILE)
+    ]
+    if fatal:
+        raise PullConfigError([str(p) for p in fatal])
+    return hub
+
+
+def select_sources(hub: Hub, only: str | None) -> list[Source]:
+    """The enabled sources, or the one asked for by id (even when disabled)."""
+    if only is None:
+        return [s for s in hub.sources if s.enabled]
+    source = hub.source(only)
+    if source is None:
+        known = ", ".join(s.id for s in hub.sources) or "none"
+        raise PullConfigError([f"no source '{only}' in the sources file (known: {known})"])
+    return [source]
+
+
+def new_sandbox(workers: int | None = None) -> Sandbox:
+    """Worker processes with the limits `prepare_feed` runs under (one per core by default)."""
+    return Sandbox(workers, time_limit=PREPARE_TIME_LIMIT, memory_limit=PREPARE_MEMORY_LIMIT)
+
+
+# --- one source -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A source's fetch and, when it brought new bytes, its prepared feed or why not."""
+
+    result: FetchResult | None  # None when the source is gone and was not asked
+    fingerprint: str | None = None
+    prepared: PreparedFeed | None = None
+    error: str | None = None
+    same_bytes: bool = False
+
+
+def _fingerprint(body: bytes, spec: FeedSpec) -> str:
+    return hashlib.sha256(body).hexdigest()[:32] + "-" + spec.fingerprint
+
+
+def _base_url(source: Source, result: FetchResult) -> str:
+    """Where relative links in the feed point: the fetched URL, or the site for a demo copy."""
+    if source.is_local:
+        return source.site or ""
+    return result.final_url or result.url
+
+
+@dataclass
+class PullRun:
+    """One run of `pull` over the selected sources."""
+
+    root: Path
+    hub: Hub
+    sources: list[Source]
+    policy: FetchPolicy
+    now: datetime
+    workers: int | None = None
+    on_source: Callable[[SourceReport, int, int], None] | None = None
+    states: dict[str, SourceState] = field(default_factory=dict)
+    sandbox: Sandbox | None = None  # a caller's pool of workers, left open; else one per run
+
+    async def run(self) -> tuple[SourceReport, ...]:
+        specs = {s.id: FeedSpec.of(s, self.hub.topics) for s in self.sources}
+        ingestor = Ingestor(self.root, self.now)
+        reports: list[SourceReport] = []
+        sandbox = self.sandbox or new_sandbox(self.workers)
+        try:
+            async with Fetcher(self.policy, root=self.root, clock=lambda: self.now) as fetcher:
+                tasks = [
+                    asyncio.create_task(self._fetch(fetcher, sandbox, s, specs[s.id]))
+                    for s in self.sources
+                ]
+                for position, (source, task) in enumerate(zip(self.sources, tasks, strict=True)):
+                    fetched = await task
+                    report = self._ingest(ingestor, source, fetched)
+                    reports.append(report)
+                    if self.on_source is not None:
+                        self.on_source(report, position + 1, len(self.sources))
+        finally:
+            if sandbox is not self.sandbox:
+                await asyncio.to_thread(sandbox.close)
+        return tuple(reports)
+
+    def _state(self, source: Source) -> SourceState:
+        """The stored record, unless sources.yml now names another URL: then a fresh one."""
+        stored = self.states.get(source.id)
+        if stored is None or stored.url != source.url:
+            return SourceState(url=source.url)
+        return stored
+
+    async def _fetch(
+        self, fetcher: Fetcher, sandbox: Sandbox, source: Source, spec: FeedSpec
+    ) -> _Fetched:
+        stored = self._state(source)
+        if stored.gone:
+            return _Fetched(None)
+        request = FetchRequest(
+            url=stored.fetch_url,
+            validators=Validators(stored.etag, stored.last_modified),
+            not_before=stored.retry_after,
+            key=source.id,
+        )
+        result = await fetcher.fetch(request)
+        if result.outcome != "ok" or result.body is None:
+            return _Fetched(result)
+        fingerprint = _fingerprint(result.body, spec)
+        if fingerprint == stored.fingerprint:
+            return _Fetched(result, fingerprint, same_bytes=True)
+        try:
+            prepared = await asyncio.to_thread(
+                sandbox.run,
+                prepare_feed,
+                result.body,
+                _base_url(source, result),
+                result.content_type,
+                spec,
+            )
+        except FeedError as exc:
+            return _Fetched(result, fingerprint, error=exc.message)
+        except SandboxError as exc:
+            return _Fetched(result, fingerprint, error=exc.message)
+        except Exception as exc:  # a surprise in one feed must not stop the run
+            return _Fetched(result, fingerprint, error=f"unexpected {type(exc).__name__}: {exc}")
+        return _Fetched(result, fingerprint, prepared=prepared)
+
+    def _ingest(self, ingestor: Ingestor, source: Source, fetched: _Fetched) -> SourceReport:
+        stored = self._state(source)
+        report, new_state = self._outcome(ingestor, source, stored, fetched)
+        if new_state != self.states.get(source.id):
+            self.states[source.id] = new_state
+            state_store.save(self.root, self.states)  # after this source's pieces, never before
+        return report
+
+    def _outcome(
+        self, ingestor: Ingestor, source: Source, stored: SourceState, fetched: _Fetched
+    ) -> tuple[SourceReport, SourceState]:
+        result = fetched.result
+        moved = stored.current_url if stored.current_url != source.url else None
+        if result is None:
+            message = (
+                "gone (HTTP 410 on an earlier run): remove it from sources.yml or change its url"
+            )
+            report = SourceReport(
+                source.id, "gone", stored.fetch_url, moved_to=moved, error=message
+            )
+            return report, stored
+        base = SourceReport(
+            source.id,
+            result.outcome,
+            result.url,
+            http_status=result.status,
+            moved_to=moved,
+            retry_after=result.retry_after,
+            elapsed=result.elapsed,
+        )
+        if result.outcome == "deferred":
+            message = f"waiting until {_utc(result.retry_after)} (Retry-After)"
+            return replace(base, error=message), stored
+        if result.outcome == "gone":
+            gone = replace(
+                stored, gone=True, status="gone", message=result.error or "HTTP 410 Gone"
+            )
+            return replace(base, error=result.error), gone
+        if result.outcome in ("error", "refused"):
+            status = "deferred" if result.retry_after else result.outcome
+            failing = replace(
+                stored,
+                status=status,
+                message=result.error or "failed",
+                failures=stored.failures + 1,
+                retry_after=result.retry_after,
+            )
+            return replace(base, error=result.error), failing
+        # the feed answered: a permanent redirect moves the stored URL (a temporary one never)
+        current = result.moved_to or stored.current_url
+        healthy = replace(
+            stored,
+            current_url=current if current != source.url else None,
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+            retry_after=None,
+            status="ok",
+            message="",
+            failures=0,
+        )
+        base = replace(base, moved_to=healthy.current_url)
+        if result.outcome == "not_modified" or fetched.same_bytes:
+            outcome = "not_modified" if result.outcome == "not_modified" else "unchanged"
+            return replace(base, outcome=outcome), healthy
+        if fetched.prepared is None:
+            failing = replace(
+                stored,
+                status="error",
+                message=fetched.error or "cannot parse",
+                failures=stored.failures + 1,
+                retry_after=None,
+            )
+            return replace(base, outcome="error", error=fetched.error), failing
+        items = tuple(ingestor.ingest(source.id, fetched.prepared))
+        write_failed = any(
+            i.action == "skipped" and i.reason.startswith("cannot write") for i in items
+        )
+        changed = any(i.action in ("new", "updated") for i in items)
+        ingested = replace(
+            healthy,
+            # a write that failed must be retried: keep the old fingerprint and validators
+            fingerprint=stored.fingerprint if write_failed else fetched.fingerprint,
+            etag=stored.etag if write_failed else healthy.etag,
+            last_modified=stored.last_modified if write_failed else healthy.last_modified,
+            last_pulled=self.now,
+            last_changed=self.now if changed else stored.last_changed,
+        )
+        report = replace(base, outcome="ok", items=items, warnings=fetched.prepared.warnings)
+        return report, ingested
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def pull(
+    root: Path,
+    *,
+    sources_file: str = SOURCES_FILE,
+    only: str | None = None,
+    allow_private: bool = False,
+    policy: FetchPolicy | None = None,
+    now: datetime | None = None,
+    workers: int | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_source: Callable[[SourceReport, int, int], None] | None = None,
+    sandbox: Sandbox | None = None,
+) -> PullReport:
+    """Pull every enabled source (or `only`); raise PullConfigError for bad configuration."""
+    root = root.resolve()
+    hub = load_config(root, sources_file)
+    sources = select_sources(hub, only)
+    states, problems = state_store.load(root)
+    started = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if policy is None:
+        policy = FetchPolicy(allow_private=allow_private)
+    elif allow_private and not policy.allow_private:
+        policy = replace(policy, allow_private=True)
+    if on_start is not None:
+        on_start(len(sources))
+    run = PullRun(root, hub, sources, policy, started, workers, on_source, states, sandbox)
+    reports = asyncio.run(run.run())
+    finished = datetime.now(UTC)
+    return PullReport(started, max(finished, started), reports, tuple(problems))
+
+
+def pull_enabled(extra_hub: Any, environ: dict[str, str] | None = None) -> bool:
+    """Whether a build should pull first: CHANNELHUB_PULL=1, or extra.hub.pull_on_build: true."""
+    env = os.environ if environ is None else environ
+    if env.get("CHANNELHUB_PULL", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    return isinstance(extra_hub, dict) and extra_hub.get("pull_on_build") is True
+
+
+def pull_before_build(root: Path) -> tuple[list[str], list[str]]:
+    """The pre-build pull: (info lines, warning lines) for the build log; never raises for a
+    feed problem (the build goes on with what is on disk)."""
+    try:
+        report = pull(root)
+    except PullConfigError as exc:
+        return [], [f"pull skipped: {line}" for line in exc.lines]
+    report.write_json(root / REPORT_FILE)
+    totals = report.totals
+    info = [
+        f"pull: {totals['new']} new, {totals['updated']} updated, {totals['unchanged']} unchanged"
+        f" across {len(report.sources)} sources"
+    ]
+    warnings = [f"pull: {s.id}: {s.error}" for s in report.failed]
+    warnings += [f"pull: update sources.yml: {s.id} moved to {s.moved_to}" for s in report.moved]
+    return info, warnings
+
+
+# --- words for people (the CLI prints them) ---------------------------------------------------
+
+
+def outcome_words(source: SourceReport) -> str:
+    """One source's result in a few words: 'ok: 3 new, 1 updated' or 'failed: HTTP 404 Not Found'."""
+    if source.failed:
+        return f"failed: {source.error}"
+    if source.outcome in ("gone", "deferred"):
+        return f"{source.outcome}: {source.error}"
+    if source.outcome == "not_modified":
+        return "unchanged (HTTP 304)"
+    if source.outcome == "unchanged":
+        return "unchanged (same bytes)"
+    counts = source.counts
+    words = [f"{counts[a]} {a.replace('_', ' ')}" for a in COUNTED if counts[a]]
+    return "ok: " + (", ".join(words) if words else "no entries")
+
+
+def summary_lines(report: PullReport, *, quiet: bool = False) -> list[str]:
+    """The printed summary without a terminal (and with --quiet: only what needs attention)."""
+    lines: list[str] = []
+    for source in report.sources:
+        if not quiet or source.failed or source.outcome == "gone":
+            lines.append(f"{source.id}: {outcome_words(source)}")
+        for item in source.of("skipped") + source.of("kept_edits"):
+            if not quiet or item.action == "kept_edits":
+                where = item.path or item.guid or item.title
+                lines.append(f"  {item.action.replace('_', ' ')}: {where}: {item.reason}")
+    lines += [f"update sources.yml: {s.id} moved to {s.moved_to}" for s in report.moved]
+    lines += [str(p) for p in report.problems]
+    lines.append(totals_line(report))
+    return lines
+
+
+def totals_line(report: PullReport) -> str:
+    totals = report.totals
+    words = ", ".join(f"{totals[a]} {a.replace('_', ' ')}" for a in COUNTED)
+    failed = totals["failed"]
+    tail = f"{failed} source{'s' * (failed != 1)} failed" if failed else "no source failed"
+    return f"{len(report.sources)} sources: {words}; {tail}"
+
+
+def report_table(report: PullReport) -> Table:
+    """The summary as a rich table, for a terminal."""
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("Source")
+    table.add_column("Outcome")
+    headings = {"kept_edits": "Kept edits", "duplicate": "Dupes"}
+    for action in COUNTED:
+        table.add_column(headings.get(action, action.capitalize()), justify="right")
+    table.add_column("Notes", overflow="fold")
+    for source in report.sources:
+        counts = source.counts
+        notes = source.error or ""
+        if source.moved_to:
+            notes = f"moved to {source.moved_to}: update sources.yml. {notes}".strip()
+        style = (
+            "red" if source.failed else ("yellow" if source.outcome in ("gone", "deferred") else "")
+        )
+        table.add_row(
+            source.id,
+            f"[{style}]{source.outcome}[/]" if style else source.outcome,
+            *(str(counts[a]) if counts[a] else "·" for a in COUNTED),
+            escape(notes),
+        )
+    return table
