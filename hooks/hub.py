@@ -30,6 +30,17 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def on_pre_build(*, config: MkDocsConfig) -> None:
+    # Off by default: a normal build never touches the network.
+    from channelhub.pull import pull_before_build, pull_enabled
+
+    if not pull_enabled(config.extra.get("hub")):
+        return
+    info, warnings = pull_before_build(Path(config.config_file_path).parent)
+    for line in info + warnings:
+        log.info(line)  # info, not warning: a failing feed must not fail a strict build
+
+
 def _settings(config: MkDocsConfig) -> Settings:
     try:
         return Settings.from_mapping(
