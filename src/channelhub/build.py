@@ -38,7 +38,8 @@ def load_health(root: Path) -> dict[str, SourceHealth]:
         if not isinstance(raw, dict):
             continue
         health[str(source_id)] = SourceHealth(
-            status=str(raw.get("status", "unknown")),
+            # state.json leaves out keys at their default, and the default status is ok
+            status=str(raw.get("status", "ok")),
             last_pulled=_when(raw.get("last_pulled")),
             last_changed=_when(raw.get("last_changed")),
             message=str(raw.get("message") or ""),
