@@ -410,7 +410,19 @@ def test_source_pages_show_site_last_pulled_and_their_pieces(
         expected = [p.url for p in content if p.meta.get("source") == source_id]
         listed = [u for sp in paged(built_site, f"/sources/{source_id}/") for u in sp.cards()]
         assert listed == expected
-        assert any(table.href(a) == f"/sources/{source_id}/" for a in table.main.iter("a"))
+        rows = [
+            [table.text(td) for td in tr.iter("td")]
+            for tr in table.main.iter("tr")
+            if any(table.href(a) == f"/sources/{source_id}/" for a in tr.iter("a"))
+        ]
+        assert len(rows) == 1, source_id
+        name, kind, count, last_pulled, status = rows[0]
+        assert (name, kind, count) == (source["name"], source["kind"].title(), str(len(expected)))
+        if built_site.pulled and source.get("enabled", True):
+            # the demo pull reads bundled copies: every source was pulled just now, and fine
+            assert re.fullmatch(r"\d{1,2} \w+ \d{4}", last_pulled), last_pulled
+            assert status == "fine", source_id
+            assert f"last pulled {last_pulled}" in pg.text(facts)
 
 
 # ---------------------------------------------------------------- a piece's own page
