@@ -133,15 +133,17 @@ def appended_text(current: str, sources: Sequence[NewSource], *, path: str) -> s
     if not base.endswith("\n"):
         base += "\n"
     candidate = base + entries_yaml(sources)
+    cannot = f"{path}: cannot append: the 'sources:' list must be the last thing in the file"
     try:
         before, before_data = _source_count(base, path)
-        after, after_data = _source_count(candidate, path)
     except FrontMatterError as exc:
         raise ValueError(str(exc)) from None
+    try:
+        after, after_data = _source_count(candidate, path)
+    except FrontMatterError:
+        raise ValueError(cannot) from None
     if before is None or after != before + len(sources):
-        raise ValueError(
-            f"{path}: cannot append: the 'sources:' list must be the last thing in the file"
-        )
+        raise ValueError(cannot)
     others_before = {k: v for k, v in (before_data or {}).items() if k != "sources"}
     others_after = {k: v for k, v in (after_data or {}).items() if k != "sources"}
     if others_before != others_after:
