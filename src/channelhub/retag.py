@@ -10,9 +10,12 @@ at the bottom is the thin edge that prints.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,28 +116,59 @@ def plan_piece(tagger: Tagger, doc: Document) -> tuple[dict[str, list[str]], str
     return updates, "rename", False
 
 
-def retag(root: Path, tagger: Tagger, *, write: bool = True) -> RetagReport:
+#: below this many pieces one process is faster than starting workers
+PARALLEL_FROM = 400
+CHUNK = 200
+
+# One piece's outcome: (tagger-owned or None when unreadable, change, problem).
+_Outcome = tuple[bool | None, Change | None, Problem | None]
+
+
+def retag_piece(root: Path, path: Path, tagger: Tagger, write: bool) -> _Outcome:
+    """Re-tag one piece (or migrate its renamed slugs); write it only when its topics change."""
+    display = path.relative_to(root).as_posix()
+    try:
+        doc = frontmatter.read(path, display=display, with_lines=False)
+    except FrontMatterError as exc:
+        return None, None, Problem(exc.path, exc.line, f"{exc.message} (not re-tagged)")
+    updates, reason, owned = plan_piece(tagger, doc)
+    if not updates:
+        return owned, None, None
+    old = tuple(_slugs(doc.meta.get("topics")) or [])
+    if write:
+        rewrite_keys(path, updates, doc)
+    return owned, Change(display, old, tuple(updates.get("topics", old)), reason), None
+
+
+def _retag_chunk(root: Path, paths: list[Path], tagger: Tagger, write: bool) -> list[_Outcome]:
+    return [retag_piece(root, path, tagger, write) for path in paths]
+
+
+def retag(
+    root: Path, tagger: Tagger, *, write: bool = True, workers: int | None = None
+) -> RetagReport:
     """Re-tag every tagger-owned piece under docs/ and migrate renamed slugs in the others."""
-    changes: list[Change] = []
-    problems: list[Problem] = []
-    owned_count = editor_count = 0
-    for path in piece_files(root / "docs"):
-        display = path.relative_to(root).as_posix()
-        try:
-            doc = frontmatter.read(path, display=display, with_lines=False)
-        except FrontMatterError as exc:
-            problems.append(Problem(exc.path, exc.line, f"{exc.message} (not re-tagged)"))
-            continue
-        updates, reason, owned = plan_piece(tagger, doc)
-        owned_count += owned
-        editor_count += not owned
-        if not updates:
-            continue
-        old = tuple(_slugs(doc.meta.get("topics")) or [])
-        changes.append(Change(display, old, tuple(updates.get("topics", old)), reason))
-        if write:
-            rewrite_keys(path, updates)
-    return RetagReport(tuple(changes), owned_count, editor_count, tuple(problems))
+    paths = list(piece_files(root / "docs"))
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(paths) >= PARALLEL_FROM:
+        chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = pool.map(
+                _retag_chunk,
+                [root] * len(chunks),
+                chunks,
+                [tagger] * len(chunks),
+                [write] * len(chunks),
+            )
+            outcomes = [outcome for part in parts for outcome in part]
+    else:
+        outcomes = _retag_chunk(root, paths, tagger, write)
+    return RetagReport(
+        changes=tuple(change for _owned, change, _problem in outcomes if change),
+        tagger_owned=sum(owned is True for owned, _change, _problem in outcomes),
+        editor_owned=sum(owned is False for owned, _change, _problem in outcomes),
+        problems=tuple(problem for _owned, _change, problem in outcomes if problem),
+    )
 
 
 # A top-level key line in front matter, and the indented or list lines that continue its value.
@@ -159,29 +193,58 @@ def replace_keys(text: str, updates: Mapping[str, list[str]]) -> str | None:
             continue
         key = match.group("key") if match else ""
         if key in updates:
-            out.append(frontmatter.dump_meta({key: updates[key]}))
+            out.append(_key_yaml(key, updates[key]))
             done.add(key)
             skipping = True
         else:
             out.append(line if line.endswith("\n") else line + "\n")
     missing = [k for k in updates if k not in done]
-    out += [frontmatter.dump_meta({k: updates[k]}) for k in missing]
+    out += [_key_yaml(k, updates[k]) for k in missing]
     new_yaml = "".join(out)
     return text[:start] + new_yaml + text[start + len(yaml_text) :]
 
 
-def rewrite_keys(path: Path, updates: Mapping[str, list[str]]) -> bool:
+# Slugs YAML reads back as the same text when written bare (not true/null/numbers).
+_PLAIN_SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def _key_yaml(key: str, slugs: list[str]) -> str:
+    """`key: [a, b]` for ordinary slugs (fast and familiar); the safe dumper for anything else."""
+    if all(_PLAIN_SLUG.match(s) and s not in _YAML_WORDS for s in slugs):
+        return f"{key}: [{', '.join(slugs)}]\n"
+    return frontmatter.dump_meta({key: slugs})
+
+
+def rewrite_keys(
+    path: Path, updates: Mapping[str, list[str]], before: Document | None = None
+) -> bool:
     """Set front matter keys in a file, keeping every other byte; atomic; False if unchanged."""
     text = path.read_text(encoding="utf-8")
-    before = frontmatter.parse(text, path=str(path), with_lines=False)
+    if before is None:
+        before = frontmatter.parse(text, path=str(path), with_lines=False)
     expected = {**before.meta, **updates}
     new_text = replace_keys(text, updates)
     if new_text is not None:
         after = frontmatter.parse(new_text, path=str(path), with_lines=False)
         if dict(after.meta) == expected and after.body == before.body:
-            return frontmatter.atomic_write_text(path, new_text)
+            return new_text != text and _replace_file(path, new_text)
     # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
     return frontmatter.write(path, expected, before.body)
+
+
+def _replace_file(path: Path, text: str) -> bool:
+    """Write through a temporary file and os.replace: readers see the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # No fsync: a re-tag rewrites thousands of files; after a crash a file is old or new, and --retag redoes it.
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
 
 
 # --- evaluation ---------------------------------------------------------------------------

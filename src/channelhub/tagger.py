@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -431,7 +432,10 @@ class Tagger:
     topics: tuple[_Topic, ...]
     terms: tuple[_Term, ...]
     uses: tuple[tuple[_Use, ...], ...]
+    #: one-word terms by their key, longer terms by their first two keys, and every first key
     first: Mapping[str, tuple[int, ...]]
+    pairs: Mapping[tuple[str, str], tuple[int, ...]]
+    starters: frozenset[str]
     renamed: Mapping[str, str] = field(default_factory=dict)
     max_topics: int = MAX_TOPICS
 
@@ -497,13 +501,23 @@ class Tagger:
         return sorted(ranked, key=lambda pair: (-pair[0].score, pair[0].slug))
 
     def _spans(self, tokens: Sequence[str]) -> list[Span]:
-        """Every term occurrence in the tokens: one pass, candidates looked up by first key."""
+        """Every term occurrence in the tokens: one pass, candidates looked up by their first keys."""
         keys = list(map(token_key, tokens))
-        first = self.first
+        last = len(keys) - 1
+        first, pairs, terms = self.first, self.pairs, self.terms
         spans: list[Span] = []
-        for start in [i for i, k in enumerate(keys) if k in first]:
-            for term_id in first[keys[start]]:
-                end = self._match(self.terms[term_id], tokens, keys, start)
+        for start in [i for i, k in enumerate(keys) if k in self.starters]:
+            key = keys[start]
+            for term_id in first.get(key, ()):
+                if not terms[term_id].caps[0] or _capital(tokens[start]):
+                    spans.append((term_id, start, start + 1))
+            if start == last:
+                continue
+            candidates = pairs.get((key, keys[start + 1]), ())
+            if keys[start + 1] in JOINERS and start + 1 < last:
+                candidates += pairs.get((key, keys[start + 2]), ())
+            for term_id in candidates:
+                end = self._match(terms[term_id], tokens, keys, start)
                 if end:
                     spans.append((term_id, start, end))
         return spans
@@ -555,16 +569,7 @@ def _topic_evidence(
     def kept(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         return [s for s in spans if not any(s[0] < e[1] and e[0] < s[1] for e in excluded)]
 
-    phrases = kept(roles.get("phrase", []))
-    # A match inside a longer match of the same topic ("officer" in "chief marketing officer") is not counted again.
-    phrases = [
-        p
-        for p in phrases
-        if not any(
-            q is not p and q[0] <= p[0] and p[1] <= q[1] and q[1] - q[0] > p[1] - p[0]
-            for q in phrases
-        )
-    ]
+    phrases = _outermost(kept(roles.get("phrase", [])))
     counts: dict[int, int] = {}
     for _start, _end, rule in phrases:
         counts[rule] = counts.get(rule, 0) + 1
@@ -575,16 +580,37 @@ def _topic_evidence(
     a_side, b_side = kept(roles.get("a", [])), kept(roles.get("b", []))
     starts = [p[0] for p in phrases]
     for r, near in enumerate(rules.near):
-        b_spans = [(start, end) for start, end, rule in b_side if rule == r]
+        b_starts = sorted(start for start, _end, rule in b_side if rule == r)
+        b_ends = sorted(end for _start, end, rule in b_side if rule == r)
         near_starts = [
             start
             for start, end, rule in a_side
-            if rule == r and any(_gap(start, end, b) <= near.within for b in b_spans)
+            if rule == r and _near(start, end, b_starts, b_ends, near.within)
         ]
         if near_starts:
             found.append(Evidence(near.label, where, len(near_starts), near.weight))
             starts += near_starts
     return found, _mentions(starts)
+
+
+def _outermost(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Spans not inside a longer span: "officer" in "chief marketing officer" is not counted again."""
+    kept: list[tuple[int, int, int]] = []
+    reach = -1
+    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if span[1] > reach or (kept and kept[-1][:2] == span[:2]):
+            kept.append(span)
+            reach = max(reach, span[1])
+    return kept
+
+
+def _near(start: int, end: int, b_starts: list[int], b_ends: list[int], within: int) -> bool:
+    """True when a b span begins at most `within` words after [start, end) or ends as near before it."""
+    after = bisect_left(b_starts, end)
+    if after < len(b_starts) and b_starts[after] - end <= within:
+        return True
+    before = bisect_right(b_ends, start) - 1
+    return before >= 0 and start - b_ends[before] <= within
 
 
 def _mentions(starts: list[int]) -> int:
@@ -595,15 +621,6 @@ def _mentions(starts: list[int]) -> int:
             count += 1
         last = start
     return count
-
-
-def _gap(start: int, end: int, other: tuple[int, int]) -> int:
-    """Words strictly between two spans; a large number when they overlap (one phrase is not near itself)."""
-    if other[0] >= end:
-        return other[0] - end
-    if start >= other[1]:
-        return start - other[1]
-    return MAX_WITHIN + 1
 
 
 def compile_rules(topics: Iterable[TopicLike]) -> Tagger:
@@ -643,13 +660,19 @@ def compile_rules(topics: Iterable[TopicLike]) -> Tagger:
         for old in topic.replaces:
             renamed[old] = topic.slug
     first: dict[str, list[int]] = {}
+    pairs: dict[tuple[str, str], list[int]] = {}
     for term_id, term in enumerate(terms):
-        first.setdefault(term.keys[0], []).append(term_id)
+        if len(term.keys) == 1:
+            first.setdefault(term.keys[0], []).append(term_id)
+        else:
+            pairs.setdefault((term.keys[0], term.keys[1]), []).append(term_id)
     return Tagger(
         topics=tuple(compiled),
         terms=tuple(terms),
         uses=tuple(tuple(u) for u in uses),
         first={k: tuple(v) for k, v in first.items()},
+        pairs={k: tuple(v) for k, v in pairs.items()},
+        starters=frozenset(first) | frozenset(k for k, _ in pairs),
         renamed=renamed,
     )
 
