@@ -153,8 +153,28 @@ def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
     assert (
         'python scripts/pr-summary --base "origin/${BASE_REF}" >> "$GITHUB_STEP_SUMMARY"' in shell
     )
+    node = step_using(ci, job, "actions/setup-node")
+    assert node["with"]["cache-dependency-path"] == "package-lock.json"
     upload = step_using(ci, job, "actions/upload-artifact")
     assert upload["with"]["path"] == "site/"
+
+
+def test_ci_provides_the_public_corpora_the_corpus_tests_need() -> None:
+    ci = load_workflow("ci.yml")
+    (job,) = ci["jobs"]
+    cache = step_using(ci, job, "actions/cache")
+    assert cache["with"]["path"] == "${{ github.workspace }}/../shared/corpora"
+    assert cache["with"]["key"] == "corpora-${{ env.CORPORA_COMMITS }}"
+    names = [step.get("name", "") for step in ci["jobs"][job]["steps"]]
+    assert names.index("Fetch the public test corpora") < names.index("Tests")
+    commits = ci["env"]["CORPORA_COMMITS"].split("-")
+    assert len(commits) == 5
+    readme = ROOT.parent / "shared" / "corpora" / "README.md"
+    if not readme.is_file():
+        pytest.skip(f"{readme} is absent: cannot compare the pinned corpus commits")
+    text = readme.read_text(encoding="utf-8")
+    # The first four are the commits the corpora README names; blns follows its default branch.
+    assert [f"commit {commit}" in text for commit in commits[:4]] == [True] * 4
 
 
 def test_publish_deploys_pages_with_least_privilege() -> None:
