@@ -379,9 +379,11 @@ def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(
-            "file", "topic", "score", "evidence (phrase, where it matched)", show_lines=True
-        )
+        table = Table(show_lines=True)
+        table.add_column("file", overflow="fold")
+        table.add_column("topic", no_wrap=True)
+        table.add_column("score", justify="right")
+        table.add_column("evidence (phrase, where it matched)")
         for row in rows:
             table.add_row(*row)
         Console().print(table)
