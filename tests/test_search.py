@@ -56,7 +56,7 @@ def test_the_index_can_be_switched_off(value: str, expected: bool) -> None:
 
 
 def _tiny_site(root: Path) -> Path:
-    for slug, word in (("one", "flamingo"), ("two", "giraffe")):
+    for slug, word in (("articles/2026/one", "flamingo"), ("sources/acme/2026/two", "giraffe")):
         page = root / slug / "index.html"
         page.parent.mkdir(parents=True)
         body = search.piece_html(f"<p>A body about {word}.</p>", ENTRY)
@@ -74,7 +74,7 @@ def _tiny_site(root: Path) -> Path:
 def test_build_index_runs_pagefind_over_pieces_only(tmp_path: Path) -> None:
     report = search.build_index(_tiny_site(tmp_path))
 
-    assert report.pages == 2  # the home page has no data-pagefind-body
+    assert report.pages == 2  # the home page is neither a piece nor marked as one
     assert report.filters == 1
     assert report.words > 3
     assert (tmp_path / "pagefind" / "pagefind.js").is_file()

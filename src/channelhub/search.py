@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from channelhub.content import PIECE_DIRS
+
 #: folder of the built site that Pagefind writes its bundle to
 BUNDLE_DIR = "pagefind"
 #: seconds the indexer may take before the build gives up (10,000 pieces take well under a minute)
@@ -113,6 +115,9 @@ def command(binary: Path, site_dir: Path) -> list[str]:
         BUNDLE_DIR,
         "--exclude-selectors",
         ", ".join(EXCLUDED),
+        # only piece folders hold results: listing pages are not even read
+        "--glob",
+        "{" + ",".join(PIECE_DIRS) + "}/**/*.html",
     ]
 
 
