@@ -80,6 +80,11 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     (tmp_path / "feeds" / "topics.yml").write_text(topics, encoding="utf-8")
     (tmp_path / "mkdocs.yml").write_text("site_name: scratch\n", encoding="utf-8")
+    (tmp_path / "feeds" / "sources.yml").write_text(
+        "sources:\n  - id: acme\n    name: Acme\n    url: https://acme.example/feed.xml\n"
+        "    kind: partner\n    topics: [channel-partners]\n",
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -238,6 +243,26 @@ def test_retag_changes_only_tagger_owned_topics_and_migrates_renamed_slugs(hub: 
     for name in ("current", "editor", "edited"):
         assert after[name] == before[name]
     assert files["current"].stat().st_mtime == 1_000_000_000  # not rewritten at all
+
+
+def test_retag_gives_a_pulled_piece_without_a_clear_topic_its_sources_defaults(hub: Path) -> None:
+    office = OFFICE.replace(
+        "editor: dana", "source: acme\ntopics: [social-media]\nauto_topics: [social-media]"
+    )
+    pulled = write(hub, "docs/sources/acme/2026/office.md", office)
+    written = write(
+        hub,
+        "docs/articles/2026/office.md",
+        OFFICE.replace("editor: dana", "topics: [social-media]\nauto_topics: [social-media]"),
+    )
+    result = CliRunner().invoke(main, ["tag", "--retag"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "docs/articles/2026/office.md: re-tagged [social-media] -> []",
+        "docs/sources/acme/2026/office.md: re-tagged [social-media] -> [channel-partners]",
+    ]
+    assert frontmatter.read(pulled).meta["auto_topics"] == ["channel-partners"]
+    assert frontmatter.read(written).meta["topics"] == []
 
 
 def test_retag_twice_changes_nothing_the_second_time(hub: Path) -> None:

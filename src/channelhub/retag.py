@@ -99,7 +99,12 @@ def _migrate(slugs: Sequence[str], tagger: Tagger) -> list[str]:
     return list(dict.fromkeys(tagger.resolve_slug(s)[0] for s in slugs))
 
 
-def plan_piece(tagger: Tagger, doc: Document) -> tuple[dict[str, list[str]], str, bool]:
+Defaults = Mapping[str, Sequence[str]]  # source id -> the source's default topics
+
+
+def plan_piece(
+    tagger: Tagger, doc: Document, defaults: Defaults | None = None
+) -> tuple[dict[str, list[str]], str, bool]:
     """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
     meta = doc.meta
     topics = _slugs(meta.get("topics")) or []
@@ -107,6 +112,9 @@ def plan_piece(tagger: Tagger, doc: Document) -> tuple[dict[str, list[str]], str
     owned = auto is not None and topics == auto
     if owned:
         new = [s.slug for s in tag_document(tagger, doc)]
+        if not new and isinstance(meta.get("source"), str):
+            # As pull does: a pulled piece with no clear topic gets its source's default topics.
+            new = _migrate((defaults or {}).get(meta["source"], ()), tagger)
         return ({"topics": new, "auto_topics": new} if new != topics else {}), "retag", True
     updates: dict[str, list[str]] = {}
     if _migrate(topics, tagger) != topics:
@@ -124,14 +132,16 @@ CHUNK = 200
 _Outcome = tuple[bool | None, Change | None, Problem | None]
 
 
-def retag_piece(root: Path, path: Path, tagger: Tagger, write: bool) -> _Outcome:
+def retag_piece(
+    root: Path, path: Path, tagger: Tagger, write: bool, defaults: Defaults | None = None
+) -> _Outcome:
     """Re-tag one piece (or migrate its renamed slugs); write it only when its topics change."""
     display = path.relative_to(root).as_posix()
     try:
         doc = frontmatter.read(path, display=display, with_lines=False)
     except FrontMatterError as exc:
         return None, None, Problem(exc.path, exc.line, f"{exc.message} (not re-tagged)")
-    updates, reason, owned = plan_piece(tagger, doc)
+    updates, reason, owned = plan_piece(tagger, doc, defaults)
     if not updates:
         return owned, None, None
     old = tuple(_slugs(doc.meta.get("topics")) or [])
@@ -140,14 +150,25 @@ def retag_piece(root: Path, path: Path, tagger: Tagger, write: bool) -> _Outcome
     return owned, Change(display, old, tuple(updates.get("topics", old)), reason), None
 
 
-def _retag_chunk(root: Path, paths: list[Path], tagger: Tagger, write: bool) -> list[_Outcome]:
-    return [retag_piece(root, path, tagger, write) for path in paths]
+def _retag_chunk(
+    root: Path, paths: list[Path], tagger: Tagger, write: bool, defaults: Defaults
+) -> list[_Outcome]:
+    return [retag_piece(root, path, tagger, write, defaults) for path in paths]
 
 
 def retag(
-    root: Path, tagger: Tagger, *, write: bool = True, workers: int | None = None
+    root: Path,
+    tagger: Tagger,
+    *,
+    write: bool = True,
+    defaults: Defaults | None = None,
+    workers: int | None = None,
 ) -> RetagReport:
-    """Re-tag every tagger-owned piece under docs/ and migrate renamed slugs in the others."""
+    """Re-tag every tagger-owned piece under docs/ and migrate renamed slugs in the others.
+
+    `defaults` are the sources' default topics, given to a pulled piece the tagger finds no topic for.
+    """
+    defaults = {k: tuple(v) for k, v in (defaults or {}).items()}
     paths = list(piece_files(root / "docs"))
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(paths) >= PARALLEL_FROM:
@@ -159,10 +180,11 @@ def retag(
                 chunks,
                 [tagger] * len(chunks),
                 [write] * len(chunks),
+                [defaults] * len(chunks),
             )
             outcomes = [outcome for part in parts for outcome in part]
     else:
-        outcomes = _retag_chunk(root, paths, tagger, write)
+        outcomes = _retag_chunk(root, paths, tagger, write, defaults)
     return RetagReport(
         changes=tuple(change for _owned, change, _problem in outcomes if change),
         tagger_owned=sum(owned is True for owned, _change, _problem in outcomes),
@@ -434,17 +456,18 @@ def _print_retag(report: RetagReport, *, write: bool) -> None:
 # --- the command --------------------------------------------------------------------------
 
 
-def _repo_tagger(root: Path) -> Tagger:
+def _repo_tagger(root: Path) -> tuple[Tagger, Hub]:
     if not (root / "feeds" / "topics.yml").is_file():
         raise TagUsageError(
             f"no feeds/topics.yml in {root}: run `channelhub tag` from the repository's top folder"
         )
-    tagger, problems = load_tagger(load_hub(root))
+    hub = load_hub(root)
+    tagger, problems = load_tagger(hub)
     if problems:
         raise TagUsageError(
             "feeds/topics.yml has problems; fix them first:\n" + "\n".join(map(str, problems))
         )
-    return tagger
+    return tagger, hub
 
 
 def _read_for_tagging(path: str) -> Document:
@@ -489,9 +512,10 @@ def tag_command(
     if dry_run and not retag_all:
         raise TagUsageError("--dry-run only goes with --retag")
     root = Path.cwd()
-    tagger = _repo_tagger(root)
+    tagger, hub = _repo_tagger(root)
     if retag_all:
-        report = retag(root, tagger, write=not dry_run)
+        defaults = {source.id: source.topics for source in hub.sources}
+        report = retag(root, tagger, write=not dry_run, defaults=defaults)
         _print_retag(report, write=not dry_run)
         return
     if evaluate_dir is not None:
