@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -82,10 +82,12 @@ class FeedSpec:
     default_topics: tuple[str, ...]
     topics: tuple[Topic, ...]
     topics_key: str  # identifies `topics`, so a worker compiles the tagger once per run
+    #: the run's first-seen time: workers render new pieces with it (YAML is the costly part)
+    now: datetime | None = None
 
     @classmethod
-    def of(cls, source: Source, topics: Sequence[Topic]) -> FeedSpec:
-        return cls(source.id, source.policy, source.topics, tuple(topics), topics_key(topics))
+    def of(cls, source: Source, topics: Sequence[Topic], now: datetime | None = None) -> FeedSpec:
+        return cls(source.id, source.policy, source.topics, tuple(topics), topics_key(topics), now)
 
     @property
     def fingerprint(self) -> str:
@@ -103,6 +105,14 @@ def topics_key(topics: Sequence[Topic]) -> str:
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A piece's full text (with its pulled_hash line) and that hash."""
+
+    text: str
+    digest: str
+
+
+@dataclass(frozen=True)
 class PreparedEntry:
     """An entry cleaned, converted and tagged; dates and path are decided by the `Ingestor`."""
 
@@ -116,6 +126,8 @@ class PreparedEntry:
     summary: str
     body: str
     topics: tuple[str, ...]
+    draft: Rendered | None = None  # the file as a new piece first seen at `draft_seen`
+    draft_seen: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +207,11 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
     skipped = [Skipped(s.index, "", "", s.reason) for s in parsed.skipped]
     for index, entry in enumerate(parsed.entries):
         try:
-            entries.append(prepare_entry(entry, index, spec, tagger))
+            prepared = prepare_entry(entry, index, spec, tagger)
+            if spec.now is not None and prepared.link and prepared.title:
+                _, draft = render_entry(prepared, spec.source_id, spec.now)
+                prepared = replace(prepared, draft=draft, draft_seen=spec.now)
+            entries.append(prepared)
         except Exception as exc:  # one bad entry never sinks the feed
             skipped.append(Skipped(index, entry.title, entry.id, f"{type(exc).__name__}: {exc}"))
     return PreparedFeed(parsed.title, tuple(entries), tuple(skipped), parsed.warnings)
@@ -373,12 +389,6 @@ def _markdown_files(folder: Path) -> Iterator[Path]:
                 yield Path(dirpath, name)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    text: str
-    digest: str
-
-
 def piece_meta(
     entry: PreparedEntry, source_id: str, dates: Dates, first_seen: datetime
 ) -> dict[str, object]:
@@ -401,11 +411,33 @@ def piece_meta(
     return meta
 
 
+def render_entry(
+    entry: PreparedEntry, source_id: str, first_seen: datetime
+) -> tuple[Dates, Rendered]:
+    """The piece an entry becomes when first seen at `first_seen`."""
+    dates = settle_dates(entry.published, entry.updated, first_seen)
+    return dates, render_piece(piece_meta(entry, source_id, dates, first_seen), entry.body)
+
+
 def render_piece(meta: dict[str, object], body: str) -> Rendered:
     """The file's text with its pulled_hash line, and that hash."""
     text = frontmatter.render(meta, body.strip() + "\n" if body.strip() else "")
     full = with_hash(text)
     return Rendered(full, hash_text(text))
+
+
+def write_piece(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and a rename, so a kill at any moment
+    leaves the old file or the new one. No fsync: it cost ~5 ms a file, which would dominate
+    a pull; git holds the durable copy of what pull writes."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temp.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _slug(title: str, guid: str) -> str:
@@ -421,6 +453,7 @@ class Ingestor:
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.index = PieceIndex(root)
         self._taken: set[Path] = set()
+        self._folders: set[Path] = set()
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -433,6 +466,9 @@ class Ingestor:
             n += 1
             candidate = folder / f"{slug}-{n}.md"
         self._taken.add(candidate)
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
         return candidate
 
     def ingest(self, source_id: str, feed: PreparedFeed) -> list[ItemResult]:
@@ -479,10 +515,12 @@ class Ingestor:
         return self._update(source_id, entry, existing)
 
     def _write_new(self, source_id: str, entry: PreparedEntry, link_key: str) -> ItemResult:
-        dates = settle_dates(entry.published, entry.updated, self.now)
-        rendered = render_piece(piece_meta(entry, source_id, dates, self.now), entry.body)
+        if entry.draft is not None and entry.draft_seen == self.now:
+            dates, rendered = settle_dates(entry.published, entry.updated, self.now), entry.draft
+        else:
+            dates, rendered = render_entry(entry, source_id, self.now)
         path = self._new_path(source_id, dates.date.year, entry.title, entry.guid)
-        frontmatter.atomic_write_text(path, rendered.text)
+        write_piece(path, rendered.text)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
         return ItemResult("new", entry.title, entry.guid, self.rel(path), entry.topics)
@@ -497,8 +535,7 @@ class Ingestor:
                 "kept_edits", entry.title, entry.guid, rel, reason=f"cannot read it: {exc}"
             )
         first_seen = _when(meta.get("first_seen")) or self.now
-        dates = settle_dates(entry.published, entry.updated, first_seen)
-        rendered = render_piece(piece_meta(entry, source_id, dates, first_seen), entry.body)
+        _, rendered = render_entry(entry, source_id, first_seen)
         if rendered.text == current or rendered.digest == stored_hash(current):
             return ItemResult("unchanged", entry.title, entry.guid, rel, entry.topics)
         if not is_untouched(current):
@@ -506,7 +543,7 @@ class Ingestor:
                 "kept_edits", entry.title, entry.guid, rel, entry.topics,
                 reason="kept editor's edits: the original changed upstream",
             )  # fmt: skip
-        frontmatter.atomic_write_text(path, rendered.text)
+        write_piece(path, rendered.text)
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)
 
 

@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,8 @@ PREPARE_TIME_LIMIT = 30.0
 PREPARE_MEMORY_LIMIT = 768 * 2**20
 #: outcomes that make `pull` exit 1
 FAILED = frozenset({"error", "refused"})
+#: most seconds between saves of feeds/state.json during a run (each save is an fsync)
+STATE_SAVE_INTERVAL = 1.0
 COUNTED = ("new", "updated", "unchanged", "skipped", "kept_edits", "duplicate")
 
 
@@ -236,9 +239,11 @@ class PullRun:
     on_source: Callable[[SourceReport, int, int], None] | None = None
     states: dict[str, SourceState] = field(default_factory=dict)
     sandbox: Sandbox | None = None  # a caller's pool of workers, left open; else one per run
+    _unsaved: bool = False
+    _saved_at: float = field(default_factory=time.monotonic)
 
     async def run(self) -> tuple[SourceReport, ...]:
-        specs = {s.id: FeedSpec.of(s, self.hub.topics) for s in self.sources}
+        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now) for s in self.sources}
         ingestor = Ingestor(self.root, self.now)
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
@@ -255,6 +260,7 @@ class PullRun:
                     if self.on_source is not None:
                         self.on_source(report, position + 1, len(self.sources))
         finally:
+            self.save_state()
             if sandbox is not self.sandbox:
                 await asyncio.to_thread(sandbox.close)
         return tuple(reports)
@@ -305,9 +311,18 @@ class PullRun:
         stored = self._state(source)
         report, new_state = self._outcome(ingestor, source, stored, fetched)
         if new_state != self.states.get(source.id):
+            # recorded only after this source's pieces are on disk, so the file never claims more
             self.states[source.id] = new_state
-            state_store.save(self.root, self.states)  # after this source's pieces, never before
+            self._unsaved = True
+        if self._unsaved and time.monotonic() - self._saved_at >= STATE_SAVE_INTERVAL:
+            self.save_state()
         return report
+
+    def save_state(self) -> None:
+        if self._unsaved:
+            state_store.save(self.root, self.states)
+            self._unsaved = False
+        self._saved_at = time.monotonic()
 
     def _outcome(
         self, ingestor: Ingestor, source: Source, stored: SourceState, fetched: _Fetched

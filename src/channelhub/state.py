@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,12 +67,14 @@ def _parse_when(value: Any) -> datetime | None:
 
 _DEFAULTS = SourceState(url="")
 _TIMES = frozenset({"retry_after", "last_pulled", "last_changed"})
+_FIELDS = tuple(f.name for f in fields(SourceState))
 
 
 def to_json(state: SourceState) -> dict[str, Any]:
     """A record as JSON data; keys at their default are left out to keep the file short."""
     out: dict[str, Any] = {}
-    for key, value in asdict(state).items():
+    for key in _FIELDS:
+        value = getattr(state, key)
         if key != "url" and value == getattr(_DEFAULTS, key):
             continue
         out[key] = _utc(value) if key in _TIMES else value
