@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -122,7 +123,8 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     href, count = max(counts.items(), key=lambda item: item[1])
     assert count > PAGE_SIZE, "the demo needs a topic with more pieces than a page"
     page.locator(f".hub-topic a.hub-card-title[href='{href}']").click()
-    first_url = page.url
+    first_url = urljoin(base_url + "topics/", href)
+    page.wait_for_url(first_url)  # a click only starts the navigation
     assert len(_cards(page)) == PAGE_SIZE
     first_page = _cards(page)
 
@@ -161,8 +163,7 @@ def test_axe_finds_no_serious_violation(
     page = context.new_page()
     page.goto(base_url + AUDITED[name])
     if scheme == "dark":
-        _toggle_palette(page)
-        assert _scheme(page) == "slate"
+        _toggle_palette(page, "slate")
     violations = _axe(page)
     context.close()
     assert violations == [], f"{name} ({scheme}): " + "; ".join(violations)
@@ -192,23 +193,25 @@ def _scheme(page: Page) -> str:
     return page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
 
 
-def _toggle_palette(page: Page) -> None:
+def _toggle_palette(page: Page, expected: str) -> None:
+    """Click the visible light/dark toggle and wait (up to 5 s) for the body to take the scheme."""
+    from playwright.sync_api import expect
+
     page.locator("form[data-md-component='palette'] label:not([hidden])").click()
+    expect(page.locator("body")).to_have_attribute("data-md-color-scheme", expected, timeout=5000)
 
 
 def test_light_dark_toggle_switches_the_scheme(page: Page, base_url: str) -> None:
     page.goto(base_url + PIECE)
     assert _scheme(page) == "default"
     light_background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
-    _toggle_palette(page)
-    assert _scheme(page) == "slate"
+    _toggle_palette(page, "slate")
     assert (
         page.evaluate("() => getComputedStyle(document.body).backgroundColor") != light_background
     )
     page.goto(base_url)  # the choice is remembered on the next page
     assert _scheme(page) == "slate"
-    _toggle_palette(page)
-    assert _scheme(page) == "default"
+    _toggle_palette(page, "default")
 
 
 @pytest.mark.parametrize(("width", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
