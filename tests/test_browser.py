@@ -16,12 +16,27 @@ from urllib.parse import urljoin
 
 import pytest
 
-from browser import CHROMIUM_ARGS, SCREENSHOTS, BuiltSite, axe_source, require_chromium, serve
+from browser import (
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    BuiltSite,
+    axe_source,
+    chromium_path,
+    in_ci,
+    require_chromium,
+    serve,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.build, pytest.mark.xdist_group("reader-site")]
+
+if chromium_path() is None and not in_ci():  # skip before building the demo for nothing
+    pytest.skip(
+        "Chromium is not installed (apt-get install chromium); browser tests skipped",
+        allow_module_level=True,
+    )
 
 PAGE_SIZE = 5  # extra.hub.page_size in mkdocs.yml
 DESKTOP = {"width": 1280, "height": 900}
