@@ -15,6 +15,7 @@ from channelhub.ingest import (
     Ingestor,
     PreparedEntry,
     PreparedFeed,
+    dump_front_matter,
     excerpt_markdown,
     is_untouched,
     normalise_link,
@@ -276,3 +277,32 @@ def test_a_file_that_is_not_valid_front_matter_is_kept(tmp_path: Path) -> None:
     [result] = again.ingest("acme", PreparedFeed("t", (prepared("1", "T", "https://a.example/1"),)))
     assert result.action == "new" and result.path != first.path
     assert "broken: [unclosed" in path.read_text()
+
+
+HOSTILE = [
+    "---", "--- x", "...", "a: b", "#x", "x #y", "'q'", '"q"', "yes", "no", "null", "~", "1e5",
+    "0x1F", "12:30", "2026-01-01", " lead", "trail ", "- item", "? k", "@at", "`bt", "%p",
+    "!tag", "&a", "*a", "|", ">", "[", "{", "\t", "a\u2028b", "\ufeffx", "\x85", "é", "ǅ",
+    "\u00a0x", "x\u00a0", "😍 astral", "line\nbreak", "𠜎𠜱", "",
+]  # fmt: skip
+
+
+def test_fast_front_matter_is_byte_identical_to_frontmatter_dump_meta() -> None:
+    import json
+
+    strings = list(HOSTILE)
+    blns = REPO.parent / "shared" / "corpora" / "xss" / "blns.json"
+    if blns.is_file():  # the corpus widens the check; the list above always runs
+        strings += json.loads(blns.read_text(encoding="utf-8"))
+    for text in strings:
+        meta: dict[str, object] = {
+            "title": text,
+            "date": "2026-03-01T00:00:00Z",
+            "topics": [text[:50]] if 0 < len(text) < 60 else ["mobile"],
+            "auto_topics": ["mobile"],
+            "summary": text + " tail",
+            "source": "s",
+            "canonical": "https://example.com/x",
+            "guid": text,
+        }
+        assert dump_front_matter(meta) == frontmatter.dump_meta(meta), repr(text)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import yaml
 from slugify import slugify
 
 from channelhub import frontmatter
@@ -419,9 +420,50 @@ def render_entry(
     return dates, render_piece(piece_meta(entry, source_id, dates, first_seen), entry.body)
 
 
+def _fast_dumper() -> type[yaml.SafeDumper] | None:
+    """frontmatter's dumper on libyaml's emitter: same representers, resolvers and styles."""
+    base = getattr(yaml, "CSafeDumper", None)
+    if base is None:
+        return None
+    # the representers decide quoting; taking frontmatter's own keeps the two in step
+    source = frontmatter._Dumper
+    attributes = {
+        "ignore_aliases": lambda self, data: True,
+        "yaml_representers": dict(source.yaml_representers),
+        "yaml_implicit_resolvers": source.yaml_implicit_resolvers,  # type: ignore[attr-defined]
+    }
+    return type("FastFrontMatterDumper", (base,), attributes)
+
+
+_FAST_DUMPER = _fast_dumper()
+# libyaml escapes characters beyond the BMP where PyYAML writes them as they are
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def dump_front_matter(meta: dict[str, object]) -> str:
+    """Exactly `frontmatter.dump_meta(meta)`, ~8x faster: YAML emission was a third of a
+    pull's CPU per entry. Text beyond the BMP takes frontmatter's own (pure Python) path."""
+    values = [v for v in meta.values() if isinstance(v, str)]
+    values += [i for v in meta.values() if isinstance(v, list) for i in v if isinstance(i, str)]
+    if _FAST_DUMPER is None or _ASTRAL.search("".join(values)):
+        return frontmatter.dump_meta(meta)
+    ordered = frontmatter.ordered(meta)
+    text = yaml.dump(
+        ordered,
+        Dumper=_FAST_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1_000_000,
+    )
+    if frontmatter.load_yaml(text, path="<dump>", with_lines=False) != ordered:
+        return frontmatter.dump_meta(meta)  # never trust a fast path over the checked one
+    return text
+
+
 def render_piece(meta: dict[str, object], body: str) -> Rendered:
     """The file's text with its pulled_hash line, and that hash."""
-    text = frontmatter.render(meta, body.strip() + "\n" if body.strip() else "")
+    text = f"---\n{dump_front_matter(meta)}---\n" + (body.strip() + "\n" if body.strip() else "")
     full = with_hash(text)
     return Rendered(full, hash_text(text))
 
