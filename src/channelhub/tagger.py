@@ -567,6 +567,8 @@ def _topic_evidence(
     excluded = roles.get("exclude", [])
 
     def kept(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        if not excluded:
+            return spans
         return [s for s in spans if not any(s[0] < e[1] and e[0] < s[1] for e in excluded)]
 
     phrases = _outermost(kept(roles.get("phrase", [])))
@@ -579,7 +581,7 @@ def _topic_evidence(
     ]
     a_side, b_side = kept(roles.get("a", [])), kept(roles.get("b", []))
     starts = [p[0] for p in phrases]
-    for r, near in enumerate(rules.near):
+    for r, near in enumerate(rules.near if a_side and b_side else ()):
         b_starts = sorted(start for start, _end, rule in b_side if rule == r)
         b_ends = sorted(end for _start, end, rule in b_side if rule == r)
         near_starts = [
