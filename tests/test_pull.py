@@ -26,7 +26,14 @@ import yaml
 
 from channelhub import frontmatter
 from channelhub.ingest import is_untouched, rehash
-from channelhub.pull import PullConfigError, PullReport, new_sandbox, pull, pull_enabled
+from channelhub.pull import (
+    PullConfigError,
+    PullReport,
+    new_sandbox,
+    pull,
+    pull_before_build,
+    pull_enabled,
+)
 from channelhub.sandbox import Sandbox
 from feedserver import FeedServer, RecordedRequest, Reply
 
@@ -637,6 +644,19 @@ def test_cli_exit_codes_plain_lines_and_json_report(hub: Hub, feed_server: FeedS
     assert "feeds/sources.yml:3: Expected text for 'url'" in bad.stderr
 
 
+def test_pull_before_build_reports_in_lines_and_writes_the_report(hub: Hub) -> None:
+    (hub.root / "feeds" / "demo").mkdir()
+    (hub.root / "feeds" / "demo" / "x.xml").write_bytes(rss(*items(2)))
+    hub.sources(source("local", "feeds/demo/x.xml"))  # a bundled copy: no network at all
+    info, warnings = pull_before_build(hub.root)
+    assert info == ["pull: 2 new, 0 updated, 0 unchanged across 1 sources"]
+    assert warnings == []
+    assert (hub.root / ".cache/channelhub/pull-report.json").is_file()
+    (hub.root / "feeds" / "sources.yml").write_text("sources: 3\n")
+    info, warnings = pull_before_build(hub.root)
+    assert info == [] and warnings[0].startswith("pull skipped: feeds/sources.yml:1:")
+
+
 def test_pull_enabled_only_when_asked() -> None:
     assert not pull_enabled(None, {})
     assert not pull_enabled({"page_size": 5}, {"CHANNELHUB_PULL": "0"})
@@ -646,6 +666,10 @@ def test_pull_enabled_only_when_asked() -> None:
 
 
 # --- kill safety ------------------------------------------------------------------------------
+
+
+def pieces_in(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*.md") if not p.name.startswith(".")]
 
 
 def test_killing_pull_leaves_whole_files_and_a_rerun_completes(tmp_path: Path) -> None:
@@ -660,27 +684,107 @@ def test_killing_pull_leaves_whole_files_and_a_rerun_completes(tmp_path: Path) -
         (root / "feeds" / "sources.yml").write_text(yaml.safe_dump({"sources": entries}))
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
         command = [sys.executable, "-m", "channelhub", "pull", "--allow-private", "--quiet"]
-        for delay in (0.6, 1.2, 1.6, 2.0, 2.4):
+        kills = 0
+        for _ in range(3):
+            # kill as soon as a few more pieces have landed: mid-run, between or inside writes
+            target = len(pieces_in(root)) + 15
             process = subprocess.Popen(
                 command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(delay)
-            process.send_signal(signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while len(pieces_in(root)) < target and process.poll() is None:
+                assert time.monotonic() < deadline, "pull wrote nothing for a minute"
+                time.sleep(0.005)
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
             process.wait(timeout=10)
-            for path in (root / "docs").rglob("*.md"):
-                if not path.name.startswith("."):
-                    doc = frontmatter.read(path)
-                    assert doc.meta["source"].startswith("source-")
-                    assert is_untouched(path.read_text())
+            for path in pieces_in(root):
+                doc = frontmatter.read(path)
+                assert doc.meta["source"].startswith("source-")
+                assert is_untouched(path.read_text())
             state_file = root / "feeds" / "state.json"
             if state_file.exists():
-                json.loads(state_file.read_text())
+                recorded = json.loads(state_file.read_text())["sources"]
+                for source_id in recorded:  # the state never claims a source before its pieces
+                    assert len(pieces_in(root / "docs" / "sources" / source_id)) == 25
+        assert kills >= 2
         done = subprocess.run(
             command, cwd=root, env=env, capture_output=True, text=True, timeout=120
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    written = [p for p in (root / "docs").rglob("*.md") if not p.name.startswith(".")]
-    assert len(written) == 6 * 25
+    assert len(pieces_in(root)) == 6 * 25
     assert set(json.loads((root / "feeds" / "state.json").read_text())["sources"]) == {
         f"source-{n}" for n in range(6)
     }
+
+
+# --- the public corpora through the whole write path ------------------------------------------
+
+CORPORA = REPO.parent / "shared" / "corpora"
+CORPUS_FOLDERS = ("feedparser", "feedvalidator/testcases")
+PER_FEED_SECONDS = 10.0
+
+
+@pytest.mark.corpus
+def test_corpus_feeds_through_prepare_and_ingest(tmp_path: Path) -> None:
+    """Every corpus feed: prepared in a limited worker, then written; no exception escapes,
+    each feed stays within its budget, and every piece written is valid for `check`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from channelhub.config import Source, load_hub
+    from channelhub.content import piece_from_document
+    from channelhub.ingest import FeedSpec, Ingestor, PreparedFeed, prepare_feed
+    from channelhub.parse import FeedError
+    from channelhub.sandbox import SandboxError
+
+    if not all((CORPORA / folder).is_dir() for folder in CORPUS_FOLDERS):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CORPORA} is missing; CI must have ../shared/corpora")
+        pytest.skip(f"{CORPORA} is absent (the public corpora live in ../shared/corpora)")
+    files = [p for f in CORPUS_FOLDERS for p in sorted((CORPORA / f).rglob("*")) if p.is_file()]
+    make_hub(tmp_path)
+    (tmp_path / "feeds" / "sources.yml").write_text(
+        yaml.safe_dump({"sources": [source("corpus", "https://feeds.example/x", policy="full")]})
+    )
+    hub = load_hub(tmp_path)
+    spec = FeedSpec.of(
+        Source(id="corpus", name="Corpus", url="https://feeds.example/x", policy="full"),
+        hub.topics,
+        NOW,
+    )
+
+    def prepare(path: Path) -> tuple[PreparedFeed | str, float]:
+        started = time.monotonic()
+        try:
+            url = f"https://feeds.example/{path.name}"
+            result: PreparedFeed | str = pool.run(prepare_feed, path.read_bytes(), url, None, spec)
+        except (FeedError, SandboxError) as exc:
+            result = exc.message
+        return result, time.monotonic() - started
+
+    ingestor = Ingestor(tmp_path, NOW)
+    counts = {"feeds": 0, "errors": 0, "written": 0}
+    with new_sandbox(2) as pool, ThreadPoolExecutor(2) as threads:
+        for path, (result, seconds) in zip(files, threads.map(prepare, files), strict=True):
+            assert seconds < PER_FEED_SECONDS, f"{path}: {seconds:.1f} s"
+            if isinstance(result, str):
+                counts["errors"] += 1
+                continue
+            counts["feeds"] += 1
+            results = ingestor.ingest("corpus", result)
+            # every entry is accounted for: written, skipped with a reason, or a duplicate
+            assert len(results) == len(result.entries) + len(result.skipped)
+            assert all(r.reason for r in results if r.action in ("skipped", "duplicate"))
+            for item in results:
+                counts[item.action] = counts.get(item.action, 0) + 1
+    problems = []
+    for piece in (tmp_path / "docs" / "sources").rglob("*.md"):
+        doc = frontmatter.read(piece)
+        src_uri = piece.relative_to(tmp_path / "docs").as_posix()
+        _, found = piece_from_document(doc, src_uri, hub, display=src_uri)
+        problems += [str(p) for p in found if p.severity == "error"]
+        assert is_untouched(piece.read_text())
+    assert problems == []
+    # the corpora reuse a few links (example.com...) across files: most entries are duplicates
+    assert counts["feeds"] > 3000 and counts["new"] > 100 and counts["duplicate"] > 100, counts
