@@ -128,6 +128,7 @@ class PreparedEntry:
     summary: str
     body: str
     topics: tuple[str, ...]
+    slug: str = ""  # the file name a new piece would get (before any -2, -3...)
     draft: Rendered | None = None  # the file as a new piece first seen at `draft_seen`
     draft_seen: datetime | None = None
 
@@ -195,6 +196,7 @@ def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: Tagger) -> P
         summary=summary,
         body=body,
         topics=topics,
+        slug=_slug(title, entry.id),
     )
 
 
@@ -502,19 +504,22 @@ class Ingestor:
         self.root = root
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.index = PieceIndex(root)
+        self._prefix = str(root) + os.sep
         self._folders: dict[Path, set[str]] = {}  # names in each year folder this run touched
 
     def rel(self, path: Path) -> str:
+        text = str(path)
+        if text.startswith(self._prefix):  # every path here is built from root: skip pathlib
+            return text[len(self._prefix) :].replace(os.sep, "/")
         return path.relative_to(self.root).as_posix()
 
-    def _new_path(self, source_id: str, year: int, title: str, guid: str) -> Path:
+    def _new_path(self, source_id: str, year: int, slug: str) -> Path:
         folder = self.root / SOURCES_DIR / source_id / f"{year:04d}"
         names = self._folders.get(folder)
         if names is None:
             # one listing per folder and run instead of two stat calls per new piece
             folder.mkdir(parents=True, exist_ok=True)
             names = self._folders[folder] = set(os.listdir(folder))
-        slug = _slug(title, guid)
         candidate, n = f"{slug}.md", 1
         # a folder named like the file (a page bundle) would give the same URL
         while candidate in names or candidate[:-3] in names:
@@ -571,7 +576,9 @@ class Ingestor:
             dates, rendered = settle_dates(entry.published, entry.updated, self.now), entry.draft
         else:
             dates, rendered = render_entry(entry, source_id, self.now)
-        path = self._new_path(source_id, dates.date.year, entry.title, entry.guid)
+        path = self._new_path(
+            source_id, dates.date.year, entry.slug or _slug(entry.title, entry.guid)
+        )
         write_piece(path, rendered.text)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
