@@ -582,6 +582,22 @@ def test_same_title_gets_a_numbered_slug_and_the_path_never_changes(
 # --- configuration, CLI, hook -----------------------------------------------------------------
 
 
+def test_a_source_taken_out_of_sources_yml_leaves_the_state(
+    hub: Hub, feed_server: FeedServer
+) -> None:
+    feed_server.route("/a.xml", body=rss(*items(1, "a")))
+    feed_server.route("/b.xml", body=rss(*items(1, "b")))
+    hub.sources(source("a", feed_server.url("/a.xml")), source("b", feed_server.url("/b.xml")))
+    hub.pull()
+    assert set(hub.state()) == {"a", "b"}
+    hub.sources(source("a", feed_server.url("/a.xml")))
+    hub.pull(now=NOW + timedelta(hours=1), only="a")  # pulling one source keeps the others
+    assert set(hub.state()) == {"a", "b"}
+    hub.pull(now=NOW + timedelta(hours=2))
+    assert set(hub.state()) == {"a"}
+    assert len(hub.pieces("b")) == 1  # published pieces stay; removing them is an editor's call
+
+
 def test_bad_sources_file_is_a_config_error(hub: Hub) -> None:
     (hub.root / "feeds" / "sources.yml").write_text("sources:\n  - id: Bad Id\n    url: ftp://x\n")
     with pytest.raises(PullConfigError) as caught:

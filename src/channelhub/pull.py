@@ -436,6 +436,11 @@ def pull(
     if on_start is not None:
         on_start(len(sources))
     run = PullRun(root, hub, sources, policy, started, workers, on_source, states, sandbox)
+    listed = {s.id for s in hub.sources}
+    if only is None and not set(states) <= listed:
+        # a source taken out of sources.yml takes its record with it
+        run.states = {k: v for k, v in states.items() if k in listed}
+        run._unsaved = True
     reports = asyncio.run(run.run())
     finished = datetime.now(UTC)
     return PullReport(started, max(finished, started), reports, tuple(problems))
