@@ -804,3 +804,27 @@ def test_corpus_feeds_through_prepare_and_ingest(tmp_path: Path) -> None:
     assert problems == []
     # the corpora reuse a few links (example.com...) across files: most entries are duplicates
     assert counts["feeds"] > 3000 and counts["new"] > 100 and counts["duplicate"] > 100, counts
+
+
+def test_terminal_table_and_summary_words(hub: Hub, feed_server: FeedServer) -> None:
+    from rich.console import Console
+
+    from channelhub.pull import report_table, summary_lines
+
+    feed_server.route("/new.xml", body=rss(*items(2)))
+    feed_server.redirect("/old.xml", "/new.xml", status=308)
+    feed_server.route("/bad.xml", status=500)
+    hub.sources(
+        source("moved", feed_server.url("/old.xml")), source("broken", feed_server.url("/bad.xml"))
+    )
+    report = hub.pull()
+    console = Console(record=True, width=200, force_terminal=True)
+    console.print(report_table(report))
+    table = console.export_text()
+    assert "moved to " + feed_server.url("/new.xml") + ": update sources.yml" in table
+    assert "HTTP 500" in table
+    lines = summary_lines(report)
+    assert lines[0] == "moved: ok: 2 new"
+    assert lines[1].startswith("broken: failed: HTTP 500")
+    assert f"update sources.yml: moved moved to {feed_server.url('/new.xml')}" in lines
+    assert summary_lines(report, quiet=True)[0].startswith("broken: failed")
