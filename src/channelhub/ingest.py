@@ -550,6 +550,9 @@ class Ingestor:
             except OSError as exc:
                 reason = f"cannot write: {exc.strerror or exc}"
                 results.append(ItemResult("skipped", entry.title, entry.guid, reason=reason))
+            except Exception as exc:  # one entry's surprise never stops the others
+                reason = f"{type(exc).__name__}: {exc}"
+                results.append(ItemResult("skipped", entry.title, entry.guid, reason=reason))
         return results
 
     def _one(self, source_id: str, entry: PreparedEntry) -> ItemResult:
