@@ -45,10 +45,15 @@ class Settings:
                         f"extra.hub.{name} must be a whole number of at least 1, got {value!r}"
                     )
                 values[name] = value
-        unknown = set(raw) - {"page_size", "home_latest", "feed_size", "related"}
+        # pull_on_build is read by the pre-build pull (channelhub.pull.pull_enabled), not by pages
+        pull_on_build = raw.get("pull_on_build", False)
+        if not isinstance(pull_on_build, bool):
+            raise ValueError(f"extra.hub.pull_on_build must be true or false, got {pull_on_build!r}")
+        known = {"page_size", "home_latest", "feed_size", "related", "pull_on_build"}
+        unknown = set(raw) - known
         if unknown:
             raise ValueError(
-                f"unknown setting extra.hub.{sorted(unknown)[0]} (known: page_size, home_latest, feed_size, related)"
+                f"unknown setting extra.hub.{sorted(unknown)[0]} (known: {', '.join(sorted(known))})"
             )
         return cls(**values, **extra)
 
