@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from channelhub import frontmatter
+from channelhub import frontmatter, ingest
 from channelhub.config import Hub, load_hub
 from channelhub.content import piece_files
 from channelhub.frontmatter import Document, FrontMatterError
@@ -146,7 +146,12 @@ def retag_piece(
         return owned, None, None
     old = tuple(_slugs(doc.meta.get("topics")) or [])
     if write:
+        # A pulled piece nobody has edited stays pull-owned after the tagger's change, so pull
+        # may still update it; one an editor touched keeps counting as edited.
+        untouched = "pulled_hash" in doc.meta and ingest.is_untouched(path.read_text(encoding="utf-8"))
         rewrite_keys(path, updates, doc)
+        if untouched:
+            ingest.rehash(path)
     return owned, Change(display, old, tuple(updates.get("topics", old)), reason), None
 
 
