@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
 from channelhub.problems import Problem
+from channelhub.problems import describe as _kind
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPICS_FILE = "feeds/topics.yml"
@@ -175,18 +176,6 @@ class _Reader:
                     items.line_of(index), f"each entry of '{top}' must be a mapping of keys"
                 )
         return found
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int | float):
-        return "a number"
-    return "text"
 
 
 def _slugs(reader: _Reader, item: LineMap, key: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from channelhub import frontmatter
 from channelhub.config import Hub
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem
+from channelhub.problems import describe as _kind
 
 Kind = Literal["editorial", "partner", "analyst"]
 KIND_LABELS: dict[str, str] = {
@@ -31,32 +32,13 @@ PIECE_DIRS = ("articles", "notes", "sources")
 #: file names that make a section page (not a piece) at the top of a piece folder
 SECTION_FILES = frozenset({"index.md", "README.md"})
 
-PIECE_KEYS = frozenset(
-    {
-        "title",
-        "date",
-        "updated",
-        "topics",
-        "auto_topics",
-        "summary",
-        "editor",
-        "source",
-        "canonical",
-        "author",
-        "analyst",
-        "firm",
-        "figure",
-        "guid",
-        "first_seen",
-        "date_note",
-        "pulled_hash",
-        "expected_topics",
-        # Material keys an editor may reasonably set on a piece
-        "hide",
-        "search",
-        "image",
-    }
-)
+PIECE_KEYS = frozenset(frontmatter.PIECE_ORDER) | {
+    "expected_topics",  # a labelled piece for `channelhub tag --evaluate`
+    # Material keys an editor may reasonably set on a piece
+    "hide",
+    "search",
+    "image",
+}
 
 _WORD = re.compile(r"\w+")
 _FRONTMATTER_TAGS = re.compile(r"<[^>]*>")
@@ -156,18 +138,6 @@ class _Check:
         return str(value).strip() or None
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, int | float):
-        return "a number"
-    return "text"
-
-
 def piece_from_document(
     doc: Document, src_uri: str, hub: Hub, *, display: str
 ) -> tuple[Piece | None, list[Problem]]:
@@ -179,7 +149,10 @@ def piece_from_document(
         return None, check.problems
     for key in meta:
         if key == "template":
-            check.add(key, "'template' is not allowed in a piece: it would let a pull request choose any theme template")
+            check.add(
+                key,
+                "'template' is not allowed in a piece: it would let a pull request choose any theme template",
+            )
         elif key not in PIECE_KEYS:
             check.add(key, f"unknown front-matter key '{key}'")
     title = check.text("title")

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-# The order keys are written in; keys not listed follow in their own order.
-KEY_ORDER = (
+#: a piece's keys in the order they are written (also the keys a piece may have, see content.py)
+PIECE_ORDER = (
     "title",
     "date",
     "updated",
@@ -37,11 +37,11 @@ KEY_ORDER = (
     "first_seen",
     "date_note",
     "pulled_hash",
-    "name",
-    "role",
-    "photo",
-    "links",
 )
+#: an editor file's keys in the order they are written
+EDITOR_ORDER = ("name", "role", "photo", "links")
+# The order keys are written in; keys not listed follow in their own order.
+KEY_ORDER = PIECE_ORDER + EDITOR_ORDER
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -153,15 +153,20 @@ def _shift_lines(data: Any, offset: int) -> None:
             _shift_lines(value, offset)
 
 
-def load_yaml_file(path: Path, *, display: str | None = None) -> Any:
-    """Read and parse a YAML data file with line numbers."""
-    name = display or str(path)
+def read_text(path: Path, name: str) -> str:
+    """A UTF-8 file's text; an unreadable file is a FrontMatterError at line 1."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise FrontMatterError(name, 1, "not UTF-8 text") from None
     except OSError as exc:
         raise FrontMatterError(name, 1, f"cannot read: {exc.strerror}") from None
+
+
+def load_yaml_file(path: Path, *, display: str | None = None) -> Any:
+    """Read and parse a YAML data file with line numbers."""
+    name = display or str(path)
+    text = read_text(path, name)
     return load_yaml(text, path=name)
 
 
@@ -218,12 +223,7 @@ def parse(text: str, *, path: str, with_lines: bool = True) -> Document:
 def read(path: Path, *, display: str | None = None, with_lines: bool = True) -> Document:
     """Read a Markdown file with front matter."""
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise FrontMatterError(name, 1, "not UTF-8 text") from None
-    except OSError as exc:
-        raise FrontMatterError(name, 1, f"cannot read: {exc.strerror}") from None
+    text = read_text(path, name)
     return parse(text, path=name, with_lines=with_lines)
 
 

@@ -28,6 +28,7 @@ from slugify import slugify
 from channelhub import frontmatter
 from channelhub.clean import escape_text, html_to_markdown, plain_text, summary_to_text
 from channelhub.config import Source, Topic
+from channelhub.content import parse_date
 from channelhub.frontmatter import FrontMatterError
 from channelhub.parse import Entry, parse_feed
 from channelhub.tagger import Tagger, compile_rules
@@ -596,7 +597,7 @@ class Ingestor:
             return ItemResult(
                 "kept_edits", entry.title, entry.guid, rel, reason=f"cannot read it: {exc}"
             )
-        first_seen = _when(meta.get("first_seen")) or self.now
+        first_seen = parse_date(meta.get("first_seen")) or self.now
         _, rendered = render_entry(entry, source_id, first_seen)
         if rendered.text == current or rendered.digest == stored_hash(current):
             return ItemResult("unchanged", entry.title, entry.guid, rel, entry.topics)
@@ -607,13 +608,3 @@ class Ingestor:
             )  # fmt: skip
         write_piece(path, rendered.text)
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)
-
-
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from channelhub.content import parse_date
 from channelhub.frontmatter import atomic_write_text
 from channelhub.problems import Problem
 
@@ -55,16 +56,6 @@ def _utc(when: datetime | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
-def _parse_when(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 _DEFAULTS = SourceState(url="")
 _TIMES = frozenset({"retry_after", "last_pulled", "last_changed"})
 _FIELDS = tuple(f.name for f in fields(SourceState))
@@ -92,7 +83,7 @@ def from_json(raw: Mapping[str, Any]) -> SourceState | None:
             continue
         value = raw[item.name]
         if item.name in _TIMES:
-            values[item.name] = _parse_when(value)
+            values[item.name] = parse_date(value) if isinstance(value, str) else None
         elif item.name == "gone":
             values[item.name] = value is True
         elif item.name == "failures":
