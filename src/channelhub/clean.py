@@ -8,10 +8,11 @@ This module owns layers 2 and 3 of the hub's defence against hostile feeds (issu
 * `safe_url`: http(s) only (mailto for authors), judged after normalising entities, control
   characters and whitespace the way browsers do; the result is percent-encoded so it can sit
   inside Markdown link syntax or an HTML attribute without breaking out of it.
-* `html_to_markdown`: nh3 sanitises on a strict allowlist, then a markdownify converter writes
-  Markdown in which every text character that means something to Python-Markdown or the site's
-  extensions (raw HTML, attr_list, admonitions, snippets, Jinja, front matter, link syntax) is
-  escaped, so rendering the result can only produce the allowlisted elements.
+* `html_to_markdown`: nh3 sanitises on a strict allowlist, then a small converter over nh3's
+  well-formed output writes Markdown in which every text character that means something to
+  Python-Markdown or the site's extensions (raw HTML, attr_list, admonitions, snippets, Jinja,
+  front matter, link syntax) is escaped and every URL re-checked, so rendering the result can
+  only produce the allowlisted elements.
 
 Escaping for the place a value lands (YAML, templates, feeds) stays the caller's job.
 """
@@ -21,18 +22,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-import warnings
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
-from bs4 import MarkupResemblesLocatorWarning, Tag
-from markdownify import (  # type: ignore[attr-defined]  # helpers absent from its stubs
-    MarkdownConverter,
-    should_remove_whitespace_inside,
-    should_remove_whitespace_outside,
-)
 
 TITLE_MAX = 300
 AUTHOR_MAX = 200
@@ -63,9 +57,6 @@ DROPPED_WITH_CONTENT = frozenset(
     }
 )  # fmt: skip
 LINK_REL = "nofollow noopener"
-
-# Feed HTML that looks like a URL or file name is still HTML; bs4's hint is noise here.
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 # Block-level tags whose boundaries separate words when markup becomes text.
 _BLOCK_TAG = re.compile(
@@ -248,7 +239,7 @@ def safe_url(url: str | None, *, base: str | None = None, allow_mailto: bool = F
         return None
     scheme = _URL_SCHEME.match(value)
     if scheme is None:
-        base_url = safe_url(base) if base else None
+        base_url = _checked_base(base) if base else None
         if base_url is None:
             return None
         value = urljoin(base_url, value.replace("\\", "/"))
@@ -258,6 +249,12 @@ def safe_url(url: str | None, *, base: str | None = None, allow_mailto: bool = F
     if result is None or len(result) > URL_MAX:
         return None
     return result
+
+
+@lru_cache(maxsize=256)
+def _checked_base(base: str) -> str | None:
+    """safe_url of a base URL, once: a body's links and images all share one base."""
+    return safe_url(base)
 
 
 # --- HTML -> Markdown -------------------------------------------------------------------------
@@ -300,20 +297,22 @@ _TEXT_ESCAPES = str.maketrans(
         "&": "&amp;",
     }
 )
+_NEEDS_ESCAPE = re.compile("[" + re.escape("".join(map(chr, _TEXT_ESCAPES))) + "]")
 _TEXT_RUNS = re.compile(r"\?(?=\?\?)|~(?=~~)")  # details (???) and tilde fences (~~~)
 # List, setext and thematic-break markers (and YAML's "...") at the start of a line.
 _LINE_START = re.compile(r"^(\s*)(?:([-+.])|([0-9]+)([.)])|(=))")
 _JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 _SNIPPET_LINE = re.compile(r"^([ \t]*)(;*-+8<-+)", re.MULTILINE)
-_WHITESPACE = re.compile(r"\s+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-_TOP_LEVEL = frozenset({"[document]", "figure"})
 
 
 def escape_text(text: str) -> str:
     """Inline Markdown that renders as exactly `text` (one line, no syntax of any extension)."""
-    escaped = _TEXT_RUNS.sub(lambda m: f"&#{ord(m.group())};", text.translate(_TEXT_ESCAPES))
-    return _LINE_START.sub(_escape_line_start, escaped)
+    # The searches first: most prose has none of these, and translate() costs more than a scan.
+    if _NEEDS_ESCAPE.search(text):
+        text = text.translate(_TEXT_ESCAPES)
+    if "???" in text or "~~~" in text:
+        text = _TEXT_RUNS.sub(lambda m: f"&#{ord(m.group())};", text)
+    return _LINE_START.sub(_escape_line_start, text)
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
@@ -342,102 +341,382 @@ def _code_span(code: str) -> str:
     return f"{fence}{pad}{code}{pad}{fence}"
 
 
-class _SafeConverter(MarkdownConverter):  # type: ignore[misc]
-    """markdownify with every text node escaped and every URL re-checked against the base."""
-
-    def __init__(self, base_url: str | None, rel_attrs: bool) -> None:
-        super().__init__(
-            heading_style="atx",
-            bullets="-",
-            escape_asterisks=False,
-            escape_underscores=False,
-            escape_misc=False,
-            autolinks=False,
-            strip_document="strip",
-            bs4_options="html.parser",
-        )
-        self.base_url = base_url
-        self.rel_attrs = rel_attrs
-
-    def process_text(self, el: Any, parent_tags: set[str] | None = None) -> str:
-        parent_tags = parent_tags or set()
-        text = str(el)
-        if "pre" not in parent_tags:
-            # One line per text node: line starts only come from the structure we write.
-            text = _WHITESPACE.sub(" ", strip_invisible(text))
-        if "_noformat" not in parent_tags:
-            text = escape_text(text)
-        # markdownify's own rule: no whitespace at the edges of block elements.
-        if should_remove_whitespace_outside(el.previous_sibling) or (
-            should_remove_whitespace_inside(el.parent) and not el.previous_sibling
-        ):
-            text = text.lstrip(" \t\r\n")
-        if should_remove_whitespace_outside(el.next_sibling) or (
-            should_remove_whitespace_inside(el.parent) and not el.next_sibling
-        ):
-            text = text.rstrip()
-        return text
-
-    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        if "_noformat" in parent_tags:
-            return text
-        href = safe_url(str(el.get("href") or ""), base=self.base_url, allow_mailto=True)
-        prefix = " " if text.startswith(" ") else ""
-        suffix = " " if text.endswith(" ") else ""
-        text = text.strip()
-        if not text or not href:
-            return f"{prefix}{text}{suffix}"
-        rel = '{: rel="nofollow noopener" }' if self.rel_attrs else ""
-        return f"{prefix}[{text}]({href}){rel}{suffix}"
-
-    def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        alt = escape_text(plain_text(str(el.get("alt") or ""), max_len=300, markup=False))
-        src = safe_url(str(el.get("src") or ""), base=self.base_url)
-        if src is None:
-            return alt
-        if "_inline" in parent_tags:
-            return alt
-        return f"![{alt}]({src})"
-
-    def convert_code(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        if "_noformat" in parent_tags:
-            return text
-        return _code_span(el.get_text())
-
-    convert_kbd = convert_code
-    convert_samp = convert_code
-
-    def convert_pre(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        code = el.get_text().strip("\n")
-        if not code.strip():
-            return ""
-        if not set(parent_tags) <= _TOP_LEVEL:
-            # Inside a list, quote, table or heading a fence may not be recognised, and then its
-            # unescaped lines would be Markdown: write one code span per line instead.
-            spans = [_code_span(line) for line in code.splitlines()]
-            return "\n\n" + "  \n".join(s for s in spans if s) + "\n\n"
-        code = _defuse_code(strip_invisible_code(code))
-        longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-        fence = "`" * max(3, longest + 1)
-        return f"\n\n{fence}\n{code}\n{fence}\n\n"
-
-    def convert_hN(self, n: int, el: Tag, text: str, parent_tags: set[str]) -> str:
-        # Only the page title is an h1; a feed's h1 becomes a section heading.
-        return str(super().convert_hN(max(n, 2), el, text, parent_tags))  # type: ignore[misc]
-
-    def convert_hr(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        # Never '---': a line of its own could be read as a front-matter delimiter.
-        return "\n\n* * *\n\n"
-
-    def convert_td(self, el: Tag, text: str, parent_tags: set[str]) -> str:
-        return " " + text.strip().replace("\n", " ") + " |"
-
-    convert_th = convert_td
-
-
 def strip_invisible_code(code: str) -> str:
     """Code keeps tabs and newlines; other control and bidi characters go (Trojan Source)."""
     return "".join(c for c in code if c in "\t\n" or not _dropped(c))
+
+
+# markdownify over BeautifulSoup cost ~6.6 ms a body, over the pull budget (<= 0.5 ms): nh3's
+# output is small and well-formed, so a regex tokenizer and a tree walk write the Markdown.
+
+# nh3 (html5ever) writes lower-case tags, double-quoted attributes, `<` escaped in text and
+# attributes and no comments; anything else (a stray `<`) is read as text and escaped.
+_TOKEN = re.compile(
+    r"<([a-z][a-z0-9]*)((?:\s+[^\s\"'>/=]+=\"[^\"]*\")*)\s*/?>|</([a-z][a-z0-9]*)\s*>|[^<]+|<"
+)
+_ATTRIBUTE = re.compile(r"([^\s\"'>/=]+)=\"([^\"]*)\"")
+_VOID = frozenset({"br", "img", "hr"})
+_INLINE = frozenset({"a", "em", "strong", "b", "i", "code", "img", "br"})
+_HEADING_LEVEL = {f"h{n}": n for n in range(1, 7)}
+_SPACES = re.compile(" {2,}")
+# Printable ASCII that escape_text leaves alone (it never adds to this set, only removes).
+_PLAIN_TEXT = re.compile(r"[ \"$%'()+,\-./0-9:;=?@A-Z^a-z~]*")
+_LIST_START = re.compile(r"[0-9]{1,9}")
+# Real posts nest lists and quotes a few levels deep; hostile ones thousands, past the recursion
+# limit of this module and of Python-Markdown.
+MAX_DEPTH = 32
+# A cell may say colspan=1000; no table of a pulled post needs more columns than this.
+MAX_TABLE_COLUMNS = 64
+
+Block = tuple[str, str]  # (kind, Markdown): kind is "text", "list", "heading", "quote", ...
+
+
+class _Element:
+    """One element of the sanitised tree: its tag, attributes and children (str = text)."""
+
+    __slots__ = ("attrs", "children", "has_block", "tag")
+
+    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.children: list[_Element | str] = []
+        self.has_block = False  # some descendant is not inline (set by the parser)
+
+
+def _attributes(source: str) -> dict[str, str]:
+    return {
+        name: html.unescape(value) if "&" in value else value
+        for name, value in _ATTRIBUTE.findall(source)
+    }
+
+
+def _parse_sanitised(markup: str) -> _Element:
+    """nh3's output as a tree; end tags close what they match, anything unexpected is text.
+
+    Elements nested deeper than MAX_DEPTH are left out (their text stays in the element
+    above), so neither this module nor Python-Markdown recurses without bound.
+    """
+    root = _Element("", {})
+    stack = [root]
+    too_deep: list[str] = []  # open elements left out, innermost last
+    for match in _TOKEN.finditer(markup):
+        start, attrs, end = match.group(1, 2, 3)
+        if start in ALLOWED_TAGS and len(stack) > MAX_DEPTH and start not in _VOID:
+            too_deep.append(start)
+            continue
+        if end is not None and too_deep:
+            if too_deep[-1] == end:  # always, for nh3's well-formed output
+                too_deep.pop()
+                continue
+            if end in too_deep:
+                while too_deep.pop() != end:
+                    pass
+                continue
+        if start in ALLOWED_TAGS:
+            element = _Element(start, _attributes(attrs) if attrs else {})
+            stack[-1].children.append(element)
+            if start not in _INLINE:
+                for open_element in stack:
+                    open_element.has_block = True
+            if start not in _VOID:
+                stack.append(element)
+            continue
+        if end in ALLOWED_TAGS:
+            if stack[-1].tag == end:
+                stack.pop()
+            elif any(open_element.tag == end for open_element in stack[1:]):
+                while stack.pop().tag != end:
+                    pass
+            continue
+        text = match.group(0)
+        # Not merged with a text before it (only a left-out tag splits text): no quadratic +=.
+        stack[-1].children.append(html.unescape(text) if "&" in text else text)
+    return root
+
+
+def _raw_text(node: _Element | str) -> str:
+    """A subtree's text as <pre> shows it: tags gone, <br> a newline."""
+    if isinstance(node, str):
+        return node
+    if node.tag == "br":
+        return "\n"
+    return "".join([_raw_text(child) for child in node.children])
+
+
+def _text_markdown(text: str) -> str:
+    """A text node as one line of escaped inline Markdown (whitespace runs become a space)."""
+    line = " ".join(text.split())  # line separators too: line starts only come from structure
+    if not line:
+        return " " if text else ""
+    if text[0].isspace():
+        line = " " + line
+    if text[-1].isspace():
+        line += " "
+    if _PLAIN_TEXT.fullmatch(line) and "???" not in line and "~~~" not in line:
+        return _LINE_START.sub(_escape_line_start, line)  # the common case, checked in one scan
+    if not _ASCII_SAFE.fullmatch(line):
+        line = "".join(c for c in line if not _dropped(c))
+    return escape_text(line)
+
+
+def _chomp(text: str) -> tuple[str, str, str]:
+    """Edge spaces and breaks move outside the markup, so `<b> x<br></b>` is ` **x**` + break."""
+    core = text.strip(" \n")
+    if not core:
+        return ("\n" if "\n" in text else " " if text else ""), "", ""
+    lead = text[: len(text) - len(text.lstrip(" \n"))]
+    trail = text[len(text.rstrip(" \n")) :]
+    return (
+        "\n" if "\n" in lead else lead[:1],
+        core,
+        "\n" if "\n" in trail else trail[:1],
+    )
+
+
+def _paragraphs(run: list[str]) -> list[Block]:
+    """Inline content as paragraphs: one <br> is a hard break, two or more end a paragraph."""
+    out: list[Block] = []
+    lines: list[str] = []
+    for line in "".join(run).split("\n"):
+        line = line.strip(" ")
+        if "  " in line:  # where inline pieces meet; text itself is already one-spaced
+            line = _SPACES.sub(" ", line)
+        if line:
+            lines.append(line)
+        elif lines:
+            out.append(("text", "  \n".join(lines)))
+            lines = []
+    if lines:
+        out.append(("text", "  \n".join(lines)))
+    return out
+
+
+def _join(blocks: list[Block]) -> str:
+    return "\n\n".join(markdown for _, markdown in blocks)
+
+
+def _code_block(code: str, top: bool) -> list[Block]:
+    code = code.strip("\n")
+    if not code.strip():
+        return []
+    if not top:
+        # Inside a list, quote, table or heading a fence may not be recognised, and then its
+        # unescaped lines would be Markdown: write one code span per line instead.
+        spans = [_code_span(line) for line in code.splitlines()]
+        return [("text", "  \n".join(s for s in spans if s))]
+    code = _defuse_code(strip_invisible_code(code))
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [("code", f"{fence}\n{code}\n{fence}")]
+
+
+def _list_item(bullet: str, blocks: list[Block]) -> str:
+    """Python-Markdown's reading: the first block's lines (up to a blank line) stay in the
+    item with a 2-space indent; a nested list and every later block need 4 spaces."""
+    first_kind, first = blocks[0]
+    lines = [bullet + _indent(first, "    " if first_kind == "list" else "  ")]
+    for kind, markdown in blocks[1:]:
+        lines.append(("\n" if kind == "list" else "\n\n") + "    " + _indent(markdown, "    "))
+    return "".join(lines)
+
+
+def _indent(markdown: str, prefix: str) -> str:
+    """Every line but the first gets `prefix`; blank lines stay empty."""
+    return markdown.replace("\n", "\n" + prefix).replace("\n" + prefix + "\n", "\n\n")
+
+
+def _table_markdown(rows: list[list[tuple[str, int]]], header: bool) -> str:
+    width = min(max(sum(span for _, span in row) for row in rows), MAX_TABLE_COLUMNS)
+
+    def row_line(cells: list[tuple[str, int]]) -> str:
+        # colspan: the cell, then empty cells, as Python-Markdown has no spans.
+        parts = [f" {text} |" + " |" * (span - 1) for text, span in cells]
+        return "|" + "".join(parts)
+
+    head = rows[0] if header else [("", 1)] * width
+    head_line = row_line(head) + " |" * (width - sum(span for _, span in head))
+    lines = [head_line, "|" + " --- |" * width]
+    lines.extend(row_line(row) for row in (rows[1:] if header else rows))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """Writes the Markdown of one body; links and images are resolved against `base_url`."""
+
+    base_url: str | None
+    rel: str
+
+    # Inline content: one logical line, '\n' only for <br>. `flat` (headings, table cells,
+    # link text): blocks and <br> become spaces, images their alt text.
+
+    def inline(self, node: _Element | str, flat: bool) -> str:
+        if isinstance(node, str):
+            return _text_markdown(node)
+        tag = node.tag
+        if tag == "a":
+            return self.link(node, flat)
+        if tag in ("em", "i", "strong", "b"):
+            prefix, text, suffix = _chomp(self.inlines(node.children, flat))
+            if not text:
+                return prefix
+            marker = "*" if tag in ("em", "i") else "**"
+            return f"{prefix}{marker}{text}{marker}{suffix}"
+        if tag == "code":
+            return _code_span(strip_invisible(_raw_text(node)))
+        if tag == "img":
+            return self.image(node, flat)
+        if tag == "br":
+            return " " if flat else "\n"
+        if tag == "pre":
+            return f" {_code_span(strip_invisible(_raw_text(node)))} "
+        return f" {self.inlines(node.children, flat)} "  # a block inside inline content
+
+    def inlines(self, nodes: list[_Element | str], flat: bool) -> str:
+        return "".join([self.inline(node, flat) for node in nodes])
+
+    def link(self, element: _Element, flat: bool) -> str:
+        # A line break would split the link text: a space does instead.
+        prefix, text, suffix = _chomp(self.inlines(element.children, flat).replace("\n", " "))
+        href = safe_url(element.attrs.get("href"), base=self.base_url, allow_mailto=True)
+        if not text or href is None:
+            return f"{prefix}{text}{suffix}"
+        return f"{prefix}[{text}]({href}){self.rel}{suffix}"
+
+    def image(self, element: _Element, flat: bool) -> str:
+        alt = escape_text(plain_text(element.attrs.get("alt"), max_len=300, markup=False))
+        if flat:
+            return alt
+        src = safe_url(element.attrs.get("src"), base=self.base_url)
+        return alt if src is None else f"![{alt}]({src})"
+
+    def line(self, nodes: list[_Element | str]) -> str:
+        """Inline content on one line: a heading or a table cell."""
+        return " ".join(self.inlines(nodes, True).split())
+
+    # Blocks: (kind, Markdown) pairs; a container joins them with blank lines.
+
+    def blocks(self, nodes: list[_Element | str], top: bool) -> list[Block]:
+        """The blocks of a container; `top` when a code fence would sit at the document root."""
+        out: list[Block] = []
+        run: list[str] = []
+        for node in nodes:
+            if isinstance(node, str):
+                run.append(_text_markdown(node))
+                continue
+            if node.tag in _INLINE and not node.has_block:
+                run.append(self.inline(node, False))
+                continue
+            if run:
+                out.extend(_paragraphs(run))
+                run = []
+            out.extend(self.block(node, top))
+        if run:
+            out.extend(_paragraphs(run))
+        return out
+
+    def block(self, element: _Element, top: bool) -> list[Block]:
+        tag = element.tag
+        level = _HEADING_LEVEL.get(tag)
+        if level is not None:
+            # Only the page title is an h1; a feed's h1 becomes a section heading.
+            text = self.line(element.children)
+            return [("heading", f"{'#' * max(level, 2)} {text}")] if text else []
+        if tag in ("ul", "ol"):
+            return self.list_blocks(
+                element.children, ordered=tag == "ol", start=element.attrs.get("start")
+            )
+        if tag == "li":  # an item outside a list
+            return self.list_blocks([element], ordered=False, start=None)
+        if tag == "blockquote":
+            inner = _join(self.blocks(element.children, False))
+            quoted = "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
+            return [("quote", quoted)] if inner else []
+        if tag == "pre":
+            return _code_block(_raw_text(element), top)
+        if tag == "table":
+            return self.table(element)
+        if tag == "hr":
+            # Never '---': a line of its own could be read as a front-matter delimiter.
+            return [("hr", "* * *")]
+        # p, figure, figcaption, caption, stray table parts, inline elements holding blocks
+        return self.blocks(element.children, top)
+
+    def list_blocks(
+        self, nodes: list[_Element | str], ordered: bool, start: str | None
+    ) -> list[Block]:
+        number = int(start) if start and _LIST_START.fullmatch(start) else 1
+        out: list[Block] = []
+        items: list[str] = []
+        stray: list[_Element | str] = []  # text or elements directly in <ul>/<ol>
+        for node in nodes:
+            if isinstance(node, str) and node.isspace():
+                continue  # the newlines between items
+            if isinstance(node, str) or node.tag != "li":
+                stray.append(node)
+                continue
+            if stray:
+                out.extend(_list_block(items))
+                out.extend(self.blocks(stray, False))
+                items, stray = [], []
+            blocks = self.blocks(node.children, False)
+            if blocks:
+                items.append(_list_item(f"{number}. " if ordered else "- ", blocks))
+            number += 1
+        out.extend(_list_block(items))
+        out.extend(self.blocks(stray, False))
+        return out
+
+    def table(self, table: _Element) -> list[Block]:
+        before: list[Block] = []  # the caption
+        after: list[_Element | str] = []  # anything else that is not a row
+        rows: list[list[tuple[str, int]]] = []
+        header = False
+        for section in table.children:
+            if isinstance(section, _Element) and section.tag == "caption":
+                before.extend(self.blocks(section.children, False))
+                continue
+            in_head = isinstance(section, _Element) and section.tag == "thead"
+            members = (
+                section.children
+                if isinstance(section, _Element) and section.tag in ("thead", "tbody", "tfoot")
+                else [section]
+            )
+            for row in members:
+                if not isinstance(row, _Element) or row.tag != "tr":
+                    after.append(row)
+                    continue
+                cells = [
+                    c for c in row.children if isinstance(c, _Element) and c.tag in ("td", "th")
+                ]
+                after.extend(
+                    c
+                    for c in row.children
+                    if not isinstance(c, _Element) or c.tag not in ("td", "th")
+                )
+                if not cells:
+                    continue
+                if not rows:
+                    header = in_head or all(c.tag == "th" for c in cells)
+                rows.append([(self.line(c.children), _colspan(c)) for c in cells])
+        blocks = before
+        if any(text for row in rows for text, _ in row):
+            blocks.append(("table", _table_markdown(rows, header)))
+        return blocks + self.blocks(after, False)
+
+
+def _colspan(cell: _Element) -> int:
+    value = cell.attrs.get("colspan", "")
+    return min(int(value), MAX_TABLE_COLUMNS) if _LIST_START.fullmatch(value) and int(value) else 1
+
+
+def _list_block(items: list[str]) -> list[Block]:
+    if not items:
+        return []
+    # An item of several blocks makes the list loose; without a blank line before it, the
+    # next item would be read as a lazy continuation of the last paragraph.
+    loose = any("\n\n" in item for item in items)
+    return [("list", ("\n\n" if loose else "\n").join(items))]
 
 
 def html_to_markdown(html_text: str | None, *, base_url: str | None, rel_attrs: bool = True) -> str:
@@ -449,9 +728,6 @@ def html_to_markdown(html_text: str | None, *, base_url: str | None, rel_attrs: 
     """
     if not html_text or not html_text.strip():
         return ""
-    converter = _SafeConverter(base_url, rel_attrs)
-    markdown = str(converter.convert(sanitize_html(html_text)))
-    markdown = _BLANK_LINES.sub("\n\n", markdown).strip()
-    return "\n".join(
-        line.rstrip() if not line.endswith("  ") else line for line in markdown.split("\n")
-    )
+    tree = _parse_sanitised(sanitize_html(html_text))
+    writer = _Writer(base_url, '{: rel="nofollow noopener" }' if rel_attrs else "")
+    return _join(writer.blocks(tree.children, True))
