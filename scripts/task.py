@@ -84,7 +84,7 @@ def task_test(args: argparse.Namespace) -> None:
     ensure_node_packages()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONDONTWRITEBYTECODE="1")
     workers = os.environ.get("PYTEST_WORKERS", "auto")
-    status = run(PY, "-m", "pytest", "-n", workers, "--dist", "loadgroup", *args.pytest_args, check=False, env=env)
+    status = run(PY, "-m", "pytest", "-n", workers, "--dist", "loadgroup", *args.extra, check=False, env=env)
     if status == 5:
         print("pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
         sys.exit(1)
@@ -107,10 +107,13 @@ def main() -> None:
     serve.add_argument("--addr", default="127.0.0.1:8000")
     serve.set_defaults(func=task_serve)
     test = sub.add_parser("test", help="set up with the dev tools and run the whole test suite")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     test.set_defaults(func=task_test)
     sub.add_parser("lint", help="ruff and mypy").set_defaults(func=task_lint)
-    args = parser.parse_args()
+    # Options after `test` that the task does not know go to pytest (e.g. `test -k pull -x`).
+    args, extra = parser.parse_known_args()
+    if extra and args.task != "test":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     args.func(args)
 
 
