@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -240,27 +239,6 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
 )  # fmt: skip
 def test_sanitize_rendered_drops_the_rest(html: str, expected: str) -> None:
     assert safety.sanitize_rendered(html) == expected
-
-
-def test_sanitize_rendered_is_cheap_per_page() -> None:
-    """It runs on every pulled piece: at 10,000 pieces it must stay a small share of a build."""
-    page = (
-        DECORATION
-        + "\n"
-        + "\n".join(
-            f"<p>Paragraph {i} with <strong>bold</strong>, <em>em</em> and a "
-            f'<a href="https://example.com/{i}" rel="nofollow noopener">link</a>.</p>'
-            for i in range(40)
-        )
-    )  # about 5 KB: a long pulled post
-    safety.sanitize_rendered(page)
-    runs = 300
-    start = time.process_time()  # CPU time: the test machine is shared, wall time is noisy
-    for _ in range(runs):
-        safety.sanitize_rendered(page)
-    per_page = (time.process_time() - start) / runs
-    print(f"sanitize_rendered: {per_page * 1e6:.0f} µs CPU per {len(page) // 1024} KB page")
-    assert per_page < 0.002
 
 
 @pytest.mark.build

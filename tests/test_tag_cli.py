@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -310,15 +309,10 @@ def test_retagging_is_fast_and_workers_agree_with_one_process(
     assert serial.tagger_owned == 500
     assert len(serial.changes) > 400  # synthetic topics are random; the tagger disagrees with most
     monkeypatch.chdir(tmp_path)
-    started = time.perf_counter()
-    result = CliRunner().invoke(main, ["tag", "--retag"])
-    elapsed = time.perf_counter() - started
+    result = CliRunner().invoke(main, ["tag", "--retag"])  # speed: scripts/bench-tagger
     assert result.exit_code == 0, result.output
     assert f"{len(serial.changes)} of 500 tagger-owned pieces re-tagged" in result.stderr
     assert retag(tmp_path, tagger, write=False).changes == ()
-    assert (
-        elapsed < 15.0
-    )  # a guard against a pathological slowdown; scripts/bench-tagger gives the figure
 
 
 # --- --evaluate ---------------------------------------------------------------------------------
