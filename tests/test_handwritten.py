@@ -1,0 +1,45 @@
+"""A hand-written page at a generated page's path wins, and still gets the hub's listing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from channelhub.build import HubBuild
+from channelhub.pages import Settings
+
+BASE = Path(__file__).parent / "data" / "check" / "base"
+
+
+def test_handwritten_topic_intro_wins_and_keeps_the_listing(tmp_path: Path) -> None:
+    root = tmp_path / "hub"
+    shutil.copytree(BASE, root)
+    intro = "An editor's own words about **mobile**.\n"
+    (root / "docs" / "topics").mkdir()
+    (root / "docs" / "topics" / "mobile-marketing.md").write_text(f"---\ntitle: Mobile\n---\n{intro}", encoding="utf-8")
+    build = HubBuild.start(root, root / "docs", Settings(page_size=5))
+    on_disk = {p.relative_to(root / "docs").as_posix() for p in (root / "docs").rglob("*.md")}
+
+    generated = build.generated_files(exists=lambda uri: uri in on_disk)
+
+    assert "topics/mobile-marketing/index.md" not in generated  # the editor's file stands there
+    assert "topics/data-analytics/index.md" in generated
+    page = build.page_markdown("topics/mobile-marketing.md", intro)
+    assert page is not None
+    assert page.startswith(intro)
+    assert "[A good article](../../articles/2026/good.md)" in page  # the listing is still added
+    assert "Apps and phones." not in page  # the intro replaces the topics.yml description
+
+
+def test_editor_page_gets_role_bio_and_pieces(tmp_path: Path) -> None:
+    root = tmp_path / "hub"
+    shutil.copytree(BASE, root)
+    build = HubBuild.start(root, root / "docs", Settings())
+    build.generated_files()
+    bio = "Ann writes about mobile.\n"
+    page = build.page_markdown("editors/ann-lee.md", bio)
+    assert page is not None
+    assert build.page_title("editors/ann-lee.md") == "Ann Lee"
+    assert "**Editor**" in page and bio.strip() in page
+    assert "[A good article](../articles/2026/good.md)" in page
+    assert "A pulled post" not in page  # a source's piece is not the editor's
