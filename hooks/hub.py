@@ -26,8 +26,15 @@ _build: HubBuild | None = None
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build
+    _stop()
     _build = None
     return config
+
+
+def _stop() -> None:
+    """Stop a previous build's Pagefind service (a failed build, a `mkdocs serve` rebuild)."""
+    if _build is not None:
+        _build.stop_search()
 
 
 def on_pre_build(*, config: MkDocsConfig) -> None:
@@ -57,6 +64,10 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
     root = Path(config.config_file_path).parent
     _build = HubBuild.start(root, Path(config.docs_dir), _settings(config))
+    try:
+        _build.start_search(language=str(config.theme.get("language") or "en"))
+    except SearchIndexError as exc:
+        raise PluginError(f"search index: {exc}") from None
     for problem in _build.problems:
         log.warning(str(problem)) if problem.severity == "error" else log.info(str(problem))
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
@@ -80,7 +91,19 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     html = _build.safe_content(page.file.src_uri, html)  # sanitize before search markup is added
-    return _build.page_html(page.file.src_uri, html) or html
+    marked = _build.page_html(page.file.src_uri, html)
+    if marked is None:
+        return html
+    _build.index_page(page.file.src_uri, page.url, marked)  # Pagefind indexes it on the other core
+    return marked
+
+
+def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+    assert _build is not None
+    if _build.piece(page.file.src_uri):
+        # A piece is in no nav and on no other page: once written, its text is not needed again.
+        page.markdown, page.content = "", ""
+    return output
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
@@ -90,4 +113,14 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
     if report:
-        log.info(f"search: indexed {report.pages} pages in {report.seconds:.1f} s")
+        log.info(
+            f"search: indexed {report.pages} pages ({report.words} words); wrote it in {report.seconds:.1f} s"
+        )
+
+
+def on_build_error(*, error: Exception) -> None:
+    _stop()
+
+
+def on_shutdown() -> None:
+    _stop()

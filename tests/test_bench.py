@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from channelhub import synth
+from channelhub import frontmatter, synth
 from channelhub.config import load_hub
 from channelhub.content import load_index
+from channelhub.pages import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +93,9 @@ def test_bench_smoke_run_reports_both_builds(tmp_path: Path) -> None:
         list((ROOT / "docs" / "editors").glob("*.md"))
     )
     assert result["n"] == 50
+    # the hub is measured with the production page size, not the demo's 5
+    assert result["page_size"] == Settings().page_size == 20
+    assert "hub page size 20" in done.stdout
     assert 50 <= result["pieces"] <= 50 + demo
     hub, plain = result["hub"], result["plain"]
     assert hub["seconds"] > 0 and plain["seconds"] > 0
@@ -95,9 +103,55 @@ def test_bench_smoke_run_reports_both_builds(tmp_path: Path) -> None:
     # the hub adds topic, editor and source pages; plain Material has only the pieces and About
     assert hub["pages"] > plain["pages"] >= result["pieces"]
     assert hub["tree_peak_mb"] > 10
+    # memory per kind of process: the Python build and Pagefind's service beside it
+    assert set(hub["process_peak_mb"]) == {"mkdocs", "pagefind"}
+    assert hub["process_peak_mb"]["mkdocs"] > hub["process_peak_mb"]["pagefind"] > 1
+    assert hub["load_average"] >= 0
     assert hub["pages_over_limit"] == 0 and hub["pieces_over_limit"] == 0
     search = result["search"]
     assert search["material"]["on_load_kb"] > 0  # plain Material sends its index with the page
     assert 0 < search["hub_static"]["upper_bound_kb"] < 300
     assert (tmp_path / "work" / "n50" / "site-hub" / "pagefind" / "pagefind.js").is_file()
     assert not (tmp_path / "work" / "n50" / "site-hub" / "search" / "search_index.json").exists()
+
+
+def _bench_script() -> Any:
+    loader = importlib.machinery.SourceFileLoader(
+        "channelhub_bench", str(ROOT / "scripts" / "bench")
+    )
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[loader.name] = module  # its dataclasses look their module up there
+    loader.exec_module(module)
+    return module
+
+
+def test_bench_picks_queries_from_common_to_rare(tmp_path: Path) -> None:
+    bench = _bench_script()
+    root = _scratch_hub(tmp_path)
+    hub = load_hub(root)
+    pieces = synth.synth_pieces(
+        80,
+        topics=[t.slug for t in hub.topics],
+        editors=[e.id for e in hub.editors],
+        sources=synth.synth_sources(),
+    )
+    synth.write_pieces(root / "docs", pieces)
+    paths = [root / "docs" / p.src_uri for p in pieces]
+    bodies = [frontmatter.split(p.read_text(encoding="utf-8"))[1].lower() for p in paths]
+
+    queries = bench.pick_queries(root / "docs", paths)
+
+    def pieces_with(word: str) -> int:
+        return sum(1 for body in bodies if re.search(rf"\b{word}\b", body))
+
+    def occurrences(word: str) -> int:
+        return sum(len(re.findall(rf"\b{word}\b", body)) for body in bodies)
+
+    assert set(queries) == {"most common", "medium", "rare", "two words"}
+    common, medium, rare = queries["most common"], queries["medium"], queries["rare"]
+    assert occurrences(common) > occurrences(medium) > occurrences(rare) > 0
+    assert 2 <= pieces_with(rare) < pieces_with(medium) <= pieces_with(common)
+    first, second = queries["two words"].split()
+    assert first == medium and pieces_with(second) > 0

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import stat
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -42,9 +46,10 @@ def test_piece_html_keeps_a_heading_the_content_already_has() -> None:
     assert html.count("<h1") == 1
 
 
-def test_parse_counts_reads_the_indexer_summary() -> None:
-    output = "Total:\n  Indexed 1 language\n  Indexed 16 pages\n  Indexed 2345 words\n  Indexed 1 filter\n"
-    assert search.parse_counts(output) == {"page": 16, "word": 2345, "filter": 1}
+def test_document_wraps_the_content_with_its_language() -> None:
+    doc = search.document("<p>x</p>", "de")
+    assert doc.startswith('<!doctype html><html lang="de"><head><meta charset="utf-8">')
+    assert doc.endswith("<body><p>x</p></body></html>")
 
 
 @pytest.mark.parametrize(
@@ -55,61 +60,131 @@ def test_the_index_can_be_switched_off(value: str, expected: bool) -> None:
     assert search.enabled({}) is True
 
 
-def _tiny_site(root: Path) -> Path:
-    for slug, word in (("articles/2026/one", "flamingo"), ("sources/acme/2026/two", "giraffe")):
-        page = root / slug / "index.html"
-        page.parent.mkdir(parents=True)
-        body = search.piece_html(f"<p>A body about {word}.</p>", ENTRY)
-        page.write_text(
-            f'<!doctype html><html lang="en"><head><title>{slug}</title></head>'
-            f"<body><nav>chrome</nav>{body}</body></html>",
-            encoding="utf-8",
-        )
-    (root / "index.html").write_text(
-        '<!doctype html><html lang="en"><body><h1>Home</h1></body></html>', encoding="utf-8"
+def _piece(word: str) -> str:
+    body = search.piece_html(
+        f'<p>A body about {word}.</p><div class="hub-related"><p>zebra elsewhere</p></div>', ENTRY
     )
-    return root
+    return search.document(body)
 
 
-def test_build_index_runs_pagefind_over_pieces_only(tmp_path: Path) -> None:
-    report = search.build_index(_tiny_site(tmp_path))
+def test_live_index_writes_a_bundle_of_the_pages_it_was_given(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    live.add("/articles/2026/one/", _piece("flamingo"))
+    live.add("/sources/acme/2026/two/", _piece("giraffe"))
+    report = live.finish(tmp_path)
 
-    assert report.pages == 2  # the home page is neither a piece nor marked as one
-    assert report.filters == 1
-    assert report.words > 3
+    assert report.pages == 2
+    assert report.words >= 8  # title and body words of both; the related block is excluded
+    assert report.bundle == tmp_path / "pagefind"
+    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert entry["languages"]["en"]["page_count"] == 2
     assert (tmp_path / "pagefind" / "pagefind.js").is_file()
-    assert list((tmp_path / "pagefind" / "fragment").glob("*.pf_fragment"))
+    fragments = [
+        json.loads(gzip.decompress(p.read_bytes()).removeprefix(b"pagefind_dcd"))
+        for p in (tmp_path / "pagefind" / "fragment").glob("*.pf_fragment")
+    ]
+    by_url = {f["url"]: f for f in fragments}
+    assert set(by_url) == {"/articles/2026/one/", "/sources/acme/2026/two/"}
+    one = by_url["/articles/2026/one/"]
+    assert "flamingo" in one["content"] and "zebra" not in one["content"]
+    assert one["meta"] == {
+        "title": "Budgets & <Roadmaps>",
+        "kind": "Analyst note",
+        "date": "14 January 2026",
+    }
+    assert one["filters"] == {"topic": ["Mobile marketing", "Data and analytics"]}
 
 
-def test_build_index_on_an_empty_folder_says_so(tmp_path: Path) -> None:
-    with pytest.raises(search.SearchIndexError, match="no built pages to index"):
-        search.build_index(tmp_path)
+def test_live_index_with_no_pages_says_so(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    with pytest.raises(search.SearchIndexError, match="no pages to index"):
+        live.finish(tmp_path)
+    assert not (tmp_path / "pagefind").exists()
 
 
-def _script(path: Path, body: str) -> Path:
-    path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+def _script(path: Path, body: str, shell: str = "/bin/sh") -> Path:
+    path.write_text(f"#!{shell}\n" + body + "\n", encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return path
 
 
 def test_a_failing_indexer_is_reported_with_its_words(tmp_path: Path) -> None:
-    site = _tiny_site(tmp_path / "site")
-    broken = _script(tmp_path / "pagefind", 'echo "Error: the disk is full" >&2; exit 3')
-    with pytest.raises(search.SearchIndexError, match=r"exit 3.*the disk is full"):
-        search.build_index(site, binary=broken)
+    broken = _script(tmp_path / "pagefind", 'echo "Error: the disk is full"; exit 3')
+    with pytest.raises(search.SearchIndexError, match=r"exit 3\): Error: the disk is full"):
+        search.LiveIndex(binary=broken)
 
 
-def test_a_hanging_indexer_is_stopped(tmp_path: Path) -> None:
-    site = _tiny_site(tmp_path / "site")
-    slow = _script(tmp_path / "pagefind", "sleep 30")
-    with pytest.raises(search.SearchIndexError, match="did not finish within 1 s"):
-        search.build_index(site, timeout=1, binary=slow)
+def test_an_indexer_that_never_answers_is_stopped(tmp_path: Path) -> None:
+    slow = _script(tmp_path / "pagefind", "exec sleep 30")
+    started = time.monotonic()
+    with pytest.raises(search.SearchIndexError, match="did not answer within 1 s"):
+        search.LiveIndex(binary=slow, start_timeout=1)
+    assert time.monotonic() - started < 15
+
+
+# A stand-in for `pagefind --service` that speaks its protocol (base64 JSON, comma after
+# each message) and indexes everything, but never finishes writing.
+STALLING_SERVICE = r"""
+import base64, json, sys, time
+buffer = b""
+while True:
+    byte = sys.stdin.buffer.read(1)
+    if not byte:
+        break
+    if byte != b",":
+        buffer += byte
+        continue
+    message, buffer = json.loads(base64.b64decode(buffer)), b""
+    kind = message["payload"]["type"]
+    if kind == "WriteFiles":
+        time.sleep(60)
+    answer = {"NewIndex": {"type": "NewIndex", "index_id": 1},
+              "AddFile": {"type": "IndexedFile", "page_word_count": 3,
+                          "page_url": message["payload"].get("url"), "page_meta": {}}}[kind]
+    reply = {"message_id": message["message_id"], "payload": answer}
+    sys.stdout.buffer.write(base64.b64encode(json.dumps(reply).encode()) + b",")
+    sys.stdout.buffer.flush()
+"""
+
+
+def test_an_indexer_that_does_not_finish_writing_fails_the_build(tmp_path: Path) -> None:
+    stalling = _script(tmp_path / "pagefind", STALLING_SERVICE, shell=sys.executable)
+    live = search.LiveIndex(binary=stalling, in_flight=2)
+    for n in range(5):  # more pages than slots: add() waits for answers, then goes on
+        live.add(f"/articles/2026/{n}/", _piece("okapi"))
+    with pytest.raises(search.SearchIndexError, match=r"did not answer within 2 s writing"):
+        live.finish(tmp_path / "site", timeout=2)
+    assert live.pages == 5 and live.words == 15
+
+
+def test_an_indexer_error_for_one_page_fails_the_build_with_its_url(tmp_path: Path) -> None:
+    dying = _script(
+        tmp_path / "pagefind",
+        STALLING_SERVICE.replace('"AddFile": {', '"AddFileX": {'),
+        shell=sys.executable,
+    )
+    live = search.LiveIndex(binary=dying)
+    live.add("/articles/2026/bad/", _piece("okapi"))
+    with pytest.raises(
+        search.SearchIndexError, match=r"/articles/2026/bad/: pagefind stopped \(exit 1\)"
+    ):
+        live.finish(tmp_path / "site", timeout=30)
 
 
 def test_a_missing_binary_is_reported(tmp_path: Path) -> None:
-    site = _tiny_site(tmp_path / "site")
     with pytest.raises(search.SearchIndexError, match="could not run pagefind"):
-        search.build_index(site, binary=tmp_path / "no-such-pagefind")
+        search.LiveIndex(binary=tmp_path / "no-such-pagefind")
+
+
+def test_close_stops_the_service_without_writing(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    live.add("/articles/2026/one/", _piece("flamingo"))
+    process = live._service._backend if live._service else None
+    assert process is not None and process.returncode is None
+    live.close()
+    live.close()  # twice is fine
+    assert process.returncode is not None
+    assert not (tmp_path / "pagefind").exists()
 
 
 # ---------------------------------------------------------------- the built demo

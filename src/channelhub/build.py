@@ -61,6 +61,8 @@ class HubBuild:
     handwritten: set[str] = field(default_factory=set)
     #: pages the hub generated this build (already complete: never rewritten again)
     generated: set[str] = field(default_factory=set)
+    #: Pagefind's index, fed page by page during the render (None when search is off)
+    pagefind: search.LiveIndex | None = None
 
     @classmethod
     def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
@@ -114,11 +116,29 @@ class HubBuild:
         )
         return search.piece_html(html, entry)
 
+    def start_search(self, language: str = "en") -> None:
+        """Start Pagefind beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
+        self.stop_search()
+        if search.enabled():
+            self.pagefind = search.LiveIndex(language=language)
+
+    def index_page(self, src_uri: str, url: str, html: str) -> None:
+        """Send a piece's final content (from `page_html`) to the index; other pages are not results."""
+        if self.pagefind is not None and self.piece(src_uri):
+            self.pagefind.add("/" + url.lstrip("/"), search.document(html, self.pagefind.language))
+
     def search_index(self, site_dir: Path) -> search.IndexReport | None:
-        """Index the built site for search (None when CHANNELHUB_SEARCH=0 turns it off)."""
-        if not search.enabled():
+        """Write the search bundle into the built site (None when search is off)."""
+        if self.pagefind is None:
             return None
-        return search.build_index(site_dir)
+        live, self.pagefind = self.pagefind, None
+        return live.finish(site_dir)
+
+    def stop_search(self) -> None:
+        """Stop Pagefind without writing (a failed build, or the next `mkdocs serve` build)."""
+        live, self.pagefind = self.pagefind, None
+        if live is not None:
+            live.close()
 
     def safe_content(self, src_uri: str, html: str) -> str:
         """A page's rendered content; a pulled piece's goes through the last sanitizer (issue 5)."""

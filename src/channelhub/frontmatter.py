@@ -274,8 +274,12 @@ def ordered(meta: Mapping[str, Any]) -> dict[str, Any]:
     return {k: meta[k] for k in known + rest}
 
 
-def dump_meta(meta: Mapping[str, Any]) -> str:
-    """YAML text of a front matter mapping, keys in the fixed order; round-trips exactly."""
+def dump_meta(meta: Mapping[str, Any], *, verify: bool = True) -> str:
+    """YAML text of a front matter mapping, keys in the fixed order; round-trips exactly.
+
+    `verify` reads the text back to prove it: anything written to disk keeps it; pages the
+    hub renders in memory from its own escaped strings may skip it.
+    """
     text = yaml.dump(
         ordered(meta),
         Dumper=_Dumper,
@@ -284,7 +288,7 @@ def dump_meta(meta: Mapping[str, Any]) -> str:
         default_flow_style=False,
         width=1_000_000,
     )
-    if load_yaml(text, path="<dump>", with_lines=False) != _plain(ordered(meta)):
+    if verify and load_yaml(text, path="<dump>", with_lines=False) != _plain(ordered(meta)):
         raise ValueError("front matter would not round-trip")  # a bug in the dumper, not user input
     return text
 
@@ -297,9 +301,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def render(meta: Mapping[str, Any], body: str) -> str:
+def render(meta: Mapping[str, Any], body: str, *, verify: bool = True) -> str:
     """The full text of a Markdown file with front matter."""
-    return f"---\n{dump_meta(meta)}---\n{body}"
+    return f"---\n{dump_meta(meta, verify=verify)}---\n{body}"
 
 
 def atomic_write_text(path: Path, text: str) -> bool:

@@ -25,7 +25,7 @@ from channelhub.markup import link, text
 class Settings:
     """Reader-facing settings, from `extra.hub` in mkdocs.yml."""
 
-    page_size: int = 10
+    page_size: int = 20  # a production listing; the demo's mkdocs.yml sets 5 for its 16 pieces
     home_latest: int = 9
     feed_size: int = 30
     related: int = 4
@@ -190,7 +190,9 @@ def _page(
     if description:
         meta["description"] = description
     meta.update(extra or {})
-    return frontmatter.render(meta, "\n\n".join(part for part in body if part) + "\n")
+    # Rendered in memory and never written to docs/: the read-back check is for files on disk.
+    body_text = "\n\n".join(part for part in body if part) + "\n"
+    return frontmatter.render(meta, body_text, verify=False)
 
 
 def _kind_badge(piece: Piece) -> str:

@@ -80,6 +80,13 @@ _CLAUSES = (
     "when the board asks for proof",
     "as the agency model changes",
 )
+#: the most frequent words of English prose, which real pieces are full of and Pagefind indexes too
+_FUNCTION_WORDS = (
+    *("the", "of", "and", "to", "a", "in", "for", "is", "on", "that", "by", "with", "as", "it"),
+    *("are", "this", "be", "from", "or", "at", "an", "not", "was", "we", "can", "has", "their"),
+    *("more", "but", "which", "all", "will", "its", "they", "have", "one", "when", "who", "how"),
+    *("there", "what", "if", "about", "our", "so", "than", "into", "most", "only", "other"),
+)
 _WORDS = [
     "budget",
     "pipeline",
@@ -203,17 +210,21 @@ def sources_yaml(sources: Sequence[SynthSource]) -> str:
 
 
 def vocabulary(size: int = 6000) -> tuple[tuple[str, ...], list[float]]:
-    """Domain words then pronounceable made-up ones, with Zipf weights (cumulative), like prose.
+    """Function words, domain words, then pronounceable made-up ones, with Zipf weights (cumulative).
 
     A realistic spread of rare and common words matters: it decides how big a search index
-    and each of its chunks get.
+    and each of its chunks get. As in real prose the top ranks are function words, so a
+    domain word such as "budget" is about as frequent as on a real trade site, not as "the".
     """
     syllables = [c + v for c in "bdfgklmnprstvz" for v in ("a", "e", "i", "o", "u", "ar", "en")]
     rng = random.Random(size)
     made_up: dict[str, None] = {}
-    while len(made_up) < size - len(_WORDS):
-        made_up["".join(rng.choices(syllables, k=rng.choice((2, 3, 3, 4))))] = None
-    words = (*_WORDS, *made_up)
+    known = {*_FUNCTION_WORDS, *_WORDS}
+    while len(made_up) < size - len(known):
+        word = "".join(rng.choices(syllables, k=rng.choice((2, 3, 3, 4))))
+        if word not in known:
+            made_up[word] = None
+    words = (*_FUNCTION_WORDS, *_WORDS, *made_up)
     total = 0.0
     cumulative: list[float] = []
     for rank in range(1, len(words) + 1):
@@ -230,7 +241,7 @@ def _sentence(rng: random.Random) -> str:
     filler = rng.choices(words, cum_weights=weights, k=rng.randint(4, 9))
     text = (
         f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
-        f"{rng.choice(_CLAUSES)}, and the {' '.join(filler)} follow."
+        f"{rng.choice(_CLAUSES)}, {' '.join(filler)}."
     )
     return text[0].upper() + text[1:]
 

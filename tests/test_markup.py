@@ -1,0 +1,66 @@
+"""markup.rel: segment arithmetic that must give exactly what posixpath.relpath gives."""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import random
+
+import pytest
+
+from channelhub import markup
+
+SEGMENTS = ("articles", "2026", "topics", "page", "2", "index.md", "x.md", "a", "sources")
+
+
+def _paths(rng: random.Random, count: int) -> list[str]:
+    return ["/".join(rng.choice(SEGMENTS) for _ in range(rng.randint(1, 6))) for _ in range(count)]
+
+
+def _expected(from_src: str, to_src: str) -> str:
+    return posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")
+
+
+def test_rel_matches_relpath_on_many_generated_pairs() -> None:
+    rng = random.Random(8)
+    paths = [*_paths(rng, 100), "index.md", "topics/index.md", "editors/ann-lee.md"]
+    pairs = list(itertools.product(paths, repeat=2))
+    assert len(pairs) > 10_000
+    mismatches = [(a, b) for a, b in pairs if markup.rel(a, b) != _expected(a, b)]
+    assert mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("from_src", "to_src", "expected"),
+    [
+        ("topics/x/page/2/index.md", "articles/2026/a.md", "../../../../articles/2026/a.md"),
+        ("index.md", "topics/index.md", "topics/index.md"),
+        ("articles/2026/a.md", "articles/2026/b.md", "b.md"),
+        ("articles/2026/a.md", "articles/2026", "."),
+        ("articles/2026/a.md", "articles", ".."),
+        ("editors/ann-lee.md", "editors/ann-lee.md", "ann-lee.md"),
+    ],
+)
+def test_rel_known_links(from_src: str, to_src: str, expected: str) -> None:
+    assert markup.rel(from_src, to_src) == expected == _expected(from_src, to_src)
+
+
+@pytest.mark.parametrize(
+    ("from_src", "to_src"),
+    [
+        ("a/./b/x.md", "a/c.md"),
+        ("a/b/x.md", "a/../c.md"),
+        ("a//b/x.md", "a/c.md"),
+        ("a/b/x.md", "a/c/"),
+        ("a/b/x.md", "./c.md"),
+        ("../x.md", "y.md"),
+        ("a/x.md", "../../y.md"),
+    ],
+)
+def test_rel_unusual_paths_still_agree_with_relpath(from_src: str, to_src: str) -> None:
+    assert markup.rel(from_src, to_src) == _expected(from_src, to_src)
+
+
+def test_rel_of_an_empty_target_fails_like_relpath() -> None:
+    with pytest.raises(ValueError):
+        markup.rel("a/x.md", "")
