@@ -22,7 +22,6 @@ ENTRY = search.SearchEntry(
     title="Budgets & <Roadmaps>",
     kind_label="Analyst note",
     date_label="14 January 2026",
-    topics=("Mobile marketing", "Data and analytics"),
 )
 
 
@@ -36,7 +35,7 @@ def test_piece_html_marks_the_body_with_escaped_title_and_metadata() -> None:
     assert "<h1>Budgets &amp; &lt;Roadmaps&gt;</h1>" in html
     assert '<span data-pagefind-meta="kind">Analyst note</span>' in html
     assert '<span data-pagefind-meta="date">14 January 2026</span>' in html
-    assert html.count('data-pagefind-filter="topic"') == 2
+    assert "data-pagefind-filter" not in html  # no filter UI: a filter file would cost every query
     assert '<div hidden data-pagefind-ignore><span data-pagefind-meta="kind">' in html
     assert html.endswith("<p>The body.</p>\n</div>")
 
@@ -92,7 +91,8 @@ def test_live_index_writes_a_bundle_of_the_pages_it_was_given(tmp_path: Path) ->
         "kind": "Analyst note",
         "date": "14 January 2026",
     }
-    assert one["filters"] == {"topic": ["Mobile marketing", "Data and analytics"]}
+    assert one["filters"] == {}
+    assert not list((tmp_path / "pagefind" / "filter").glob("*.pf_filter"))
 
 
 def test_live_index_with_no_pages_says_so(tmp_path: Path) -> None:

@@ -107,12 +107,10 @@ class HubBuild:
         piece = self.piece(src_uri)
         if not piece:
             return None
-        topics = tuple(t.title for slug in piece.topics if (t := self.site.hub.topic(slug)))
         entry = search.SearchEntry(
             title=piece.title,
             kind_label=piece.kind_label,
             date_label=markup.human_date(piece.date),
-            topics=topics,
         )
         return search.piece_html(html, entry)
 
