@@ -31,7 +31,7 @@ def run(*args: str | Path, check: bool = True, env: dict[str, str] | None = None
 
 def ensure_venv(extra: str = "") -> None:
     """Create .venv and install the project (with an extra such as 'dev') unless it is current."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3 first
         sys.exit(f"channelhub needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         print(f"Creating {VENV.relative_to(ROOT)} ...", flush=True)
