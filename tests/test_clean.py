@@ -26,23 +26,14 @@ from channelhub.clean import (
     safe_url,
     summary_to_text,
 )
+from channelhub.safety import SITE_EXTENSIONS
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 SNIPPETS = Path(__file__).resolve().parent / "data" / "snippets"
 BASE = "https://partner.example/blog/post/"
 
 # The site's markdown_extensions (mkdocs.yml); snippets point at a file that holds a script.
-EXTENSIONS = [
-    "attr_list",
-    "md_in_html",
-    "admonition",
-    "footnotes",
-    "tables",
-    "toc",
-    "pymdownx.details",
-    "pymdownx.superfences",
-    "pymdownx.snippets",
-]
+EXTENSIONS = [*SITE_EXTENSIONS, "pymdownx.snippets"]
 EXTENSION_CONFIGS = {"pymdownx.snippets": {"base_path": [str(SNIPPETS)]}}
 DANGEROUS_ELEMENTS = {
     "script", "style", "iframe", "object", "embed", "form", "svg", "math", "base", "meta",
