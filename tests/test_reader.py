@@ -671,3 +671,18 @@ def test_linkcheck_without_a_site_is_a_usage_error(tmp_path: Path) -> None:
 def test_the_demo_is_built_outside_the_repository(built_site: BuiltSite) -> None:
     assert not built_site.root.is_relative_to(ROOT) and not built_site.site.is_relative_to(ROOT)
     assert (built_site.site / "index.html").is_file()
+
+
+def test_pages_load_nothing_from_other_hosts(built_site: BuiltSite) -> None:
+    """No fonts, scripts or styles from elsewhere: readers are not tracked and the site works offline."""
+    import re
+
+    external = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']?(?:https?:)?//""", re.IGNORECASE)
+    offenders = []
+    for page in built_site.site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for match in external.finditer(text):
+            tag = text[match.start() : text.index(">", match.start()) + 1]
+            if 'rel="canonical"' not in tag and "alternate" not in tag:
+                offenders.append(f"{page.relative_to(built_site.site)}: {tag[:120]}")
+    assert offenders == []
