@@ -306,8 +306,11 @@ def render(meta: Mapping[str, Any], body: str, *, verify: bool = True) -> str:
     return f"---\n{dump_meta(meta, verify=verify)}---\n{body}"
 
 
-def atomic_write_text(path: Path, text: str) -> bool:
-    """Write text through a temporary file and a rename; return False if nothing changed."""
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> bool:
+    """Write text through a temporary file and a rename; return False if nothing changed.
+
+    `durable=False` skips fsync, for tools that rewrite thousands of files and can simply be
+    run again after a crash (a reader still sees the old file or the new one, never half)."""
     data = text.encode("utf-8")
     try:
         if path.read_bytes() == data:
@@ -319,8 +322,9 @@ def atomic_write_text(path: Path, text: str) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -148,7 +147,9 @@ def retag_piece(
     if write:
         # A pulled piece nobody has edited stays pull-owned after the tagger's change, so pull
         # may still update it; one an editor touched keeps counting as edited.
-        untouched = "pulled_hash" in doc.meta and ingest.is_untouched(path.read_text(encoding="utf-8"))
+        untouched = "pulled_hash" in doc.meta and ingest.is_untouched(
+            path.read_text(encoding="utf-8")
+        )
         rewrite_keys(path, updates, doc)
         if untouched:
             ingest.rehash(path)
@@ -255,23 +256,9 @@ def rewrite_keys(
     if new_text is not None:
         after = frontmatter.parse(new_text, path=str(path), with_lines=False)
         if dict(after.meta) == expected and after.body == before.body:
-            return new_text != text and _replace_file(path, new_text)
+            return new_text != text and frontmatter.atomic_write_text(path, new_text, durable=False)
     # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
     return frontmatter.write(path, expected, before.body)
-
-
-def _replace_file(path: Path, text: str) -> bool:
-    """Write through a temporary file and os.replace: readers see the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # No fsync: a re-tag rewrites thousands of files; after a crash a file is old or new, and --retag redoes it.
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
 
 
 # --- evaluation ---------------------------------------------------------------------------
