@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -208,6 +209,74 @@ def test_prepare_feed_raises_for_a_non_feed_and_keeps_parse_skips() -> None:
     feed = prepare_feed(doc, "https://x.example/feed.json", None, spec())
     assert [e.title for e in feed.entries] == ["ok"]
     assert len(feed.skipped) == 1 and "not an object" in feed.skipped[0].reason
+
+
+_LINKS = '<p><a href="{0}a">A</a> <img src="{0}i.png" alt="I"> <a href="/root">R</a></p>'
+
+
+def _atom(feed_base: str = "", entry_base: str = "", content_base: str = "") -> bytes:
+    def attr(base: str) -> str:
+        return f' xml:base="{base}"' if base else ""
+
+    links = _LINKS.format("").replace("&", "&amp;").replace("<", "&lt;")
+    return (
+        f'<feed xmlns="http://www.w3.org/2005/Atom"{attr(feed_base)}><title>T</title>'
+        f"<entry{attr(entry_base)}><id>e1</id><title>Links</title>"
+        '<link rel="alternate" href="https://acme.example/posts/2026/one/"/>'
+        "<updated>2026-03-01T00:00:00Z</updated>"
+        f'<content type="html"{attr(content_base)}>{links}</content></entry>'
+        '<entry><id>e2</id><title>Outside</title><link href="https://acme.example/x/two"/>'
+        f'<updated>2026-03-01T00:00:00Z</updated><content type="html">{links}</content>'
+        "</entry></feed>"
+    ).encode()
+
+
+def _links(base: str) -> str:
+    rel = '{: rel="nofollow noopener" }'
+    return f"[A]({base}a){rel} ![I]({base}i.png) [R](https://{base.split('/')[2]}/root){rel}"
+
+
+@pytest.mark.parametrize(
+    ("document", "first", "second"),
+    [
+        # no xml:base: relative links resolve against the entry's own link, not the feed's URL
+        (_atom(), "https://acme.example/posts/2026/one/", "https://acme.example/x/"),
+        # on the feed: every entry; a relative xml:base resolves against the document's URL
+        (_atom(feed_base="/research/"), *["https://acme.example/research/"] * 2),
+        # on one entry: that entry only; the other keeps its link
+        (_atom(entry_base="https://cdn.example/e/"), "https://cdn.example/e/", "https://acme.example/x/"),
+        # on the content, nested in the feed's: resolved against the enclosing one
+        (_atom(feed_base="https://other.example/blog/", content_base="media/"),
+         "https://other.example/blog/media/", "https://other.example/blog/"),
+    ],
+)  # fmt: skip
+def test_relative_links_resolve_against_xml_base_else_the_entry_link(
+    document: bytes, first: str, second: str
+) -> None:
+    feed = prepare_feed(document, "https://acme.example/feeds/main.atom", None, spec())
+    assert [e.body for e in feed.entries] == [_links(first), _links(second)]
+
+
+def test_relative_links_in_rss_and_json_resolve_against_the_entry_link() -> None:
+    html = _LINKS.format("").replace("&", "&amp;").replace("<", "&lt;")
+    rss = (
+        "<rss version='2.0'><channel><title>T</title><item><title>One</title>"
+        f"<link>https://acme.example/p/one/</link><description>{html}</description></item>"
+        "</channel></rss>"
+    ).encode()
+    (entry,) = prepare_feed(rss, "https://acme.example/feed.xml", None, spec()).entries
+    assert entry.body == _links("https://acme.example/p/one/")
+    item = {"id": "1", "url": "https://json.example/p/one/", "content_html": _LINKS.format("")}
+    document = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]}).encode()
+    (pulled,) = prepare_feed(document, "https://json.example/feed.json", None, spec()).entries
+    assert pulled.body == _links("https://json.example/p/one/")
+
+
+def test_unsafe_xml_base_is_not_a_base() -> None:
+    document = _atom(entry_base="javascript:alert(1)//")
+    feed = prepare_feed(document, "https://acme.example/feeds/main.atom", None, spec())
+    assert feed.entries[0].body == _links("https://acme.example/posts/2026/one/")
+    assert "javascript" not in feed.entries[0].body
 
 
 def prepared(guid: str, title: str, link: str | None, **extra: object) -> PreparedEntry:

@@ -180,7 +180,8 @@ def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: Tagger) -> P
     summary_source = entry.summary_html or entry.content_html
     summary = summary_to_text(summary_source)
     if spec.policy == "full":
-        body = html_to_markdown(entry.content_html or entry.summary_html, base_url=entry.link)
+        html = entry.content_html or entry.summary_html
+        body = html_to_markdown(html, base_url=entry.base or entry.link)
     else:
         body = excerpt_markdown(summary_source)
     title = plain_text(entry.title, max_len=300, markup=False) or _first_words(summary, 12)
