@@ -87,11 +87,17 @@ def unsafe_in_markdown(md: str) -> list[str]:
     for token in ("{{", "{%", "{#"):
         if token in md:
             found.append(f"Jinja opener {token!r}")
+    fence = ""  # the open top-level code fence: Python-Markdown reads its lines as literal text
     for number, line in enumerate(md.splitlines(), 1):
-        if line.strip() in ("---", "..."):
+        ticks = re.match(r"`{3,}", line)
+        if ticks and (not fence or (len(ticks.group()) >= len(fence) and not line.strip("`"))):
+            fence = "" if fence else ticks.group()
+            continue
+        if not fence and line.strip() in ("---", "..."):
             found.append(f"line {number}: front-matter delimiter")
-        if re.match(r"^\s*(!!!|\?\?\?)", line):
+        if not fence and re.match(r"^\s*(!!!|\?\?\?)", line):
             found.append(f"line {number}: admonition/details marker")
+        # pymdownx.snippets runs before code is recognised: a marker line counts even in a fence
         if re.match(r"^[ \t]*-+8<-+", line):
             found.append(f"line {number}: snippet include")
     return found
@@ -244,6 +250,7 @@ EXACT = [
     ("<code>{{x}} `y`</code>", "`` {\u200b{x}} `y` ``"),
     ("<pre>a &lt; b\n```\n--8&lt;-- \"x\"\n{% raw %}</pre>",
      '````\na < b\n```\n;--8<-- "x"\n{\u200b% raw %}\n````'),
+    ("<pre>---\n...\n!!! note\n??? x</pre>", "```\n---\n...\n!!! note\n??? x\n```"),
     ("<ul><li><pre>&lt;script&gt;alert(1)&lt;/script&gt;\nline2</pre></li></ul>",
      "- `<script>alert(1)</script>`  \n  `line2`"),
     ("<table><tr><th>h</th></tr><tr><td>a|b</td></tr></table>", "| h |\n| --- |\n| a\\|b |"),
@@ -590,5 +597,3 @@ def _html_strategy() -> st.SearchStrategy[str]:
 def test_generated_hostile_bodies_render_safely(source: str) -> None:
     assert_safe_markdown(html_to_markdown(source, base_url=BASE))
     assert_safe_markdown(html_to_markdown(source, base_url=None, rel_attrs=False))
-
-
