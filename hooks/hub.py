@@ -73,6 +73,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))
+    _build.set_urls({file.src_uri: file.url for file in files})
     return files
 
 
@@ -90,12 +91,13 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
-    html = _build.safe_content(page.file.src_uri, html)  # sanitize before search markup is added
-    marked = _build.page_html(page.file.src_uri, html)
-    if marked is None:
+    final = _build.page_html(page.file.src_uri, html)
+    for problem in _build.link_problems():
+        log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
+    if final is None:
         return html
-    _build.index_page(page.file.src_uri, page.url, marked)  # Pagefind indexes it on the other core
-    return marked
+    _build.index_page(page.file.src_uri, page.url, final)  # Pagefind indexes it on the other core
+    return final
 
 
 def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:

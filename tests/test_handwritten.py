@@ -27,8 +27,10 @@ def test_handwritten_topic_intro_wins_and_keeps_the_listing(tmp_path: Path) -> N
     page = build.page_markdown("topics/mobile-marketing.md", intro)
     assert page is not None
     assert page.startswith(intro)
-    assert "[A good article](../../articles/2026/good.md)" in page  # the listing is still added
-    assert "Apps and phones." not in page  # the intro replaces the topics.yml description
+    html = build.page_html("topics/mobile-marketing.md", f"<p>{intro}</p>\n{page}")
+    assert html is not None
+    assert 'href="../../articles/2026/good/">A good article</a>' in html  # the listing is still added
+    assert "Apps and phones." not in html  # the intro replaces the topics.yml description
 
 
 def test_editor_page_gets_role_bio_and_pieces(tmp_path: Path) -> None:
@@ -39,7 +41,11 @@ def test_editor_page_gets_role_bio_and_pieces(tmp_path: Path) -> None:
     bio = "Ann writes about mobile.\n"
     page = build.page_markdown("editors/ann-lee.md", bio)
     assert page is not None
+    assert bio.strip() in page
+    html = build.page_html("editors/ann-lee.md", page)  # the Markdown stands in for its rendering
+    assert html is not None
     assert build.page_title("editors/ann-lee.md") == "Ann Lee"
-    assert "**Editor**" in page and bio.strip() in page
-    assert "[A good article](../articles/2026/good.md)" in page
-    assert "A pulled post" not in page  # a source's piece is not the editor's
+    assert '<p class="hub-editor-role"><strong>Editor</strong></p>' in html
+    assert 'href="../../articles/2026/good/">A good article</a>' in html
+    assert "A pulled post" not in html  # a source's piece is not the editor's
+    assert build.link_problems() == []

@@ -64,3 +64,30 @@ def test_rel_unusual_paths_still_agree_with_relpath(from_src: str, to_src: str) 
 def test_rel_of_an_empty_target_fails_like_relpath() -> None:
     with pytest.raises(ValueError):
         markup.rel("a/x.md", "")
+
+
+URL_SEGMENTS = ("articles", "2026", "topics", "page", "2", "x", "a.html", "feed.xml", ".", "..")
+
+
+def test_relative_url_matches_mkdocs_on_many_generated_pairs() -> None:
+    """The hub's HTML links are computed as MkDocs computes a Markdown link's href."""
+    from mkdocs.utils import get_relative_url
+
+    rng = random.Random(8)
+    urls = ["./", "", "index.html", "topics/", "topics/x/page/2/", "a/b.html", "/topics/x/"]
+    for _ in range(120):
+        parts = [rng.choice(URL_SEGMENTS) for _ in range(rng.randint(1, 5))]
+        urls.append("/".join(parts) + rng.choice(["", "/"]))
+    pairs = list(itertools.product(urls, repeat=2))
+    assert len(pairs) > 15_000
+    mismatches = [(u, o) for u, o in pairs if markup.relative_url(u, o) != get_relative_url(u, o)]
+    assert mismatches == []
+
+
+def test_links_write_escaped_anchors() -> None:
+    links = markup.Links({"index.md": "./", "articles/2026/a b.md": "articles/2026/a%20b/"})
+    anchor = links.a('<b>"Hi"</b>', "index.md", "articles/2026/a b.md", classes="hub-chip")
+    assert anchor == (
+        '<a class="hub-chip" href="articles/2026/a%20b/">&lt;b&gt;&quot;Hi&quot;&lt;/b&gt;</a>'
+    )
+    assert links.missing == []

@@ -1,4 +1,7 @@
-"""Generated pages: golden Markdown compared with ==, and the structure listing pages promise.
+"""Generated pages: golden rendered HTML compared with ==, and the structure listing pages promise.
+
+Each page is rendered as a build renders it: its Markdown through Python-Markdown with the
+site's extensions, then its HTML parts filled back in (`pages.fill`).
 
 Refresh the golden files after an intended change with `pytest tests/test_pages.py --update-golden`
 and review the diff.
@@ -6,6 +9,8 @@ and review the diff.
 
 from __future__ import annotations
 
+import html as html_module
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +21,9 @@ import pytest
 from channelhub import frontmatter, pages
 from channelhub.config import load_hub
 from channelhub.content import load_index
+from channelhub.markup import Links
 from channelhub.pages import Settings, Site
+from channelhub.safety import SITE_EXTENSIONS
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"
@@ -42,8 +49,24 @@ def site(tmp_path: Path) -> Site:
     return Site(hub=hub, index=index, settings=Settings(page_size=5, site_url="https://hub.example/", title="Hub"))
 
 
-def test_generated_pages_match_golden(site: Site, update_golden: bool) -> None:
+TOKEN = "0123456789abcdef"
+
+
+def rendered(site: Site) -> dict[str, str]:
+    """Every generated page as front matter plus the content HTML a build gives it."""
     generated = pages.generated_pages(site)
+    links = Links(pages.directory_urls(site, generated))
+    out = {}
+    for src_uri, page in generated.items():
+        text, fragments = page.body(links).markdown(TOKEN)
+        content = pages.fill(markdown.markdown(text, extensions=list(SITE_EXTENSIONS)), TOKEN, fragments)
+        out[src_uri] = page.source() + content + "\n"
+    assert links.missing == []  # every link the hub wrote reaches a file of the build
+    return out
+
+
+def test_generated_pages_match_golden(site: Site, update_golden: bool) -> None:
+    generated = rendered(site)
     for src_uri, text in sorted(generated.items()):
         golden = GOLDEN / src_uri
         if update_golden:
@@ -56,7 +79,7 @@ def test_generated_pages_match_golden(site: Site, update_golden: bool) -> None:
 
 
 def test_topic_pagination_boundaries(site: Site) -> None:
-    generated = pages.generated_pages(site)
+    generated = rendered(site)
     mobile = [p for p in site.index.pieces if "mobile-marketing" in p.topics]
     assert len(mobile) == 8
     assert "topics/mobile-marketing/page/2/index.md" in generated
@@ -65,25 +88,48 @@ def test_topic_pagination_boundaries(site: Site) -> None:
     second = generated["topics/mobile-marketing/page/2/index.md"]
     assert [p.title for p in mobile[:5]] == _titles(first)
     assert [p.title for p in mobile[5:]] == _titles(second)
-    assert "rel=next" in first and "rel=prev" not in first
-    assert "rel=prev" in second and "rel=next" not in second
-    assert "(../../index.md)" in second  # page 2 links back to page 1
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert '<a class="hub-prev" href="../../" rel="prev">' in second  # page 2 links back to page 1
 
 
 def test_piece_titles_are_shown_not_interpreted(site: Site) -> None:
-    html = markdown.markdown(
-        frontmatter.split(pages.generated_pages(site)["topics/mobile-marketing/index.md"])[1],
-        extensions=["attr_list", "md_in_html", "tables"],
-    )
-    assert "<b>" not in html and "javascript:" not in html.replace("javascript&#58;", "")
-    assert "onclick" not in html.replace("onclick&#61;", "")
-    assert "Mobile note 7 &#60;b&#62;bold&#60;/b&#62;" in html
+    import html5lib
+
+    html = frontmatter.split(rendered(site)["topics/mobile-marketing/index.md"])[1]
+    tree = html5lib.parse(html, namespaceHTMLElements=False)
+    assert tree.findall(".//b") == []
+    attributes = [(k, v) for el in tree.iter() for k, v in el.attrib.items()]
+    assert not [a for a in attributes if a[0].startswith("on") or "javascript" in a[1]]
+    titles = [el.text for el in tree.iter("a") if el.get("class") == "hub-card-title"]
+    assert "Mobile note 7 <b>bold</b> [x](javascript:alert(1))" in titles  # shown as written
+    summaries = [el.text for el in tree.iter("p") if (el.text or "").startswith("Summary 7")]
+    assert summaries == ["Summary 7 {: onclick=evil }"]
+
+
+def test_an_editor_cannot_forge_a_placeholder(site: Site) -> None:
+    """Text that looks like the hub's HTML placeholders stays text: the token is the build's secret."""
+    forged = pages.placeholder("guessed", 0)
+    page = pages.rewrite_handwritten(site, "topics/mobile-marketing.md", f"Intro.\n\n{forged}\n")
+    assert page is not None
+    text, fragments = page.body(Links(pages.directory_urls(site, []))).markdown(TOKEN)
+    html = pages.fill(markdown.markdown(text, extensions=list(SITE_EXTENSIONS)), TOKEN, fragments)
+    assert forged in html and html.count('<div class="hub-card">') == 5
+
+
+def test_links_to_files_outside_the_build_are_reported(site: Site) -> None:
+    links = Links({"topics/index.md": "topics/", "index.md": "./"})
+    assert links.href("topics/index.md", "index.md") == "../"
+    assert links.href("topics/index.md", "articles/gone.md") == "../articles/gone.md"
+    assert links.missing == [("topics/index.md", "articles/gone.md")]
 
 
 def test_pagination_window_stays_short() -> None:
-    nav = pages.pagination("topics/t/page/50/index.md", 50, 300, lambda n: pages.topic_uri("t", n))
-    numbers = [part for part in nav.split() if part.startswith("[") and part[1].isdigit()]
-    assert len(numbers) <= 6  # 1, 48, 49, 51, 52, 300
+    links = Links({})
+    nav = pages.pagination(links, "topics/t/page/50/index.md", 50, 300, lambda n: pages.topic_uri("t", n))
+    numbers = re.findall(r'class="hub-page"[^>]*>(\d+)</a>', nav)
+    assert numbers == ["1", "48", "49", "51", "52", "300"]
+    assert '<span class="hub-current" aria-current="page">50</span>' in nav
 
 
 def test_related_pieces_share_topics(site: Site) -> None:
@@ -106,7 +152,4 @@ def test_feed_entries_are_newest(site: Site) -> None:
 
 
 def _titles(page: str) -> list[str]:
-    import html as html_module
-    import re
-
-    return [html_module.unescape(m) for m in re.findall(r"\n\[([^\]]+)\]\([^)]+\)\{ \.hub-card-title \}", page)]
+    return [html_module.unescape(m) for m in re.findall(r'<a class="hub-card-title" href="[^"]+">([^<]+)</a>', page)]

@@ -7,7 +7,8 @@ move to another engine only rewrites hooks/.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
 from channelhub.content import ContentIndex, Piece, load_index, parse_date
 from channelhub.feeds import feeds
+from channelhub.markup import Links
 from channelhub.pages import Settings, Site, SourceHealth
 from channelhub.problems import Problem
 from channelhub.safety import sanitize_rendered
@@ -57,12 +59,18 @@ class HubBuild:
     """The hub's part of one build: its generated files and its changes to pages."""
 
     site: Site
-    #: generated paths a hand-written file already stands at (the hand-written one wins)
-    handwritten: set[str] = field(default_factory=set)
-    #: pages the hub generated this build (already complete: never rewritten again)
-    generated: set[str] = field(default_factory=set)
+    #: generated page -> the hand-written file that stands in its place (the hand-written one wins)
+    replaced: dict[str, str] = field(default_factory=dict)
+    #: pages the hub generated this build; their bodies are made as each one renders
+    generated: dict[str, pages.Generated] = field(default_factory=dict)
     #: Pagefind's index, fed page by page during the render (None when search is off)
     pagefind: search.LiveIndex | None = None
+    #: hrefs between the build's files (from `set_urls`; the hub's own directory URLs until then)
+    links: Links | None = None
+    #: marks the HTML parts of a page in its Markdown; unguessable, so no page can forge one
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    #: HTML parts of pages rendered from Markdown and not yet filled in, by page
+    fragments: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
@@ -79,40 +87,81 @@ class HubBuild:
     ) -> dict[str, str | bytes]:
         """Files to add to the build, by path under docs/; a path for which `exists` is true is skipped."""
         out: dict[str, str | bytes] = {}
-        for src_uri, markdown in pages.generated_pages(self.site).items():
+        self.generated = {}
+        for src_uri, page in pages.generated_pages(self.site).items():
             taken = [alt for alt in pages.alternatives(src_uri) if exists(alt)]
             if taken:
-                self.handwritten.update(taken)
+                self.replaced[src_uri] = taken[0]
                 continue
-            out[src_uri] = markdown
-        self.generated = set(out)
+            self.generated[src_uri] = page
+            out[src_uri] = page.source()
         out.update(feeds(self.site))
         out.update(pages.redirects(self.site, self.site.settings.site_url or "/"))
         return out
+
+    def set_urls(self, urls: Mapping[str, str]) -> None:
+        """The URL of every file in the build (docs/ path -> URL from the site root, e.g. "topics/")."""
+        known = dict(urls)
+        for (
+            generated,
+            handwritten,
+        ) in self.replaced.items():  # links to a topic reach its hand-written page
+            if handwritten in known:
+                known.setdefault(generated, known[handwritten])
+        self.links = Links(known)
+
+    def _links(self) -> Links:
+        if self.links is None:  # outside a build (tests, benchmarks): the hub's own directory URLs
+            self.set_urls(
+                pages.directory_urls(self.site, [*self.generated, *self.replaced.values()])
+            )
+        assert self.links is not None
+        return self.links
+
+    def link_problems(self) -> list[str]:
+        """Links the hub wrote to files that are not in the build, since the last call."""
+        links = self.links
+        if links is None or not links.missing:
+            return []
+        found, links.missing = links.missing, []
+        return [f"{here}: links to '{to}', which is not in the build" for here, to in found]
 
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
 
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
-        piece = self.piece(src_uri)
-        if piece:
-            return pages.piece_markdown(self.site, piece, markdown)
-        if src_uri in self.generated:
+        if self.piece(src_uri):
+            return None  # a piece renders as written; its byline and the rest come in page_html
+        page = self.generated.get(src_uri) or pages.rewrite_handwritten(
+            self.site, src_uri, markdown
+        )
+        if page is None:
             return None
-        return pages.rewrite_handwritten(self.site, src_uri, markdown)
+        text, self.fragments[src_uri] = page.body(self._links()).markdown(self.token)
+        return text
 
     def page_html(self, src_uri: str, html: str) -> str | None:
-        """A piece's rendered content marked up for the search index, or None for other pages."""
+        """A page's final content, or None to leave it as rendered.
+
+        A generated page gets its HTML parts back; a piece gets the last sanitizer if it was
+        pulled (issue 5), then its byline, topics and related pieces, marked up for search.
+        """
+        fragments = self.fragments.pop(src_uri, None)
+        if fragments is not None:
+            return pages.fill(html, self.token, fragments)
         piece = self.piece(src_uri)
         if not piece:
             return None
+        if piece.source:
+            html = sanitize_rendered(html)
+        around = pages.piece_decoration(self.site, self._links(), piece)
         entry = search.SearchEntry(
             title=piece.title,
             kind_label=piece.kind_label,
             date_label=markup.human_date(piece.date),
         )
-        return search.piece_html(html, entry)
+        return search.piece_html(f"{around.top}\n{html}\n{around.bottom}", entry)
 
     def start_search(self, language: str = "en") -> None:
         """Start Pagefind beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
@@ -137,11 +186,6 @@ class HubBuild:
         live, self.pagefind = self.pagefind, None
         if live is not None:
             live.close()
-
-    def safe_content(self, src_uri: str, html: str) -> str:
-        """A page's rendered content; a pulled piece's goes through the last sanitizer (issue 5)."""
-        piece = self.piece(src_uri)
-        return sanitize_rendered(html) if piece and piece.source else html
 
     def page_title(self, src_uri: str) -> str | None:
         return pages.titles_for_handwritten(self.site, src_uri)

@@ -1,7 +1,7 @@
-"""Safe building blocks for the Markdown the hub generates: escaped text, relative links, dates.
+"""Safe building blocks for the pages the hub generates: escaped text, relative links, dates.
 
-Every string that reaches a generated page goes through `text()` (or `attr()` inside an HTML
-attribute), so a title from a feed or a pull request is shown, never interpreted.
+Every string that reaches a generated page goes through `text()` in Markdown, or `attr()` in
+HTML, so a title from a feed or a pull request is shown, never interpreted.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 # Characters that mean something to Markdown or its extensions (attr_list, tables, emphasis,
 # snippets, Jinja-like macros): written as numeric character references, which every
@@ -25,7 +27,7 @@ def text(value: str) -> str:
 
 
 def attr(value: str) -> str:
-    """Text for an HTML attribute value in double quotes."""
+    """Text for HTML: an attribute value in double quotes, or the text of an element."""
     return html.escape(_SPACE.sub(" ", value).strip(), quote=True)
 
 
@@ -58,6 +60,62 @@ def link(label: str, from_src: str, to_src: str, *, classes: str = "") -> str:
     target = rel(from_src, to_src)
     suffix = f"{{ .{' .'.join(classes.split())} }}" if classes else ""
     return f"[{text(label)}]({target}){suffix}"
+
+
+class Links:
+    """Relative hrefs between the files of one build, from the URLs the engine serves them at.
+
+    The HTML the hub writes straight into pages does not pass MkDocs' link check, so this
+    does its job: a target that is not in the build is kept in `missing` (the hook warns,
+    and a strict build fails) and the link is still written, as MkDocs would.
+    """
+
+    def __init__(self, urls: Mapping[str, str]) -> None:
+        self.urls = urls  # docs/ path -> URL from the site root: "./", "topics/", "a/b.html"
+        self.missing: list[tuple[str, str]] = []
+
+    def href(self, here: str, to: str) -> str:
+        target = self.urls.get(to)
+        if target is None:
+            self.missing.append((here, to))
+            target = to
+        return relative_url(target, self.urls.get(here, here))
+
+    def a(self, label: str, here: str, to: str, *, classes: str = "", extra: str = "") -> str:
+        """An <a> with an escaped label; `extra` is further attributes, already safe."""
+        cls = f' class="{classes}"' if classes else ""
+        more = f" {extra}" if extra else ""
+        return f'<a{cls} href="{attr(self.href(here, to))}"{more}>{attr(label)}</a>'
+
+
+def relative_url(url: str, other: str) -> str:
+    """`url` relative to the page at `other`: mkdocs.utils.get_relative_url's answer, cached per page."""
+    other_parts = _dir_parts(other)
+    dest_parts = _norm_parts(url)
+    common = 0
+    for a, b in zip(other_parts, dest_parts, strict=False):
+        if a != b:
+            break
+        common += 1
+    relurl = "/".join([".."] * (len(other_parts) - common) + dest_parts[common:]) or "."
+    return relurl + "/" if url.endswith("/") else relurl
+
+
+@lru_cache(maxsize=4096)
+def _dir_parts(url: str) -> list[str]:
+    """The folder of a page's URL as segments (a last segment with a dot is a file name)."""
+    dirname, _, basename = url.rpartition("/")
+    return _norm_parts(dirname if "." in basename else url)
+
+
+def _norm_parts(path: str) -> list[str]:
+    path = posixpath.normpath("/" + path.lstrip("/"))[1:] if _odd(path) else path.strip("/")
+    return path.split("/") if path else []
+
+
+def _odd(path: str) -> bool:
+    """A path normpath would change beyond its outer slashes ('.', '..', '//' inside)."""
+    return "//" in path.strip("/") or any(s in (".", "..") for s in path.split("/"))
 
 
 def human_date(when: datetime) -> str:

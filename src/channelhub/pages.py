@@ -1,13 +1,16 @@
-"""The hub's generated pages as Markdown: home, topics, editors, analyst notes, sources.
+"""The hub's generated pages: home, topics, editors, analyst notes, sources, and piece bylines.
 
 `Site` is built once per build from the content index (linear in the number of pieces);
-every page function then only touches the pieces it shows. Links between pages are
-relative `.md` paths so that a strict MkDocs build checks every one of them.
+every page function then only touches the pieces it shows. What editors write stays
+Markdown; what the hub makes for every listing and piece (cards, bylines, chips,
+pagination, related pieces) is written as escaped HTML with links between the build's own
+URLs (`markup.Links`, which reports a missing target as MkDocs' link check would).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +20,8 @@ from typing import Any
 
 from channelhub import frontmatter, markup
 from channelhub.config import Editor, Hub, Source, Topic
-from channelhub.content import KIND_LABELS, ContentIndex, Piece
-from channelhub.markup import link, text
+from channelhub.content import KIND_LABELS, ContentIndex, Piece, url_of
+from channelhub.markup import Links, attr, link, text
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ class Settings:
         # pull_on_build is read by the pre-build pull (channelhub.pull.pull_enabled), not by pages
         pull_on_build = raw.get("pull_on_build", False)
         if not isinstance(pull_on_build, bool):
-            raise ValueError(f"extra.hub.pull_on_build must be true or false, got {pull_on_build!r}")
+            raise ValueError(
+                f"extra.hub.pull_on_build must be true or false, got {pull_on_build!r}"
+            )
         known = {"page_size", "home_latest", "feed_size", "related", "pull_on_build"}
         unknown = set(raw) - known
         if unknown:
@@ -176,98 +181,149 @@ def alternatives(src_uri: str) -> tuple[str, ...]:
     return (src_uri,)
 
 
-# ---------------------------------------------------------------- page fragments
+# ---------------------------------------------------------------- page bodies
 
 
-def _page(
-    title: str,
-    body: Iterable[str],
-    *,
-    description: str = "",
-    extra: Mapping[str, Any] | None = None,
-) -> str:
-    meta: dict[str, Any] = {"title": title}
-    if description:
-        meta["description"] = description
-    meta.update(extra or {})
-    # Rendered in memory and never written to docs/: the read-back check is for files on disk.
-    body_text = "\n\n".join(part for part in body if part) + "\n"
-    return frontmatter.render(meta, body_text, verify=False)
+class Body:
+    """A generated page's body: Markdown for what editors wrote and for headings, HTML for the rest.
+
+    Cards, bylines and pagination are written as HTML straight away: through Markdown they
+    cost five times a piece's own text (inline patterns, md_in_html's HTML parser) for an
+    answer known in advance. Markdown sees each HTML part as a placeholder comment, which it
+    passes through untouched, and `fill` puts the HTML back into the rendered page.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[bool, str]] = []  # (is_html, text)
+
+    def md(self, *parts: str) -> Body:
+        self._parts += [(False, p) for p in parts if p]
+        return self
+
+    def html(self, *parts: str) -> Body:
+        self._parts += [(True, p) for p in parts if p]
+        return self
+
+    def markdown(self, token: str) -> tuple[str, list[str]]:
+        """The Markdown to render, with a placeholder for each run of HTML, and those runs."""
+        blocks: list[str] = []
+        fragments: list[str] = []
+        previous_html = False
+        for is_html, part in self._parts:
+            if is_html and previous_html:
+                fragments[-1] += "\n" + part
+            elif is_html:
+                blocks.append(placeholder(token, len(fragments)))
+                fragments.append(part)
+            else:
+                blocks.append(part.strip("\n"))
+            previous_html = is_html
+        return "\n\n".join(blocks) + "\n", fragments
+
+
+def placeholder(token: str, number: int) -> str:
+    return f"<!--channelhub:{token}:{number}-->"
+
+
+def fill(html: str, token: str, fragments: Sequence[str]) -> str:
+    """The rendered page with each placeholder replaced by its HTML."""
+    pattern = re.compile(f"<!--channelhub:{re.escape(token)}:([0-9]+)-->")
+    return pattern.sub(lambda m: fragments[int(m.group(1))], html)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A page the hub adds: its front matter now, its body when the page is rendered."""
+
+    title: str
+    body: Callable[[Links], Body]
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def source(self) -> str:
+        """The file MkDocs reads: front matter only (the body comes in `HubBuild.page_markdown`)."""
+        meta: dict[str, Any] = {"title": self.title}
+        if self.description:
+            meta["description"] = self.description
+        meta.update(self.extra)
+        # Rendered in memory and never written to docs/: the read-back check is for files on disk.
+        return frontmatter.render(meta, "", verify=False)
+
+
+# ---------------------------------------------------------------- fragments (HTML)
 
 
 def _kind_badge(piece: Piece) -> str:
     return f'<span class="hub-kind hub-kind-{piece.kind}">{KIND_LABELS[piece.kind]}</span>'
 
 
-def byline(site: Site, piece: Piece, here: str) -> str:
+def byline(site: Site, links: Links, piece: Piece, here: str) -> str:
     """'By <editor>' or 'From <source>' (with the original author), linked to their pages."""
     if piece.editor:
         editor = site.hub.editor(piece.editor)
         name = editor.name if editor else piece.editor
-        who = "By " + (link(name, here, editor_uri(piece.editor)) if editor else text(name))
+        who = "By " + (links.a(name, here, editor_uri(piece.editor)) if editor else attr(name))
         if piece.kind == "analyst" and (piece.analyst or piece.firm):
-            who += " · " + text(", ".join(x for x in (piece.analyst, piece.firm) if x))
+            who += " · " + attr(", ".join(x for x in (piece.analyst, piece.firm) if x))
         return who
     source = site.hub.source(piece.source or "")
     name = source.name if source else (piece.source or "")
-    who = "From " + (link(name, here, source_uri(source.id)) if source else text(name))
+    who = "From " + (links.a(name, here, source_uri(source.id)) if source else attr(name))
     if piece.author:
-        who += " · " + text(piece.author)
+        who += " · " + attr(piece.author)
     return who
 
 
-def topic_chips(site: Site, slugs: Iterable[str], here: str) -> str:
+def topic_chips(site: Site, links: Links, slugs: Iterable[str], here: str) -> str:
     chips = []
     for slug in slugs:
         topic = site.hub.topic(slug)
         if topic:
-            chips.append(link(topic.title, here, topic_uri(slug), classes="hub-chip"))
+            chips.append(links.a(topic.title, here, topic_uri(slug), classes="hub-chip"))
     return " ".join(chips)
 
 
-def card(site: Site, piece: Piece, here: str) -> str:
+def card(site: Site, links: Links, piece: Piece, here: str) -> str:
     """One piece in a listing: kind, title, date, byline, summary, topics."""
     lines = [
-        '<div class="hub-card" markdown>',
-        "",
-        f"{_kind_badge(piece)} {markup.time_tag(piece.date)}",
-        "{ .hub-card-meta }",
-        "",
-        link(piece.title, here, piece.src_uri, classes="hub-card-title"),
-        "",
+        '<div class="hub-card">',
+        f'<p class="hub-card-meta">{_kind_badge(piece)} {markup.time_tag(piece.date)}</p>',
+        f"<p>{links.a(piece.title, here, piece.src_uri, classes='hub-card-title')}</p>",
     ]
     if piece.kind == "analyst" and piece.figure:
-        lines += [f"“{text(piece.figure)}”", "{ .hub-figure }", ""]
+        lines.append(f'<p class="hub-figure">“{attr(piece.figure)}”</p>')
     if piece.summary:
-        lines += [text(piece.summary), ""]
+        lines.append(f"<p>{attr(piece.summary)}</p>")
+    chips = topic_chips(site, links, piece.topics, here)
     lines += [
-        byline(site, piece, here)
-        + ("  \n" + topic_chips(site, piece.topics, here) if piece.topics else ""),
-        "{ .hub-card-byline }",
-        "",
+        f'<p class="hub-card-byline">{byline(site, links, piece, here)}'
+        + (f"<br />\n{chips}" if chips else "")
+        + "</p>",
         "</div>",
     ]
     return "\n".join(lines)
 
 
-def cards(site: Site, pieces: Sequence[Piece], here: str) -> str:
+def cards(site: Site, links: Links, pieces: Sequence[Piece], here: str) -> str:
     if not pieces:
         return '<p class="hub-empty">Nothing here yet.</p>'
     return (
-        '<div class="hub-cards" markdown>\n\n'
-        + "\n\n".join(card(site, p, here) for p in pieces)
-        + "\n\n</div>"
+        '<div class="hub-cards">\n'
+        + "\n".join(card(site, links, p, here) for p in pieces)
+        + "\n</div>"
     )
 
 
-def pagination(here: str, page: int, pages: int, uri: Callable[[int], str]) -> str:
+def pagination(links: Links, here: str, page: int, pages: int, uri: Callable[[int], str]) -> str:
     """Numbered pagination with previous/next; a window of numbers so it stays short at any size."""
     if pages <= 1:
         return ""
     shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     parts: list[str] = []
     if page > 1:
-        parts.append(f"[← Newer]({markup.rel(here, uri(page - 1))}){{ .hub-prev rel=prev }}")
+        parts.append(
+            links.a("← Newer", here, uri(page - 1), classes="hub-prev", extra='rel="prev"')
+        )
     previous = 0
     for number in shown:
         if number - previous > 1:
@@ -276,14 +332,29 @@ def pagination(here: str, page: int, pages: int, uri: Callable[[int], str]) -> s
             parts.append(f'<span class="hub-current" aria-current="page">{number}</span>')
         else:
             parts.append(
-                f"[{number}]({markup.rel(here, uri(number))}){{ .hub-page aria-label='Page {number}' }}"
+                links.a(
+                    str(number),
+                    here,
+                    uri(number),
+                    classes="hub-page",
+                    extra=f'aria-label="Page {number}"',
+                )
             )
         previous = number
     if page < pages:
-        parts.append(f"[Older →]({markup.rel(here, uri(page + 1))}){{ .hub-next rel=next }}")
-    return (
-        f'<nav class="hub-pagination" aria-label="Pages" markdown>\n\n{" ".join(parts)}\n\n</nav>'
+        parts.append(
+            links.a("Older →", here, uri(page + 1), classes="hub-next", extra='rel="next"')
+        )
+    return f'<nav class="hub-pagination" aria-label="Pages">\n<p>{" ".join(parts)}</p>\n</nav>'
+
+
+def _count_line(links: Links, here: str, count: int, feed: str | None = None) -> str:
+    feed_link = (
+        " · " + links.a("Feed", here, feed, classes="hub-feed", extra='type="application/atom+xml"')
+        if feed
+        else ""
     )
+    return f'<p class="hub-count">{_count(count, "piece")}{feed_link}</p>'
 
 
 def _paged(pieces: Sequence[Piece], size: int) -> list[Sequence[Piece]]:
@@ -295,10 +366,14 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
 
 
+def _paged_title(title: str, page: int, pages: int) -> str:
+    return title if page == 1 else f"{title} (page {page} of {pages})"
+
+
 # ---------------------------------------------------------------- the pages
 
 
-def home(site: Site) -> str:
+def home(site: Site) -> Generated:
     here = HOME
     latest = site.index.pieces[: site.settings.home_latest]
     topics = "\n".join(
@@ -308,27 +383,32 @@ def home(site: Site) -> str:
     editors = "\n".join(
         f"- {link(e.name, here, editor_uri(e.id))} — {text(e.role)}" for e in site.hub.editors
     )
-    sections = [
-        f'<p class="hub-lede">{text(site.settings.description)}</p>'
-        if site.settings.description
-        else "",
-        "## Latest",
-        cards(site, latest, here),
-        f"[All topics]({markup.rel(here, TOPICS)}) · [Analyst notes]({markup.rel(here, NOTES)}) · [Sources]({markup.rel(here, SOURCES)})",
-        '<div class="hub-columns" markdown>',
-        "<div markdown>\n\n## Topics\n\n" + topics + "\n\n</div>",
-        "<div markdown>\n\n## Editors\n\n" + (editors or "No editors yet.") + "\n\n</div>",
-        "</div>",
-    ]
-    return _page(
+
+    def body(links: Links) -> Body:
+        lede = site.settings.description
+        return (
+            Body()
+            .html(f'<p class="hub-lede">{attr(lede)}</p>' if lede else "")
+            .md("## Latest")
+            .html(cards(site, links, latest, here))
+            .md(
+                f"[All topics]({markup.rel(here, TOPICS)}) · [Analyst notes]({markup.rel(here, NOTES)}) · [Sources]({markup.rel(here, SOURCES)})",
+                '<div class="hub-columns" markdown>',
+                "<div markdown>\n\n## Topics\n\n" + topics + "\n\n</div>",
+                "<div markdown>\n\n## Editors\n\n" + (editors or "No editors yet.") + "\n\n</div>",
+                "</div>",
+            )
+        )
+
+    return Generated(
         site.settings.title,
-        sections,
+        body,
         description=site.settings.description,
         extra={"hide": ["navigation", "toc"]},
     )
 
 
-def topics_index(site: Site) -> str:
+def topics_index(site: Site) -> Generated:
     here = TOPICS
     rows = []
     for topic in site.hub.topics:
@@ -337,107 +417,143 @@ def topics_index(site: Site) -> str:
             f'<div class="hub-topic" markdown>\n\n{link(topic.title, here, topic_uri(topic.slug), classes="hub-card-title")} '
             f'<span class="hub-count">{_count(count, "piece")}</span>\n\n{text(topic.description)}\n\n</div>'
         )
-    return _page(
+    return Generated(
         "Topics",
-        ["The alignment topics every piece is tagged with.", "\n\n".join(rows)],
+        lambda links: Body().md(
+            "The alignment topics every piece is tagged with.", "\n\n".join(rows)
+        ),
         description="All alignment topics, with the number of pieces in each.",
     )
 
 
-def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = None) -> str:
+def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = None) -> Generated:
     pieces = site.by_topic.get(topic.slug, [])
     chunks = _paged(pieces, site.settings.page_size)
     here = topic_uri(topic.slug, page)
-    related = [slug for slug, _ in site.related_topics.get(topic.slug, [])]
-    head = [intro if intro is not None and page == 1 else text(topic.description)]
-    head.append(
-        f'<p class="hub-count" markdown>{_count(len(pieces), "piece")} · [Feed]({markup.rel(here, f"topics/{topic.slug}/feed.xml")}){{ .hub-feed type="application/atom+xml" }}</p>'
-    )
-    if related:
-        head.append("Related topics: " + topic_chips(site, related, here))
-    title = topic.title if page == 1 else f"{topic.title} (page {page} of {len(chunks)})"
-    return _page(
-        title,
-        [
-            *head,
-            cards(site, chunks[page - 1], here),
-            pagination(here, page, len(chunks), lambda n: topic_uri(topic.slug, n)),
-        ],
-        description=topic.description,
+
+    def body(links: Links) -> Body:
+        out = Body()
+        if intro is not None and page == 1:
+            out.md(intro)
+        else:
+            out.html(f"<p>{attr(topic.description)}</p>" if topic.description else "")
+        related = [slug for slug, _ in site.related_topics.get(topic.slug, [])]
+        return out.html(
+            _count_line(links, here, len(pieces), f"topics/{topic.slug}/feed.xml"),
+            f"<p>Related topics: {topic_chips(site, links, related, here)}</p>" if related else "",
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: topic_uri(topic.slug, n)),
+        )
+
+    return Generated(
+        _paged_title(topic.title, page, len(chunks)), body, description=topic.description
     )
 
 
-def editors_index(site: Site) -> str:
+def editors_index(site: Site) -> Generated:
     here = EDITORS
     rows = []
     for editor in site.hub.editors:
         count = len(site.by_editor.get(editor.id, []))
-        photo = _photo(editor, here)
+        photo = _photo_md(editor, here)
         rows.append(
             f'<div class="hub-editor" markdown>\n\n{photo}\n\n{link(editor.name, here, editor_uri(editor.id), classes="hub-card-title")}  \n'
             f"{text(editor.role)} · {_count(count, 'piece')}\n\n</div>"
         )
-    return _page(
+    return Generated(
         "Editors",
-        ["The people who write and review the hub.", "\n\n".join(rows) or "No editors yet."],
+        lambda links: Body().md(
+            "The people who write and review the hub.", "\n\n".join(rows) or "No editors yet."
+        ),
         description="The hub's editors.",
     )
 
 
-def _photo(editor: Editor, here: str) -> str:
+def _photo_target(editor: Editor) -> tuple[str, bool] | None:
+    """Where an editor's photo is: (URL, True) for a web address, (docs/ path, False) for a file."""
     if not editor.photo:
-        return ""
+        return None
     if editor.photo.startswith(("https://", "http://")):
         href = markup.safe_href(editor.photo)
-        target = href or ""
-    else:
-        target = markup.rel(here, editor.photo.lstrip("/"))
-    if not target:
+        return (href, True) if href else None
+    return editor.photo.lstrip("/"), False
+
+
+def _photo_md(editor: Editor, here: str) -> str:
+    found = _photo_target(editor)
+    if found is None:
         return ""
-    return f'![{markup.text(editor.name)}]({target}){{ .hub-photo width="96" height="96" }}'
+    target, external = found
+    href = target if external else markup.rel(here, target)
+    return f'![{markup.text(editor.name)}]({href}){{ .hub-photo width="96" height="96" }}'
 
 
-def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = None) -> str:
+def _photo_html(links: Links, editor: Editor, here: str) -> str:
+    found = _photo_target(editor)
+    if found is None:
+        return ""
+    target, external = found
+    src = target if external else links.href(here, target)
+    return (
+        f'<p><img alt="{attr(editor.name)}" class="hub-photo" height="96" '
+        f'src="{attr(src)}" width="96" /></p>'
+    )
+
+
+def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = None) -> Generated:
     pieces = site.by_editor.get(editor.id, [])
     chunks = _paged(pieces, site.settings.page_size)
     here = editor_uri(editor.id, page)
-    links = " · ".join(
-        f"[{text(li.title)}]({href})" for li in editor.links if (href := markup.safe_href(li.url))
-    )
-    parts = [
-        _photo(editor, here),
-        # attr_list needs the attributes on the line right after the paragraph, not a new block
-        f"**{text(editor.role)}**" + (f"  \n{links}" if links else "") + "\n{ .hub-editor-role }",
-    ]
-    if page == 1:
-        parts.append(bio if bio is not None else editor.bio)
-    parts += [
-        f"## Pieces by {text(editor.name)}" if page == 1 else "",
-        f'<p class="hub-count">{_count(len(pieces), "piece")}</p>',
-        cards(site, chunks[page - 1], here),
-        pagination(here, page, len(chunks), lambda n: editor_uri(editor.id, n)),
-    ]
-    title = editor.name if page == 1 else f"{editor.name} (page {page} of {len(chunks)})"
-    return _page(title, parts, description=editor.role)
+
+    def body(links: Links) -> Body:
+        profile = " · ".join(
+            f'<a href="{attr(href)}">{attr(li.title)}</a>'
+            for li in editor.links
+            if (href := markup.safe_href(li.url))
+        )
+        out = Body().html(
+            _photo_html(links, editor, here),
+            f'<p class="hub-editor-role"><strong>{attr(editor.role)}</strong>'
+            + (f"<br />\n{profile}" if profile else "")
+            + "</p>",
+        )
+        if page == 1:
+            out.md(bio if bio is not None else editor.bio)
+            out.md(f"## Pieces by {text(editor.name)}")
+        return out.html(
+            _count_line(links, here, len(pieces)),
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: editor_uri(editor.id, n)),
+        )
+
+    return Generated(_paged_title(editor.name, page, len(chunks)), body, description=editor.role)
 
 
-def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> str:
+def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Generated:
     chunks = _paged(site.notes, site.settings.page_size)
     here = notes_uri(page)
-    lede = (
-        intro
-        if intro is not None and page == 1
-        else "Figures and findings from industry analysts, with a link to every original report."
-    )
-    title = "Analyst notes" if page == 1 else f"Analyst notes (page {page} of {len(chunks)})"
-    return _page(
-        title,
-        [lede, cards(site, chunks[page - 1], here), pagination(here, page, len(chunks), notes_uri)],
+
+    def body(links: Links) -> Body:
+        out = Body()
+        if intro is not None and page == 1:
+            out.md(intro)
+        else:
+            out.html(
+                "<p>Figures and findings from industry analysts, with a link to every original report.</p>"
+            )
+        return out.html(
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), notes_uri),
+        )
+
+    return Generated(
+        _paged_title("Analyst notes", page, len(chunks)),
+        body,
         description="Analyst notes: the figures they cite and links to the originals.",
     )
 
 
-def sources_index(site: Site, *, intro: str | None = None) -> str:
+def sources_index(site: Site, *, intro: str | None = None) -> Generated:
     here = SOURCES
     rows = ["| Source | Kind | Pieces | Last pulled | Status |", "|---|---|---|---|---|"]
     for source in site.hub.sources:
@@ -462,9 +578,10 @@ def sources_index(site: Site, *, intro: str | None = None) -> str:
         if intro is not None
         else "The partner blogs and analyst feeds the hub pulls, and how each fared on its last pull."
     )
-    return _page(
+    table = "\n".join(rows) if site.hub.sources else "No sources configured."
+    return Generated(
         "Sources",
-        [lede, "\n".join(rows) if site.hub.sources else "No sources configured."],
+        lambda links: Body().md(lede, table),
         description="Partner and analyst sources and their health.",
     )
 
@@ -489,78 +606,85 @@ def _health_text(source: Source, health: SourceHealth | None) -> str:
     return words
 
 
-def source_page(site: Site, source: Source, page: int = 1) -> str:
+def source_page(site: Site, source: Source, page: int = 1) -> Generated:
     pieces = site.by_source.get(source.id, [])
     chunks = _paged(pieces, site.settings.page_size)
     here = source_uri(source.id, page)
     health = site.health.get(source.id)
-    facts = [f"**{'Analyst firm' if source.kind == 'analyst' else 'Partner'}**"]
-    if source.site and (href := markup.safe_href(source.site)):
-        facts.append(f"[{text(source.site)}]({href}){{ rel=nofollow }}")
-    facts.append(
-        "last pulled "
-        + (markup.human_date(health.last_pulled) if health and health.last_pulled else "never")
+
+    def body(links: Links) -> Body:
+        facts = [f"<strong>{'Analyst firm' if source.kind == 'analyst' else 'Partner'}</strong>"]
+        if source.site and (href := markup.safe_href(source.site)):
+            facts.append(f'<a href="{attr(href)}" rel="nofollow">{attr(source.site)}</a>')
+        facts.append(
+            "last pulled "
+            + (markup.human_date(health.last_pulled) if health and health.last_pulled else "never")
+        )
+        return Body().html(
+            f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
+            f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
+            _count_line(links, here, len(pieces)),
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: source_uri(source.id, n)),
+        )
+
+    return Generated(
+        _paged_title(source.name, page, len(chunks)),
+        body,
+        description=f"Pieces from {source.name}.",
     )
-    parts = [
-        text(source.description) if source.description and page == 1 else "",
-        " · ".join(facts) + "\n{ .hub-source-facts }",
-        f'<p class="hub-count">{_count(len(pieces), "piece")}</p>',
-        cards(site, chunks[page - 1], here),
-        pagination(here, page, len(chunks), lambda n: source_uri(source.id, n)),
-    ]
-    title = source.name if page == 1 else f"{source.name} (page {page} of {len(chunks)})"
-    return _page(title, parts, description=f"Pieces from {source.name}.")
 
 
-def piece_markdown(site: Site, piece: Piece, markdown: str) -> str:
-    """A piece's own Markdown with the hub's byline above and topics and related pieces below."""
+@dataclass(frozen=True)
+class Decoration:
+    """What the hub puts around a piece's own rendered text (HTML)."""
+
+    top: str  # byline, and an analyst note's figure
+    bottom: str  # link to the original, topics, related pieces
+
+
+def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
+    """A piece's byline above its text, and the original, its topics and related pieces below."""
     here = piece.src_uri
     meta_line = " · ".join(
         [
             _kind_badge(piece),
             markup.time_tag(piece.date),
             f"{piece.reading_minutes} min read",
-            byline(site, piece, here),
+            byline(site, links, piece, here),
         ]
     )
-    top = [meta_line, "{ .hub-byline }", ""]
+    top = [f'<p class="hub-byline">{meta_line}</p>']
     if piece.kind == "analyst" and piece.figure:
         who = ", ".join(x for x in (piece.analyst, piece.firm) if x)
-        top += [
-            '<div class="hub-figure" markdown>',
-            "",
-            f"“{text(piece.figure)}”" + (f"  \n— {text(who)}" if who else ""),
-            "",
-            "</div>",
-            "",
-        ]
-    bottom = [""]
+        top.append(
+            f'<div class="hub-figure">\n<p>“{attr(piece.figure)}”'
+            + (f"<br />\n— {attr(who)}" if who else "")
+            + "</p>\n</div>"
+        )
+    bottom = []
     if piece.canonical and (href := markup.safe_href(piece.canonical)):
         source = site.hub.source(piece.source or "")
         where = source.name if source else (piece.firm or "the original")
-        bottom += [
-            f'[Read the original at {text(where)}]({href}){{ .md-button .hub-original rel="nofollow noopener" }}',
-            "",
-        ]
+        bottom.append(
+            f'<p><a class="md-button hub-original" href="{attr(href)}" rel="nofollow noopener">'
+            f"Read the original at {attr(where)}</a></p>"
+        )
     if piece.topics:
-        bottom += [
-            '<div class="hub-topics" markdown>',
-            "",
-            "Topics: " + topic_chips(site, piece.topics, here),
-            "",
-            "</div>",
-            "",
-        ]
+        bottom.append(
+            f'<div class="hub-topics">\n<p>Topics: {topic_chips(site, links, piece.topics, here)}</p>\n</div>'
+        )
     related = site.related_pieces.get(piece.src_uri, [])
     if related:
         # Its own block so that search indexes the piece, not the titles of its neighbours.
-        bottom += ['<div class="hub-related" markdown>', "", "## Related", ""]
-        bottom += [
-            f"- {link(r.title, here, r.src_uri)} <small>{KIND_LABELS[r.kind]} · {markup.human_date(r.date)}</small>"
+        items = "\n".join(
+            f"<li>{links.a(r.title, here, r.src_uri)} <small>{KIND_LABELS[r.kind]} · {markup.human_date(r.date)}</small></li>"
             for r in related
-        ]
-        bottom += ["", "</div>"]
-    return "\n".join(top) + "\n" + markdown.rstrip("\n") + "\n" + "\n".join(bottom) + "\n"
+        )
+        bottom.append(
+            f'<div class="hub-related">\n<h2 id="hub-related">Related</h2>\n<ul>\n{items}\n</ul>\n</div>'
+        )
+    return Decoration(top="\n".join(top), bottom="\n".join(bottom))
 
 
 def redirect_html(target_url: str) -> str:
@@ -574,9 +698,9 @@ def redirect_html(target_url: str) -> str:
     )
 
 
-def generated_pages(site: Site) -> dict[str, str]:
-    """Every generated Markdown page, by its path under docs/."""
-    pages: dict[str, str] = {
+def generated_pages(site: Site) -> dict[str, Generated]:
+    """Every generated page, by its path under docs/ (bodies are made when each page renders)."""
+    pages: dict[str, Generated] = {
         HOME: home(site),
         TOPICS: topics_index(site),
         EDITORS: editors_index(site),
@@ -600,6 +724,26 @@ def generated_pages(site: Site) -> dict[str, str]:
     return pages
 
 
+def directory_urls(site: Site, generated: Iterable[str]) -> dict[str, str]:
+    """The URL of every file the hub links to, as MkDocs gives it with directory URLs.
+
+    For use outside a build (tests, benchmarks); in a build the engine's own URLs are used.
+    """
+    uris = [
+        *generated,
+        *(p.src_uri for p in site.index.pieces),
+        *(e.src_uri for e in site.hub.editors),
+    ]
+    urls = {uri: url_of(uri) or "./" for uri in uris}
+    files = [f"topics/{t.slug}/feed.xml" for t in site.hub.topics]
+    for editor in site.hub.editors:
+        found = _photo_target(editor)
+        if found and not found[1]:
+            files.append(found[0])
+    urls.update({f: f for f in files})
+    return urls
+
+
 def redirects(site: Site, base_url: str) -> dict[str, str]:
     """Static redirect pages for old topic slugs, by path under docs/."""
     return {
@@ -608,29 +752,24 @@ def redirects(site: Site, base_url: str) -> dict[str, str]:
     }
 
 
-def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> str | None:
-    """Markdown for a hand-written page that stands where the hub generates one, or for an editor's file.
+def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> Generated | None:
+    """The page a hand-written file becomes where the hub generates one, or for an editor's file.
 
     A hand-written topic (or notes, or sources) page keeps its words as the intro and
-    gets the listing below; an editor's file gets the role, photo and their pieces.
+    gets the listing below; an editor's file gets the role, photo and their pieces. The
+    file's own front matter stays; only the body of the returned page is used.
     """
     for topic in site.hub.topics:
         if src_uri in alternatives(topic_uri(topic.slug)):
-            return _body(topic_page(site, topic, 1, intro=markdown))
+            return topic_page(site, topic, 1, intro=markdown)
     if src_uri in alternatives(NOTES):
-        return _body(notes_page(site, 1, intro=markdown))
+        return notes_page(site, 1, intro=markdown)
     if src_uri in alternatives(SOURCES):
-        return _body(sources_index(site, intro=markdown))
+        return sources_index(site, intro=markdown)
     for editor in site.hub.editors:
         if src_uri == editor.src_uri:
-            return _body(editor_page(site, editor, 1, bio=markdown))
+            return editor_page(site, editor, 1, bio=markdown)
     return None
-
-
-def _body(page: str) -> str:
-    """The Markdown of a generated page without its front matter (the hand-written file has its own)."""
-    _yaml, body, _line = frontmatter.split(page)
-    return body
 
 
 def titles_for_handwritten(site: Site, src_uri: str) -> str | None:
