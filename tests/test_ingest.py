@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channelhub import frontmatter
 from channelhub.config import Source, load_topics
@@ -16,6 +18,7 @@ from channelhub.ingest import (
     Ingestor,
     PreparedEntry,
     PreparedFeed,
+    _plain_front_matter,
     dump_front_matter,
     excerpt_markdown,
     is_untouched,
@@ -375,3 +378,49 @@ def test_fast_front_matter_is_byte_identical_to_frontmatter_dump_meta() -> None:
             "guid": text,
         }
         assert dump_front_matter(meta) == frontmatter.dump_meta(meta), repr(text)
+
+
+# Words and characters where YAML's plain scalars end: indicators, resolvable words, spaces.
+_YAML_EDGES = st.sampled_from(
+    ["yes", "No", "ON", "off", "null", "Null", "~", "true", "FALSE", "0", "12", "1:20", "0x1F",
+     "1e3", ".5", "-", ":", ": ", " #", "#", "'", '"', "=", "<<", "&a", "*a", "!", "%", "@", "`",
+     "?", ",", "[", "]", "{", "}", "|", ">", " ", "  ", "\t", "\n", "---", "...", "é", "\u2028",
+     "a", "Z", "9", "x-y", "/", "(", ")", "+", ";", "_"]
+)  # fmt: skip
+_YAML_TEXT = st.lists(_YAML_EDGES, max_size=6).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(title=_YAML_TEXT, summary=_YAML_TEXT, topic=_YAML_TEXT, author=_YAML_TEXT)
+def test_plain_front_matter_lines_are_what_yaml_writes(
+    title: str, summary: str, topic: str, author: str
+) -> None:
+    meta: dict[str, object] = {
+        "title": title,
+        "date": "2026-03-01T00:00:00Z",
+        "topics": [topic, "mobile"],
+        "auto_topics": [],
+        "summary": summary,
+        "source": "s",
+        "canonical": "https://example.com/x?a=1&b=2#frag",
+        "author": author,
+        "guid": title + ":" + summary,
+    }
+    assert dump_front_matter(meta) == frontmatter.dump_meta(meta)
+
+
+def test_plain_front_matter_takes_the_line_path_for_plain_values() -> None:
+    meta: dict[str, object] = {
+        "title": "Budgets, CMOs & CIOs (2026): who pays?",
+        "date": "2026-03-01T00:00:00Z",
+        "topics": ["martech-budgets"],
+        "guid": "tag:acme.example,2026:1",
+        "author": "yes",  # a YAML 1.1 boolean: quoted, so the whole mapping goes through YAML
+    }
+    assert _plain_front_matter(meta) is None
+    meta["author"] = "Jo O'Neil"
+    assert _plain_front_matter(meta) is None  # ': ' in the title needs quotes
+    meta["title"] = "Budgets, CMOs & CIOs in 2026 - who pays?"
+    expected = frontmatter.dump_meta(meta)
+    assert _plain_front_matter(meta) == expected
+    assert expected.startswith("title: Budgets, CMOs & CIOs in 2026 - who pays?\n")
