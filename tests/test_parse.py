@@ -202,6 +202,28 @@ def test_author_cap_keeps_atom_structure_and_entities_whole() -> None:
     assert b"&am<" not in capped and capped.endswith(b"</name></author></entry></feed>")
 
 
+def test_feedparser_reads_text_through_the_buffered_expat_driver() -> None:
+    import xml.sax
+
+    import feedparser.api
+
+    from channelhub.parse import _BufferedExpatParser
+
+    parser = xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)
+    assert isinstance(parser, _BufferedExpatParser)
+    # escaped HTML arrives as many text runs split at entities, and a run longer than expat's
+    # buffer arrives in pieces: the text must come out whole either way
+    html = "<p>" + "a &amp; b &lt;i&gt;c&lt;/i&gt; " * 5000 + "</p>"
+    escaped = html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    body = (
+        "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+        f"<channel><item><title>T &amp; U</title><link>https://acme.example/t</link>"
+        f"<content:encoded>{escaped}</content:encoded></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(body, url=FEED_URL, content_type=None).entries
+    assert (entry.title, entry.content_html) == ("T & U", html)
+
+
 # --- isolation --------------------------------------------------------------------------------
 
 
