@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -335,6 +336,39 @@ def test_ingestor_paths_years_skips_and_repeats(tmp_path: Path) -> None:
     )
     assert (again.action, again.path) == ("updated", actions[0][1])
     assert frontmatter.read(tmp_path / actions[0][1]).meta["first_seen"] == "2026-03-10T12:00:00Z"
+
+
+def test_a_write_that_fails_is_skipped_and_leaves_the_index(tmp_path: Path) -> None:
+    folder = tmp_path / "docs" / "sources" / "acme" / "2025"
+    folder.mkdir(parents=True)
+    (folder / f".blocked.md.{os.getpid()}.tmp").mkdir()  # the temp file's name: open fails
+    ingestor = Ingestor(tmp_path, FIRST_SEEN)
+    feed = PreparedFeed(
+        "t",
+        tuple(
+            prepared(str(n), title, f"https://a.example/{title.lower()}")
+            for n, title in enumerate(["Fine", "Blocked", "Also fine"])
+        ),
+    )
+    results = ingestor.ingest("acme", feed)
+    # another source links the same article: the failed piece is not its owner
+    [other] = ingestor.ingest(
+        "beta", PreparedFeed("t", (prepared("9", "Blocked", "https://a.example/blocked"),))
+    )
+    assert [(r.action, r.path) for r in results] == [
+        ("new", "docs/sources/acme/2025/fine.md"),
+        ("skipped", None),
+        ("new", "docs/sources/acme/2025/also-fine.md"),
+    ]
+    assert results[1].reason == "cannot write: Is a directory"
+    assert ("acme", "1") not in ingestor.index.by_guid
+    assert (other.action, other.path) == ("new", "docs/sources/beta/2025/blocked.md")
+    assert frontmatter.read(tmp_path / "docs/sources/acme/2025/also-fine.md").meta["guid"] == "2"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f".blocked.md.{os.getpid()}.tmp",
+        "also-fine.md",
+        "fine.md",
+    ]
 
 
 def test_a_file_that_is_not_valid_front_matter_is_kept(tmp_path: Path) -> None:
