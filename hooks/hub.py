@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -98,6 +99,15 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
         return html
     _build.index_page(page.file.src_uri, page.url, final)  # Pagefind indexes it on the other core
     return final
+
+
+def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+    assert _build is not None
+    try:  # every page's content is rendered by now; templates and writing come next
+        _build.write_search(Path(config.site_dir))
+    except SearchIndexError as exc:
+        raise PluginError(f"search index: {exc}") from None
+    return env
 
 
 def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:

@@ -95,6 +95,20 @@ def test_live_index_writes_a_bundle_of_the_pages_it_was_given(tmp_path: Path) ->
     assert not list((tmp_path / "pagefind" / "filter").glob("*.pf_filter"))
 
 
+def test_live_index_writes_in_the_background_and_finish_waits_for_it(tmp_path: Path) -> None:
+    """The hook starts the write when every page is rendered; the build goes on meanwhile."""
+    live = search.LiveIndex()
+    live.add("/articles/2026/one/", _piece("flamingo"))
+    live.write(tmp_path)
+    live.write(tmp_path)  # a second call changes nothing
+    with pytest.raises(search.SearchIndexError):  # too late to add: nothing is lost silently
+        live.add("/articles/2026/late/", _piece("okapi"))
+        live.finish(tmp_path)
+    assert (tmp_path / "pagefind" / "pagefind-entry.json").is_file()
+    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
+    assert entry["languages"]["en"]["page_count"] == 1
+
+
 def test_live_index_with_no_pages_says_so(tmp_path: Path) -> None:
     live = search.LiveIndex()
     with pytest.raises(search.SearchIndexError, match="no pages to index"):

@@ -174,6 +174,11 @@ class HubBuild:
         if self.pagefind is not None and self.piece(src_uri):
             self.pagefind.add("/" + url.lstrip("/"), search.document(html, self.pagefind.language))
 
+    def write_search(self, site_dir: Path) -> None:
+        """Every page is rendered: let Pagefind write its bundle while the engine writes pages."""
+        if self.pagefind is not None:
+            self.pagefind.write(site_dir)
+
     def search_index(self, site_dir: Path) -> search.IndexReport | None:
         """Write the search bundle into the built site (None when search is off)."""
         if self.pagefind is None:

@@ -66,7 +66,7 @@ class IndexReport:
 
     pages: int
     words: int  # words indexed over all pages
-    seconds: float  # from the end of rendering to the bundle on disk
+    seconds: float  # from the last page sent to the bundle on disk
     bundle: Path
 
 
@@ -160,7 +160,8 @@ class LiveIndex:
     """A Pagefind index filled during the build, from the build's own thread.
 
     `add` hands a page to an asyncio loop in a background thread and returns at once (it
-    waits only while IN_FLIGHT pages are still being indexed); `finish` writes the bundle;
+    waits only while IN_FLIGHT pages are still being indexed); `write` starts writing the
+    bundle in the background and `finish` waits for it;
     `close` stops the service without writing (a failed build, a `mkdocs serve` rebuild).
     Errors surface as SearchIndexError from `finish`.
     """
@@ -184,6 +185,9 @@ class LiveIndex:
         self._thread.start()
         self._service: _Service | None = None
         self._index: PagefindIndex | None = None
+        self._writing: concurrent.futures.Future[Any] | None = None  # set by write()
+        self._started_writing = 0.0
+        self._bundle: Path | None = None
         config: IndexConfig = {"exclude_selectors": list(EXCLUDED), "force_language": language}
         try:
             self._run(self._start(config, binary), start_timeout)
@@ -231,6 +235,9 @@ class LiveIndex:
         """Index one page (a document from `document()`) at its URL, e.g. /articles/2026/x/."""
         if self._error is not None or self._index is None:
             return  # the first error is reported by finish()
+        if self._writing is not None:
+            self._error = f"{url}: sent after the index started writing"
+            return
         while not self._slots.acquire(timeout=1.0):
             if self._error is not None:
                 return
@@ -249,12 +256,20 @@ class LiveIndex:
         self.pages += 1
         self.words += int(result.get("page_word_count") or 0)
 
-    def finish(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> IndexReport:
-        """Wait for the pages still being indexed, write the bundle into the site, stop the service."""
-        started = time.monotonic()
+    def write(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Start writing the bundle into the site once the pages sent so far are indexed; returns at once.
+
+        Called when every page has been sent, so that Pagefind writes on the second core while
+        MkDocs still applies templates and writes pages (a third of a build); `finish` waits.
+        """
+        if self._writing is not None:
+            return
+        if self._loop.is_closed():
+            raise SearchIndexError(self._error or f"the index for {site_dir} was already closed")
+        self._started_writing = time.monotonic()
         try:
             for _ in range(self._in_flight):
-                left = timeout - (time.monotonic() - started)
+                left = timeout - (time.monotonic() - self._started_writing)
                 if not self._slots.acquire(timeout=max(left, 0.0)):
                     raise SearchIndexError(
                         f"pagefind did not finish within {timeout:.0f} s indexing {site_dir}"
@@ -263,21 +278,38 @@ class LiveIndex:
                 raise SearchIndexError(self._error)
             if self._index is None or not self.pages:
                 raise SearchIndexError(f"{site_dir}: no pages to index")
-            bundle = site_dir / BUNDLE_DIR
+        except BaseException as exc:
+            self._error = self._error or str(exc)
+            self.close()
+            raise
+        self._bundle = site_dir / BUNDLE_DIR
+        work = self._guard(self._index.write_files(output_path=str(self._bundle)))
+        self._writing = asyncio.run_coroutine_threadsafe(work, self._loop)
+
+    def finish(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> IndexReport:
+        """Write the bundle into the site (or wait for `write` to), then stop the service."""
+        self.write(site_dir, timeout=timeout)
+        assert self._writing is not None and self._bundle is not None
+        started = self._started_writing
+        try:
             left = timeout - (time.monotonic() - started)
-            try:
-                self._run(
-                    self._guard(self._index.write_files(output_path=str(bundle))), max(left, 0.0)
-                )
-            except SearchIndexError as exc:
-                raise SearchIndexError(f"{exc} writing {bundle}") from None
+            self._writing.result(max(left, 0.0))
+        except concurrent.futures.TimeoutError:
+            self._writing.cancel()
+            raise SearchIndexError(
+                f"pagefind did not answer within {timeout:.0f} s writing {self._bundle}"
+            ) from None
+        except SearchIndexError as exc:
+            raise SearchIndexError(f"{exc} writing {self._bundle}") from None
         finally:
             self.close()
+        if self._error is not None:
+            raise SearchIndexError(self._error)
         return IndexReport(
             pages=self.pages,
             words=self.words,
             seconds=time.monotonic() - started,
-            bundle=bundle,
+            bundle=self._bundle,
         )
 
     def close(self) -> None:
