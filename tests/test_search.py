@@ -193,8 +193,8 @@ def test_a_missing_binary_is_reported(tmp_path: Path) -> None:
 def test_close_stops_the_service_without_writing(tmp_path: Path) -> None:
     live = search.LiveIndex()
     live.add("/articles/2026/one/", _piece("flamingo"))
-    process = live._service._backend if live._service else None
-    assert process is not None and process.returncode is None
+    process = live._process
+    assert process.returncode is None
     live.close()
     live.close()  # twice is fine
     assert process.returncode is not None

@@ -1,33 +1,31 @@
 """The site's search: Pagefind's index, fed while MkDocs renders, and the markup that feeds it.
 
 Owns two things: the `data-pagefind-*` markup a piece page carries (only pieces are indexed;
-their body, not the navigation around it; kind and date as result metadata) and `LiveIndex`, Pagefind's own service (the `pagefind` package's Python API over the
-binary) running in a background thread: each piece's content goes to it as soon as MkDocs
-has rendered it, so the binary indexes on the second core while MkDocs renders on the first,
-and the bundle is written when the build ends, with a time limit. The search dialog itself
+their body, not the navigation around it; kind and date as result metadata) and `LiveIndex`,
+a client of Pagefind's own service (`pagefind --service`, the binary the `pagefind` package
+ships): each piece's content goes to it as soon as MkDocs has rendered it, so the binary
+indexes on the second core while MkDocs renders on the first, and writes the bundle while
+MkDocs writes pages, with a time limit. The search dialog itself
 (overrides/partials/search.html, docs/assets/hub-search.js) loads Pagefind's files lazily, on
 the reader's first search, so no search data is sent with a page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import concurrent.futures
 import contextlib
 import html
 import json
 import os
+import subprocess
 import threading
 import time
-from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pagefind.index import IndexConfig, PagefindIndex
-from pagefind.service import PagefindService
+from pagefind.service import get_executable
 
 #: folder of the built site that Pagefind writes its bundle to
 BUNDLE_DIR = "pagefind"
@@ -43,8 +41,6 @@ ENV_SWITCH = "CHANNELHUB_SEARCH"
 #: parts of a piece page that are not its text: heading anchors, the byline (shown in the result
 #: already), topic chips (a filter) and related pieces (other pieces' titles)
 EXCLUDED = (".headerlink", ".hub-byline", ".hub-topics", ".hub-related")
-
-_T = TypeVar("_T")
 
 
 class SearchIndexError(Exception):
@@ -110,60 +106,27 @@ def document(content: str, language: str = "en") -> str:
     )
 
 
-class _Service(PagefindService):
-    """Pagefind's service with a response reader that keeps up with a build.
+class _Reply:
+    """The answer to one request, filled in by the reader thread."""
 
-    The package's reader sleeps 0.1 s before each response, so it indexes at most ten pages a
-    second (17 minutes for 10,000 pieces); this one reads responses as they come. It also
-    fails every waiting request, with what the binary said, if the binary stops.
-    """
-
-    def __init__(self, binary: Path | None = None) -> None:
-        super().__init__()
-        if binary is not None:
-            self._bin = binary
-        self.failure: str | None = None  # what the binary said when it stopped
-
-    async def _wait_for_responses(self) -> None:
-        stdout = self._backend.stdout
-        assert stdout is not None
-        while True:
-            try:
-                chunk = await stdout.readuntil(b",")
-            except asyncio.IncompleteReadError as exc:
-                code = await self._backend.wait()
-                said = exc.partial.decode("utf-8", "replace").strip()
-                self._fail_all(f"pagefind stopped (exit {code})" + (f": {said}" if said else ""))
-                return
-            try:
-                response = json.loads(base64.b64decode(chunk[:-1], validate=True))
-            except (ValueError, binascii.Error):
-                continue  # not a message: a line the binary printed
-            future = self._responses.pop(response.get("message_id"), None)
-            if future is None or future.done():
-                continue
-            payload = response.get("payload") or {}
-            if payload.get("type") == "Error":
-                future.set_exception(SearchIndexError(f"pagefind: {payload.get('message')}"))
-            else:
-                future.set_result(payload)  # type: ignore[arg-type]
-
-    def _fail_all(self, message: str) -> None:
-        self.failure = message
-        for future in self._responses.values():
-            if not future.done():
-                future.set_exception(SearchIndexError(message))
-        self._responses.clear()
+    def __init__(self, url: str = "") -> None:
+        self.url = url  # the page's URL for AddFile, else empty
+        self.done = threading.Event()
+        self.payload: dict[str, Any] = {}
+        self.error: str | None = None
 
 
 class LiveIndex:
-    """A Pagefind index filled during the build, from the build's own thread.
+    """A Pagefind index filled during the build: `pagefind --service`, spoken to directly.
 
-    `add` hands a page to an asyncio loop in a background thread and returns at once (it
-    waits only while IN_FLIGHT pages are still being indexed); `write` starts writing the
-    bundle in the background and `finish` waits for it;
-    `close` stops the service without writing (a failed build, a `mkdocs serve` rebuild).
-    Errors surface as SearchIndexError from `finish`.
+    The build's thread writes each page to the binary's stdin itself (a blocking write that
+    releases the GIL) and one reader thread, blocked in read() the rest of the time, takes
+    the answers. The `pagefind` package's asyncio client needs the GIL for every message in
+    a second thread, and handing it back and forth with MkDocs serialised the two processes:
+    at 10,000 pieces the build took the sum of both CPU times, not the larger one.
+    `add` returns at once (it waits only while IN_FLIGHT pages are unanswered); `write`
+    starts writing the bundle and `finish` waits for it; `close` stops the binary without
+    writing (a failed build, a `mkdocs serve` rebuild). Errors surface from `finish`.
     """
 
     def __init__(
@@ -180,60 +143,127 @@ class LiveIndex:
         self._error: str | None = None
         self._slots = threading.BoundedSemaphore(in_flight)
         self._in_flight = in_flight
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="pagefind", daemon=True)
-        self._thread.start()
-        self._service: _Service | None = None
-        self._index: PagefindIndex | None = None
-        self._writing: concurrent.futures.Future[Any] | None = None  # set by write()
+        self._lock = threading.Lock()  # message ids and the table of waiting replies
+        self._waiting: dict[int, _Reply] = {}
+        self._next_id = 0
+        self._said: list[str] = []  # what the binary printed that was not a message
+        self._failure: str | None = None  # set when the binary has stopped
+        self._writing: _Reply | None = None  # set by write()
         self._started_writing = 0.0
         self._bundle: Path | None = None
-        config: IndexConfig = {"exclude_selectors": list(EXCLUDED), "force_language": language}
+        self._index_id: int | None = None
+        executable = binary or get_executable()
+        if executable is None:
+            raise SearchIndexError(
+                "the pagefind binary is missing: install it with `pip install 'pagefind[extended]'`"
+            )
         try:
-            self._run(self._start(config, binary), start_timeout)
+            self._process = subprocess.Popen(
+                [str(executable), "--service"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+        except OSError as exc:
+            raise SearchIndexError(
+                f"could not run pagefind ({executable}): {exc.strerror}"
+            ) from None
+        self._reader = threading.Thread(target=self._read, name="pagefind", daemon=True)
+        self._reader.start()
+        config = {"exclude_selectors": list(EXCLUDED), "force_language": language}
+        try:
+            answer = self._request({"type": "NewIndex", "config": config}, start_timeout)
+            self._index_id = int(answer["index_id"])
         except BaseException:
             self.close()
             raise
 
-    async def _start(self, config: IndexConfig, binary: Path | None) -> None:
-        try:
-            self._service = _Service(binary)
-        except FileNotFoundError:
-            raise SearchIndexError(
-                "the pagefind binary is missing: install it with `pip install 'pagefind[extended]'`"
-            ) from None
-        try:
-            await self._service.launch()
-        except OSError as exc:
-            self._service = None
-            raise SearchIndexError(
-                f"could not run pagefind ({binary or 'pagefind'}): {exc.strerror}"
-            ) from None
-        self._index = await self._guard(self._service.create_index(config))
+    # ------------------------------------------------------------ the wire
 
-    async def _guard(self, work: Awaitable[_T]) -> _T:
-        """Await a request; if the binary went away meanwhile, say what it said when it stopped."""
+    def _send(self, payload: dict[str, Any], reply: _Reply) -> None:
+        with self._lock:
+            if self._failure is not None:  # already stopped: answer at once
+                reply.error = f"{reply.url}: {self._failure}" if reply.url else self._failure
+                failed = True
+            else:
+                self._next_id += 1
+                message_id = self._next_id
+                self._waiting[message_id] = reply
+                failed = False
+        if failed:
+            self._answered(reply)
+            return
+        message = json.dumps({"message_id": message_id, "payload": payload}).encode("utf-8")
+        stdin = self._process.stdin
+        assert stdin is not None
         try:
-            return await work
-        except ConnectionError as exc:
-            service = self._service
-            if service is not None:  # its reader reaches the end of the output and keeps the words
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(asyncio.shield(service._poll_task), 5.0)
-            failure = service.failure if service is not None else None
-            raise SearchIndexError(failure or f"pagefind stopped: {exc}") from None
+            stdin.write(base64.b64encode(message) + b",")
+            stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the reader reaches the end of the output and answers every waiting reply
 
-    def _run(self, work: Coroutine[Any, Any, _T], timeout: float) -> _T:
-        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+    def _request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+        reply = _Reply()
+        self._send(payload, reply)
+        if not reply.done.wait(timeout):
+            raise SearchIndexError(f"pagefind did not answer within {timeout:.0f} s")
+        if reply.error is not None:
+            raise SearchIndexError(reply.error)
+        return reply.payload
+
+    def _read(self) -> None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        pending = b""
+        with contextlib.suppress(OSError, ValueError):  # closed by close()
+            while chunk := os.read(stdout.fileno(), 1 << 16):
+                pending += chunk
+                *messages, pending = pending.split(b",")
+                for message in messages:
+                    self._dispatch(message)
+        code = self._process.wait()
+        said = " ".join([*self._said, pending.decode("utf-8", "replace").strip()]).strip()
+        failure = f"pagefind stopped (exit {code})" + (f": {said}" if said else "")
+        with self._lock:
+            self._failure = failure
+            waiting, self._waiting = self._waiting, {}
+        for reply in waiting.values():
+            reply.error = f"{reply.url}: {failure}" if reply.url else failure
+            self._answered(reply)
+
+    def _dispatch(self, message: bytes) -> None:
         try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise SearchIndexError(f"pagefind did not answer within {timeout:.0f} s") from None
+            response = json.loads(base64.b64decode(message, validate=True))
+        except (ValueError, binascii.Error):
+            self._said.append(message.decode("utf-8", "replace").strip())  # a line it printed
+            return
+        with self._lock:
+            reply = self._waiting.pop(response.get("message_id"), None)
+        if reply is None:
+            return
+        payload = response.get("payload") or {}
+        if payload.get("type") == "Error":
+            said = f"pagefind: {payload.get('message')}"
+            reply.error = f"{reply.url}: {said}" if reply.url else said
+        else:
+            reply.payload = payload
+        self._answered(reply)
+
+    def _answered(self, reply: _Reply) -> None:
+        if reply.url:  # a page: count it and free its slot
+            if reply.error is not None:
+                self._error = self._error or reply.error
+            else:
+                self.pages += 1
+                self.words += int(reply.payload.get("page_word_count") or 0)
+            self._slots.release()
+        reply.done.set()
+
+    # ------------------------------------------------------------ the build's side
 
     def add(self, url: str, content: str) -> None:
         """Index one page (a document from `document()`) at its URL, e.g. /articles/2026/x/."""
-        if self._error is not None or self._index is None:
+        if self._error is not None or self._index_id is None:
             return  # the first error is reported by finish()
         if self._writing is not None:
             self._error = f"{url}: sent after the index started writing"
@@ -241,30 +271,18 @@ class LiveIndex:
         while not self._slots.acquire(timeout=1.0):
             if self._error is not None:
                 return
-        work = self._guard(self._index.add_html_file(content=content, url=url))
-        future = asyncio.run_coroutine_threadsafe(work, self._loop)
-        future.add_done_callback(lambda done: self._added(url, done))
-
-    def _added(self, url: str, done: concurrent.futures.Future[Any]) -> None:
-        self._slots.release()
-        try:
-            result = done.result()
-        except BaseException as exc:  # any failure becomes the build's message
-            if self._error is None:
-                self._error = f"{url}: {exc}"
-            return
-        self.pages += 1
-        self.words += int(result.get("page_word_count") or 0)
+        payload = {"type": "AddFile", "index_id": self._index_id, "url": url}
+        self._send(payload | {"file_path": None, "file_contents": content}, _Reply(url))
 
     def write(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Start writing the bundle into the site once the pages sent so far are indexed; returns at once.
+        """Start writing the bundle once the pages sent so far are indexed; returns at once.
 
         Called when every page has been sent, so that Pagefind writes on the second core while
         MkDocs still applies templates and writes pages (a third of a build); `finish` waits.
         """
         if self._writing is not None:
             return
-        if self._loop.is_closed():
+        if self._index_id is None:
             raise SearchIndexError(self._error or f"the index for {site_dir} was already closed")
         self._started_writing = time.monotonic()
         try:
@@ -276,31 +294,31 @@ class LiveIndex:
                     )
             if self._error is not None:
                 raise SearchIndexError(self._error)
-            if self._index is None or not self.pages:
+            if not self.pages:
                 raise SearchIndexError(f"{site_dir}: no pages to index")
         except BaseException as exc:
             self._error = self._error or str(exc)
             self.close()
             raise
         self._bundle = site_dir / BUNDLE_DIR
-        work = self._guard(self._index.write_files(output_path=str(self._bundle)))
-        self._writing = asyncio.run_coroutine_threadsafe(work, self._loop)
+        self._writing = _Reply()
+        payload = {"type": "WriteFiles", "index_id": self._index_id}
+        self._send(payload | {"output_path": str(self._bundle)}, self._writing)
 
     def finish(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> IndexReport:
-        """Write the bundle into the site (or wait for `write` to), then stop the service."""
+        """Write the bundle into the site (or wait for `write` to), then stop the binary."""
         self.write(site_dir, timeout=timeout)
-        assert self._writing is not None and self._bundle is not None
+        writing, bundle = self._writing, self._bundle
+        assert writing is not None and bundle is not None
         started = self._started_writing
         try:
             left = timeout - (time.monotonic() - started)
-            self._writing.result(max(left, 0.0))
-        except concurrent.futures.TimeoutError:
-            self._writing.cancel()
-            raise SearchIndexError(
-                f"pagefind did not answer within {timeout:.0f} s writing {self._bundle}"
-            ) from None
-        except SearchIndexError as exc:
-            raise SearchIndexError(f"{exc} writing {self._bundle}") from None
+            if not writing.done.wait(max(left, 0.0)):
+                raise SearchIndexError(
+                    f"pagefind did not answer within {timeout:.0f} s writing {bundle}"
+                )
+            if writing.error is not None:
+                raise SearchIndexError(f"{writing.error} writing {bundle}")
         finally:
             self.close()
         if self._error is not None:
@@ -309,27 +327,20 @@ class LiveIndex:
             pages=self.pages,
             words=self.words,
             seconds=time.monotonic() - started,
-            bundle=self._bundle,
+            bundle=bundle,
         )
 
     def close(self) -> None:
-        """Stop the service and the loop; safe to call more than once."""
-        if self._loop.is_closed():
-            return
-        service, self._service, self._index = self._service, None, None
-        if service is not None and self._thread.is_alive():
-            # already gone: nothing left to stop
-            with contextlib.suppress(SearchIndexError, OSError, RuntimeError):
-                self._run(_stop(service), 10.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10.0)
-        if not self._thread.is_alive():
-            self._loop.close()
-
-
-async def _stop(service: _Service) -> None:
-    """Stop the binary at once (the package's close() waits up to 5 s for lost answers)."""
-    service._poll_task.cancel()
-    if service._backend.returncode is None:
-        service._backend.kill()
-    await service._backend.wait()
+        """Stop the binary at once and wait for the reader; safe to call more than once."""
+        self._index_id = None
+        process = self._process
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout=10.0)
+        if process.stdout is not None and not self._reader.is_alive():
+            process.stdout.close()
