@@ -97,7 +97,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
-    _build.index_page(page.file.src_uri, page.url, final)  # Pagefind indexes it on the other core
+    _build.index_page(page.file.src_uri, page.url)  # Pagefind indexes it on the other core
     return final
 
 

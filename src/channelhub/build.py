@@ -71,6 +71,8 @@ class HubBuild:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     #: HTML parts of pages rendered from Markdown and not yet filled in, by page
     fragments: dict[str, list[str]] = field(default_factory=dict)
+    #: what Pagefind indexes of a piece whose page is made and not yet sent, by page
+    search_docs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
@@ -161,7 +163,10 @@ class HubBuild:
             kind_label=piece.kind_label,
             date_label=markup.human_date(piece.date),
         )
-        return search.piece_html(f"{around.top}\n{html}\n{around.bottom}", entry)
+        text = f"{around.figure}\n{html}" if around.figure else html
+        if self.pagefind is not None:  # the index gets the piece's text, not what is around it
+            self.search_docs[src_uri] = search.piece_html(text, entry)
+        return search.piece_html(f"{around.byline}\n{text}\n{around.bottom}", entry)
 
     def start_search(self, language: str = "en") -> None:
         """Start Pagefind beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
@@ -169,10 +174,11 @@ class HubBuild:
         if search.enabled():
             self.pagefind = search.LiveIndex(language=language)
 
-    def index_page(self, src_uri: str, url: str, html: str) -> None:
-        """Send a piece's final content (from `page_html`) to the index; other pages are not results."""
-        if self.pagefind is not None and self.piece(src_uri):
-            self.pagefind.add("/" + url.lstrip("/"), search.document(html, self.pagefind.language))
+    def index_page(self, src_uri: str, url: str) -> None:
+        """Send a piece's text (kept by `page_html`) to the index at its URL; other pages are not results."""
+        text = self.search_docs.pop(src_uri, None)
+        if self.pagefind is not None and text is not None:
+            self.pagefind.add("/" + url.lstrip("/"), search.document(text, self.pagefind.language))
 
     def write_search(self, site_dir: Path) -> None:
         """Every page is rendered: let Pagefind write its bundle while the engine writes pages."""

@@ -639,7 +639,8 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
 class Decoration:
     """What the hub puts around a piece's own rendered text (HTML)."""
 
-    top: str  # byline, and an analyst note's figure
+    byline: str  # kind, date, reading time, who
+    figure: str  # an analyst note's figure, part of its text (searched); else empty
     bottom: str  # link to the original, topics, related pieces
 
 
@@ -654,10 +655,10 @@ def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
             byline(site, links, piece, here),
         ]
     )
-    top = [f'<p class="hub-byline">{meta_line}</p>']
+    figure = ""
     if piece.kind == "analyst" and piece.figure:
         who = ", ".join(x for x in (piece.analyst, piece.firm) if x)
-        top.append(
+        figure = (
             f'<div class="hub-figure">\n<p>“{attr(piece.figure)}”'
             + (f"<br />\n— {attr(who)}" if who else "")
             + "</p>\n</div>"
@@ -684,7 +685,9 @@ def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
         bottom.append(
             f'<div class="hub-related">\n<h2 id="hub-related">Related</h2>\n<ul>\n{items}\n</ul>\n</div>'
         )
-    return Decoration(top="\n".join(top), bottom="\n".join(bottom))
+    return Decoration(
+        byline=f'<p class="hub-byline">{meta_line}</p>', figure=figure, bottom="\n".join(bottom)
+    )
 
 
 def redirect_html(target_url: str) -> str:
