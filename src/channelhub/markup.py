@@ -26,6 +26,7 @@ def text(value: str) -> str:
     return _SPECIAL.sub(lambda m: f"&#{ord(m.group())};", collapsed)
 
 
+@lru_cache(maxsize=1 << 16)  # titles, names and topics recur on every listing that shows them
 def attr(value: str) -> str:
     """Text for HTML: an attribute value in double quotes, or the text of an element."""
     return html.escape(_SPACE.sub(" ", value).strip(), quote=True)
@@ -108,6 +109,7 @@ def _dir_parts(url: str) -> list[str]:
     return _norm_parts(dirname if "." in basename else url)
 
 
+@lru_cache(maxsize=1 << 15)
 def _norm_parts(path: str) -> list[str]:
     path = posixpath.normpath("/" + path.lstrip("/"))[1:] if _odd(path) else path.strip("/")
     return path.split("/") if path else []
