@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from channelhub.build import HubBuild
 from channelhub.pages import Settings
 
@@ -49,3 +51,23 @@ def test_editor_page_gets_role_bio_and_pieces(tmp_path: Path) -> None:
     assert 'href="../../articles/2026/good/">A good article</a>' in html
     assert "A pulled post" not in html  # a source's piece is not the editor's
     assert build.link_problems() == []
+
+
+@pytest.mark.build
+def test_a_handwritten_topic_page_builds_strictly_and_listings_link_to_it(tmp_path: Path) -> None:
+    """Cards and chips on every other page reach the hand-written page, in a strict build."""
+    from test_editor_path import channelhub, copy_repository
+
+    repo = copy_repository(tmp_path / "repo")
+    intro = "Our editors' own *introduction* to mobile."
+    (repo / "docs" / "topics").mkdir(exist_ok=True)
+    (repo / "docs" / "topics" / "mobile-marketing.md").write_text(
+        f"---\ntitle: Mobile marketing\n---\n{intro}\n", encoding="utf-8"
+    )
+    site = tmp_path / "site"
+    result = channelhub(repo, "build", "--site-dir", str(site))
+    assert result.returncode == 0, result.stderr  # strict: a broken link would fail it
+    page = (site / "topics" / "mobile-marketing" / "index.html").read_text(encoding="utf-8")
+    assert "<em>introduction</em>" in page and 'class="hub-card"' in page
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="topics/mobile-marketing/"' in home

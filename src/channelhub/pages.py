@@ -376,26 +376,40 @@ def _paged_title(title: str, page: int, pages: int) -> str:
 def home(site: Site) -> Generated:
     here = HOME
     latest = site.index.pieces[: site.settings.home_latest]
-    topics = "\n".join(
-        f'- {link(t.title, here, topic_uri(t.slug))} <span class="hub-count">{len(site.by_topic.get(t.slug, []))}</span>'
-        for t in site.hub.topics
-    )
-    editors = "\n".join(
-        f"- {link(e.name, here, editor_uri(e.id))} — {text(e.role)}" for e in site.hub.editors
-    )
 
     def body(links: Links) -> Body:
+        # HTML, not Markdown links: a topic, notes or sources page may be a hand-written file
+        # at another path (topics/x.md), and only `links` knows which file stands there.
         lede = site.settings.description
+        topics = "\n".join(
+            f"<li>{links.a(t.title, here, topic_uri(t.slug))} "
+            f'<span class="hub-count">{len(site.by_topic.get(t.slug, []))}</span></li>'
+            for t in site.hub.topics
+        )
+        editors = "\n".join(
+            f"<li>{links.a(e.name, here, editor_uri(e.id))} — {attr(e.role)}</li>"
+            for e in site.hub.editors
+        )
+        more = " · ".join(
+            links.a(label, here, target)
+            for label, target in (
+                ("All topics", TOPICS),
+                ("Analyst notes", NOTES),
+                ("Sources", SOURCES),
+            )
+        )
         return (
             Body()
             .html(f'<p class="hub-lede">{attr(lede)}</p>' if lede else "")
             .md("## Latest")
-            .html(cards(site, links, latest, here))
-            .md(
-                f"[All topics]({markup.rel(here, TOPICS)}) · [Analyst notes]({markup.rel(here, NOTES)}) · [Sources]({markup.rel(here, SOURCES)})",
-                '<div class="hub-columns" markdown>',
-                "<div markdown>\n\n## Topics\n\n" + topics + "\n\n</div>",
-                "<div markdown>\n\n## Editors\n\n" + (editors or "No editors yet.") + "\n\n</div>",
+            .html(
+                cards(site, links, latest, here),
+                f"<p>{more}</p>",
+                '<div class="hub-columns">',
+                f'<div>\n<h2 id="topics">Topics</h2>\n<ul>\n{topics}\n</ul>\n</div>',
+                '<div>\n<h2 id="editors">Editors</h2>\n'
+                + (f"<ul>\n{editors}\n</ul>" if editors else "<p>No editors yet.</p>")
+                + "\n</div>",
                 "</div>",
             )
         )
@@ -410,18 +424,21 @@ def home(site: Site) -> Generated:
 
 def topics_index(site: Site) -> Generated:
     here = TOPICS
-    rows = []
-    for topic in site.hub.topics:
-        count = len(site.by_topic.get(topic.slug, []))
-        rows.append(
-            f'<div class="hub-topic" markdown>\n\n{link(topic.title, here, topic_uri(topic.slug), classes="hub-card-title")} '
-            f'<span class="hub-count">{_count(count, "piece")}</span>\n\n{text(topic.description)}\n\n</div>'
-        )
+
+    def body(links: Links) -> Body:
+        rows = []
+        for topic in site.hub.topics:
+            count = len(site.by_topic.get(topic.slug, []))
+            title = links.a(topic.title, here, topic_uri(topic.slug), classes="hub-card-title")
+            rows.append(
+                f'<div class="hub-topic">\n<p>{title} <span class="hub-count">{_count(count, "piece")}</span></p>\n'
+                f"<p>{attr(topic.description)}</p>\n</div>"
+            )
+        return Body().md("The alignment topics every piece is tagged with.").html(*rows)
+
     return Generated(
         "Topics",
-        lambda links: Body().md(
-            "The alignment topics every piece is tagged with.", "\n\n".join(rows)
-        ),
+        body,
         description="All alignment topics, with the number of pieces in each.",
     )
 
@@ -555,33 +572,35 @@ def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Genera
 
 def sources_index(site: Site, *, intro: str | None = None) -> Generated:
     here = SOURCES
-    rows = ["| Source | Kind | Pieces | Last pulled | Status |", "|---|---|---|---|---|"]
-    for source in site.hub.sources:
-        health = site.health.get(source.id)
-        rows.append(
-            "| "
-            + " | ".join(
-                [
-                    link(source.name, here, source_uri(source.id)),
-                    "Analyst" if source.kind == "analyst" else "Partner",
-                    str(len(site.by_source.get(source.id, []))),
-                    markup.human_date(health.last_pulled)
-                    if health and health.last_pulled
-                    else "never",
-                    _health_text(source, health),
-                ]
-            )
-            + " |"
-        )
     lede = (
         intro
         if intro is not None
         else "The partner blogs and analyst feeds the hub pulls, and how each fared on its last pull."
     )
-    table = "\n".join(rows) if site.hub.sources else "No sources configured."
+
+    def body(links: Links) -> Body:
+        if not site.hub.sources:
+            return Body().md(lede, "No sources configured.")
+        rows = []
+        for source in site.hub.sources:
+            health = site.health.get(source.id)
+            cells = [
+                links.a(source.name, here, source_uri(source.id)),
+                "Analyst" if source.kind == "analyst" else "Partner",
+                str(len(site.by_source.get(source.id, []))),
+                markup.human_date(health.last_pulled) if health and health.last_pulled else "never",
+                attr(_health_text(source, health)),
+            ]
+            rows.append("<tr>\n" + "\n".join(f"<td>{c}</td>" for c in cells) + "\n</tr>")
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Source", "Kind", "Pieces", "Last pulled", "Status")
+        )
+        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows)
+        return Body().md(lede).html(table + "\n</tbody>\n</table>")
+
     return Generated(
         "Sources",
-        lambda links: Body().md(lede, table),
+        body,
         description="Partner and analyst sources and their health.",
     )
 
@@ -602,7 +621,7 @@ def _health_text(source: Source, health: SourceHealth | None) -> str:
     if health.failures > 1:
         words += f", {health.failures} runs in a row"
     if health.message and health.status not in ("ok", "not_modified"):
-        words += ": " + text(health.message)
+        words += ": " + health.message
     return words
 
 
