@@ -33,6 +33,8 @@ BUNDLE_DIR = "pagefind"
 DEFAULT_TIMEOUT = 600.0
 #: seconds the pagefind service may take to start
 START_TIMEOUT = 60.0
+#: seconds the binary may take to exit after writing the bundle before it is killed
+EXIT_GRACE = 30.0
 #: pages sent and not yet indexed before the build waits for Pagefind (bounds the memory in between)
 IN_FLIGHT = 64
 #: set to 0 to skip the index (e.g. a quick `mkdocs serve` of a huge site); search then says so
@@ -311,6 +313,7 @@ class LiveIndex:
         writing, bundle = self._writing, self._bundle
         assert writing is not None and bundle is not None
         started = self._started_writing
+        written = False
         try:
             left = timeout - (time.monotonic() - started)
             if not writing.done.wait(max(left, 0.0)):
@@ -319,8 +322,12 @@ class LiveIndex:
                 )
             if writing.error is not None:
                 raise SearchIndexError(f"{writing.error} writing {bundle}")
+            left = timeout - (time.monotonic() - started)
+            _wait_until_written(bundle, self.pages, max(left, 1.0))
+            written = True
         finally:
-            self.close()
+            # Written: let it exit on its own, so no file of the bundle is cut short.
+            self.close(grace=EXIT_GRACE if written else 0.0)
         if self._error is not None:
             raise SearchIndexError(self._error)
         return IndexReport(
@@ -330,17 +337,66 @@ class LiveIndex:
             bundle=bundle,
         )
 
-    def close(self) -> None:
-        """Stop the binary at once and wait for the reader; safe to call more than once."""
+    def close(self, *, grace: float = 0.0) -> None:
+        """Stop the binary and wait for the reader; safe to call more than once.
+
+        With `grace`, the binary is first asked to exit (its input ends) and given that many
+        seconds: after a bundle is written it may still be flushing files, and a kill then
+        would leave them cut short.
+        """
         self._index_id = None
         process = self._process
-        if process.poll() is None:
-            process.kill()
-        process.wait()
         if process.stdin is not None:
             with contextlib.suppress(OSError):
                 process.stdin.close()
+        if grace and process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=grace)
+        if process.poll() is None:
+            process.kill()
+        process.wait()
         if self._reader is not threading.current_thread():
             self._reader.join(timeout=10.0)
         if process.stdout is not None and not self._reader.is_alive():
             process.stdout.close()
+
+
+def _wait_until_written(bundle: Path, pages: int, timeout: float) -> None:
+    """Wait until Pagefind's files are all on disk.
+
+    Pagefind answers WriteFiles before its last files are flushed (seen as an empty
+    pagefind-entry.json under load), and a binary that exits then drops them. Written means:
+    the entry file is valid JSON, one fragment per page, no empty file, and nothing changes
+    between two looks a tenth of a second apart.
+    """
+    deadline = time.monotonic() + timeout
+    previous: dict[str, int] | None = None
+    while True:
+        current = _sizes(bundle)
+        if current == previous and _complete(bundle, current, pages):
+            return
+        if time.monotonic() > deadline:
+            raise SearchIndexError(f"pagefind did not finish writing the files of {bundle}")
+        previous = current
+        time.sleep(0.1)
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            with contextlib.suppress(OSError):
+                sizes[path] = os.stat(path).st_size
+    return sizes
+
+
+def _complete(bundle: Path, sizes: dict[str, int], pages: int) -> bool:
+    if not sizes or 0 in sizes.values():
+        return False
+    try:
+        json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    fragments = sum(1 for path in sizes if path.endswith(".pf_fragment"))
+    return fragments >= pages
