@@ -33,7 +33,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def _stop() -> None:
-    """Stop a previous build's Pagefind service (a failed build, a `mkdocs serve` rebuild)."""
+    """Stop a previous build's search indexer (a failed build, a `mkdocs serve` rebuild)."""
     if _build is not None:
         _build.stop_search()
 
@@ -66,7 +66,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     root = Path(config.config_file_path).parent
     _build = HubBuild.start(root, Path(config.docs_dir), _settings(config))
     try:
-        _build.start_search(language=str(config.theme.get("language") or "en"))
+        _build.start_search()
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
     for problem in _build.problems:
@@ -97,7 +97,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
-    _build.index_page(page.file.src_uri, page.url)  # Pagefind indexes it on the other core
+    _build.index_page(page.file.src_uri, page.url)  # indexed in a child process, on the other core
     return final
 
 
@@ -126,7 +126,8 @@ def on_post_build(*, config: MkDocsConfig) -> None:
         raise PluginError(f"search index: {exc}") from None
     if report:
         log.info(
-            f"search: indexed {report.pages} pages ({report.words} words); wrote it in {report.seconds:.1f} s"
+            f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
+            f"{report.shards} shards); waited {report.seconds:.1f} s for it"
         )
 
 

@@ -1,23 +1,29 @@
-"""Search: the Pagefind markup on piece pages, the indexer run, and Material's box driving it in Chromium."""
+"""Search: the hub's own index (words, ranking, shards, the child process), the engine that
+reads it (run in Node against a real HTTP server), and Material's box driving it in Chromium."""
 
 from __future__ import annotations
 
-import gzip
 import json
+import math
+import os
 import re
-import stat
-import sys
-import time
+import shutil
+import signal
+import subprocess
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from browser import CHROMIUM_ARGS, BuiltSite, require_chromium, serve
+from browser import CHROMIUM_ARGS, ROOT, BuiltSite, require_chromium, serve, unavailable
 from channelhub import frontmatter, markup, search
 from channelhub.config import load_hub
 from channelhub.content import Piece, load_index, url_of
 
+ENGINE = ROOT / "docs" / "assets" / "hub-search-engine.js"
 ENTRY = search.SearchEntry(
     title="Budgets & <Roadmaps>",
     kind_label="Analyst note",
@@ -25,30 +31,24 @@ ENTRY = search.SearchEntry(
 )
 
 
-# ---------------------------------------------------------------- markup and the indexer
+def _entry(title: str) -> search.SearchEntry:
+    return search.SearchEntry(title=title, kind_label="Editorial", date_label="2 March 2026")
 
 
-def test_piece_html_marks_the_body_with_escaped_title_and_metadata() -> None:
+# ---------------------------------------------------------------- words and markup
+
+
+def test_piece_html_puts_the_escaped_title_over_the_body() -> None:
     html = search.piece_html("<p>The body.</p>", ENTRY)
-
-    assert html.startswith('<div class="hub-search-body" data-pagefind-body>\n')
-    assert "<h1>Budgets &amp; &lt;Roadmaps&gt;</h1>" in html
-    assert '<span data-pagefind-meta="kind">Analyst note</span>' in html
-    assert '<span data-pagefind-meta="date">14 January 2026</span>' in html
-    assert "data-pagefind-filter" not in html  # no filter UI: a filter file would cost every query
-    assert '<div hidden data-pagefind-ignore><span data-pagefind-meta="kind">' in html
-    assert html.endswith("<p>The body.</p>\n</div>")
+    assert (
+        html
+        == '<div class="hub-piece-body">\n<h1>Budgets &amp; &lt;Roadmaps&gt;</h1>\n<p>The body.</p>\n</div>'
+    )
 
 
 def test_piece_html_keeps_a_heading_the_content_already_has() -> None:
     html = search.piece_html("<h1 id='own'>Own title</h1><p>x</p>", ENTRY)
     assert html.count("<h1") == 1
-
-
-def test_document_wraps_the_content_with_its_language() -> None:
-    doc = search.document("<p>x</p>", "de")
-    assert doc.startswith('<!doctype html><html lang="de"><head><meta charset="utf-8">')
-    assert doc.endswith("<body><p>x</p></body></html>")
 
 
 @pytest.mark.parametrize(
@@ -59,146 +59,414 @@ def test_the_index_can_be_switched_off(value: str, expected: bool) -> None:
     assert search.enabled({}) is True
 
 
-def _piece(word: str) -> str:
-    body = search.piece_html(
-        f'<p>A body about {word}.</p><div class="hub-related"><p>zebra elsewhere</p></div>', ENTRY
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "CMO–CIO alignment: who owns the budget?",
+            ["cmo", "cio", "alignment", "who", "owns", "the", "budget"],
+        ),
+        ("Café, naïve façade", ["cafe", "naive", "facade"]),
+        ("Cafe\u0301 (decomposed)", ["cafe", "decomposed"]),
+        (
+            "marketing's 5G roll_out",
+            ["marketing", "5g", "roll", "out"],
+        ),  # "s" is too short to index
+        ("ＦＵＬＬ width ﬁnance", ["full", "width", "finance"]),
+        ("İstanbul ΣΊΣΥΦΟΣ", ["istanbul", "σισυφος"]),  # final sigma, as JavaScript lowers it
+        ("a " + "x" * 41 + " " + "y" * 40, ["y" * 40]),
+        ("数据 analytics", ["数据", "analytics"]),
+    ],
+)
+def test_words_are_lower_case_without_accents_and_split_at_anything_but_letters_and_digits(
+    text: str, expected: list[str]
+) -> None:
+    assert search.words(text) == expected
+
+
+def test_html_text_is_what_a_reader_sees() -> None:
+    html = (
+        '<h2 id="x">Budget<a class="headerlink" href="#x" title="Permanent link">&para;</a></h2>\n'
+        '<p>Owns <a href="/y/" title="a > b">the&nbsp;plan</a> &amp; more</p>'
+        "<script>var hidden = 1;</script><style>p { color: red }</style>"
+        '<img alt="x > y" src="z.png"><p>tail</p>'
     )
-    return search.document(body)
+    assert search.html_text(html) == "Budget Owns the plan & more tail"
 
 
-def test_live_index_writes_a_bundle_of_the_pages_it_was_given(tmp_path: Path) -> None:
-    live = search.LiveIndex()
-    live.add("/articles/2026/one/", _piece("flamingo"))
-    live.add("/sources/acme/2026/two/", _piece("giraffe"))
-    report = live.finish(tmp_path)
+# ---------------------------------------------------------------- the index
 
-    assert report.pages == 2
-    assert report.words >= 8  # title and body words of both; the related block is excluded
-    assert report.bundle == tmp_path / "pagefind"
-    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
-    assert entry["languages"]["en"]["page_count"] == 2
-    assert (tmp_path / "pagefind" / "pagefind.js").is_file()
-    fragments = [
-        json.loads(gzip.decompress(p.read_bytes()).removeprefix(b"pagefind_dcd"))
-        for p in (tmp_path / "pagefind" / "fragment").glob("*.pf_fragment")
-    ]
-    by_url = {f["url"]: f for f in fragments}
-    assert set(by_url) == {"/articles/2026/one/", "/sources/acme/2026/two/"}
-    one = by_url["/articles/2026/one/"]
-    assert "flamingo" in one["content"] and "zebra" not in one["content"]
-    assert one["meta"] == {
-        "title": "Budgets & <Roadmaps>",
-        "kind": "Analyst note",
-        "date": "14 January 2026",
+
+def _write(tmp_path: Path, pieces: dict[str, tuple[str, str]]) -> search.IndexReport:
+    writer = search.IndexWriter()
+    for url, (title, body) in pieces.items():
+        writer.add(url, _entry(title), body)
+    return writer.write(tmp_path)
+
+
+def _postings(bundle: Path) -> dict[str, list[tuple[int, int]]]:
+    return dict(search.read_index(bundle))
+
+
+def test_the_index_holds_every_word_once_with_bm25_scores(tmp_path: Path) -> None:
+    report = _write(
+        tmp_path,
+        {
+            "/articles/one/": ("Martech budgets", "<p>The budget, the budget and the plan.</p>"),
+            "/articles/two/": ("Partner portals", "<p>The portal needs a budget line.</p>"),
+            "/notes/three/": ("Consent", "<p>Records of consent.</p>"),
+        },
+    )
+    bundle = tmp_path / search.BUNDLE_DIR
+    assert report.pages == 3 and report.bundle == bundle
+    postings = _postings(bundle)
+    assert report.terms == len(postings)
+    assert [doc for doc, _ in postings["budget"]] == [0, 1]
+    assert [doc for doc, _ in postings["the"]] == [0, 1]
+    one, two = dict(postings["budget"])[0], dict(postings["budget"])[1]
+    assert one > two  # said twice in a shorter piece
+    assert (
+        dict(postings["budgets"])[0] > one
+    )  # a word of the title weighs more than a word of the body
+    assert dict(postings["consent"])[2] > dict(postings["the"])[0]  # rarer words weigh more
+    assert "s" not in postings and "a" not in postings
+
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    assert manifest["format"] == search.FORMAT and manifest["pieces"] == 3
+    record = json.loads((bundle / manifest["version"] / "d" / "0.json").read_text("utf-8"))
+    assert record == {
+        "url": "articles/one/",
+        "title": "Martech budgets",
+        "kind": "Editorial",
+        "date": "2 March 2026",
+        "text": "The budget, the budget and the plan.",
     }
-    assert one["filters"] == {}
-    assert not list((tmp_path / "pagefind" / "filter").glob("*.pf_filter"))
 
 
-def test_live_index_writes_in_the_background_and_finish_waits_for_it(tmp_path: Path) -> None:
-    """The hook starts the write when every page is rendered; the build goes on meanwhile."""
+def test_scores_follow_bm25(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {"/a/": ("x", "<p>alpha alpha beta</p>"), "/b/": ("y", "<p>beta gamma delta epsilon</p>")},
+    )
+    postings = _postings(tmp_path / search.BUNDLE_DIR)
+    lengths = [3 + search.TITLE_WEIGHT * 0, 4]  # one-letter titles are not indexed
+    average = sum(lengths) / 2
+    idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
+    norm = search.K1 * (1 - search.B + search.B * lengths[0] / average)
+    expected = round(search.SCALE * idf * (search.K1 + 1) * 2 / (2 + norm))
+    assert postings["alpha"] == [(0, expected)]
+
+
+def test_shards_hold_consecutive_words_in_javascript_string_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "SHARD_BYTES", 60)
+    vocabulary = [f"w{i:03d}" for i in range(60)] + ["\U00020000x", "\ufa0eb", "zz"]
+    pieces = {f"/p/{i}/": ("t", "<p>" + " ".join(vocabulary[i::3]) + "</p>") for i in range(3)}
+    report = _write(tmp_path, pieces)
+    bundle = tmp_path / search.BUNDLE_DIR
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    firsts = manifest["terms"]
+    assert report.shards == len(firsts) > 5
+    in_order = sorted(firsts, key=lambda w: w.encode("utf-16-be"))
+    assert firsts == in_order
+    seen: list[str] = []
+    for i, first in enumerate(firsts):
+        shard = json.loads((bundle / manifest["version"] / "t" / f"{i}.json").read_text("utf-8"))
+        assert next(iter(shard)) == first
+        seen.extend(shard)
+    # an astral-plane word sorts before U+FA0E in UTF-16, after it by code point
+    assert seen == sorted(seen, key=lambda w: w.encode("utf-16-be"))
+    assert seen.index("\U00020000x") < seen.index("\ufa0eb")
+    assert len(seen) == len(set(seen)) == report.terms
+
+
+def test_a_word_with_many_postings_gets_a_shard_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "SHARD_BYTES", 200)
+    pieces = {f"/p/{i}/": ("t", f"<p>common unique{i:03d}</p>") for i in range(100)}
+    _write(tmp_path, pieces)
+    bundle = tmp_path / search.BUNDLE_DIR
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    shard = json.loads(
+        (
+            bundle / manifest["version"] / "t" / f"{manifest['terms'].index('common')}.json"
+        ).read_text()
+    )
+    assert list(shard) == ["common"]
+    assert len(shard["common"]) == 200 and shard["common"][0::2] == [0] + [1] * 99
+
+
+def test_the_version_is_a_hash_of_the_contents(tmp_path: Path) -> None:
+    def version(body: str) -> str:
+        writer = search.IndexWriter()
+        writer.add("/a/", _entry("Title"), body)
+        manifest, _files = writer.files()
+        return str(manifest["version"])
+
+    assert version("<p>one</p>") == version("<p>one</p>")
+    assert version("<p>one</p>") != version("<p>two</p>")
+
+
+def test_writing_replaces_an_older_version_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    bundle = tmp_path / search.BUNDLE_DIR
+    _write(tmp_path, {"/a/": ("First", "<p>one</p>")})
+    old = json.loads((bundle / "manifest.json").read_text("utf-8"))["version"]
+    (bundle / ".leftover.partial").mkdir()  # a build killed while writing
+    _write(tmp_path, {"/a/": ("Second", "<p>two</p>")})
+    new = json.loads((bundle / "manifest.json").read_text("utf-8"))["version"]
+    assert new != old
+    assert sorted(p.name for p in bundle.iterdir()) == sorted([new, "manifest.json"])
+
+
+def test_a_hub_with_no_pieces_yet_gets_an_empty_index_that_finds_nothing(tmp_path: Path) -> None:
+    report = search.IndexWriter().write(tmp_path)
+    assert (report.pages, report.terms, report.shards) == (0, 0, 0)
+    with serve(tmp_path) as base:
+        got = _run_engine(SEARCH, {"base": base, "queries": ["budget", "cio cmo"]})
+    assert [answer["docs"] for answer in got] == [[], []]
+
+
+# ---------------------------------------------------------------- the index beside the build
+
+
+def test_live_index_indexes_in_a_child_process_and_writes_when_asked(tmp_path: Path) -> None:
     live = search.LiveIndex()
-    live.add("/articles/2026/one/", _piece("flamingo"))
+    live.add("articles/2026/one/", _entry("Flamingo budgets"), "<p>A body about flamingos.</p>")
+    live.add("sources/acme/2026/two/", _entry("Giraffe"), "<p>A body about giraffes.</p>")
     live.write(tmp_path)
     live.write(tmp_path)  # a second call changes nothing
-    with pytest.raises(search.SearchIndexError):  # too late to add: nothing is lost silently
-        live.add("/articles/2026/late/", _piece("okapi"))
-        live.finish(tmp_path)
-    assert (tmp_path / "pagefind" / "pagefind-entry.json").is_file()
-    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text("utf-8"))
-    assert entry["languages"]["en"]["page_count"] == 1
+    report = live.finish(tmp_path)
+    assert (report.pages, report.bundle) == (2, tmp_path / search.BUNDLE_DIR)
+    postings = _postings(report.bundle)
+    assert postings["flamingos"] == [(0, postings["flamingos"][0][1])]
+    assert [doc for doc, _ in postings["body"]] == [0, 1]
 
 
-def test_live_index_with_no_pages_says_so(tmp_path: Path) -> None:
+def test_a_page_sent_after_the_write_started_fails_the_build(tmp_path: Path) -> None:
     live = search.LiveIndex()
-    with pytest.raises(search.SearchIndexError, match="no pages to index"):
+    live.add("a/", _entry("One"), "<p>one</p>")
+    live.write(tmp_path)
+    live.add("late/", _entry("Late"), "<p>late</p>")
+    with pytest.raises(
+        search.SearchIndexError, match="late/: sent after the index started writing"
+    ):
         live.finish(tmp_path)
-    assert not (tmp_path / "pagefind").exists()
 
 
-def _script(path: Path, body: str, shell: str = "/bin/sh") -> Path:
-    path.write_text(f"#!{shell}\n" + body + "\n", encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return path
+def test_an_error_indexing_one_page_fails_the_build_with_its_url(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    live.add("a/", _entry("One"), "<p>one</p>")
+    live.add("broken/", _entry("Two"), None)  # type: ignore[arg-type]
+    with pytest.raises(search.SearchIndexError, match=r"^broken/: TypeError"):
+        live.finish(tmp_path)
+    assert not (tmp_path / search.BUNDLE_DIR).exists()
 
 
-def test_a_failing_indexer_is_reported_with_its_words(tmp_path: Path) -> None:
-    broken = _script(tmp_path / "pagefind", 'echo "Error: the disk is full"; exit 3')
-    with pytest.raises(search.SearchIndexError, match=r"exit 3\): Error: the disk is full"):
-        search.LiveIndex(binary=broken)
+def test_an_indexer_that_dies_is_reported(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    live.add("a/", _entry("One"), "<p>one</p>")
+    pid = live._process.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    live._process.join(10)
+    for i in range(50):  # the pipe may take a few sends to notice
+        live.add(f"p{i}/", _entry("More"), "<p>more</p>")
+    with pytest.raises(search.SearchIndexError, match="the search indexer stopped"):
+        live.finish(tmp_path)
 
 
-def test_an_indexer_that_never_answers_is_stopped(tmp_path: Path) -> None:
-    slow = _script(tmp_path / "pagefind", "exec sleep 30")
-    started = time.monotonic()
-    with pytest.raises(search.SearchIndexError, match="did not answer within 1 s"):
-        search.LiveIndex(binary=slow, start_timeout=1)
-    assert time.monotonic() - started < 15
+def test_close_stops_the_indexer_without_writing(tmp_path: Path) -> None:
+    live = search.LiveIndex()
+    live.add("a/", _entry("One"), "<p>one</p>")
+    live.close()
+    live.close()
+    assert not live._process.is_alive()
+    assert not (tmp_path / search.BUNDLE_DIR).exists()
 
 
-# A stand-in for `pagefind --service` that speaks its protocol (base64 JSON, comma after
-# each message) and indexes everything, but never finishes writing.
-STALLING_SERVICE = r"""
-import base64, json, sys, time
-buffer = b""
-while True:
-    byte = sys.stdin.buffer.read(1)
-    if not byte:
-        break
-    if byte != b",":
-        buffer += byte
-        continue
-    message, buffer = json.loads(base64.b64decode(buffer)), b""
-    kind = message["payload"]["type"]
-    if kind == "WriteFiles":
-        time.sleep(60)
-    answer = {"NewIndex": {"type": "NewIndex", "index_id": 1},
-              "AddFile": {"type": "IndexedFile", "page_word_count": 3,
-                          "page_url": message["payload"].get("url"), "page_meta": {}}}[kind]
-    reply = {"message_id": message["message_id"], "payload": answer}
-    sys.stdout.buffer.write(base64.b64encode(json.dumps(reply).encode()) + b",")
-    sys.stdout.buffer.flush()
+# ---------------------------------------------------------------- the engine, in Node
+
+
+def _node() -> str:
+    found = shutil.which("node")
+    if not found:
+        unavailable("Node.js is not installed (apt-get install nodejs); the engine's tests skipped")
+    assert found is not None
+    return found
+
+
+def _run_engine(script: str, payload: Any) -> Any:
+    """Run `script` as an ES module beside the engine; it reads JSON on stdin and prints JSON."""
+    program = (
+        f"import * as engine from {json.dumps(ENGINE.as_uri())};\n"
+        "const input = JSON.parse(require_stdin());\n" + script
+    ).replace(
+        "require_stdin()",
+        "await new Promise((ok) => { let d = ''; process.stdin.on('data', (c) => d += c); process.stdin.on('end', () => ok(d)); })",
+    )
+    done = subprocess.run(
+        [_node(), "--input-type=module", "-e", program],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+TRICKY = [
+    "CMO–CIO alignment: who owns the budget?",
+    "Café, naïve façade; Cafe\u0301 déjà-vu",
+    "ＦＵＬＬ width ﬁnance ① ½ x² Ⅻ",
+    "İstanbul ΣΊΣΥΦΟΣ straße ǅemal",
+    "数据 分析 データ 데이터 नमस्ते ক্ষ",
+    "emoji 🚀 rockets 𝐁𝐨𝐥𝐝 𠀀x",
+    "under_score snake_case 3.14 v2.0 a" + "x" * 41,
+    "Ελληνικά; русский текст; עברית; العربية",
+]
+
+
+# Characters Python's Unicode database (14.0 in 3.11) does not know yet are left out: a browser
+# with a newer one may see a letter where Python sees nothing, and no code can agree on those.
+@given(st.lists(st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=30), max_size=40))
+@settings(max_examples=20, deadline=None)
+def test_the_engine_cuts_words_exactly_as_the_index_does(texts: list[str]) -> None:
+    texts = TRICKY + texts
+    got = _run_engine("console.log(JSON.stringify(input.map((t) => engine.words(t))));", texts)
+    assert got == [search.words(t) for t in texts]
+
+
+def _reference(
+    postings: dict[str, list[tuple[int, int]]], firsts: list[str], query: str
+) -> list[int]:
+    """What the engine should answer: pieces with every word (or a longer word it begins, when
+    those fill at most four shards), best first."""
+    totals: dict[int, float] | None = None
+    for word in dict.fromkeys(search.words(query)):
+        first = max(i for i, f in enumerate(firsts) if f <= word or i == 0)
+        last = first
+        while last + 1 < len(firsts) and firsts[last + 1].startswith(word):
+            last += 1
+        widen = len(word) >= 3 and last - first < 4
+        scores: dict[int, float] = {}
+        for term, pairs in postings.items():
+            weight = 1.0 if term == word else 0.7 if widen and term.startswith(word) else 0
+            for doc, score in pairs if weight else ():
+                scores[doc] = max(scores.get(doc, 0), score * weight)
+        totals = (
+            scores
+            if totals is None
+            else {d: s + scores[d] for d, s in totals.items() if d in scores}
+        )
+    ranked = sorted((totals or {}).items(), key=lambda item: (-item[1], item[0]))
+    return [doc for doc, _ in ranked]
+
+
+@pytest.fixture(scope="module")
+def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A written index of 300 pieces in small shards, served over HTTP on 127.0.0.1."""
+    site = tmp_path_factory.mktemp("engine-site")
+    vocabulary = [
+        "budget",
+        "budgets",
+        "budgeting",
+        "martech",
+        "market",
+        "marketing",
+        "portal",
+        "consent",
+        "alignment",
+        "analytics",
+        "cio",
+        "cmo",
+        "data",
+        "team",
+        "the",
+        "and",
+    ]
+    writer = search.IndexWriter()
+    for i in range(300):
+        body = " ".join(vocabulary[(i * k) % len(vocabulary)] for k in range(1, 1 + i % 13))
+        writer.add(
+            f"/p/{i}/", _entry(f"Piece {vocabulary[i % len(vocabulary)]}"), f"<p>{body} word{i}</p>"
+        )
+    old = search.SHARD_BYTES
+    search.SHARD_BYTES = 400  # many shards, so prefixes cross shard boundaries
+    try:
+        writer.write(site)
+    finally:
+        search.SHARD_BYTES = old
+    with serve(site) as base:
+        manifest = json.loads((site / search.BUNDLE_DIR / "manifest.json").read_text("utf-8"))
+        yield base, _postings(site / search.BUNDLE_DIR), manifest["terms"]
+
+
+SEARCH = """
+const index = await engine.open(input.base);
+const out = [];
+for (const query of input.queries) {
+  const found = await index.search(query);
+  const first = found.results.length ? await found.results[0].data() : null;
+  out.push({ words: found.words, docs: found.results.map((r) => r.doc), first });
+}
+console.log(JSON.stringify(out));
 """
 
 
-def test_an_indexer_that_does_not_finish_writing_fails_the_build(tmp_path: Path) -> None:
-    stalling = _script(tmp_path / "pagefind", STALLING_SERVICE, shell=sys.executable)
-    live = search.LiveIndex(binary=stalling, in_flight=2)
-    for n in range(5):  # more pages than slots: add() waits for answers, then goes on
-        live.add(f"/articles/2026/{n}/", _piece("okapi"))
-    with pytest.raises(search.SearchIndexError, match=r"did not answer within 2 s writing"):
-        live.finish(tmp_path / "site", timeout=2)
-    assert live.pages == 5 and live.words == 15
+def test_the_engine_finds_what_the_index_holds_in_order(served_index: Any) -> None:
+    base, postings, firsts = served_index
+    queries = [
+        "budget",
+        "budg",
+        "market",
+        "BUDGET marketing",
+        "cio cmo",
+        "the",
+        "word17",
+        "word1",
+        "nothing",
+        "bu",
+        "portal consent the",
+        "marketing's",
+    ]
+    got = _run_engine(SEARCH, {"base": base, "queries": queries})
+    for query, answer in zip(queries, got, strict=True):
+        assert answer["docs"] == _reference(postings, firsts, query), query
+        if answer["docs"]:
+            assert answer["first"]["url"] == f"p/{answer['docs'][0]}/"
+    word17 = got[queries.index("word17")]["docs"]
+    assert word17[0] == 17 and sorted(word17) == [17, *range(170, 180)]  # the word itself first
+    assert got[queries.index("nothing")]["docs"] == []
 
 
-def test_an_indexer_error_for_one_page_fails_the_build_with_its_url(tmp_path: Path) -> None:
-    dying = _script(
-        tmp_path / "pagefind",
-        STALLING_SERVICE.replace('"AddFile": {', '"AddFileX": {'),
-        shell=sys.executable,
+def test_the_engine_finds_only_the_word_itself_when_its_prefix_fills_many_shards(
+    served_index: Any,
+) -> None:
+    base, postings, _firsts = served_index
+    got = _run_engine(SEARCH, {"base": base, "queries": ["wor", "word"]})
+    # "wor..." words fill more shards than the engine fetches for a prefix: only the word itself
+    assert got[0]["docs"] == [] and got[1]["docs"] == []
+    assert sum(1 for term in postings if term.startswith("word")) == 300
+
+
+def test_the_excerpt_marks_the_query_words_around_the_first_match() -> None:
+    text = " ".join(f"w{i}" for i in range(40)) + " the Budgeting plan, at last."
+    got = _run_engine(
+        "console.log(JSON.stringify(input.map(([t, w]) => engine.excerpt(t, w, 10))));",
+        [[text, ["budget"]], ["Short text, no match.", ["zebra"]], ["Café owners", ["cafe"]]],
     )
-    live = search.LiveIndex(binary=dying)
-    live.add("/articles/2026/bad/", _piece("okapi"))
-    with pytest.raises(
-        search.SearchIndexError, match=r"/articles/2026/bad/: pagefind stopped \(exit 1\)"
-    ):
-        live.finish(tmp_path / "site", timeout=30)
-
-
-def test_a_missing_binary_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(search.SearchIndexError, match="could not run pagefind"):
-        search.LiveIndex(binary=tmp_path / "no-such-pagefind")
-
-
-def test_close_stops_the_service_without_writing(tmp_path: Path) -> None:
-    live = search.LiveIndex()
-    live.add("/articles/2026/one/", _piece("flamingo"))
-    process = live._process
-    assert process.returncode is None
-    live.close()
-    live.close()  # twice is fine
-    assert process.returncode is not None
-    assert not (tmp_path / "pagefind").exists()
+    assert got[0] == [
+        ["… ", False],
+        ["w35 w36 w37 w38 w39 the ", False],
+        ["Budgeting", True],
+        [" plan, at last.", False],
+    ]
+    assert got[1] == [["Short text, no match.", False]]
+    assert got[2] == [["Café", True], [" owners", False]]
 
 
 # ---------------------------------------------------------------- the built demo
@@ -210,28 +478,45 @@ def _pieces(built: BuiltSite) -> dict[str, Piece]:
 
 
 @pytest.mark.build
-def test_the_build_ships_pagefind_and_no_material_index(built_site: BuiltSite) -> None:
+def test_the_build_ships_its_index_and_no_material_index(built_site: BuiltSite) -> None:
     site = built_site.site
-    assert (site / "pagefind" / "pagefind.js").is_file()
-    assert (site / "pagefind" / "pagefind-entry.json").is_file()
+    manifest = json.loads((site / search.BUNDLE_DIR / "manifest.json").read_text("utf-8"))
+    assert manifest["format"] == search.FORMAT and manifest["terms"]
+    assert (site / "assets" / "hub-search-engine.js").is_file()
     assert not (site / "search" / "search_index.json").exists()
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert "data-pagefind-body" not in home  # listing pages are not results
     assert 'name="search"' not in home  # Material's bundle would fetch search_index.json
     assert "assets/hub-search.js" in home
+    assert "hub-search-engine.js" not in home  # loaded on the first search, not with the page
 
 
 @pytest.mark.build
-def test_every_piece_page_is_indexed_with_its_kind_and_date(built_site: BuiltSite) -> None:
+def test_every_piece_is_in_the_index_with_its_kind_and_date_and_nothing_else_is(
+    built_site: BuiltSite,
+) -> None:
     pieces = _pieces(built_site)
     assert pieces
+    bundle = built_site.site / search.BUNDLE_DIR
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    records = [
+        json.loads(p.read_text("utf-8"))
+        for p in (bundle / manifest["version"] / "d").glob("*.json")
+    ]
+    assert manifest["pieces"] == len(records) == len(pieces)
+    by_url = {record["url"]: record for record in records}
     for piece in pieces.values():
-        page = built_site.site / url_of(piece.src_uri) / "index.html"
-        html = page.read_text(encoding="utf-8")
-        assert html.count("data-pagefind-body") == 1, page
-        assert f'data-pagefind-meta="kind">{piece.kind_label}<' in html
-        assert f'data-pagefind-meta="date">{markup.human_date(piece.date)}<' in html
-        assert html.count("<h1") == 1, page
+        record = by_url[url_of(piece.src_uri)]
+        assert (record["title"], record["kind"], record["date"]) == (
+            piece.title,
+            piece.kind_label,
+            markup.human_date(piece.date),
+        )
+        assert record["text"] and "<" not in record["text"].replace("&lt;", "")  # text, not markup
+        html = (built_site.site / url_of(piece.src_uri) / "index.html").read_text(encoding="utf-8")
+        assert html.count("<h1") == 1, piece.src_uri
+    # the byline, topic chips and related list are around the text, not in it
+    some = next(iter(pieces.values()))
+    assert "min read" not in by_url[url_of(some.src_uri)]["text"]
 
 
 # ---------------------------------------------------------------- in Chromium
@@ -269,7 +554,9 @@ def test_search_finds_a_piece_by_a_word_of_its_body(built_site: BuiltSite) -> No
         page.goto(base, wait_until="networkidle")
 
         loaded = list(requests)
-        assert not [u for u in loaded if "search_index.json" in u or "/pagefind/" in u]
+        assert not [
+            u for u in loaded if "search_index.json" in u or "search-index/" in u or "engine" in u
+        ]
         dialog = page.locator('[role="dialog"].md-search')
         assert dialog.count() == 1
         assert (dialog.get_attribute("aria-label") or "").strip()
@@ -282,7 +569,7 @@ def test_search_finds_a_piece_by_a_word_of_its_body(built_site: BuiltSite) -> No
         page.keyboard.type(word)
         first = page.locator(".md-search-result__item").first
         first.wait_for(timeout=15_000)
-        assert any("/pagefind/" in u for u in requests[len(loaded) :])
+        assert any("/search-index/" in u for u in requests[len(loaded) :])
         items = page.locator(".md-search-result__item")
         assert items.count() == 1
         link = first.locator("a.md-search-result__link")

@@ -1,8 +1,9 @@
 /*
- * channelhub search: Material's search box, driven by Pagefind.
+ * channelhub search: Material's search box, driven by the hub's own index.
  *
  * Nothing is fetched for search until the reader focuses the box or presses /, s or f; then
- * pagefind/pagefind.js (and only the index chunks a query needs) come from the site itself.
+ * hub-search-engine.js and the index's manifest, and for each query only the shards of its
+ * words and the records of the results shown, come from the site itself.
  * The dialog is overrides/partials/search.html when the header rendered it, otherwise the
  * same markup is built here (Material's header shows its box only while its own search
  * plugin is on, and that plugin is off so that no search_index.json reaches the reader).
@@ -40,7 +41,8 @@
     </div>
   </div>
 </div>`;
-  const SHOWN = 10; // results rendered per query; Pagefind fetches one fragment per result
+  const SHOWN = 10; // results rendered per query; each needs its piece's record (a file)
+  const PAUSE = 120; // ms of no typing before a query runs
 
   const config = readConfig();
   const root = new URL(config.base || ".", document.baseURI);
@@ -86,21 +88,19 @@
   const form = input.form;
   const meta = dialog.querySelector("[data-hub-search-meta]");
   const list = dialog.querySelector("[data-hub-search-results]");
-  let engine = null; // Promise of the Pagefind module, made on first use
+  let engine = null; // Promise of the search engine module, made on first use
+  let index = null; // Promise of the site's index, made on first use
   let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
 
-  function loadEngine() {
-    if (!engine) {
-      engine = import(new URL("pagefind/pagefind.js", root).href).then(async (pagefind) => {
-        await pagefind.options({ baseUrl: root.pathname, excerptLength: 24 });
-        pagefind.init();
-        return pagefind;
-      });
-      engine.catch(() => {
-        engine = null;
+  function loadIndex() {
+    if (!index) {
+      engine = import(new URL("assets/hub-search-engine.js", root).href);
+      index = engine.then((module) => module.open(root));
+      index.catch(() => {
+        index = null;
       });
     }
-    return engine;
+    return index;
   }
 
   function open() {
@@ -109,7 +109,7 @@
       toggle.dispatchEvent(new Event("change"));
     }
     if (document.activeElement !== input) input.focus();
-    loadEngine();
+    loadIndex();
   }
 
   function close() {
@@ -120,18 +120,16 @@
     input.blur();
   }
 
-  // Pagefind's excerpt is HTML with <mark>; keep only text and marks, whatever else it holds.
-  function excerptNodes(excerpt) {
-    const template = document.createElement("template");
-    template.innerHTML = excerpt;
+  // The excerpt comes as [text, marked] pairs: text nodes and <mark>s, never parsed as HTML.
+  function excerptNodes(parts) {
     const out = document.createDocumentFragment();
-    for (const node of template.content.childNodes) {
-      if (node.nodeName === "MARK") {
+    for (const [text, marked] of parts) {
+      if (marked) {
         const mark = document.createElement("mark");
-        mark.textContent = node.textContent;
+        mark.textContent = text;
         out.append(mark);
       } else {
-        out.append(document.createTextNode(node.textContent));
+        out.append(document.createTextNode(text));
       }
     }
     return out;
@@ -141,35 +139,35 @@
     return "hub-kind hub-kind-" + String(label || "").toLowerCase().split(/\s+/)[0];
   }
 
-  function resultItem(data) {
+  function resultItem(data, module, wanted) {
     const item = document.createElement("li");
     item.className = "md-search-result__item";
     const link = document.createElement("a");
     link.className = "md-search-result__link";
-    link.href = data.url;
+    link.href = new URL(data.url, root).href;
     link.tabIndex = -1;
     const article = document.createElement("article");
     article.className = "md-search-result__article md-typeset";
     const title = document.createElement("h2");
     title.className = "hub-search-result__title";
-    title.textContent = (data.meta && data.meta.title) || data.url;
+    title.textContent = data.title || data.url;
     const facts = document.createElement("p");
     facts.className = "hub-search-result__facts";
-    if (data.meta && data.meta.kind) {
+    if (data.kind) {
       const kind = document.createElement("span");
-      kind.className = kindClass(data.meta.kind);
-      kind.textContent = data.meta.kind;
+      kind.className = kindClass(data.kind);
+      kind.textContent = data.kind;
       facts.append(kind);
     }
-    if (data.meta && data.meta.date) {
+    if (data.date) {
       const when = document.createElement("span");
       when.className = "hub-search-result__date";
-      when.textContent = data.meta.date;
+      when.textContent = data.date;
       facts.append(when);
     }
     const excerpt = document.createElement("p");
     excerpt.className = "hub-search-result__excerpt";
-    excerpt.append(excerptNodes(data.excerpt || ""));
+    excerpt.append(excerptNodes(module.excerpt(data.text || "", wanted)));
     article.append(title, facts, excerpt);
     link.append(article);
     item.append(link);
@@ -183,34 +181,41 @@
       meta.textContent = say("search.result.placeholder", "Type to start searching");
       return;
     }
-    let pagefind;
+    let site, module;
     try {
-      pagefind = await loadEngine();
+      site = await loadIndex();
+      module = await engine;
     } catch (_) {
-      meta.textContent = "Search is not available on this copy of the site.";
+      if (number === latest) meta.textContent = "Search is not available on this copy of the site.";
       return;
     }
-    const search = await pagefind.debouncedSearch(query, {}, 150);
-    if (search === null || number !== latest) return;
-    const total = search.results.length;
-    if (total === 0) {
-      list.replaceChildren();
-      meta.textContent = say("search.result.none", "No matching documents");
-      return;
+    await new Promise((resolve) => setTimeout(resolve, PAUSE));
+    if (number !== latest) return;
+    try {
+      const search = await site.search(query);
+      if (number !== latest) return;
+      const total = search.results.length;
+      if (total === 0) {
+        list.replaceChildren();
+        meta.textContent = say("search.result.none", "No matching documents");
+        return;
+      }
+      meta.textContent =
+        total === 1
+          ? say("search.result.one", "1 matching document")
+          : say("search.result.other", "# matching documents", total);
+      // The first result alone, so the reader sees it before the other records arrive.
+      const [first, ...rest] = search.results.slice(0, SHOWN);
+      const firstData = await first.data();
+      if (number !== latest) return;
+      list.replaceChildren(resultItem(firstData, module, search.words));
+      if (window.performance && performance.mark) performance.mark("hub-search-first-result");
+      const more = await Promise.all(rest.map((result) => result.data()));
+      if (number !== latest) return;
+      list.append(...more.map((data) => resultItem(data, module, search.words)));
+    } catch (_) {
+      if (number === latest) meta.textContent = "Search could not load its index; try again.";
     }
-    meta.textContent =
-      total === 1
-        ? say("search.result.one", "1 matching document")
-        : say("search.result.other", "# matching documents", total);
-    // The first result alone, so the reader sees it before the other fragments arrive.
-    const [first, ...rest] = search.results.slice(0, SHOWN);
-    const firstData = await first.data();
-    if (number !== latest) return;
-    list.replaceChildren(resultItem(firstData));
-    if (window.performance && performance.mark) performance.mark("hub-search-first-result");
-    const more = await Promise.all(rest.map((result) => result.data()));
-    if (number !== latest) return;
-    list.append(...more.map(resultItem));
   }
 
   function links() {

@@ -1,3 +1,4 @@
 from channelhub.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned process (the search indexer) imports it
+    main()

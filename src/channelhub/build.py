@@ -63,16 +63,16 @@ class HubBuild:
     replaced: dict[str, str] = field(default_factory=dict)
     #: pages the hub generated this build; their bodies are made as each one renders
     generated: dict[str, pages.Generated] = field(default_factory=dict)
-    #: Pagefind's index, fed page by page during the render (None when search is off)
-    pagefind: search.LiveIndex | None = None
+    #: the search index, fed page by page during the render (None when search is off)
+    searcher: search.LiveIndex | None = None
     #: hrefs between the build's files (from `set_urls`; the hub's own directory URLs until then)
     links: Links | None = None
     #: marks the HTML parts of a page in its Markdown; unguessable, so no page can forge one
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     #: HTML parts of pages rendered from Markdown and not yet filled in, by page
     fragments: dict[str, list[str]] = field(default_factory=dict)
-    #: what Pagefind indexes of a piece whose page is made and not yet sent, by page
-    search_docs: dict[str, str] = field(default_factory=dict)
+    #: what the index gets of a piece whose page is made and not yet sent, by page
+    search_docs: dict[str, tuple[search.SearchEntry, str]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
@@ -164,37 +164,37 @@ class HubBuild:
             date_label=markup.human_date(piece.date),
         )
         text = f"{around.figure}\n{html}" if around.figure else html
-        if self.pagefind is not None:  # the index gets the piece's text, not what is around it
-            self.search_docs[src_uri] = search.piece_html(text, entry)
+        if self.searcher is not None:  # the index gets the piece's text, not what is around it
+            self.search_docs[src_uri] = (entry, text)
         return search.piece_html(f"{around.byline}\n{text}\n{around.bottom}", entry)
 
-    def start_search(self, language: str = "en") -> None:
-        """Start Pagefind beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
+    def start_search(self) -> None:
+        """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
         self.stop_search()
         if search.enabled():
-            self.pagefind = search.LiveIndex(language=language)
+            self.searcher = search.LiveIndex()
 
     def index_page(self, src_uri: str, url: str) -> None:
         """Send a piece's text (kept by `page_html`) to the index at its URL; other pages are not results."""
-        text = self.search_docs.pop(src_uri, None)
-        if self.pagefind is not None and text is not None:
-            self.pagefind.add("/" + url.lstrip("/"), search.document(text, self.pagefind.language))
+        found = self.search_docs.pop(src_uri, None)
+        if self.searcher is not None and found is not None:
+            self.searcher.add(url, *found)
 
     def write_search(self, site_dir: Path) -> None:
-        """Every page is rendered: let Pagefind write its bundle while the engine writes pages."""
-        if self.pagefind is not None:
-            self.pagefind.write(site_dir)
+        """Every page is rendered: let the index write its files while the engine writes pages."""
+        if self.searcher is not None:
+            self.searcher.write(site_dir)
 
     def search_index(self, site_dir: Path) -> search.IndexReport | None:
-        """Write the search bundle into the built site (None when search is off)."""
-        if self.pagefind is None:
+        """Wait for the search index in the built site (None when search is off)."""
+        if self.searcher is None:
             return None
-        live, self.pagefind = self.pagefind, None
+        live, self.searcher = self.searcher, None
         return live.finish(site_dir)
 
     def stop_search(self) -> None:
-        """Stop Pagefind without writing (a failed build, or the next `mkdocs serve` build)."""
-        live, self.pagefind = self.pagefind, None
+        """Stop the index without writing (a failed build, or the next `mkdocs serve` build)."""
+        live, self.searcher = self.searcher, None
         if live is not None:
             live.close()
 

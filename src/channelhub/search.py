@@ -1,48 +1,77 @@
-"""The site's search: Pagefind's index, fed while MkDocs renders, and the markup that feeds it.
+"""The site's search: an index of the pieces the hub writes itself, sharded so that a reader
+fetches only the few small files a query needs.
 
-Owns two things: the `data-pagefind-*` markup a piece page carries (only pieces are indexed;
-their body, not the navigation around it; kind and date as result metadata) and `LiveIndex`,
-a client of Pagefind's own service (`pagefind --service`, the binary the `pagefind` package
-ships): each piece's content goes to it as soon as MkDocs has rendered it, so the binary
-indexes on the second core while MkDocs renders on the first, and writes the bundle while
-MkDocs writes pages, with a time limit. The search dialog itself
-(overrides/partials/search.html, docs/assets/hub-search.js) loads Pagefind's files lazily, on
-the reader's first search, so no search data is sent with a page.
+Owns the tokenizer (mirrored word for word in docs/assets/hub-search-engine.js), the ranking
+(BM25, computed at build time), `IndexWriter` (pieces in, files out), `LiveIndex` (the writer
+in a child process, fed while MkDocs renders, so it runs on the second core) and the markup of
+a piece's indexed part. The search dialog (overrides/partials/search.html,
+docs/assets/hub-search.js) loads the engine on the reader's first search; no search data is
+sent with a page.
+
+Written here rather than taken from a library: Pagefind, used until now, needed 1.96 GB and
+sent 354 KB before the first result for a common word at 10,000 pieces, over both budgets and
+with no option to bound either, and no maintained library writes a static, sharded index for
+the browser from Python.
+
+The files, under `search-index/` in the built site:
+
+    manifest.json          {"format": 1, "version": V, "pieces": N, "terms": [first term of each shard]}
+    V/t/<i>.json           shard i: {"term": [doc, score, doc - previous doc, score, ...], ...}
+    V/d/<doc>.json         {"url": ..., "title": ..., "kind": ..., "date": ..., "text": ...}
+
+Shards hold consecutive terms in UTF-16 order (JavaScript's string order), so the client finds
+a term's shard by binary search over the first terms. V is a hash of the index's contents:
+every file under it can be cached for good, and only the manifest is revalidated.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
+import hashlib
 import html
 import json
+import math
+import multiprocessing
 import os
-import subprocess
-import threading
+import re
+import shutil
 import time
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pagefind.service import get_executable
-
-#: folder of the built site that Pagefind writes its bundle to
-BUNDLE_DIR = "pagefind"
-#: seconds the indexer may take to finish at the end of the build (10,000 pieces: well under a minute)
+#: folder of the built site that holds the index
+BUNDLE_DIR = "search-index"
+#: version of the file layout above; the client refuses a manifest of another format
+FORMAT = 1
+#: seconds the indexer may take to write at the end of the build (10,000 pieces: a few seconds)
 DEFAULT_TIMEOUT = 600.0
-#: seconds the pagefind service may take to start
-START_TIMEOUT = 60.0
-#: seconds the binary may take to exit after writing the bundle before it is killed
-EXIT_GRACE = 30.0
-#: pages sent and not yet indexed before the build waits for Pagefind (bounds the memory in between)
-IN_FLIGHT = 64
 #: set to 0 to skip the index (e.g. a quick `mkdocs serve` of a huge site); search then says so
 ENV_SWITCH = "CHANNELHUB_SEARCH"
 
-#: parts of a piece page that are not its text: heading anchors, the byline (shown in the result
-#: already), topic chips (a filter) and related pieces (other pieces' titles)
-EXCLUDED = (".headerlink", ".hub-byline", ".hub-topics", ".hub-related")
+#: shortest and longest word indexed (a single letter is a possessive's "s"; a 41-letter word is noise)
+MIN_WORD, MAX_WORD = 2, 40
+#: a word of the title counts as this many words of the body
+TITLE_WEIGHT = 5
+#: BM25's term-frequency saturation and length normalisation (the usual values)
+K1, B = 1.2, 0.75
+#: scores are stored as integers: BM25 times this, at least 1
+SCALE = 10
+#: a shard is closed once its JSON passes this many bytes (about 15 KB gzipped); a term whose
+#: postings alone are larger gets a shard of its own
+SHARD_BYTES = 48_000
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: JavaScript's [\p{L}\p{N}]+
+# a tag, with quoted attribute values that may hold ">" (the sanitizer's output keeps them raw)
+_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+_SPACE = re.compile(r"\s+")
 
 
 class SearchIndexError(Exception):
@@ -51,7 +80,7 @@ class SearchIndexError(Exception):
 
 @dataclass(frozen=True)
 class SearchEntry:
-    """What a search result shows about a piece, beyond the excerpt Pagefind makes."""
+    """What a search result shows about a piece, beyond the excerpt the client makes."""
 
     title: str
     kind_label: str  # Editorial | Partner | Analyst note
@@ -64,7 +93,9 @@ class IndexReport:
 
     pages: int
     words: int  # words indexed over all pages
-    seconds: float  # from the last page sent to the bundle on disk
+    terms: int  # distinct words
+    shards: int
+    seconds: float  # from the last page sent to the index on disk
     bundle: Path
 
 
@@ -75,328 +106,303 @@ def enabled(environ: dict[str, str] | None = None) -> bool:
 
 
 def piece_html(content: str, entry: SearchEntry) -> str:
-    """A piece's rendered content wrapped so that Pagefind indexes it, and only it.
-
-    The title goes inside the indexed body as the page's h1 (Material then leaves out its
-    own), so words of the title are found and rank high; the metadata sits in a hidden
-    block Pagefind reads but does not index as text.
-    """
-    # No data-pagefind-filter: the dialog offers no filters, and Pagefind fetches a site's
-    # filter file with every first query (38 KB at 10,000 pieces).
-    meta = [
-        f'<span data-pagefind-meta="kind">{html.escape(entry.kind_label)}</span>',
-        f'<span data-pagefind-meta="date">{html.escape(entry.date_label)}</span>',
-    ]
+    """A piece's rendered content under its title, as the page's one h1 (Material then leaves out its own)."""
     heading = "" if "<h1" in content else f"<h1>{html.escape(entry.title)}</h1>\n"
-    return (
-        '<div class="hub-search-body" data-pagefind-body>\n'
-        f"{heading}"
-        f"<div hidden data-pagefind-ignore>{''.join(meta)}</div>\n"
-        f"{content}\n</div>"
-    )
+    return f'<div class="hub-piece-body">\n{heading}{content}\n</div>'
 
 
-def document(content: str, language: str = "en") -> str:
-    """A piece's marked-up content as the HTML document Pagefind indexes.
-
-    Only the content, not the whole themed page: Pagefind indexes the data-pagefind-body part
-    either way, and a third of the bytes is a third of the parsing.
-    """
-    return (
-        f'<!doctype html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
-        f"</head><body>{content}</body></html>"
-    )
+# ---------------------------------------------------------------- words
 
 
-class _Reply:
-    """The answer to one request, filled in by the reader thread."""
-
-    def __init__(self, url: str = "") -> None:
-        self.url = url  # the page's URL for AddFile, else empty
-        self.done = threading.Event()
-        self.payload: dict[str, Any] = {}
-        self.error: str | None = None
+def normalize(text: str) -> str:
+    """Lower case without accents: "Café" and "cafe" are one word (JavaScript: NFKD, drop \\p{M}, toLowerCase)."""
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+    return text.lower()
 
 
-class LiveIndex:
-    """A Pagefind index filled during the build: `pagefind --service`, spoken to directly.
+def words(text: str) -> list[str]:
+    """The indexed words of a text, in order (a query is split the same way)."""
+    return [w for w in _WORD.findall(normalize(text)) if MIN_WORD <= len(w) <= MAX_WORD]
 
-    The build's thread writes each page to the binary's stdin itself (a blocking write that
-    releases the GIL) and one reader thread, blocked in read() the rest of the time, takes
-    the answers. The `pagefind` package's asyncio client needs the GIL for every message in
-    a second thread, and handing it back and forth with MkDocs serialised the two processes:
-    at 10,000 pieces the build took the sum of both CPU times, not the larger one.
-    `add` returns at once (it waits only while IN_FLIGHT pages are unanswered); `write`
-    starts writing the bundle and `finish` waits for it; `close` stops the binary without
-    writing (a failed build, a `mkdocs serve` rebuild). Errors surface from `finish`.
-    """
 
-    def __init__(
-        self,
-        *,
-        language: str = "en",
-        binary: Path | None = None,
-        in_flight: int = IN_FLIGHT,
-        start_timeout: float = START_TIMEOUT,
-    ) -> None:
-        self.language = language
-        self.pages = 0
+def html_text(fragment: str) -> str:
+    """The text a reader sees in rendered HTML: tags, scripts and heading anchors dropped."""
+    fragment = _HEADERLINK.sub(" ", _HIDDEN.sub(" ", fragment))
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+def _utf16(term: str) -> bytes:
+    return term.encode("utf-16-be")  # byte order of UTF-16-BE is JavaScript's string order
+
+
+# ---------------------------------------------------------------- the index
+
+
+@dataclass(frozen=True)
+class _Doc:
+    url: str
+    title: str
+    kind: str
+    date: str
+    text: str
+
+
+class IndexWriter:
+    """Pieces in, the files of the index out; memory is the pieces' text plus 6 bytes a posting."""
+
+    def __init__(self) -> None:
+        self.docs: list[_Doc] = []
+        self.lengths = array(
+            "I"
+        )  # indexed words of each piece, the title's counted TITLE_WEIGHT times
+        self.postings: dict[str, tuple[array[int], array[int]]] = {}  # word -> (docs, frequencies)
         self.words = 0
-        self._error: str | None = None
-        self._slots = threading.BoundedSemaphore(in_flight)
-        self._in_flight = in_flight
-        self._lock = threading.Lock()  # message ids and the table of waiting replies
-        self._waiting: dict[int, _Reply] = {}
-        self._next_id = 0
-        self._said: list[str] = []  # what the binary printed that was not a message
-        self._failure: str | None = None  # set when the binary has stopped
-        self._writing: _Reply | None = None  # set by write()
-        self._started_writing = 0.0
-        self._bundle: Path | None = None
-        self._index_id: int | None = None
-        executable = binary or get_executable()
-        if executable is None:
-            raise SearchIndexError(
-                "the pagefind binary is missing: install it with `pip install 'pagefind[extended]'`"
-            )
-        try:
-            self._process = subprocess.Popen(
-                [str(executable), "--service"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-        except OSError as exc:
-            raise SearchIndexError(
-                f"could not run pagefind ({executable}): {exc.strerror}"
-            ) from None
-        self._reader = threading.Thread(target=self._read, name="pagefind", daemon=True)
-        self._reader.start()
-        config = {"exclude_selectors": list(EXCLUDED), "force_language": language}
-        try:
-            answer = self._request({"type": "NewIndex", "config": config}, start_timeout)
-            self._index_id = int(answer["index_id"])
-        except BaseException:
-            self.close()
-            raise
 
-    # ------------------------------------------------------------ the wire
+    def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
+        """Index one piece: its title and the text of its rendered content, found at `url` (from the site root)."""
+        text = html_text(content_html)
+        body = Counter(_WORD.findall(normalize(text)))
+        title = Counter(words(entry.title))
+        length = sum(body.values()) + TITLE_WEIGHT * sum(title.values())
+        for word, count in title.items():
+            body[word] += TITLE_WEIGHT * count
+        doc = len(self.docs)
+        self.docs.append(
+            _Doc(url.lstrip("/"), entry.title, entry.kind_label, entry.date_label, text)
+        )
+        self.lengths.append(length)
+        self.words += length
+        postings = self.postings
+        for word, count in body.items():
+            if not MIN_WORD <= len(word) <= MAX_WORD:
+                continue
+            found = postings.get(word)
+            if found is None:
+                found = postings[word] = (array("I"), array("H"))
+            found[0].append(doc)
+            found[1].append(min(count, 0xFFFF))
 
-    def _send(self, payload: dict[str, Any], reply: _Reply) -> None:
-        with self._lock:
-            if self._failure is not None:  # already stopped: answer at once
-                reply.error = f"{reply.url}: {self._failure}" if reply.url else self._failure
-                failed = True
-            else:
-                self._next_id += 1
-                message_id = self._next_id
-                self._waiting[message_id] = reply
-                failed = False
-        if failed:
-            self._answered(reply)
-            return
-        message = json.dumps({"message_id": message_id, "payload": payload}).encode("utf-8")
-        stdin = self._process.stdin
-        assert stdin is not None
-        try:
-            stdin.write(base64.b64encode(message) + b",")
-            stdin.flush()
-        except (BrokenPipeError, ValueError):
-            pass  # the reader reaches the end of the output and answers every waiting reply
+    def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+        """The manifest and every other file (path under the version folder, bytes), in a fixed order."""
+        shards, firsts = self._shards()
+        files = [(f"t/{i}.json", shard) for i, shard in enumerate(shards)]
+        for i, doc in enumerate(self.docs):
+            record = {
+                "url": doc.url,
+                "title": doc.title,
+                "kind": doc.kind,
+                "date": doc.date,
+                "text": doc.text,
+            }
+            files.append((f"d/{i}.json", json.dumps(record, ensure_ascii=False).encode()))
+        digest = hashlib.blake2b(digest_size=8)
+        for path, data in files:
+            digest.update(path.encode())
+            digest.update(len(data).to_bytes(8, "big"))
+            digest.update(data)
+        manifest = {
+            "format": FORMAT,
+            "version": digest.hexdigest(),
+            "pieces": len(self.docs),
+            "terms": firsts,
+        }
+        return manifest, files
 
-    def _request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-        reply = _Reply()
-        self._send(payload, reply)
-        if not reply.done.wait(timeout):
-            raise SearchIndexError(f"pagefind did not answer within {timeout:.0f} s")
-        if reply.error is not None:
-            raise SearchIndexError(reply.error)
-        return reply.payload
+    def _shards(self) -> tuple[list[bytes], list[str]]:
+        """Each word's postings as JSON, cut into shards of consecutive words."""
+        count = len(self.docs)
+        average = (sum(self.lengths) / count) if count else 1.0
+        # BM25's length part, per piece: k1 * (1 - b + b * length / average)
+        norms = [K1 * (1 - B + B * length / average) for length in self.lengths]
+        shards: list[bytes] = []
+        firsts: list[str] = []
+        current: list[str] = []
+        size = 0
+        for word in sorted(self.postings, key=_utf16):
+            docs, counts = self.postings[word]
+            idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+            weight = SCALE * idf * (K1 + 1)
+            flat: list[int] = []
+            previous = 0
+            for doc, tf in zip(docs, counts, strict=True):
+                flat.append(doc - previous)
+                flat.append(max(1, round(weight * tf / (tf + norms[doc]))))
+                previous = doc
+            entry = f'"{word}":[{",".join(map(str, flat))}]'
+            if current and size + len(entry) > SHARD_BYTES:
+                shards.append(("{" + ",".join(current) + "}").encode())
+                current, size = [], 0
+            if not current:
+                firsts.append(word)
+            current.append(entry)
+            size += len(entry) + 1
+        if current:
+            shards.append(("{" + ",".join(current) + "}").encode())
+        return shards, firsts
 
-    def _read(self) -> None:
-        stdout = self._process.stdout
-        assert stdout is not None
-        pending = b""
-        with contextlib.suppress(OSError, ValueError):  # closed by close()
-            while chunk := os.read(stdout.fileno(), 1 << 16):
-                pending += chunk
-                *messages, pending = pending.split(b",")
-                for message in messages:
-                    self._dispatch(message)
-        code = self._process.wait()
-        said = " ".join([*self._said, pending.decode("utf-8", "replace").strip()]).strip()
-        failure = f"pagefind stopped (exit {code})" + (f": {said}" if said else "")
-        with self._lock:
-            self._failure = failure
-            waiting, self._waiting = self._waiting, {}
-        for reply in waiting.values():
-            reply.error = f"{reply.url}: {failure}" if reply.url else failure
-            self._answered(reply)
-
-    def _dispatch(self, message: bytes) -> None:
-        try:
-            response = json.loads(base64.b64decode(message, validate=True))
-        except (ValueError, binascii.Error):
-            self._said.append(message.decode("utf-8", "replace").strip())  # a line it printed
-            return
-        with self._lock:
-            reply = self._waiting.pop(response.get("message_id"), None)
-        if reply is None:
-            return
-        payload = response.get("payload") or {}
-        if payload.get("type") == "Error":
-            said = f"pagefind: {payload.get('message')}"
-            reply.error = f"{reply.url}: {said}" if reply.url else said
-        else:
-            reply.payload = payload
-        self._answered(reply)
-
-    def _answered(self, reply: _Reply) -> None:
-        if reply.url:  # a page: count it and free its slot
-            if reply.error is not None:
-                self._error = self._error or reply.error
-            else:
-                self.pages += 1
-                self.words += int(reply.payload.get("page_word_count") or 0)
-            self._slots.release()
-        reply.done.set()
-
-    # ------------------------------------------------------------ the build's side
-
-    def add(self, url: str, content: str) -> None:
-        """Index one page (a document from `document()`) at its URL, e.g. /articles/2026/x/."""
-        if self._error is not None or self._index_id is None:
-            return  # the first error is reported by finish()
-        if self._writing is not None:
-            self._error = f"{url}: sent after the index started writing"
-            return
-        while not self._slots.acquire(timeout=1.0):
-            if self._error is not None:
-                return
-        payload = {"type": "AddFile", "index_id": self._index_id, "url": url}
-        self._send(payload | {"file_path": None, "file_contents": content}, _Reply(url))
-
-    def write(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Start writing the bundle once the pages sent so far are indexed; returns at once.
-
-        Called when every page has been sent, so that Pagefind writes on the second core while
-        MkDocs still applies templates and writes pages (a third of a build); `finish` waits.
-        """
-        if self._writing is not None:
-            return
-        if self._index_id is None:
-            raise SearchIndexError(self._error or f"the index for {site_dir} was already closed")
-        self._started_writing = time.monotonic()
-        try:
-            for _ in range(self._in_flight):
-                left = timeout - (time.monotonic() - self._started_writing)
-                if not self._slots.acquire(timeout=max(left, 0.0)):
-                    raise SearchIndexError(
-                        f"pagefind did not finish within {timeout:.0f} s indexing {site_dir}"
-                    )
-            if self._error is not None:
-                raise SearchIndexError(self._error)
-            if not self.pages:
-                raise SearchIndexError(f"{site_dir}: no pages to index")
-        except BaseException as exc:
-            self._error = self._error or str(exc)
-            self.close()
-            raise
-        self._bundle = site_dir / BUNDLE_DIR
-        self._writing = _Reply()
-        payload = {"type": "WriteFiles", "index_id": self._index_id}
-        self._send(payload | {"output_path": str(self._bundle)}, self._writing)
-
-    def finish(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> IndexReport:
-        """Write the bundle into the site (or wait for `write` to), then stop the binary."""
-        self.write(site_dir, timeout=timeout)
-        writing, bundle = self._writing, self._bundle
-        assert writing is not None and bundle is not None
-        started = self._started_writing
-        written = False
-        try:
-            left = timeout - (time.monotonic() - started)
-            if not writing.done.wait(max(left, 0.0)):
-                raise SearchIndexError(
-                    f"pagefind did not answer within {timeout:.0f} s writing {bundle}"
-                )
-            if writing.error is not None:
-                raise SearchIndexError(f"{writing.error} writing {bundle}")
-            left = timeout - (time.monotonic() - started)
-            _wait_until_written(bundle, self.pages, max(left, 1.0))
-            written = True
-        finally:
-            # Written: let it exit on its own, so no file of the bundle is cut short.
-            self.close(grace=EXIT_GRACE if written else 0.0)
-        if self._error is not None:
-            raise SearchIndexError(self._error)
+    def write(self, site_dir: Path) -> IndexReport:
+        """Write the index into the built site; the manifest goes last, and older versions are removed."""
+        started = time.monotonic()
+        manifest, files = self.files()  # no pieces yet: an empty index, and search finds nothing
+        bundle = site_dir / BUNDLE_DIR
+        version = bundle / manifest["version"]
+        partial = bundle / f".{manifest['version']}.partial"
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(partial)
+        (partial / "t").mkdir(parents=True)
+        (partial / "d").mkdir()
+        for path, data in files:
+            (partial / path).write_bytes(data)
+        if version.exists():
+            shutil.rmtree(version)
+        partial.rename(version)
+        temporary = bundle / ".manifest.json.partial"
+        temporary.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(bundle / "manifest.json")
+        for other in bundle.iterdir():  # a `--dirty` build leaves the last version behind
+            if other.is_dir() and other.name != manifest["version"]:
+                shutil.rmtree(other, ignore_errors=True)
         return IndexReport(
-            pages=self.pages,
+            pages=len(self.docs),
             words=self.words,
+            terms=len(self.postings),
+            shards=len(manifest["terms"]),
             seconds=time.monotonic() - started,
             bundle=bundle,
         )
 
-    def close(self, *, grace: float = 0.0) -> None:
-        """Stop the binary and wait for the reader; safe to call more than once.
 
-        With `grace`, the binary is first asked to exit (its input ends) and given that many
-        seconds: after a bundle is written it may still be flushing files, and a kill then
-        would leave them cut short.
-        """
-        self._index_id = None
-        process = self._process
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        if grace and process.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=grace)
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        if self._reader is not threading.current_thread():
-            self._reader.join(timeout=10.0)
-        if process.stdout is not None and not self._reader.is_alive():
-            process.stdout.close()
+# ---------------------------------------------------------------- the index beside the build
 
 
-def _wait_until_written(bundle: Path, pages: int, timeout: float) -> None:
-    """Wait until Pagefind's files are all on disk.
-
-    Pagefind answers WriteFiles before its last files are flushed (seen as an empty
-    pagefind-entry.json under load), and a binary that exits then drops them. Written means:
-    the entry file is valid JSON, one fragment per page, no empty file, and nothing changes
-    between two looks a tenth of a second apart.
-    """
-    deadline = time.monotonic() + timeout
-    previous: dict[str, int] | None = None
+def _serve(conn: Connection) -> None:
+    """The child process: index what arrives, write when asked, answer with the report or the error."""
+    writer = IndexWriter()
+    error: str | None = None
     while True:
-        current = _sizes(bundle)
-        if current == previous and _complete(bundle, current, pages):
+        try:
+            message = conn.recv()
+        except EOFError:
+            return  # the build went away
+        if message[0] == "add":
+            _, url, entry, content = message
+            if error is None:
+                try:
+                    writer.add(url, entry, content)
+                except Exception as exc:  # reported once, when the build asks for the index
+                    error = f"{url}: {exc.__class__.__name__}: {exc}"
+        elif message[0] == "write":
+            try:
+                if error is not None:
+                    raise SearchIndexError(error)
+                conn.send(("done", writer.write(Path(message[1]))))
+            except Exception as exc:
+                conn.send(
+                    (
+                        "error",
+                        str(exc)
+                        if isinstance(exc, SearchIndexError)
+                        else f"{exc.__class__.__name__}: {exc}",
+                    )
+                )
             return
-        if time.monotonic() > deadline:
-            raise SearchIndexError(f"pagefind did not finish writing the files of {bundle}")
-        previous = current
-        time.sleep(0.1)
 
 
-def _sizes(folder: Path) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = os.path.join(root, name)
-            with contextlib.suppress(OSError):
-                sizes[path] = os.stat(path).st_size
-    return sizes
+class LiveIndex:
+    """An `IndexWriter` in a child process, fed page by page while MkDocs renders.
+
+    `add` sends a piece down a pipe and returns (the child tokenizes and counts on the second
+    core); `write` asks for the files once every page is sent, so they are written while MkDocs
+    writes pages; `finish` waits for them; `close` stops the child without writing (a failed
+    build, a `mkdocs serve` rebuild). Errors surface from `finish`.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded `mkdocs serve`
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(child,), name="channelhub-search", daemon=True
+        )
+        self._process.start()
+        child.close()
+        self.pages = 0
+        self._error: str | None = None
+        self._writing: float | None = None
+        self._site_dir: Path | None = None
+
+    def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
+        if self._error is not None:
+            return  # the first error is reported by finish()
+        if self._writing is not None:
+            self._error = f"{url}: sent after the index started writing"
+            return
+        try:
+            self._conn.send(("add", url, entry, content_html))
+        except (OSError, ValueError) as exc:
+            self._error = (
+                f"the search indexer stopped ({exc.__class__.__name__}) while indexing {url}"
+            )
+            return
+        self.pages += 1
+
+    def write(self, site_dir: Path) -> None:
+        """Every page is sent: start writing the index into the site; returns at once."""
+        if self._writing is not None:
+            return
+        self._writing, self._site_dir = time.monotonic(), site_dir
+        if self._error is None:
+            try:
+                self._conn.send(("write", str(site_dir)))
+            except (OSError, ValueError) as exc:
+                self._error = f"the search indexer stopped ({exc.__class__.__name__}) before writing {site_dir}"
+
+    def finish(self, site_dir: Path, *, timeout: float = DEFAULT_TIMEOUT) -> IndexReport:
+        """Write the index into the site (or wait for `write` to), then stop the child."""
+        self.write(site_dir)
+        assert self._writing is not None
+        try:
+            if self._error is not None:
+                raise SearchIndexError(self._error)
+            left = timeout - (time.monotonic() - self._writing)
+            try:
+                ready = self._conn.poll(max(left, 0.0))
+                answer = self._conn.recv() if ready else None
+            except (EOFError, OSError):
+                raise SearchIndexError(
+                    f"the search indexer stopped (exit code {self._process.exitcode}) writing {site_dir}"
+                ) from None
+            if answer is None:
+                raise SearchIndexError(
+                    f"the search index was not written within {timeout:.0f} s into {site_dir}"
+                )
+            if answer[0] == "error":
+                raise SearchIndexError(answer[1])
+            report: IndexReport = answer[1]
+            return IndexReport(**{**report.__dict__, "seconds": time.monotonic() - self._writing})
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child; safe to call more than once."""
+        with contextlib.suppress(OSError):
+            self._conn.close()
+        self._process.join(timeout=5.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
 
 
-def _complete(bundle: Path, sizes: dict[str, int], pages: int) -> bool:
-    if not sizes or 0 in sizes.values():
-        return False
-    try:
-        json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    fragments = sum(1 for path in sizes if path.endswith(".pf_fragment"))
-    return fragments >= pages
+def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+    """Every word of a written index with its (doc, score) postings: for tests and the bench."""
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    folder = bundle / manifest["version"] / "t"
+    for i in range(len(manifest["terms"])):
+        shard = json.loads((folder / f"{i}.json").read_text(encoding="utf-8"))
+        for word, flat in shard.items():
+            doc, pairs = 0, []
+            for delta, score in zip(flat[::2], flat[1::2], strict=True):
+                doc += delta
+                pairs.append((doc, score))
+            yield word, pairs

@@ -80,7 +80,7 @@ _CLAUSES = (
     "when the board asks for proof",
     "as the agency model changes",
 )
-#: the most frequent words of English prose, which real pieces are full of and Pagefind indexes too
+#: the most frequent words of English prose, which real pieces are full of and the search index holds too
 _FUNCTION_WORDS = (
     *("the", "of", "and", "to", "a", "in", "for", "is", "on", "that", "by", "with", "as", "it"),
     *("are", "this", "be", "from", "or", "at", "an", "not", "was", "we", "can", "has", "their"),
