@@ -103,15 +103,15 @@ def test_bench_smoke_run_reports_both_builds(tmp_path: Path) -> None:
     # the hub adds topic, editor and source pages; plain Material has only the pieces and About
     assert hub["pages"] > plain["pages"] >= result["pieces"]
     assert hub["tree_peak_mb"] > 10
-    # memory per kind of process: the Python build and Pagefind's service beside it
-    assert set(hub["process_peak_mb"]) == {"mkdocs", "pagefind"}
-    assert hub["process_peak_mb"]["mkdocs"] > hub["process_peak_mb"]["pagefind"] > 1
+    # memory per kind of process: the build and its search indexer beside it
+    assert set(hub["process_peak_mb"]) == {"mkdocs", "indexer"}
+    assert hub["process_peak_mb"]["mkdocs"] > hub["process_peak_mb"]["indexer"] > 1
     assert hub["load_average"] >= 0
     assert hub["pages_over_limit"] == 0 and hub["pieces_over_limit"] == 0
     search = result["search"]
     assert search["material"]["on_load_kb"] > 0  # plain Material sends its index with the page
     assert 0 < search["hub_static"]["upper_bound_kb"] < 300
-    assert (tmp_path / "work" / "n50" / "site-hub" / "pagefind" / "pagefind.js").is_file()
+    assert (tmp_path / "work" / "n50" / "site-hub" / "search-index" / "manifest.json").is_file()
     assert not (tmp_path / "work" / "n50" / "site-hub" / "search" / "search_index.json").exists()
 
 

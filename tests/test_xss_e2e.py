@@ -4,11 +4,12 @@ One feed per field (content, summary, title, author, link) is served on 127.0.0.
 payload of ../shared/corpora/xss (DOMPurify and H5SC vectors, the Big List of Naughty Strings)
 as that field's value in its own entry. `channelhub pull` writes them into a copy of the
 repository and the real strict build renders the site. Then
-(a) html5lib reads every built page (theme assets, search files and Pagefind's index aside)
+(a) html5lib reads every built page (theme assets and the search index's files aside)
     and finds no script but the theme's own, no on* attribute, no javascript:/vbscript:/
     data:text/html URL and no SVG/MathML element carrying a link;
 (b) headless Chromium opens every pulled piece's page in parallel tabs: no dialog opens and no
-    marker is set (alert, confirm, prompt and print are wrapped to leave one).
+    marker is set (alert, confirm, prompt and print are wrapped to leave one), and searches
+    whose results show the payload pieces' titles and text add no element but the dialog's own.
 Separately, the feedparser corpus's ill-formed and entity feeds and generated entity bombs go
 through `pull` within a time and memory bound, and the good sources of the same run are written.
 
@@ -53,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 FIELDS = ("content", "summary", "title", "author", "link")
 #: built folders that hold the theme's and the search's own files, not pages
-SKIPPED_DIRS = ("assets", "search", "pagefind")
+SKIPPED_DIRS = ("assets", "search", "search-index")
 #: attributes a browser follows or loads as a URL (SVG animation values included)
 URL_ATTRIBUTES = frozenset(
     {
@@ -142,8 +143,8 @@ def source(source_id: str, url: str, *, kind: str = "partner") -> dict[str, Any]
 
 
 def channelhub(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    # Pagefind's index is left out: it holds text, not pages, and (a) skips it anyway.
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "CHANNELHUB_SEARCH": "0"}
+    # The search index is built too: its results show the payload pieces' titles and text.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     return subprocess.run(
         [sys.executable, "-m", "channelhub", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
@@ -518,9 +519,7 @@ def test_no_built_page_carries_script(xss_run: XssRun) -> None:
         "findings": sum(map(len, findings.values())),
     }
     assert len(pages) > len(xss_run.pieces)
-    assert all(
-        sig[0] == "inline" or sig[1].startswith(("assets/", "pagefind/")) for sig in xss_run.theme
-    )
+    assert all(sig[0] == "inline" or sig[1].startswith("assets/") for sig in xss_run.theme)
     assert findings == {}
 
 
@@ -545,6 +544,60 @@ def test_no_content_script_runs_in_chromium(xss_run: XssRun) -> None:
     assert result.moved == []
     assert result.errors == []
     assert result.visited == len(urls)
+
+
+#: words of the payloads, so that the results are the hostile pieces (titles, authors, text)
+SEARCHES = ("alert", "script", "onerror", "javascript", "svg", "iframe", "xss", "img src")
+#: what a search result may hold (hub-search.js builds it from text nodes and these elements)
+RESULT_TAGS = {"LI", "A", "ARTICLE", "H2", "P", "SPAN", "MARK"}
+
+
+@pytest.mark.browser
+def test_searching_the_payloads_runs_no_script_and_adds_no_element(xss_run: XssRun) -> None:
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, int] = {}
+    dialogs: list[str] = []
+    with serve(xss_run.site) as origin, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, *OFFLINE_ARGS]
+        )
+        context = browser.new_context(service_workers="block")
+        context.add_init_script(MARKER)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message[:60]), dialog.dismiss()))
+        page.goto(origin, wait_until="networkidle")
+        for query in SEARCHES:
+            page.keyboard.press("Escape")
+            page.keyboard.press("/")
+            page.fill(".md-search__input", query)
+            page.wait_for_function(
+                "q => document.querySelector('[data-hub-search-meta]').textContent.match(/matching|No match/)"
+                " && document.querySelector('.md-search__input').value === q",
+                arg=query,
+                timeout=30_000,
+            )
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(SETTLE_MS)
+            found[query] = page.locator(".md-search-result__item").count()
+            tags = page.evaluate(
+                "Array.from(document.querySelectorAll('[data-hub-search-results] *'), e => e.tagName)"
+            )
+            assert set(tags) <= RESULT_TAGS, (query, set(tags) - RESULT_TAGS)
+            hrefs = page.evaluate(
+                "Array.from(document.querySelectorAll('[data-hub-search-results] a'), a => a.href)"
+            )
+            assert all(h.startswith(origin) for h in hrefs), hrefs
+        markers = page.evaluate("window.__xss || []")
+        browser.close()
+    xss_run.stats["search"] = {
+        "results shown": found,
+        "dialogs": len(dialogs),
+        "markers": len(markers),
+    }
+    assert sum(found.values()) > 2 * len(SEARCHES)  # the payload pieces were found and shown
+    assert dialogs == [] and markers == []
 
 
 # --- bounded parsing: the corpus's ill-formed and entity feeds, and entity bombs ------------------
