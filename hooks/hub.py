@@ -127,7 +127,7 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     if report:
         log.info(
             f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
-            f"{report.shards} shards); waited {report.seconds:.1f} s for it"
+            f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited {report.waited:.1f} s for it"
         )
 
 

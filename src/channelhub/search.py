@@ -62,16 +62,18 @@ TITLE_WEIGHT = 5
 K1, B = 1.2, 0.75
 #: scores are stored as integers: BM25 times this, at least 1
 SCALE = 10
+#: a posting is one integer: the piece's number, shifted left by this, or'd with the word's count in it
+COUNT_BITS = 20
+MAX_COUNT = (1 << COUNT_BITS) - 1
 #: a shard is closed once its JSON passes this many bytes (about 15 KB gzipped); a term whose
 #: postings alone are larger gets a shard of its own
 SHARD_BYTES = 48_000
 
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: JavaScript's [\p{L}\p{N}]+
+_WORD = re.compile(r"[^\W_]{2,}")  # letters and digits: JavaScript's [\p{L}\p{N}]+
 # a tag, with quoted attribute values that may hold ">" (the sanitizer's output keeps them raw)
-_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_TAG = re.compile(r"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
 _HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
-_SPACE = re.compile(r"\s+")
 
 
 class SearchIndexError(Exception):
@@ -95,8 +97,9 @@ class IndexReport:
     words: int  # words indexed over all pages
     terms: int  # distinct words
     shards: int
-    seconds: float  # from the last page sent to the index on disk
+    seconds: float  # writing the files
     bundle: Path
+    waited: float = 0.0  # how long the build waited for them at its end
 
 
 def enabled(environ: dict[str, str] | None = None) -> bool:
@@ -124,13 +127,13 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The indexed words of a text, in order (a query is split the same way)."""
-    return [w for w in _WORD.findall(normalize(text)) if MIN_WORD <= len(w) <= MAX_WORD]
+    return [w for w in _WORD.findall(normalize(text)) if len(w) <= MAX_WORD]
 
 
 def html_text(fragment: str) -> str:
     """The text a reader sees in rendered HTML: tags, scripts and heading anchors dropped."""
     fragment = _HEADERLINK.sub(" ", _HIDDEN.sub(" ", fragment))
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
 
 
 def _utf16(term: str) -> bytes:
@@ -150,14 +153,14 @@ class _Doc:
 
 
 class IndexWriter:
-    """Pieces in, the files of the index out; memory is the pieces' text plus 6 bytes a posting."""
+    """Pieces in, the files of the index out; memory is the pieces' text plus 8 bytes a posting."""
 
     def __init__(self) -> None:
         self.docs: list[_Doc] = []
         self.lengths = array(
             "I"
         )  # indexed words of each piece, the title's counted TITLE_WEIGHT times
-        self.postings: dict[str, tuple[array[int], array[int]]] = {}  # word -> (docs, frequencies)
+        self.postings: dict[str, array[int]] = {}  # word -> doc << COUNT_BITS | count, by doc
         self.words = 0
 
     def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
@@ -168,6 +171,8 @@ class IndexWriter:
         length = sum(body.values()) + TITLE_WEIGHT * sum(title.values())
         for word, count in title.items():
             body[word] += TITLE_WEIGHT * count
+        if body and (max(map(len, body)) > MAX_WORD or max(body.values()) > MAX_COUNT):
+            body = Counter({w: min(c, MAX_COUNT) for w, c in body.items() if len(w) <= MAX_WORD})
         doc = len(self.docs)
         self.docs.append(
             _Doc(url.lstrip("/"), entry.title, entry.kind_label, entry.date_label, text)
@@ -175,14 +180,12 @@ class IndexWriter:
         self.lengths.append(length)
         self.words += length
         postings = self.postings
-        for word, count in body.items():
-            if not MIN_WORD <= len(word) <= MAX_WORD:
-                continue
+        key = doc << COUNT_BITS
+        for word, count in body.items():  # the hot loop: one lookup and one append a posting
             found = postings.get(word)
             if found is None:
-                found = postings[word] = (array("I"), array("H"))
-            found[0].append(doc)
-            found[1].append(min(count, 0xFFFF))
+                found = postings[word] = array("Q")
+            found.append(key | count)
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The manifest and every other file (path under the version folder, bytes), in a fixed order."""
@@ -221,15 +224,17 @@ class IndexWriter:
         current: list[str] = []
         size = 0
         for word in sorted(self.postings, key=_utf16):
-            docs, counts = self.postings[word]
-            idf = math.log(1 + (count - len(docs) + 0.5) / (len(docs) + 0.5))
+            packed = self.postings[word]
+            idf = math.log(1 + (count - len(packed) + 0.5) / (len(packed) + 0.5))
             weight = SCALE * idf * (K1 + 1)
-            flat: list[int] = []
-            previous = 0
-            for doc, tf in zip(docs, counts, strict=True):
-                flat.append(doc - previous)
-                flat.append(max(1, round(weight * tf / (tf + norms[doc]))))
-                previous = doc
+            docs = [p >> COUNT_BITS for p in packed]
+            tfs = [p & MAX_COUNT for p in packed]
+            scores = [
+                int(weight * tf / (tf + norms[d]) + 0.5) or 1
+                for d, tf in zip(docs, tfs, strict=True)
+            ]
+            deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
+            flat = [n for pair in zip(deltas, scores, strict=True) for n in pair]
             entry = f'"{word}":[{",".join(map(str, flat))}]'
             if current and size + len(entry) > SHARD_BYTES:
                 shards.append(("{" + ",".join(current) + "}").encode())
@@ -362,6 +367,7 @@ class LiveIndex:
         """Write the index into the site (or wait for `write` to), then stop the child."""
         self.write(site_dir)
         assert self._writing is not None
+        entered = time.monotonic()
         try:
             if self._error is not None:
                 raise SearchIndexError(self._error)
@@ -380,7 +386,7 @@ class LiveIndex:
             if answer[0] == "error":
                 raise SearchIndexError(answer[1])
             report: IndexReport = answer[1]
-            return IndexReport(**{**report.__dict__, "seconds": time.monotonic() - self._writing})
+            return IndexReport(**{**report.__dict__, "waited": time.monotonic() - entered})
         finally:
             self.close()
 
