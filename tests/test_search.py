@@ -584,3 +584,31 @@ def test_search_finds_a_piece_by_a_word_of_its_body(built_site: BuiltSite) -> No
         assert not page.evaluate("document.getElementById('__search').checked")
         assert not [u for u in requests if "search_index.json" in u]
         browser.close()
+
+
+@pytest.mark.browser
+def test_more_results_come_as_the_reader_scrolls(built_site: BuiltSite) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    pieces = _pieces(built_site)
+    with serve(built_site.site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        page.keyboard.type("the")  # in every piece
+        meta = page.locator("[data-hub-search-meta]")
+        page.wait_for_function("document.querySelectorAll('.md-search-result__item').length >= 10")
+        total = int(meta.inner_text().split()[0])
+        assert len(pieces) >= total > 30  # nearly every piece says "the"
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".md-search-result__item").count() == 10  # one screenful, not all
+        for expected in (20, 30):
+            page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+            page.wait_for_function(
+                f"document.querySelectorAll('.md-search-result__item').length >= {expected}"
+            )
+        hrefs = page.locator("a.md-search-result__link").evaluate_all("all => all.map(a => a.href)")
+        assert len(hrefs) == len(set(hrefs)) == 30
+        browser.close()

@@ -41,7 +41,7 @@
     </div>
   </div>
 </div>`;
-  const SHOWN = 10; // results rendered per query; each needs its piece's record (a file)
+  const SHOWN = 10; // results rendered at a time (and each time the list is scrolled to its end)
   const PAUSE = 120; // ms of no typing before a query runs
 
   const config = readConfig();
@@ -91,6 +91,9 @@
   let engine = null; // Promise of the search engine module, made on first use
   let index = null; // Promise of the site's index, made on first use
   let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
+  // the newest query's results: those not rendered yet come as the reader scrolls
+  let shown = { number: 0, results: [], words: [], module: null, next: 0, loading: false };
+  const scrollwrap = dialog.querySelector(".md-search__scrollwrap");
 
   function loadIndex() {
     if (!index) {
@@ -205,17 +208,37 @@
           ? say("search.result.one", "1 matching document")
           : say("search.result.other", "# matching documents", total);
       // The first result alone, so the reader sees it before the other records arrive.
-      const [first, ...rest] = search.results.slice(0, SHOWN);
-      const firstData = await first.data();
+      const firstData = await search.results[0].data();
       if (number !== latest) return;
+      shown = { number, results: search.results, words: search.words, module, next: 1, loading: false };
       list.replaceChildren(resultItem(firstData, module, search.words));
       if (window.performance && performance.mark) performance.mark("hub-search-first-result");
-      const more = await Promise.all(rest.map((result) => result.data()));
-      if (number !== latest) return;
-      list.append(...more.map((data) => resultItem(data, module, search.words)));
+      await showMore(number, SHOWN - 1);
     } catch (_) {
       if (number === latest) meta.textContent = "Search could not load its index; try again.";
     }
+  }
+
+  // The next `count` results of query `number`, once the ones before them are rendered.
+  async function showMore(number, count) {
+    if (shown.number !== number || number !== latest || shown.loading) return;
+    if (shown.next >= shown.results.length) return;
+    shown.loading = true;
+    const batch = shown.results.slice(shown.next, shown.next + count);
+    try {
+      const records = await Promise.all(batch.map((result) => result.data()));
+      if (number !== latest) return;
+      list.append(...records.map((data) => resultItem(data, shown.module, shown.words)));
+      shown.next += batch.length;
+    } finally {
+      shown.loading = false;
+    }
+    if (atEnd()) showMore(number, SHOWN); // the list does not fill the dialog yet
+  }
+
+  function atEnd() {
+    const { scrollTop, clientHeight, scrollHeight } = scrollwrap;
+    return clientHeight > 0 && scrollTop + clientHeight >= scrollHeight - 160; // 0: the dialog is closed
   }
 
   function links() {
@@ -230,6 +253,13 @@
   }
 
   input.addEventListener("focus", open);
+  scrollwrap.addEventListener(
+    "scroll",
+    () => {
+      if (atEnd()) showMore(latest, SHOWN).catch(() => {});
+    },
+    { passive: true },
+  );
   input.addEventListener("input", () => run(input.value));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
