@@ -20,7 +20,8 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const RUN = /[\p{L}\p{N}\p{M}]+/gu; // a word of the original text, accents and all
 
 export function normalize(text) {
-  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+  // final sigma as any sigma, so that a capitalised prefix finds the longer word (as in Python)
+  return text.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ς/g, "σ");
 }
 
 function size(word) {

@@ -147,7 +147,9 @@
     item.className = "md-search-result__item";
     const link = document.createElement("a");
     link.className = "md-search-result__link";
-    link.href = new URL(data.url, root).href;
+    const target = new URL(data.url, root);
+    // a record's URL is a page of this site; anything else (a tampered index) gets no link
+    if (target.origin === root.origin) link.href = target.href;
     link.tabIndex = -1;
     const article = document.createElement("article");
     article.className = "md-search-result__article md-typeset";
@@ -194,6 +196,7 @@
     }
     await new Promise((resolve) => setTimeout(resolve, PAUSE));
     if (number !== latest) return;
+    let rendered = false;
     try {
       const search = await site.search(query);
       if (number !== latest) return;
@@ -212,28 +215,34 @@
       if (number !== latest) return;
       shown = { number, results: search.results, words: search.words, module, next: 1, loading: false };
       list.replaceChildren(resultItem(firstData, module, search.words));
+      rendered = true;
       if (window.performance && performance.mark) performance.mark("hub-search-first-result");
       await showMore(number, SHOWN - 1);
     } catch (_) {
-      if (number === latest) meta.textContent = "Search could not load its index; try again.";
+      index = null; // the site may have been published again since the manifest was read
+      if (number === latest && !rendered) {
+        list.replaceChildren();
+        meta.textContent = "Search could not load its index; try again.";
+      }
     }
   }
 
   // The next `count` results of query `number`, once the ones before them are rendered.
   async function showMore(number, count) {
-    if (shown.number !== number || number !== latest || shown.loading) return;
-    if (shown.next >= shown.results.length) return;
-    shown.loading = true;
-    const batch = shown.results.slice(shown.next, shown.next + count);
+    const state = shown; // this query's, even if a newer query replaces `shown` meanwhile
+    if (state.number !== number || number !== latest || state.loading) return;
+    if (state.next >= state.results.length) return;
+    state.loading = true;
+    const batch = state.results.slice(state.next, state.next + count);
     try {
       const records = await Promise.all(batch.map((result) => result.data()));
       if (number !== latest) return;
-      list.append(...records.map((data) => resultItem(data, shown.module, shown.words)));
-      shown.next += batch.length;
+      list.append(...records.map((data) => resultItem(data, state.module, state.words)));
+      state.next += batch.length;
     } finally {
-      shown.loading = false;
+      state.loading = false;
     }
-    if (atEnd()) showMore(number, SHOWN); // the list does not fill the dialog yet
+    if (atEnd()) showMore(number, SHOWN).catch(() => {}); // the list does not fill the dialog yet
   }
 
   function atEnd() {
@@ -275,6 +284,12 @@
   toggle.addEventListener("change", () => {
     if (!toggle.checked) input.blur();
     else if (document.activeElement !== input) open();
+    if (toggle.checked) {
+      // reopened with a list shorter than the dialog: nothing to scroll, so fill it now
+      requestAnimationFrame(() => {
+        if (atEnd()) showMore(latest, SHOWN).catch(() => {});
+      });
+    }
   });
   list.addEventListener("click", (event) => {
     if (event.target instanceof Element && event.target.closest("a")) close();

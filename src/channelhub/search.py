@@ -72,7 +72,7 @@ SHARD_BYTES = 48_000
 _WORD = re.compile(r"[^\W_]{2,}")  # letters and digits: JavaScript's [\p{L}\p{N}]+
 # a tag, with quoted attribute values that may hold ">" (the sanitizer's output keeps them raw)
 _TAG = re.compile(r"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
-_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)|<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 
 
@@ -118,10 +118,12 @@ def piece_html(content: str, entry: SearchEntry) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case without accents: "Café" and "cafe" are one word (JavaScript: NFKD, drop \\p{M}, toLowerCase)."""
+    """Lower case without accents: "Café" and "cafe" are one word (JavaScript: NFKD, drop \\p{M},
+    toLowerCase, final sigma as any sigma, so that a capitalised prefix finds the longer word)."""
     if not text.isascii():
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+        return text.lower().replace("ς", "σ")
     return text.lower()
 
 
@@ -131,7 +133,7 @@ def words(text: str) -> list[str]:
 
 
 def html_text(fragment: str) -> str:
-    """The text a reader sees in rendered HTML: tags, scripts and heading anchors dropped."""
+    """The text a reader sees in rendered HTML: tags, comments, scripts and heading anchors dropped."""
     fragment = _HEADERLINK.sub(" ", _HIDDEN.sub(" ", fragment))
     return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
 
@@ -260,9 +262,12 @@ class IndexWriter:
         (partial / "d").mkdir()
         for path, data in files:
             (partial / path).write_bytes(data)
-        if version.exists():
-            shutil.rmtree(version)
-        partial.rename(version)
+        if (
+            version.exists()
+        ):  # the same contents, by their hash: keep the folder readers may be using
+            shutil.rmtree(partial)
+        else:
+            partial.rename(version)
         temporary = bundle / ".manifest.json.partial"
         temporary.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         temporary.replace(bundle / "manifest.json")
@@ -302,16 +307,16 @@ def _serve(conn: Connection) -> None:
             try:
                 if error is not None:
                     raise SearchIndexError(error)
-                conn.send(("done", writer.write(Path(message[1]))))
+                answer: tuple[str, Any] = ("done", writer.write(Path(message[1])))
             except Exception as exc:
-                conn.send(
-                    (
-                        "error",
-                        str(exc)
-                        if isinstance(exc, SearchIndexError)
-                        else f"{exc.__class__.__name__}: {exc}",
-                    )
+                why = (
+                    str(exc)
+                    if isinstance(exc, SearchIndexError)
+                    else f"{exc.__class__.__name__}: {exc}"
                 )
+                answer = ("error", why)
+            with contextlib.suppress(OSError):  # the build may have gone away meanwhile
+                conn.send(answer)
             return
 
 
@@ -376,6 +381,7 @@ class LiveIndex:
                 ready = self._conn.poll(max(left, 0.0))
                 answer = self._conn.recv() if ready else None
             except (EOFError, OSError):
+                self._process.join(1.0)  # for its exit code
                 raise SearchIndexError(
                     f"the search indexer stopped (exit code {self._process.exitcode}) writing {site_dir}"
                 ) from None
@@ -388,16 +394,22 @@ class LiveIndex:
             report: IndexReport = answer[1]
             return IndexReport(**{**report.__dict__, "waited": time.monotonic() - entered})
         finally:
-            self.close()
+            self.close(grace=5.0)  # it answered, or failed: it is exiting on its own
 
-    def close(self) -> None:
-        """Stop the child; safe to call more than once."""
+    def close(self, *, grace: float = 0.0) -> None:
+        """Stop the child; safe to call more than once.
+
+        Without `grace` it is killed at once: a `mkdocs serve` rebuild must not have the last
+        build's child still writing into the folder the new build cleans (a killed write leaves
+        only a partial folder, which the next write removes).
+        """
         with contextlib.suppress(OSError):
             self._conn.close()
-        self._process.join(timeout=5.0)
+        if grace:
+            self._process.join(timeout=grace)
         if self._process.is_alive():
             self._process.kill()
-            self._process.join()
+        self._process.join()
 
 
 def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
