@@ -120,6 +120,7 @@ def _odd(path: str) -> bool:
     return "//" in path.strip("/") or any(s in (".", "..") for s in path.split("/"))
 
 
+@lru_cache(maxsize=4096)  # a date recurs on every card, byline and result of its pieces
 def human_date(when: datetime) -> str:
     return f"{when.day} {when:%B %Y}"
 

@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
 import time
 import unicodedata
 from array import array
@@ -289,6 +290,9 @@ class IndexWriter:
 
 def _serve(conn: Connection) -> None:
     """The child process: index what arrives, write when asked, answer with the report or the error."""
+    # Ctrl-C in a terminal reaches the whole process group: the build stops and closes the pipe,
+    # and the child ends on that, without a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     writer = IndexWriter()
     error: str | None = None
     while True:
