@@ -135,7 +135,7 @@ class Index {
   /* Pieces with every word of the query, best first; each result's record loads on demand. */
   async search(query) {
     const wanted = [...new Set(words(query))].slice(0, MAX_QUERY_WORDS);
-    if (!wanted.length) return { words: [], results: [] };
+    if (!wanted.length) return { words: [], excerpt: (text) => excerpt(text, []), results: [] };
     const lists = await Promise.all(wanted.map((word) => this.postings(word)));
     lists.sort((a, b) => a.size - b.size);
     const [fewest, ...others] = lists;
@@ -155,6 +155,7 @@ class Index {
     hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     return {
       words: wanted,
+      excerpt: (text) => excerpt(text, wanted),
       results: hits.map(([doc, score]) => ({ doc, score, data: () => this.get(`d/${doc}.json`, this.records) })),
     };
   }

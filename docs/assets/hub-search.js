@@ -88,16 +88,15 @@
   const form = input.form;
   const meta = dialog.querySelector("[data-hub-search-meta]");
   const list = dialog.querySelector("[data-hub-search-results]");
-  let engine = null; // Promise of the search engine module, made on first use
-  let index = null; // Promise of the site's index, made on first use
+  let index = null; // Promise of the site's index (the engine module opens it), made on first use
   let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
   // the newest query's results: those not rendered yet come as the reader scrolls
-  let shown = { number: 0, results: [], words: [], module: null, next: 0, loading: false };
+  let shown = { number: 0, search: { results: [] }, next: 0, loading: false };
   const scrollwrap = dialog.querySelector(".md-search__scrollwrap");
 
   function loadIndex() {
     if (!index) {
-      engine = import(new URL("assets/hub-search-engine.js", root).href);
+      const engine = import(new URL("assets/hub-search-engine.js", root).href);
       index = engine.then((module) => module.open(root));
       index.catch(() => {
         index = null;
@@ -142,7 +141,7 @@
     return "hub-kind hub-kind-" + String(label || "").toLowerCase().split(/\s+/)[0];
   }
 
-  function resultItem(data, module, wanted) {
+  function resultItem(data, search) {
     const item = document.createElement("li");
     item.className = "md-search-result__item";
     const link = document.createElement("a");
@@ -172,7 +171,7 @@
     }
     const excerpt = document.createElement("p");
     excerpt.className = "hub-search-result__excerpt";
-    excerpt.append(excerptNodes(module.excerpt(data.text || "", wanted)));
+    excerpt.append(excerptNodes(search.excerpt(data.text || "")));
     article.append(title, facts, excerpt);
     link.append(article);
     item.append(link);
@@ -186,10 +185,9 @@
       meta.textContent = say("search.result.placeholder", "Type to start searching");
       return;
     }
-    let site, module;
+    let site;
     try {
       site = await loadIndex();
-      module = await engine;
     } catch (_) {
       if (number === latest) meta.textContent = "Search is not available on this copy of the site.";
       return;
@@ -213,8 +211,8 @@
       // The first result alone, so the reader sees it before the other records arrive.
       const firstData = await search.results[0].data();
       if (number !== latest) return;
-      shown = { number, results: search.results, words: search.words, module, next: 1, loading: false };
-      list.replaceChildren(resultItem(firstData, module, search.words));
+      shown = { number, search, next: 1, loading: false };
+      list.replaceChildren(resultItem(firstData, search));
       rendered = true;
       if (window.performance && performance.mark) performance.mark("hub-search-first-result");
       await showMore(number, SHOWN - 1);
@@ -231,13 +229,13 @@
   async function showMore(number, count) {
     const state = shown; // this query's, even if a newer query replaces `shown` meanwhile
     if (state.number !== number || number !== latest || state.loading) return;
-    if (state.next >= state.results.length) return;
+    if (state.next >= state.search.results.length) return;
     state.loading = true;
-    const batch = state.results.slice(state.next, state.next + count);
+    const batch = state.search.results.slice(state.next, state.next + count);
     try {
       const records = await Promise.all(batch.map((result) => result.data()));
       if (number !== latest) return;
-      list.append(...records.map((data) => resultItem(data, state.module, state.words)));
+      list.append(...records.map((data) => resultItem(data, state.search)));
       state.next += batch.length;
     } finally {
       state.loading = false;

@@ -263,9 +263,8 @@ class IndexWriter:
         (partial / "d").mkdir()
         for path, data in files:
             (partial / path).write_bytes(data)
-        if (
-            version.exists()
-        ):  # the same contents, by their hash: keep the folder readers may be using
+        # the same contents, by their hash, are already there: keep the folder readers may be using
+        if version.exists():
             shutil.rmtree(partial)
         else:
             partial.rename(version)
@@ -341,10 +340,8 @@ class LiveIndex:
         )
         self._process.start()
         child.close()
-        self.pages = 0
         self._error: str | None = None
-        self._writing: float | None = None
-        self._site_dir: Path | None = None
+        self._writing: float | None = None  # when write() was called
 
     def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
         if self._error is not None:
@@ -359,13 +356,12 @@ class LiveIndex:
                 f"the search indexer stopped ({exc.__class__.__name__}) while indexing {url}"
             )
             return
-        self.pages += 1
 
     def write(self, site_dir: Path) -> None:
         """Every page is sent: start writing the index into the site; returns at once."""
         if self._writing is not None:
             return
-        self._writing, self._site_dir = time.monotonic(), site_dir
+        self._writing = time.monotonic()
         if self._error is None:
             try:
                 self._conn.send(("write", str(site_dir)))
