@@ -809,7 +809,8 @@ def test_corpus_feeds_through_prepare_and_ingest(tmp_path: Path) -> None:
 def test_terminal_table_and_summary_words(hub: Hub, feed_server: FeedServer) -> None:
     from rich.console import Console
 
-    from channelhub.pull import report_table, summary_lines
+    from channelhub.cli.pull import report_table
+    from channelhub.pull import summary_lines
 
     feed_server.route("/new.xml", body=rss(*items(2)))
     feed_server.redirect("/old.xml", "/new.xml", status=308)

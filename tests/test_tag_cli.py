@@ -297,6 +297,7 @@ def test_retagging_is_fast_and_workers_agree_with_one_process(
     shutil.copytree(
         REPO / "feeds", tmp_path / "feeds", ignore=shutil.ignore_patterns("demo", "state*")
     )
+    (tmp_path / "mkdocs.yml").write_text("site_name: scratch\n", encoding="utf-8")
     sources = [
         SynthSource("acme-blog", "Acme", "partner", "https://acme.example"),
         SynthSource("northgate", "Northgate", "analyst", "https://northgate.example"),

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.problems import describe as _kind
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -197,7 +197,7 @@ def load_topics(root: Path) -> tuple[tuple[Topic, ...], list[Problem]]:
     try:
         data = frontmatter.load_yaml_file(root / TOPICS_FILE, display=TOPICS_FILE)
     except FrontMatterError as exc:
-        return (), [Problem(exc.path, exc.line, exc.message)]
+        return (), [exc.problem()]
     topics: list[Topic] = []
     seen: dict[str, int] = {}
     for item in reader.entries(data, "topics"):
@@ -277,7 +277,7 @@ def load_sources(
     try:
         data = frontmatter.load_yaml_file(root / sources_file, display=sources_file)
     except FrontMatterError as exc:
-        return (), [Problem(exc.path, exc.line, exc.message)]
+        return (), [exc.problem()]
     known_topics = set(topic_slugs)
     sources: list[Source] = []
     seen: dict[str, int] = {}
@@ -367,7 +367,7 @@ def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
     try:
         doc = frontmatter.read(path, display=display)
     except FrontMatterError as exc:
-        return None, [Problem(exc.path, exc.line, exc.message)]
+        return None, [exc.problem()]
     meta = doc.meta
     if not SLUG.match(editor_id):
         problems.append(
@@ -421,7 +421,7 @@ def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
             Problem(display, doc.line_of("photo"), f"Expected text for 'photo', got {_kind(photo)}")
         )
         photo = None
-    if any(p.severity == "error" for p in problems) and not (
+    if errors(problems) and not (
         isinstance(name, str) and isinstance(role, str)
     ):
         return None, problems

@@ -29,6 +29,7 @@ import httpcore
 import httpx
 
 from channelhub import __version__
+from channelhub.dates import utc_text
 from channelhub.netguard import AddressRefused, GuardedBackend, ResolveError
 
 Outcome = Literal["ok", "not_modified", "gone", "error", "refused", "deferred"]
@@ -164,11 +165,6 @@ def format_size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KB"
     return f"{n} bytes"
-
-
-def format_utc(when: datetime) -> str:
-    """An aware datetime as ISO 8601 UTC with a Z."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FetchFailed(Exception):
@@ -519,7 +515,7 @@ class Fetcher:
         if status in _RETRY_AFTER_STATUSES and header is not None:
             retry_after = parse_retry_after(header, self._clock(), self.policy.max_retry_after)
             if retry_after is not None:
-                message += f"; retry after {format_utc(retry_after)}"
+                message += f"; retry after {utc_text(retry_after)}"
         return replace(base, error=message, retry_after=retry_after)
 
     async def _success(self, base: FetchResult, response: httpx.Response) -> FetchResult:

@@ -22,6 +22,7 @@ from slugify import slugify
 from channelhub import frontmatter
 from channelhub.clean import plain_text
 from channelhub.config import SLUG, Source
+from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.ingest import normalise_link
 from channelhub.problems import Problem
@@ -172,7 +173,7 @@ def import_opml(
         text = appended_text(current, added, path=sources_file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return ImportResult((), tuple(skipped), (Problem(sources_file, 1, str(exc)),))
-    written = frontmatter.atomic_write_text(target, text)
+    written = write_atomic(target, text)
     return ImportResult(tuple(added), tuple(skipped), (), written)
 
 

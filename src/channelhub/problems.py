@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +18,10 @@ class Problem:
     message: str
     severity: Severity = "error"
 
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.path}:{self.line}: {prefix}{self.message}"
@@ -29,8 +34,9 @@ class Problem:
         return f"::{kind} file={path},line={self.line}::{message}"
 
 
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The errors among `problems` (warnings left out)."""
+    return [p for p in problems if p.is_error]
 
 
 def describe(value: Any) -> str:

@@ -23,16 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from channelhub import state as state_store
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, Source, load_hub
+from channelhub.dates import utc_text_or_none
 from channelhub.fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult, Validators
-from channelhub.frontmatter import atomic_write_text
+from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
 from channelhub.parse import FeedError
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.sandbox import Sandbox, SandboxError
 from channelhub.state import SourceState
 
@@ -97,7 +95,7 @@ class SourceReport:
             "url": self.url,
             "moved_to": self.moved_to,
             "error": self.error,
-            "retry_after": _utc(self.retry_after),
+            "retry_after": utc_text_or_none(self.retry_after),
             "warnings": list(self.warnings),
             "elapsed": round(self.elapsed, 3),
             "new": items("new"),
@@ -117,10 +115,6 @@ def _item_json(item: ItemResult) -> dict[str, Any]:
     if item.reason:
         out["reason"] = item.reason
     return out
-
-
-def _utc(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 @dataclass(frozen=True)
@@ -158,8 +152,8 @@ class PullReport:
         totals = self.totals
         totals["duplicates"] = totals.pop("duplicate")
         return {
-            "started": _utc(self.started),
-            "finished": _utc(self.finished),
+            "started": utc_text_or_none(self.started),
+            "finished": utc_text_or_none(self.finished),
             "elapsed": round((self.finished - self.started).total_seconds(), 3),
             "exit_status": self.exit_code,
             "totals": totals,
@@ -168,7 +162,7 @@ class PullReport:
         }
 
     def write_json(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -178,7 +172,7 @@ def load_config(root: Path, sources_file: str = SOURCES_FILE) -> Hub:
     """The hub's sources and topics; PullConfigError when either file has errors."""
     hub = load_hub(root, sources_file=sources_file)
     fatal = [
-        p for p in hub.problems if p.severity == "error" and p.path in (sources_file, TOPICS_FILE)
+        p for p in errors(hub.problems) if p.path in (sources_file, TOPICS_FILE)
     ]
     if fatal:
         raise PullConfigError([str(p) for p in fatal])
@@ -347,7 +341,7 @@ class PullRun:
             elapsed=result.elapsed,
         )
         if result.outcome == "deferred":
-            message = f"waiting until {_utc(result.retry_after)} (Retry-After)"
+            message = f"waiting until {utc_text_or_none(result.retry_after)} (Retry-After)"
             return replace(base, error=message), stored
         if result.outcome == "gone":
             gone = replace(
@@ -512,29 +506,3 @@ def totals_line(report: PullReport) -> str:
     failed = totals["failed"]
     tail = f"{failed} source{'s' * (failed != 1)} failed" if failed else "no source failed"
     return f"{len(report.sources)} sources: {words}; {tail}"
-
-
-def report_table(report: PullReport) -> Table:
-    """The summary as a rich table, for a terminal."""
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("Source")
-    table.add_column("Outcome")
-    headings = {"kept_edits": "Kept edits", "duplicate": "Dupes"}
-    for action in COUNTED:
-        table.add_column(headings.get(action, action.capitalize()), justify="right")
-    table.add_column("Notes", overflow="fold")
-    for source in report.sources:
-        counts = source.counts
-        notes = source.error or ""
-        if source.moved_to:
-            notes = f"moved to {source.moved_to}: update sources.yml. {notes}".strip()
-        style = (
-            "red" if source.failed else ("yellow" if source.outcome in ("gone", "deferred") else "")
-        )
-        table.add_row(
-            source.id,
-            f"[{style}]{source.outcome}[/]" if style else source.outcome,
-            *(str(counts[a]) if counts[a] else "·" for a in COUNTED),
-            escape(notes),
-        )
-    return table

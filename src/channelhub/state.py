@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from channelhub.content import parse_date
-from channelhub.frontmatter import atomic_write_text
+from channelhub.dates import parse_date, utc_text_or_none
+from channelhub.files import write_atomic
 from channelhub.problems import Problem
 
 STATE_FILE = "feeds/state.json"
@@ -52,10 +52,6 @@ class SourceState:
         return self.current_url or self.url
 
 
-def _utc(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
-
-
 _DEFAULTS = SourceState(url="")
 _TIMES = frozenset({"retry_after", "last_pulled", "last_changed"})
 _FIELDS = tuple(f.name for f in fields(SourceState))
@@ -68,7 +64,7 @@ def to_json(state: SourceState) -> dict[str, Any]:
         value = getattr(state, key)
         if key != "url" and value == getattr(_DEFAULTS, key):
             continue
-        out[key] = _utc(value) if key in _TIMES else value
+        out[key] = utc_text_or_none(value) if key in _TIMES else value
     return out
 
 
@@ -134,4 +130,4 @@ def dumps(states: Mapping[str, SourceState]) -> str:
 
 def save(root: Path, states: Mapping[str, SourceState]) -> bool:
     """Write the state atomically; False when the file already held exactly this."""
-    return atomic_write_text(root / STATE_FILE, dumps(states))
+    return write_atomic(root / STATE_FILE, dumps(states))
