@@ -16,8 +16,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from channelhub.build import HubBuild
-from channelhub.pages import Settings
 from channelhub.search import SearchIndexError
+from channelhub.settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 

@@ -18,7 +18,7 @@ import pytest
 from channelhub import frontmatter, synth
 from channelhub.config import load_hub
 from channelhub.content import load_index
-from channelhub.pages import Settings
+from channelhub.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

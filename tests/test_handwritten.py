@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from channelhub.build import HubBuild
-from channelhub.pages import Settings
+from channelhub.settings import Settings
 
 BASE = Path(__file__).parent / "data" / "check" / "base"
 

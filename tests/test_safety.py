@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from browser import in_ci
 from channelhub import frontmatter, safety
 from channelhub.cli import main
+from channelhub.sanitize import sanitize_rendered
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "safety"
@@ -213,7 +214,7 @@ DECORATION = (
 
 
 def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
-    assert safety.sanitize_rendered(DECORATION) == DECORATION
+    assert sanitize_rendered(DECORATION) == DECORATION
 
 
 @pytest.mark.parametrize(
@@ -238,7 +239,7 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
     ],
 )  # fmt: skip
 def test_sanitize_rendered_drops_the_rest(html: str, expected: str) -> None:
-    assert safety.sanitize_rendered(html) == expected
+    assert sanitize_rendered(html) == expected
 
 
 @pytest.mark.build

@@ -45,6 +45,7 @@ import yaml
 
 from browser import CHROMIUM_ARGS, in_ci, require_chromium, serve
 from channelhub import frontmatter, safety
+from channelhub.sanitize import sanitize_rendered
 from feedserver import FeedServer
 from test_editor_path import copy_repository
 
@@ -485,7 +486,7 @@ def _render_chunk(pieces: list[Path]) -> dict[str, int]:
         rendered = renderer.convert(doc.body)
         if safety.rendered_keys(rendered):
             active_before += 1
-            if safety.rendered_keys(safety.sanitize_rendered(rendered)):
+            if safety.rendered_keys(sanitize_rendered(rendered)):
                 active_after += 1
     return {
         "pieces": len(pieces),

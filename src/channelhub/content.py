@@ -20,6 +20,7 @@ from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem, errors
 from channelhub.problems import describe as _kind
+from channelhub.urls import is_web_url
 
 Kind = Literal["editorial", "partner", "analyst"]
 KIND_LABELS: dict[str, str] = {
@@ -183,7 +184,7 @@ def piece_from_document(
             None, "missing 'editor' (for a piece written here) or 'source' (for a pulled one)"
         )
     canonical = check.text("canonical")
-    if canonical and not canonical.startswith(("https://", "http://")):
+    if canonical and not is_web_url(canonical):
         check.add("canonical", f"'canonical' must be an http(s) URL: {canonical}")
         canonical = None
     if top == "sources" and not source:

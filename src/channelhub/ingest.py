@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from slugify import slugify
 
@@ -31,6 +30,7 @@ from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.parse import Entry, parse_feed
 from channelhub.tagger import Tagger, compile_rules
+from channelhub.urls import normalise_link
 
 #: bump when the written pieces change shape, so unchanged feeds are re-ingested once
 FORMAT_VERSION = "1"
@@ -42,34 +42,9 @@ MAX_TOPICS = 3
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 #: a feed date this far after the first-seen time is "in the future" (clock skew allowed)
 FUTURE_SLACK = timedelta(days=1)
-TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref"})
 HASH_KEY = "pulled_hash"
 
 Action = Literal["new", "updated", "unchanged", "kept_edits", "duplicate", "skipped"]
-
-
-# --- links ------------------------------------------------------------------------------------
-
-
-def normalise_link(url: str) -> str:
-    """The form two links of the same article share: scheme-blind, lowercase host, no default
-    port, no tracking parameters, sorted query, no fragment and no trailing slash."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port not in (None, 80, 443):
-        host = f"{host}:{port}"  # 80 and 443 are the defaults of the two schemes treated alike
-    query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
-    )
-    path = parts.path.rstrip("/")
-    # http and https name the same article: the scheme is left out of the key
-    return urlunsplit(("", host, path, urlencode(query), "")).lstrip("/")
 
 
 # --- the worker half: entry -> prepared piece ---------------------------------------------------
@@ -421,7 +396,9 @@ def render_entry(
 
 def render_piece(meta: dict[str, object], body: str) -> Rendered:
     """The file's text with its pulled_hash line, and that hash."""
-    text = f"---\n{frontmatter.dump_meta(meta)}---\n" + (body.strip() + "\n" if body.strip() else "")
+    text = f"---\n{frontmatter.dump_meta(meta)}---\n" + (
+        body.strip() + "\n" if body.strip() else ""
+    )
     full = with_hash(text)
     return Rendered(full, hash_text(text))
 

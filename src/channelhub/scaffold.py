@@ -22,6 +22,7 @@ from channelhub import frontmatter
 from channelhub.config import EDITORS_DIR, SLUG, Hub
 from channelhub.files import write_atomic
 from channelhub.tagger import compile_rules
+from channelhub.urls import is_web_url
 
 PieceKind = Literal["article", "note"]
 FOLDERS: dict[PieceKind, str] = {"article": "docs/articles", "note": "docs/notes"}
@@ -214,7 +215,7 @@ def plan_piece(
 def check_url(url: str) -> str:
     """An http(s) URL for --canonical; ScaffoldError otherwise."""
     url = url.strip()
-    if not url.startswith(("https://", "http://")) or len(url.split("//", 1)[1]) == 0:
+    if not is_web_url(url):
         raise ScaffoldError(f"--canonical must be an http(s) URL, got {url!r}")
     return url
 

@@ -30,7 +30,11 @@ def report_table(report: puller.PullReport) -> Table:
         if source.moved_to:
             notes = f"moved to {source.moved_to}: update sources.yml. {notes}".strip()
         style = (
-            "red" if source.failed else ("yellow" if source.outcome in ("gone", "deferred") else "")
+            "red"
+            if source.failed
+            else (
+                "yellow" if source.outcome in (puller.Outcome.GONE, puller.Outcome.DEFERRED) else ""
+            )
         )
         table.add_row(
             source.id,

@@ -145,7 +145,9 @@ def tag(
         for problem in problems:
             click.echo(f"warning: {problem}", err=True)
         if not result.pieces:
-            raise UsageError(f"no piece in {evaluate_dir} has 'expected_topics' in its front matter")
+            raise UsageError(
+                f"no piece in {evaluate_dir} has 'expected_topics' in its front matter"
+            )
         click.echo(json.dumps(result.as_json(), indent=2)) if as_json else _print_evaluation(result)
         return
     docs = [(path, _read_for_tagging(path)) for path in files]
