@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from channelhub.content import piece_files
 from channelhub.files import write_atomic
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem, errors
+from channelhub.sandbox import Sandbox
 from channelhub.tagger import Tagger, TopicScore, compile_rules, validate_topics
 
 # --- reading pieces -----------------------------------------------------------------------
@@ -164,16 +165,14 @@ def retag(
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(paths) >= PARALLEL_FROM:
         chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = pool.map(
-                _retag_chunk,
-                [root] * len(chunks),
-                chunks,
-                [tagger] * len(chunks),
-                [write] * len(chunks),
-                [defaults] * len(chunks),
-            )
-            outcomes = [outcome for part in parts for outcome in part]
+        calls = (partial(_retag_chunk, root, chunk, tagger, write, defaults) for chunk in chunks)
+        # plain parallel work on the hub's own files: no limits
+        with Sandbox(workers, time_limit=None, memory_limit=None) as sandbox:
+            outcomes = []
+            for part in sandbox.map(calls):
+                if isinstance(part, Exception):
+                    raise part  # a bug, not a piece's problem (those come back as outcomes)
+                outcomes += part
     else:
         outcomes = _retag_chunk(root, paths, tagger, write, defaults)
     return RetagReport(
