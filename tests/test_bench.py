@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from channelhub import frontmatter, synth
+import synth  # scripts/synth.py (conftest puts scripts/ on the path)
+from channelhub import frontmatter
 from channelhub.config import load_hub
 from channelhub.content import load_index
 from channelhub.settings import Settings

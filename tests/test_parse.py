@@ -28,6 +28,7 @@ from channelhub.parse import (
     refuse_entity_declarations,
 )
 from channelhub.sandbox import Sandbox, SandboxError
+from scratch import billion_laughs, quadratic_blowup
 from test_clean import assert_safe_markdown
 
 FEEDS = Path(__file__).resolve().parent / "data" / "feeds"
@@ -131,25 +132,6 @@ def test_document_size_cap() -> None:
 
 
 # --- layer 1: bytes ---------------------------------------------------------------------------
-
-
-def billion_laughs() -> bytes:
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    ]
-    return (
-        '<?xml version="1.0"?><!DOCTYPE rss [' + "".join(entities) + "]>"
-        "<rss version='2.0'><channel><item><title>&lol9;</title></item></channel></rss>"
-    ).encode()
-
-
-def quadratic_blowup(size: int = 120_000) -> bytes:
-    value = "a" * 50_000
-    refs = "&a;" * ((size - len(value)) // 3)
-    return (
-        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{value}">]>'
-        f"<rss version='2.0'><channel><item><title>{refs}</title></item></channel></rss>"
-    ).encode()
 
 
 @pytest.mark.parametrize("make", [billion_laughs, quadratic_blowup])

@@ -245,7 +245,7 @@ def test_sanitize_rendered_drops_the_rest(html: str, expected: str) -> None:
 @pytest.mark.build
 def test_build_sanitizes_a_pulled_piece_that_slipped_through(tmp_path: Path) -> None:
     """Layer 4 alone: a pulled piece whose Markdown carries raw HTML (as if layers 1-3 failed)."""
-    from test_editor_path import copy_repository
+    from scratch import copy_repository
 
     repo = copy_repository(tmp_path / "repo")
     source = yaml.safe_load((repo / "feeds" / "sources.yml").read_text(encoding="utf-8"))

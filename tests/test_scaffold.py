@@ -24,6 +24,7 @@ from channelhub.scaffold import (
     split_topics,
 )
 from channelhub.tagger import compile_rules
+from scratch import scratch_hub
 
 TOPICS = """\
 topics:
@@ -48,14 +49,9 @@ EDITOR = "---\nname: Ana Ruiz\nrole: Senior editor\n---\nAna covers analytics.\n
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A minimal hub repository as the current directory."""
-    (tmp_path / "mkdocs.yml").write_text("site_name: Test hub\n", encoding="utf-8")
-    (tmp_path / "feeds").mkdir()
-    (tmp_path / "feeds" / "topics.yml").write_text(TOPICS, encoding="utf-8")
-    (tmp_path / "feeds" / "sources.yml").write_text(SOURCES, encoding="utf-8")
-    (tmp_path / "docs" / "editors").mkdir(parents=True)
-    (tmp_path / "docs" / "editors" / "ana-ruiz.md").write_text(EDITOR, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    root = scratch_hub(tmp_path / "hub", topics=TOPICS, sources=SOURCES, editors={"ana-ruiz": EDITOR})
+    monkeypatch.chdir(root)
+    return root
 
 
 def new(*args: str) -> Result:
@@ -158,9 +154,6 @@ def test_new_article_maps_a_renamed_topic(hub: Path) -> None:
 
 
 def test_new_article_topics_come_from_the_tagger(hub: Path) -> None:
-    pytest.importorskip("channelhub.tagger", reason="channelhub.tagger is not written yet")
-    from channelhub.tagger import compile_rules
-
     title = "CMO and CIO alignment: how marketing and IT plan the analytics budget together"
     expected = [s.slug for s in compile_rules(load_hub(hub).topics).tag(title, "", "")]
     result = new("article", "--title", title, "--editor", "ana-ruiz")

@@ -178,18 +178,27 @@ class _Reader:
         return found
 
 
+def slug_list(value: Any) -> list[str] | None:
+    """A YAML value as a list of slugs, stripped (one slug alone is a list of one); None when
+    it is neither text nor a list of text. The one reader of `topics:`-like lists."""
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    return None
+
+
 def _slugs(reader: _Reader, item: LineMap, key: str) -> tuple[str, ...]:
     value = item.get(key)
     if value is None:
         return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    slugs = slug_list(value)
+    if slugs is None:
         reader.problem(
             item.line_of(key), f"Expected a list of strings for '{key}', got {_kind(value)}"
         )
         return ()
-    return tuple(v.strip() for v in value)
+    return tuple(slugs)
 
 
 def load_topics(root: Path) -> tuple[tuple[Topic, ...], list[Problem]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from channelhub import frontmatter
-from channelhub.config import Hub
+from channelhub.config import Hub, slug_list
 from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem, errors
@@ -217,14 +217,13 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
     value = check.doc.meta.get(key)
     if value is None:
         return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    given = slug_list(value)
+    if given is None:
         check.add(key, f"Expected a list of topic slugs for '{key}', got {_kind(value)}")
         return ()
     slugs: list[str] = []
     renamed = hub.renamed
-    for slug in (v.strip() for v in value):
+    for slug in given:
         if hub.topic(slug):
             slugs.append(slug)
         elif slug in renamed:

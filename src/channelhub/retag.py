@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from channelhub import frontmatter, ingest
-from channelhub.config import Hub
+from channelhub.config import Hub, slug_list
 from channelhub.content import piece_files
 from channelhub.files import write_atomic
 from channelhub.frontmatter import Document, FrontMatterError
@@ -32,15 +32,6 @@ from channelhub.tagger import Tagger, TopicScore, compile_rules, validate_topics
 def _text(meta: Mapping[str, Any], key: str) -> str:
     value = meta.get(key)
     return value if isinstance(value, str) else ""
-
-
-def _slugs(value: Any) -> list[str] | None:
-    """A front matter list of slugs, or None when the key is absent or not a list of text."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value]
-    return None
 
 
 def tag_document(tagger: Tagger, doc: Document) -> list[TopicScore]:
@@ -92,8 +83,8 @@ def plan_piece(
 ) -> tuple[dict[str, list[str]], str, bool]:
     """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
     meta = doc.meta
-    topics = _slugs(meta.get("topics")) or []
-    auto = _slugs(meta.get("auto_topics")) if "auto_topics" in meta else None
+    topics = slug_list(meta.get("topics")) or []
+    auto = slug_list(meta.get("auto_topics")) if "auto_topics" in meta else None
     owned = auto is not None and topics == auto
     if owned:
         new = [s.slug for s in tag_document(tagger, doc)]
@@ -129,7 +120,7 @@ def retag_piece(
     updates, reason, owned = plan_piece(tagger, doc, defaults)
     if not updates:
         return owned, None, None
-    old = tuple(_slugs(doc.meta.get("topics")) or [])
+    old = tuple(slug_list(doc.meta.get("topics")) or [])
     if write:
         # A pulled piece nobody has edited stays pull-owned after the tagger's change, so pull
         # may still update it; one an editor touched keeps counting as edited.
@@ -307,7 +298,7 @@ def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
             continue
         if "expected_topics" not in doc.meta:
             continue
-        expected_list = _slugs(doc.meta["expected_topics"] or [])
+        expected_list = slug_list(doc.meta["expected_topics"] or [])
         if expected_list is None:
             problems.append(
                 Problem(
