@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,3 +51,10 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return "text"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or '' when none is close; for
+    messages about an unknown topic, editor or source id."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
