@@ -25,6 +25,7 @@ export const WEIGHTS = { stem: 0.8, prefix: 0.6 };
 const MAX_QUERY_WORDS = 8;
 const PHRASE_CHECK = 200; // a phrase is checked in the text of at most this many best pieces
 const BATCH = 25; // records fetched at once while checking phrases
+const NEAR = 4; // shards before a word's own that a suggestion for it may come from
 const WORD = /[\p{L}\p{N}]+/gu;
 const RUN = /[\p{L}\p{N}\p{M}]+/gu; // a word of the original text, accents and all
 const STEMMABLE = /^[a-z]{3,}$/;
@@ -319,8 +320,15 @@ class Index {
   /* The indexed word closest to `word`, from the shards around where it would be (not the whole vocabulary). */
   async closest(word) {
     if (!this.firsts.length) return null;
+    // the shards of the words that share its first three letters, up to NEAR each side, and
+    // the shards either side of its own
     const at = this.shardOf(word);
-    const numbers = [at - 1, at, at + 1].filter((i) => i >= 0 && i < this.firsts.length);
+    const start = [...word].slice(0, 3).join("");
+    const from = Math.max(0, Math.min(at - 1, Math.max(this.shardOf(start), at - NEAR)));
+    let to = Math.min(at + 1, this.firsts.length - 1);
+    while (to + 1 < this.firsts.length && to < at + NEAR && this.firsts[to + 1].startsWith(start)) to += 1;
+    const numbers = [];
+    for (let i = from; i <= to; i += 1) numbers.push(i);
     const shards = await Promise.all(numbers.map((i) => this.shard(i)));
     const limit = size(word) <= 4 ? 1 : 2;
     let best = null;
