@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -827,12 +828,10 @@ def test_every_piece_is_in_the_index_with_its_kind_and_date_and_nothing_else_is(
     pieces = _pieces(built_site)
     assert pieces
     bundle = built_site.site / search.BUNDLE_DIR
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
-    records = [
-        json.loads(p.read_text("utf-8"))
-        for p in (bundle / manifest["version"] / "d").glob("*.json")
-    ]
+    manifest = _manifest(bundle)
+    records = _records(bundle)
     assert manifest["pieces"] == len(records) == len(pieces)
+    assert len(list((bundle / "d").iterdir())) == len(records)
     by_url = {record["url"]: record for record in records}
     for piece in pieces.values():
         record = by_url[url_of(piece.src_uri)]
@@ -847,6 +846,15 @@ def test_every_piece_is_in_the_index_with_its_kind_and_date_and_nothing_else_is(
     # the byline, topic chips and related list are around the text, not in it
     some = next(iter(pieces.values()))
     assert "min read" not in by_url[url_of(some.src_uri)]["text"]
+    # the filters: every kind and every topic of the pieces, with their titles
+    hub = load_hub(built_site.root)
+    assert manifest["kinds"] == {p.kind: p.kind_label for p in pieces.values()}
+    topics = {slug for p in pieces.values() for slug in p.topics}
+    assert manifest["topics"] == {slug: hub.topic(slug).title for slug in topics}  # type: ignore[union-attr]
+    postings = _postings(bundle)
+    for slug in topics:
+        expected = sorted(url_of(p.src_uri) for p in pieces.values() if slug in p.topics)
+        assert sorted(records[doc]["url"] for doc, *_ in postings[f"#topic:{slug}"]) == expected
 
 
 # ---------------------------------------------------------------- in Chromium
@@ -941,4 +949,168 @@ def test_more_results_come_as_the_reader_scrolls(built_site: BuiltSite) -> None:
             )
         hrefs = page.locator("a.md-search-result__link").evaluate_all("all => all.map(a => a.href)")
         assert len(hrefs) == len(set(hrefs)) == 30
+        browser.close()
+
+
+def _stem_sets(records: list[dict[str, Any]]) -> list[set[str]]:
+    return [{search.stem(w) for w in search.words(f"{r['title']}\n{r['text']}")} for r in records]
+
+
+def _all_results(page: Any) -> list[str]:
+    """Every result's href, scrolling the list until all are shown."""
+    meta = page.locator("[data-hub-search-meta]")
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__item') || "
+        "/No matching/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+    )
+    found = re.search(r"(\d+) matching document", meta.inner_text())
+    total = int(found.group(1)) if found else 0
+    for _ in range(20):
+        items = page.locator(".md-search-result__item")
+        if items.count() >= total:
+            break
+        page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+        page.wait_for_timeout(200)
+    hrefs: list[str] = page.locator("a.md-search-result__link").evaluate_all(
+        "all => all.map(a => new URL(a.href).pathname)"
+    )
+    assert len(hrefs) == total
+    return hrefs
+
+
+def _search(page: Any, query: str) -> None:
+    box = page.locator(".md-search__input")
+    box.fill("")
+    page.wait_for_function(
+        "/Type to start/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+    )
+    box.type(query)
+
+
+@pytest.mark.browser
+def test_budgets_finds_budget_and_a_phrase_finds_its_words_in_sequence(
+    built_site: BuiltSite,
+) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    bundle = built_site.site / search.BUNDLE_DIR
+    records = _records(bundle)
+    stems = _stem_sets(records)
+    plain = [
+        r
+        for r in records
+        if "budget" in search.words(f"{r['title']} {r['text']}")
+        and "budgets" not in search.words(f"{r['title']} {r['text']}")
+    ]
+    assert plain, "some demo piece says budget and never budgets"
+    budget = {"/" + r["url"] for r, s in zip(records, stems, strict=True) if "budget" in s}
+    # a phrase whose two words are both in some piece that does not have them in sequence
+    phrase, expected = "", set()
+    for record in records:
+        for block in record["text"].split("\n"):
+            ws = search.words(block)
+            for a, b in itertools.pairwise(ws):
+                if len(a) < 5 or len(b) < 5:
+                    continue
+                having = [
+                    r
+                    for r, s in zip(records, stems, strict=True)
+                    if {search.stem(a), search.stem(b)} <= s
+                ]
+                inside = {"/" + r["url"] for r in having if _has_phrase(r, [a, b])}
+                if len(having) > len(inside) >= 1:
+                    phrase, expected = f'"{a} {b}"', inside
+                    break
+            if phrase:
+                break
+        if phrase:
+            break
+    assert phrase, "no phrase of the demo to test"
+    with serve(built_site.site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        _search(page, "budgets")
+        found = set(_all_results(page))
+        assert found == budget
+        assert {"/" + r["url"] for r in plain} <= found
+        first = page.locator(".md-search-result__item").first
+        assert "budget" in first.locator("mark").first.inner_text().lower()
+        _search(page, phrase)
+        assert set(_all_results(page)) == expected
+        browser.close()
+
+
+def _has_phrase(record: dict[str, Any], phrase: list[str]) -> bool:
+    wanted = [search.stem(w) for w in phrase]
+    for block in f"{record['title']}\n{record['text']}".split("\n"):
+        seen = [search.stem(w) for w in search.words(block)]
+        if any(seen[i : i + len(wanted)] == wanted for i in range(len(seen))):
+            return True
+    return False
+
+
+@pytest.mark.browser
+def test_a_kind_chip_narrows_by_keyboard_the_url_shares_it_and_a_typo_gets_a_suggestion(
+    built_site: BuiltSite,
+) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    bundle = built_site.site / search.BUNDLE_DIR
+    records = _records(bundle)
+    stems = _stem_sets(records)
+    partner = {
+        "/" + r["url"]
+        for r, s in zip(records, stems, strict=True)
+        if "budget" in s and r["kind"] == "Partner"
+    }
+    assert partner
+    with serve(built_site.site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        _search(page, "budget")
+        page.locator(".md-search-result__item").first.wait_for()
+        chip = page.locator('.hub-search-chip[data-kind="partner"]')
+        for _ in range(10):  # the chips are reached with Tab from the search box
+            page.keyboard.press("Tab")
+            if chip.evaluate("e => e === document.activeElement"):
+                break
+        assert chip.evaluate("e => e === document.activeElement")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "document.querySelector('.hub-search-chip[data-kind=partner]').getAttribute('aria-pressed') === 'true'"
+        )
+        page.wait_for_function(
+            f"/^{len(partner)} matching/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+        )
+        assert set(_all_results(page)) == partner
+        facts = page.locator(".hub-search-result__facts .hub-kind").all_inner_texts()
+        assert {f.lower() for f in facts} == {"partner"}
+        shared = page.url
+        assert "q=budget" in shared and "kind=partner" in shared
+
+        other = browser.new_page(viewport={"width": 1280, "height": 720})
+        other.goto(shared, wait_until="networkidle")  # a shared search opens as it was
+        assert other.evaluate("document.getElementById('__search').checked")
+        assert other.locator(".md-search__input").input_value() == "budget"
+        assert set(_all_results(other)) == partner
+        assert (
+            other.locator('.hub-search-chip[data-kind="partner"]').get_attribute("aria-pressed")
+            == "true"
+        )
+        other.keyboard.press("Escape")
+        assert "q=" not in other.url
+
+        page.keyboard.press("Enter")  # the chip again: every kind
+        _search(page, "budgte")
+        suggestion = page.locator(".hub-search-suggestion")
+        suggestion.wait_for()
+        assert suggestion.inner_text() == "budget"
+        assert "Did you mean" in page.locator("[data-hub-search-meta]").inner_text()
+        assert page.locator(".md-search-result__item").count() > 0
         browser.close()
