@@ -25,7 +25,7 @@ export const WEIGHTS = { stem: 0.8, prefix: 0.6 };
 const MAX_QUERY_WORDS = 8;
 const PHRASE_CHECK = 200; // a phrase is checked in the text of at most this many best pieces
 const BATCH = 25; // records fetched at once while checking phrases
-const NEAR = 4; // shards before a word's own that a suggestion for it may come from
+const NEAR = 2; // shards either side of a word's own that a suggestion for it may come from
 const WORD = /[\p{L}\p{N}]+/gu;
 const RUN = /[\p{L}\p{N}\p{M}]+/gu; // a word of the original text, accents and all
 const STEMMABLE = /^[a-z]{3,}$/;
@@ -362,7 +362,7 @@ class Index {
       if (fixes.every(Boolean)) {
         const replace = new Map(found.missing.map((word, i) => [word, fixes[i]]));
         corrected = normalize(query).replace(WORD, (word) => replace.get(word) || word);
-        const retry = parse(corrected);
+        const retry = parse(`${corrected} `); // whole words now: no longer words they begin
         const again = await this.match(retry, filters);
         if (again.hits.length) {
           parsed = retry;
