@@ -181,7 +181,7 @@
       input.focus();
     });
     meta.append(
-      `Nothing matches “${query.trim()}”. Did you mean `,
+      `${say("search.result.none", "No matching documents")} for “${query.trim()}”. Did you mean `,
       suggestion,
       `? ${total === 1 ? "1 matching document" : `${total} matching documents`}.`,
     );

@@ -314,7 +314,7 @@ class IndexWriter:
         files: list[tuple[str, bytes]] = []
         shard_names = []
         for shard in shards:
-            shard_names.append(_name(shard, 8))
+            shard_names.append(_name(shard, 6))
             files.append((f"t/{shard_names[-1]}.json", shard))
         tables = []
         for start in range(0, len(self.records), RECORD_BLOCK):
