@@ -74,7 +74,7 @@ def test_the_query_file_names_pieces_by_path_and_grades(tmp_path: Path) -> None:
         "queries:\n"
         "  - {id: q1, query: budget, kind: word, split: tune, relevant: [articles/2026/x.md]}\n"
         "  - id: q2\n    query: plans\n    kind: inflected\n    split: heldout\n"
-        "    relevant: [{piece: articles/2026/x.md, grade: 2}]\n"
+        "    relevant: [{path: articles/2026/x.md, grade: 2}]\n"
     )
     got = relevance.load_queries(path, pieces)
     assert [(q.id, q.split, dict(q.grades)) for q in got] == [
