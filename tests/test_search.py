@@ -3,7 +3,6 @@ reads it (run in Node against a real HTTP server), and Material's box driving it
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import json
@@ -443,57 +442,63 @@ def test_the_engine_cuts_and_stems_words_exactly_as_the_index_does(texts: list[s
     assert got == [[[w, search.stem(w)] for w in search.words(t)] for t in texts]
 
 
-def _bm25(postings: list[tuple[int, int, int]], manifest: dict[str, Any]) -> dict[int, float]:
+def _bm25(
+    counts: dict[int, tuple[int, int]], manifest: dict[str, Any], df: int | None = None
+) -> dict[int, float]:
+    """BM25 of doc -> (count, length code), as the engine computes it from the manifest."""
     k1, b = manifest["bm25"]
     base, _bits = manifest["length"]
-    n, df = manifest["pieces"], len(postings)
+    n, df = manifest["pieces"], len(counts) if df is None else df
     idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
     return {
         doc: idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * base**code / manifest["average"]))
-        for doc, tf, code in postings
+        for doc, (tf, code) in counts.items()
     }
 
 
-def _take(
-    postings: dict[str, Any],
-    manifest: dict[str, Any],
-    scores: dict[int, float],
-    found: Any,
-    weight: float,
-) -> None:
-    """Add a term's BM25 scores, times `weight`, to `scores`, keeping each piece's best."""
-    if isinstance(found, str):
+def _counts(postings: dict[str, Any], found: Any) -> dict[int, tuple[int, int]]:
+    if isinstance(found, str):  # a stem's one word
         found = postings.get(found)
-    for doc, score in _bm25(found or [], manifest).items():
-        scores[doc] = max(scores.get(doc, 0.0), weight * score)
+    return {doc: (tf, code) for doc, tf, code in found or []}
 
 
 def _reference(postings: dict[str, Any], manifest: dict[str, Any], query: str) -> list[int]:
     """What the engine should answer, from the index's terms: pieces with every word of the
-    query (the word itself; 0.8 for its stem; 0.6 for a longer word the last word begins, when
-    those fill at most four shards), best first by the sum of BM25 scores."""
+    query, best first by the sum over the words of: BM25 of all the words with its stem as one
+    term (times 0.8 for a piece without the word itself), or 0.6 x BM25 of the longer words the
+    last word begins as one term, as rare as those and the word's own together (when they fill
+    at most four shards), whichever is more."""
     firsts = manifest["terms"]
     wanted = list(dict.fromkeys(search.words(query)))
-    last = wanted[-1] if wanted and query[-1:].isalnum() and len(wanted[-1]) >= 3 else ""
+    last = wanted[-1] if wanted and query[-1:].isalnum() and len(wanted[-1]) >= 2 else ""
     totals: dict[int, float] | None = None
     for word in wanted:
-        scores: dict[int, float] = {}
-        take = functools.partial(_take, postings, manifest, scores)
-        take(postings.get(word), 1.0)
+        own = _counts(postings, postings.get(word))
         root = search.stem(word)
         if f"~{root}" in postings:
-            take(postings[f"~{root}"], 0.8)
-        elif root != word and search.stem(root) == root:
-            take(postings.get(root), 0.8)
+            group = _counts(postings, postings[f"~{root}"])
+        elif root != word and search.stem(root) == root and root in postings:
+            group = _counts(postings, postings[root])
+        else:
+            group = own
+        scores = {
+            doc: score * (1.0 if doc in own else 0.8)
+            for doc, score in _bm25(group, manifest).items()
+        }
         if word == last:
             first = max(i for i, f in enumerate(firsts) if f <= word or i == 0)
             end = first
             while end + 1 < len(firsts) and firsts[end + 1].startswith(word):
                 end += 1
+            longer: dict[int, tuple[int, int]] = {}
             if end - first < 4:
                 for term, found in postings.items():
                     if term != word and term.startswith(word) and not isinstance(found, str):
-                        take(found, 0.6)
+                        for doc, (tf, code) in _counts(postings, found).items():
+                            longer[doc] = (longer.get(doc, (0, 0))[0] + tf, code)
+            union = len(set(longer) | set(group))  # the words it begins include itself
+            for doc, score in _bm25(longer, manifest, union).items():
+                scores[doc] = max(scores.get(doc, 0.0), 0.6 * score)
         totals = (
             scores
             if totals is None
@@ -591,7 +596,7 @@ def test_the_engine_finds_what_a_brute_force_scan_of_the_texts_finds(tmp_path: P
         return (
             word in words
             or search.stem(word) in {search.stem(w) for w in words}
-            or (last and len(word) >= 3 and any(w.startswith(word) for w in words))
+            or (last and len(word) >= 2 and any(w.startswith(word) for w in words))
         )
 
     for query, answer in zip(queries, got, strict=True):
@@ -796,7 +801,7 @@ def test_queries_parse_into_words_phrases_and_the_word_being_typed() -> None:
     }
     assert got[1]["prefix"] == "budg" and got[2]["prefix"] == ""
     assert got[3] == {"terms": ["open", "phrase"], "phrases": [["open", "phrase"]], "prefix": ""}
-    assert got[4] == {"terms": ["one", "b2"], "phrases": [], "prefix": ""}  # b2: under 3 letters
+    assert got[4] == {"terms": ["one", "b2"], "phrases": [], "prefix": "b2"}
     assert got[5] == {"terms": [], "phrases": [], "prefix": ""}
 
 

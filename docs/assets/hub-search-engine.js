@@ -18,9 +18,10 @@ const MIN_WORD = 2;
 const MAX_WORD = 40;
 const STEM_MARK = "~";
 const FILTER_MARK = "#";
-const PREFIX_MIN = 3; // the word being typed, of 3 letters or more, also finds the words it begins ...
+const PREFIX_MIN = 2; // the word being typed, of 2 letters or more, also finds the words it begins ...
 const PREFIX_SHARDS = 4; // ... unless those fill more shards than this; then it finds only itself
-// how much a match counts beside the word itself (tuned on the judged queries' tune split)
+// how much a piece counts that has a word of the same stem but not the word itself, or only a
+// longer word that the word being typed begins (tuned on the judged queries' tune split)
 export const WEIGHTS = { stem: 0.8, prefix: 0.6 };
 const MAX_QUERY_WORDS = 8;
 const PHRASE_CHECK = 200; // a phrase is checked in the text of at most this many best pieces
@@ -205,20 +206,30 @@ class Index {
     return Object.hasOwn(shard, term) ? shard[term] : undefined;
   }
 
-  /* BM25 of every piece in a term's postings: doc -> score. */
-  bm25(flat, weight, into) {
-    if (!flat || !flat.length) return into;
-    const df = flat.length / 2;
-    const idf = Math.log(1 + (this.pieces - df + 0.5) / (df + 0.5));
+  /* Decode postings into doc -> [count, length code]; several lists are summed, as one term. */
+  counts(lists) {
     const mask = (1 << this.bits) - 1;
-    let doc = 0;
-    for (let k = 0; k < flat.length; k += 2) {
-      doc += flat[k];
-      const tf = Math.floor(flat[k + 1] / (mask + 1));
-      const score = (weight * idf * tf * (this.k1 + 1)) / (tf + this.norms[flat[k + 1] & mask]);
-      if (!(into.get(doc) >= score)) into.set(doc, score);
+    const out = new Map();
+    for (const flat of lists) {
+      let doc = 0;
+      for (let k = 0; flat && k < flat.length; k += 2) {
+        doc += flat[k];
+        const before = out.get(doc);
+        const tf = Math.floor(flat[k + 1] / (mask + 1));
+        out.set(doc, [(before ? before[0] : 0) + tf, flat[k + 1] & mask]);
+      }
     }
-    return into;
+    return out;
+  }
+
+  /* BM25 of each piece of decoded postings (by default their number is the term's document frequency). */
+  bm25(counts, df = counts.size) {
+    const idf = Math.log(1 + (this.pieces - df + 0.5) / (df + 0.5));
+    const scores = new Map();
+    for (const [doc, [tf, code]] of counts) {
+      scores.set(doc, (idf * tf * (this.k1 + 1)) / (tf + this.norms[code]));
+    }
+    return scores;
   }
 
   /* The stem's postings: `~stem`, or the one word it points to, or the stem itself as a word. */
@@ -249,16 +260,28 @@ class Index {
     return out;
   }
 
-  /* Score of every piece a query word finds: the word itself, its stem, and the words it begins. */
+  /*
+   * Score of every piece a query word finds: BM25 of all the words with its stem, as one term;
+   * a piece without the word itself counts WEIGHTS.stem of that. The word being typed also
+   * finds the longer words it begins, all of them as one term, at WEIGHTS.prefix.
+   */
   async scores(word, prefix) {
     const [exact, stemmed, longer] = await Promise.all([
       this.lookup(word),
       this.stemPostings(word),
       prefix ? this.longer(word) : [],
     ]);
-    const scores = this.bm25(typeof exact === "string" ? undefined : exact, 1, new Map());
-    this.bm25(stemmed, WEIGHTS.stem, scores);
-    for (const flat of longer) this.bm25(flat, WEIGHTS.prefix, scores);
+    const own = typeof exact === "string" ? undefined : exact;
+    const has = this.counts([own]);
+    const scores = this.bm25(this.counts([stemmed || own]));
+    for (const [doc, score] of scores) if (!has.has(doc)) scores.set(doc, score * WEIGHTS.stem);
+    if (longer.length) {
+      // the words it begins include itself: as rare as all of them together, never rarer
+      const df = this.counts([stemmed || own, ...longer]).size;
+      for (const [doc, score] of this.bm25(this.counts(longer), df)) {
+        if (!(scores.get(doc) >= score * WEIGHTS.prefix)) scores.set(doc, score * WEIGHTS.prefix);
+      }
+    }
     return scores;
   }
 
