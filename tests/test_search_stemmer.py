@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import synth  # scripts/synth.py (conftest puts scripts/ on the path)
 from browser import ROOT, unavailable
-from channelhub import search, synth
+from channelhub import search
 
 STEMMER = ROOT / "docs" / "assets" / "hub-search-stemmer.js"
 ENGINE = ROOT / "docs" / "assets" / "hub-search-engine.js"
