@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from test_bench import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _script() -> Any:
-    loader = importlib.machinery.SourceFileLoader(
-        "bench_relevance", str(ROOT / "scripts" / "bench-relevance")
-    )
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[loader.name] = module
-    loader.exec_module(module)
-    return module
-
-
-relevance = _script()
+relevance = load_script("bench-relevance", "bench_relevance")
 
 
 def test_reciprocal_rank_is_one_over_the_first_relevant_rank_within_ten() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import synth  # scripts/synth.py (conftest puts scripts/ on the path)
 from browser import ROOT, unavailable
 from channelhub import search
+from test_search import _run_engine
 
 STEMMER = ROOT / "docs" / "assets" / "hub-search-stemmer.js"
 ENGINE = ROOT / "docs" / "assets" / "hub-search-engine.js"
@@ -27,31 +27,6 @@ def _node_modules(path: Path) -> Path:
     if not path.exists():
         unavailable(f"{path.relative_to(ROOT)} is missing (npm ci installs it from package.json)")
     return path
-
-
-def _stem_in_node(words: list[str]) -> list[str]:
-    node = shutil.which("node")
-    if node is None:
-        unavailable(
-            "Node.js is not installed (apt-get install nodejs); the stemmer's parity skipped"
-        )
-    assert node is not None
-    program = (
-        f"import {{ stem }} from {json.dumps(ENGINE.as_uri())};\n"
-        "let data = ''; process.stdin.on('data', (c) => (data += c));\n"
-        "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(data).map(stem))));\n"
-    )
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", program],
-        input=json.dumps(words),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: list[str] = json.loads(done.stdout)
-    return result
 
 
 def _synthetic_vocabulary() -> set[str]:
@@ -89,7 +64,7 @@ def test_the_browser_stems_every_word_of_a_large_vocabulary_as_the_index_does() 
     vocabulary |= {w for word in english for w in search.words(word)}
     assert len(vocabulary) > 250_000
     ordered = sorted(vocabulary)
-    got = _stem_in_node(ordered)
+    got = _run_engine("console.log(JSON.stringify(input.map(engine.stem)));", ordered)
     differ = [
         (w, g, search.stem(w)) for w, g in zip(ordered, got, strict=True) if g != search.stem(w)
     ]
