@@ -304,6 +304,21 @@ def test_a_changed_piece_rewrites_only_the_files_it_touches(
     assert not [p for p in bundle.rglob("*.partial")]
 
 
+def test_a_write_killed_half_way_leaves_nothing_the_next_write_keeps(tmp_path: Path) -> None:
+    bundle = tmp_path / search.BUNDLE_DIR
+    _write(tmp_path, {"/a/": ("First", "<p>one</p>")})
+    writer = search.IndexWriter()
+    writer.add("/a/", _entry("Second"), "<p>two</p>")
+    writer.add("/b/", _entry("Third"), "<p>three</p>")
+    _, files = writer.files()
+    for path, data in files:  # killed while writing: every file cut short, no manifest
+        (bundle / path).write_bytes(data[: len(data) // 2])
+    report = writer.write(tmp_path)
+    assert report.written == len(files)
+    assert {path: (bundle / path).read_bytes() for path, _ in files} == dict(files)
+    assert writer.write(tmp_path).written == 0  # now the manifest names them all
+
+
 def test_writing_removes_what_an_older_index_left(tmp_path: Path) -> None:
     bundle = tmp_path / search.BUNDLE_DIR
     (bundle / "0123abcd" / "t").mkdir(parents=True)  # format 1's version folder

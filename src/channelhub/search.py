@@ -374,21 +374,22 @@ class IndexWriter:
         return shards, firsts
 
     def write(self, site_dir: Path) -> IndexReport:
-        """Write the index into the built site: the files not there yet (each through a temporary
-        name), then the manifest, then remove the files no longer named."""
+        """Write the index into the built site: the files the last complete index (the manifest
+        on disk) does not already name, then the manifest, then remove the files no longer named.
+
+        A file is trusted only once a manifest names it, so a write killed half-way leaves
+        nothing that the next write would keep: it writes those files again."""
         started = time.monotonic()
         manifest, files = self.files()  # no pieces yet: an empty index, and search finds nothing
         bundle = site_dir / BUNDLE_DIR
         for folder in ("t", "d", "r"):
             (bundle / folder).mkdir(parents=True, exist_ok=True)
+        complete = _named(bundle)
         written = 0
         for path, data in files:
-            target = bundle / path
-            if target.exists():  # named by its contents: the same bytes
+            if path in complete:  # named by its contents: the same bytes
                 continue
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(data)
-            partial.replace(target)
+            (bundle / path).write_bytes(data)
             written += 1
         temporary = bundle / ".manifest.json.partial"
         temporary.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
@@ -404,6 +405,23 @@ class IndexWriter:
             written=written,
             removed=removed,
         )
+
+
+def _named(bundle: Path) -> set[str]:
+    """The files the index on disk names (none if it has no readable manifest of this format)."""
+    try:
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            return set()
+        named = {f"t/{name}.json" for name in manifest["shards"]}
+        for block, name in enumerate(manifest["records"]):
+            named.add(f"r/{name}.json")
+            versions = json.loads((bundle / "r" / f"{name}.json").read_text(encoding="utf-8"))
+            start = block * manifest["block"]
+            named.update(f"d/{start + i}.{v}.json" for i, v in enumerate(versions))
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {path for path in named if (bundle / path).is_file()}
 
 
 def _remove_stale(bundle: Path, named: set[str]) -> int:
