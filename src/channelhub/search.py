@@ -89,9 +89,8 @@ RECORD_BLOCK = 512
 STEM_MARK, FILTER_MARK = "~", "#"
 
 _WORD = re.compile(r"[^\W_]{2,}")  # letters and digits: JavaScript's [\p{L}\p{N}]+
-_STEMMABLE = re.compile(
-    r"[a-z]{3,}"
-)  # Porter2 leaves shorter words alone; other scripts are not English
+# Porter2 leaves shorter words alone; words of other scripts are not English
+_STEMMABLE = re.compile(r"[a-z]{3,}")
 # a tag, with quoted attribute values that may hold ">" (the sanitizer's output keeps them raw)
 _ATTRIBUTES = r"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>"""
 _TAG = re.compile("<" + _ATTRIBUTES)
@@ -128,13 +127,12 @@ class PieceTerms:
     so that a build may keep it for a piece that did not change and feed `add_analysed`."""
 
     entry: SearchEntry
-    text: (
-        str  # what a reader sees, blocks (paragraphs, cells, items, headings) on lines of their own
-    )
-    counts: dict[str, int] = field(
-        hash=False
-    )  # word -> times in the text + TITLE_WEIGHT x in the title
-    length: int  # words in the text + TITLE_WEIGHT x words in the title
+    #: what a reader sees, each block (paragraph, cell, item, heading) on a line of its own
+    text: str
+    #: word -> times in the text + TITLE_WEIGHT x times in the title
+    counts: dict[str, int] = field(hash=False)
+    #: words in the text + TITLE_WEIGHT x words in the title
+    length: int
 
 
 @dataclass(frozen=True)
@@ -233,9 +231,8 @@ class IndexWriter:
 
     def __init__(self) -> None:
         self.records: list[bytes] = []  # each piece's record, as written
-        self.lengths = array(
-            "I"
-        )  # indexed words of each piece, the title's counted TITLE_WEIGHT times
+        # indexed words of each piece, the title's counted TITLE_WEIGHT times
+        self.lengths = array("I")
         self.postings: dict[str, array[int]] = {}  # term -> doc << COUNT_BITS | count, by doc
         self.words = 0
         self.kinds: dict[str, str] = {}
@@ -262,10 +259,8 @@ class IndexWriter:
         self.words += terms.length
         postings = self.postings
         key = doc << COUNT_BITS
-        for (
-            word,
-            count,
-        ) in terms.counts.items():  # the hot loop: one lookup and one append a posting
+        # the hot loop: one lookup and one append a posting
+        for word, count in terms.counts.items():
             found = postings.get(word)
             if found is None:
                 found = postings[word] = array("Q")
