@@ -105,6 +105,11 @@ def stem(word: str) -> str:
     return w
 
 
+def prose(text: str) -> str:
+    """The text without link targets, bare URLs, HTML tags and inline code: what rules may match."""
+    return _NOISE.sub(" ", text)
+
+
 def _capital(raw: str) -> bool:
     """True for a word in capitals, also as a plural or possessive: IT, CMOs, IT's."""
     if raw.endswith(("'s", "’s")):
@@ -467,7 +472,7 @@ class Tagger:
         places: tuple[tuple[Where, str], ...] = (
             ("title", title),
             ("summary", summary),
-            ("body", _NOISE.sub(" ", body)),
+            ("body", prose(body)),
         )
         totals = [0.0] * len(self.topics)
         evidence: list[list[Evidence]] = [[] for _ in self.topics]
