@@ -26,7 +26,14 @@ from channelhub.config import Hub, load_hub
 from channelhub.content import piece_files
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem
-from channelhub.tagger import Tagger, TopicScore, compile_rules, validate_topics
+from channelhub.profiles import (
+    HubTagger,
+    cross_validate,
+    editor_labelled,
+    labelled_pieces,
+    load_hub_tagger,
+)
+from channelhub.tagger import Tagger, TopicScore, TopicTagger, compile_rules, validate_topics
 
 EXIT_USAGE = 2
 
@@ -54,19 +61,24 @@ def _slugs(value: Any) -> list[str] | None:
     return None
 
 
-def tag_document(tagger: Tagger, doc: Document) -> list[TopicScore]:
+def tag_document(tagger: TopicTagger, doc: Document) -> list[TopicScore]:
     """The tagger's topics for a piece: its title, summary and body."""
     return tagger.tag(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
 
 
-def load_tagger(hub: Hub) -> tuple[Tagger, list[Problem]]:
-    """The compiled vocabulary, and the errors in topics.yml that make tagging unreliable."""
+def load_tagger(hub: Hub) -> tuple[HubTagger, list[Problem]]:
+    """The rules with the topics' profiles (from the labelled examples and the editors'
+    pieces), and the errors in topics.yml that make tagging unreliable."""
     problems = [
         p
         for p in (*hub.problems, *validate_topics(hub.topics))
         if p.severity == "error" and p.path.endswith("topics.yml")
     ]
-    return compile_rules(hub.topics), problems
+    rules = compile_rules(hub.topics)
+    if problems:
+        return HubTagger(rules), problems
+    tagger, _notes = load_hub_tagger(hub.root, rules)
+    return tagger, problems
 
 
 # --- re-tagging ---------------------------------------------------------------------------
@@ -93,7 +105,7 @@ class RetagReport:
     problems: tuple[Problem, ...] = field(default=())
 
 
-def _migrate(slugs: Sequence[str], tagger: Tagger) -> list[str]:
+def _migrate(slugs: Sequence[str], tagger: TopicTagger) -> list[str]:
     """Slugs with renamed ones replaced by their new topic, duplicates dropped, order kept."""
     return list(dict.fromkeys(tagger.resolve_slug(s)[0] for s in slugs))
 
@@ -102,7 +114,7 @@ Defaults = Mapping[str, Sequence[str]]  # source id -> the source's default topi
 
 
 def plan_piece(
-    tagger: Tagger, doc: Document, defaults: Defaults | None = None
+    tagger: TopicTagger, doc: Document, defaults: Defaults | None = None
 ) -> tuple[dict[str, list[str]], str, bool]:
     """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
     meta = doc.meta
@@ -132,7 +144,7 @@ _Outcome = tuple[bool | None, Change | None, Problem | None]
 
 
 def retag_piece(
-    root: Path, path: Path, tagger: Tagger, write: bool, defaults: Defaults | None = None
+    root: Path, path: Path, tagger: TopicTagger, write: bool, defaults: Defaults | None = None
 ) -> _Outcome:
     """Re-tag one piece (or migrate its renamed slugs); write it only when its topics change."""
     display = path.relative_to(root).as_posix()
@@ -157,14 +169,14 @@ def retag_piece(
 
 
 def _retag_chunk(
-    root: Path, paths: list[Path], tagger: Tagger, write: bool, defaults: Defaults
+    root: Path, paths: list[Path], tagger: TopicTagger, write: bool, defaults: Defaults
 ) -> list[_Outcome]:
     return [retag_piece(root, path, tagger, write, defaults) for path in paths]
 
 
 def retag(
     root: Path,
-    tagger: Tagger,
+    tagger: TopicTagger,
     *,
     write: bool = True,
     defaults: Defaults | None = None,
@@ -321,7 +333,7 @@ def labelled_files(folder: Path) -> Iterator[Path]:
     return (p for p in sorted(folder.rglob("*.md")) if not p.name.startswith("."))
 
 
-def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
+def evaluate(tagger: TopicTagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
     """Micro and per-topic precision/recall/F1 for the pieces with `expected_topics`."""
     per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
     problems: list[Problem] = []
@@ -348,17 +360,42 @@ def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
         expected = {tagger.resolve_slug(s)[0] for s in expected_list}
         got = [s.slug for s in tag_document(tagger, doc)]
         pieces += 1
-        for slug in expected | set(got):
-            hit = Counts(
-                tp=int(slug in expected and slug in got),
-                fp=int(slug in got and slug not in expected),
-                fn=int(slug in expected and slug not in got),
-            )
-            per_topic[slug] = per_topic.get(slug, Counts()) + hit
+        _count(per_topic, expected, got)
         if expected != set(got):
             misses.append((str(path), tuple(sorted(expected)), tuple(got)))
     micro = sum(per_topic.values(), Counts())
     return Evaluation(pieces, micro, per_topic, tuple(misses)), problems
+
+
+def _count(per_topic: dict[str, Counts], expected: set[str], got: Sequence[str]) -> None:
+    for slug in expected | set(got):
+        hit = Counts(
+            tp=int(slug in expected and slug in got),
+            fp=int(slug in got and slug not in expected),
+            fn=int(slug in expected and slug not in got),
+        )
+        per_topic[slug] = per_topic.get(slug, Counts()) + hit
+
+
+def cross_validated(root: Path, tagger: HubTagger) -> Evaluation | None:
+    """The tagger on the hub's own editor-labelled pieces, each tagged by profiles built and
+    calibrated without it (5 folds); None without the model or without such pieces."""
+    embedder = tagger.model()
+    if embedder is None:
+        return None
+    pieces, _problems = labelled_pieces(root, tagger.rules)
+    scored = editor_labelled(pieces)
+    if not scored:
+        return None
+    per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
+    misses = []
+    outcomes = cross_validate(embedder, tagger.rules, pieces, scored, root=root)
+    for outcome in outcomes:
+        _count(per_topic, set(outcome.expected), outcome.got)
+        if set(outcome.expected) != set(outcome.got):
+            misses.append((outcome.name, tuple(sorted(outcome.expected)), outcome.got))
+    micro = sum(per_topic.values(), Counts())
+    return Evaluation(len(outcomes), micro, per_topic, tuple(misses))
 
 
 # --- printing -----------------------------------------------------------------------------
@@ -369,14 +406,28 @@ def json_result(path: str, scores: Iterable[TopicScore]) -> dict[str, Any]:
 
 
 def evidence_text(score: TopicScore) -> str:
-    """'CMO/CIO (title), chief marketing officer (body x2)' for one topic."""
-    return ", ".join(
-        f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
-    )
+    """'CMO/CIO (title), chief marketing officer (body x2)' for one topic, then for a match of
+    meaning its confidence, the closest sentences and the labelled pieces it most resembles."""
+    parts = [
+        ", ".join(
+            f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
+        )
+    ]
+    meaning = score.meaning
+    if meaning is not None and (meaning.sentences or meaning.resembles):
+        parts.append(f"meaning {meaning.confidence:.2f}")
+        parts += [f'closest: "{_clip(s)}"' for s in meaning.sentences]
+        if meaning.resembles:
+            parts.append("like " + ", ".join(meaning.resembles))
+    return "; ".join(p for p in parts if p)
 
 
-def _table_rows(tagger: Tagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
-    scores = tag_document(tagger, doc)
+def _clip(sentence: str, limit: int = 140) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def _table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
+    scores = tagger.explain(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
     if scores:
         return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores]
     best = tagger.score_all(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
@@ -408,6 +459,17 @@ def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
             click.echo(path)
             last = path
         click.echo(f"  {slug:<28} {score:>8}  {evidence}")
+
+
+def _print_cross_validated(result: Evaluation | None) -> None:
+    if result is None:
+        click.echo("\nno editor-labelled pieces under docs/ (topics an editor set): nothing to cross-validate")
+        return
+    click.echo(
+        f"\ncross-validated on the hub's {result.pieces} editor-labelled pieces (5 folds, each "
+        "tagged by profiles built without it):"
+    )
+    _print_evaluation(result)
 
 
 def _print_evaluation(result: Evaluation) -> None:
@@ -448,7 +510,7 @@ def _print_retag(report: RetagReport, *, write: bool) -> None:
 # --- the command --------------------------------------------------------------------------
 
 
-def _repo_tagger(root: Path) -> tuple[Tagger, Hub]:
+def _repo_tagger(root: Path) -> tuple[HubTagger, Hub]:
     if not (root / "feeds" / "topics.yml").is_file():
         raise TagUsageError(
             f"no feeds/topics.yml in {root}: run `channelhub tag` from the repository's top folder"
@@ -513,14 +575,23 @@ def tag_command(
     if evaluate_dir is not None:
         if not Path(evaluate_dir).is_dir():
             raise TagUsageError(f"no such folder: {evaluate_dir}")
-        result, problems = evaluate(tagger, Path(evaluate_dir))
+        # The folder being measured never teaches the profiles that are measured on it.
+        measured, _notes = load_hub_tagger(root, tagger.rules, leave_out=Path(evaluate_dir))
+        result, problems = evaluate(measured, Path(evaluate_dir))
         for problem in problems:
             click.echo(f"warning: {problem}", err=True)
         if not result.pieces:
             raise TagUsageError(
                 f"no piece in {evaluate_dir} has 'expected_topics' in its front matter"
             )
-        click.echo(json.dumps(result.as_json(), indent=2)) if as_json else _print_evaluation(result)
+        checked = cross_validated(root, tagger)
+        if as_json:
+            report = result.as_json()
+            report["cross_validated"] = checked.as_json() if checked is not None else None
+            click.echo(json.dumps(report, indent=2))
+        else:
+            _print_evaluation(result)
+            _print_cross_validated(checked)
         return
     docs = [(path, _read_for_tagging(path)) for path in files]
     if as_json:
