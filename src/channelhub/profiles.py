@@ -25,13 +25,14 @@ import numpy as np
 import numpy.typing as npt
 
 from channelhub import frontmatter
+from channelhub.config import Hub
 from channelhub.content import piece_files
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
 from channelhub.semantic import Embedder, ModelMissing, PieceVectors, Vectors, load_embedder
 from channelhub.semantic import normalise as unit
 from channelhub.semantic import piece_vectors as embed_piece
-from channelhub.tagger import Meaning, Tagger, TopicScore
+from channelhub.tagger import Meaning, Tagger, TopicScore, compile_rules
 
 #: the repository's labelled sets that teach the profiles (relative to the repository)
 EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
@@ -85,7 +86,9 @@ def _slug_list(value: Any) -> list[str] | None:
 
 def _known(slugs: Iterable[str], tagger: Tagger) -> tuple[str, ...]:
     known = set(tagger.slugs)
-    return tuple(dict.fromkeys(s for s in map(lambda s: tagger.resolve_slug(s)[0], slugs) if s in known))
+    return tuple(
+        dict.fromkeys(s for s in map(lambda s: tagger.resolve_slug(s)[0], slugs) if s in known)
+    )
 
 
 def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> LabelledPiece | None:
@@ -336,7 +339,9 @@ def _loo_meaning(
     return meaning, nearest
 
 
-def _nearest(sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]) -> npt.NDArray[np.float64]:
+def _nearest(
+    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
+) -> npt.NDArray[np.float64]:
     """(pieces, topics): similarity to the closest example for the topic minus to the closest against."""
     out = np.zeros((sims.shape[0], labels.shape[1]))
     for t in range(labels.shape[1]):
@@ -422,7 +427,9 @@ def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement
     meaning = (raw - profiles.centre) / profiles.spread
     sims = profiles.examples.astype(np.float64) @ x
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    confidence = _sigmoid(_features(meaning, nearest * 10, view.strength) @ np.array(profiles.weights))
+    confidence = _sigmoid(
+        _features(meaning, nearest * 10, view.strength) @ np.array(profiles.weights)
+    )
     taught = profiles.taught
     out = []
     for t, slug in enumerate(profiles.slugs):
@@ -510,7 +517,10 @@ class HubTagger:
         profiles = self.profiles
         x = piece_vector(vectors).astype(np.float64)
         sims = profiles.examples.astype(np.float64) @ x
-        parts = [("title", title, vectors.title_vector), ("summary", summary, vectors.summary_vector)]
+        parts = [
+            ("title", title, vectors.title_vector),
+            ("summary", summary, vectors.summary_vector),
+        ]
         texts = [t for _w, t, _v in parts if t] + list(vectors.sentences)
         rows = [v for _w, t, v in parts if t] + list(vectors.sentence_vectors)
         matrix = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
@@ -544,7 +554,9 @@ def load_hub_tagger(
     try:
         embedder = load_embedder()
     except ModelMissing as exc:
-        return HubTagger(rules), [Problem("feeds/topics.yml", 1, f"{exc}: tagging by rules only", "warning")]
+        return HubTagger(rules), [
+            Problem("feeds/topics.yml", 1, f"{exc}: tagging by rules only", "warning")
+        ]
     pieces, problems = labelled_pieces(root, rules)
     if leave_out is not None:
         skip = leave_out.resolve()
@@ -552,6 +564,12 @@ def load_hub_tagger(
     if not pieces:
         return HubTagger(rules), problems
     return HubTagger(rules, profiles_for(embedder, rules, pieces, root)), problems
+
+
+def hub_profiles(hub: Hub) -> Profiles | None:
+    """The profiles for pull: built in the main process, handed to each worker in its FeedSpec."""
+    tagger, _problems = load_hub_tagger(hub.root, compile_rules(hub.topics))
+    return tagger.profiles
 
 
 def profiles_for(
@@ -592,7 +610,9 @@ def cross_validate(
     outcomes: list[Outcome] = []
     for fold in range(folds):
         train = [i for i in range(len(pieces)) if fold_of[i] != fold]
-        test = [i for i in range(len(pieces)) if fold_of[i] == fold and pieces[i].name in scored_names]
+        test = [
+            i for i in range(len(pieces)) if fold_of[i] == fold and pieces[i].name in scored_names
+        ]
         if not test or not train:
             continue
         profiles = build_profiles(
@@ -613,7 +633,9 @@ def describe(profiles: Profiles) -> dict[str, Any]:
     names = ("rule strength", "meaning", "lead", "nearest example", "bias")
     return {
         "weights": {n: round(w, 3) for n, w in zip(names, profiles.weights, strict=True)},
-        "thresholds": {s: round(t, 3) for s, t in zip(profiles.slugs, profiles.thresholds, strict=True)},
+        "thresholds": {
+            s: round(t, 3) for s, t in zip(profiles.slugs, profiles.thresholds, strict=True)
+        },
         "examples": len(profiles.names),
         "examples_per_topic": {
             s: int((profiles.labels[:, i] == 1).sum()) for i, s in enumerate(profiles.slugs)

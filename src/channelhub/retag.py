@@ -33,7 +33,7 @@ from channelhub.profiles import (
     labelled_pieces,
     load_hub_tagger,
 )
-from channelhub.tagger import Tagger, TopicScore, TopicTagger, compile_rules, validate_topics
+from channelhub.tagger import TopicScore, TopicTagger, compile_rules, validate_topics
 
 EXIT_USAGE = 2
 
@@ -463,7 +463,9 @@ def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
 
 def _print_cross_validated(result: Evaluation | None) -> None:
     if result is None:
-        click.echo("\nno editor-labelled pieces under docs/ (topics an editor set): nothing to cross-validate")
+        click.echo(
+            "\nno editor-labelled pieces under docs/ (topics an editor set): nothing to cross-validate"
+        )
         return
     click.echo(
         f"\ncross-validated on the hub's {result.pieces} editor-labelled pieces (5 folds, each "
@@ -586,9 +588,9 @@ def tag_command(
             )
         checked = cross_validated(root, tagger)
         if as_json:
-            report = result.as_json()
-            report["cross_validated"] = checked.as_json() if checked is not None else None
-            click.echo(json.dumps(report, indent=2))
+            figures = result.as_json()
+            figures["cross_validated"] = checked.as_json() if checked is not None else None
+            click.echo(json.dumps(figures, indent=2))
         else:
             _print_evaluation(result)
             _print_cross_validated(checked)
