@@ -146,18 +146,21 @@ def load_embedder() -> Embedder:
 
 # Sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# Paragraphs and list items (split before the bullets are removed).
+_BLOCKS = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
 # A sentence needs a word of letters to be worth embedding.
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 # Markdown that carries no meaning: emphasis marks, heading hashes, list bullets, rules.
-_MARKUP = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?)|\*\*?|__?|^-{3,}\s*$")
+_MARKUP = re.compile(
+    r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|[-*+][ \t]+|\d+[.)][ \t]+|>[ \t]?)|\*\*?|__?|^-{3,}[ \t]*$"
+)
 
 
 def sentences(body: str) -> list[str]:
     """The body's sentences: paragraphs and list items split at sentence ends, markup removed."""
-    text = _MARKUP.sub(" ", prose(body))
     found: list[str] = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)])\s)", text):
-        block = " ".join(block.split())
+    for raw in _BLOCKS.split(prose(body)):
+        block = " ".join(_MARKUP.sub(" ", raw).split())
         if not block:
             continue
         for sentence in _SENTENCE_END.split(block):
