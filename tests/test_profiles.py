@@ -284,7 +284,7 @@ def test_evaluate_adds_a_cross_validated_score_on_editor_labelled_pieces(
         ["t06-pizza-ordering.md", "t09-outdoor-community.md", "n05-museum-reopens.md"]
     ):
         text = (tune / name).read_text(encoding="utf-8")
-        text = text.replace("expected_topics:", "date: 2026-01-0%d\ntopics:" % (n + 1))
+        text = text.replace("expected_topics:", f"date: 2026-01-0{n + 1}\ntopics:")
         (docs / name).write_text(text, encoding="utf-8")
     labelled = root / "labelled"
     labelled.mkdir()

@@ -29,10 +29,9 @@ from channelhub.config import Hub
 from channelhub.content import piece_files
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
-from channelhub.semantic import Embedder, ModelMissing, PieceVectors, Vectors, load_embedder
+from channelhub.semantic import Embedder, ModelMissing, Vectors, load_embedder, sentences
 from channelhub.semantic import normalise as unit
-from channelhub.semantic import piece_vectors as embed_piece
-from channelhub.tagger import Meaning, Tagger, TopicScore, compile_rules
+from channelhub.tagger import Meaning, Tagger, TopicScore, compile_rules, prose
 
 #: the repository's labelled sets that teach the profiles (relative to the repository)
 EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
@@ -40,7 +39,7 @@ EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
 HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
-PART_WEIGHTS = (1.0, 1.0, 3.0)
+PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
 STRONG_RULE = 3.0
 #: rule strength counts up to this many thresholds
@@ -54,6 +53,8 @@ FOLDS = 5
 EVIDENCE_SENTENCES = 2
 EVIDENCE_EXAMPLES = 2
 MAX_TOPICS = 3
+#: rows of pieces compared with every example at once in `_nearest`
+NEAREST_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,11 @@ def editor_labelled(pieces: Sequence[LabelledPiece]) -> list[LabelledPiece]:
 # --- meaning of a piece --------------------------------------------------------------------
 
 
-def piece_vector(vectors: PieceVectors) -> Vectors:
-    """One unit vector for a piece: title, summary and the mean of its sentences, weighted."""
-    title_w, summary_w, body_w = PART_WEIGHTS
-    body = vectors.sentence_vectors
-    body_mean = unit(body.mean(axis=0)) if len(body) else np.zeros_like(vectors.title_vector)
-    mixed = title_w * vectors.title_vector + summary_w * vectors.summary_vector + body_w * body_mean
-    return unit(mixed.astype(np.float32))
+def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vectors:
+    """One unit vector for a piece: its title, summary and body (all its words), weighted."""
+    parts = embedder.embed([title, summary, prose(body)])
+    weights = np.array(PART_WEIGHTS, dtype=np.float32)
+    return unit((weights @ parts).astype(np.float32))
 
 
 class VectorCache:
@@ -204,7 +203,7 @@ def example_vectors(
     for piece in pieces:
         vector = cache.vectors.get(piece.digest)
         if vector is None:
-            vector = piece_vector(embed_piece(embedder, piece.title, piece.summary, piece.body))
+            vector = piece_vector(embedder, piece.title, piece.summary, piece.body)
             cache.vectors[piece.digest] = vector
             cache.dirty = True
         rows.append(vector)
@@ -342,12 +341,15 @@ def _loo_meaning(
 def _nearest(
     sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
 ) -> npt.NDArray[np.float64]:
-    """(pieces, topics): similarity to the closest example for the topic minus to the closest against."""
+    """(pieces, topics): similarity to the closest example for the topic minus to the closest
+    other example (0 for a topic without examples, or without others)."""
+    member = (labels == 1)[None, :, :]  # (1, examples, topics)
     out = np.zeros((sims.shape[0], labels.shape[1]))
-    for t in range(labels.shape[1]):
-        pos, neg = labels[:, t] == 1, labels[:, t] != 1
-        if pos.any() and neg.any():
-            out[:, t] = sims[:, pos].max(axis=1) - sims[:, neg].max(axis=1)
+    for start in range(0, sims.shape[0], NEAREST_ROWS):  # bounded memory for large hubs
+        column = sims[start : start + NEAREST_ROWS, :, None]  # (rows, examples, 1)
+        closest = np.where(member, column, -np.inf).max(axis=1, initial=-np.inf)
+        other = np.where(member, -np.inf, column).max(axis=1, initial=-np.inf)
+        out[start : start + NEAREST_ROWS] = closest - other
     return np.where(np.isfinite(out), out, 0.0)
 
 
@@ -422,10 +424,9 @@ class Judgement:
 def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
-    x = vector.astype(np.float64)
-    raw = profiles.positive.astype(np.float64) @ x - profiles.negative.astype(np.float64) @ x
+    raw = (profiles.positive - profiles.negative) @ vector
     meaning = (raw - profiles.centre) / profiles.spread
-    sims = profiles.examples.astype(np.float64) @ x
+    sims = (profiles.examples.astype(np.float32) @ vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
     confidence = _sigmoid(
         _features(meaning, nearest * 10, view.strength) @ np.array(profiles.weights)
@@ -483,26 +484,24 @@ class HubTagger:
             return None
         return embedder if embedder.name == self.profiles.model else None
 
-    def judgements(
-        self, title: str, summary: str, body: str
-    ) -> tuple[list[Judgement], PieceVectors | None]:
+    def judgements(self, title: str, summary: str, body: str) -> list[Judgement]:
+        """Every topic's confidence and decision; [] without the model or profiles."""
         embedder = self.model()
         if embedder is None or self.profiles is None:
-            return [], None
-        vectors = embed_piece(embedder, title, summary, body)
+            return []
         view = rule_view(self.rules, title, summary, body)
-        return judge(self.profiles, view, piece_vector(vectors)), vectors
+        return judge(self.profiles, view, piece_vector(embedder, title, summary, body))
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""
-        found, _vectors = self.judgements(title, summary, body)
-        if not found and self.model() is None:
+        found = self.judgements(title, summary, body)
+        if not found:
             return self.rules.tag(title, summary, body)
         return [_score(j) for j in chosen(found)]
 
     def score_all(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """Every topic with any rule evidence or meaning, most confident first (for explaining)."""
-        found, _vectors = self.judgements(title, summary, body)
+        found = self.judgements(title, summary, body)
         if not found:
             return self.rules.score_all(title, summary, body)
         ranked = sorted(found, key=lambda j: (-j.confidence, j.slug))
@@ -511,24 +510,18 @@ class HubTagger:
     def explain(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics with their evidence: matched phrases, and for meaning the closest
         sentences and the labelled pieces the piece most resembles."""
-        found, vectors = self.judgements(title, summary, body)
-        if vectors is None or self.profiles is None:
+        embedder = self.model()
+        found = self.judgements(title, summary, body)
+        if embedder is None or self.profiles is None or not found:
             return self.rules.tag(title, summary, body)
         profiles = self.profiles
-        x = piece_vector(vectors).astype(np.float64)
-        sims = profiles.examples.astype(np.float64) @ x
-        parts = [
-            ("title", title, vectors.title_vector),
-            ("summary", summary, vectors.summary_vector),
-        ]
-        texts = [t for _w, t, _v in parts if t] + list(vectors.sentences)
-        rows = [v for _w, t, v in parts if t] + list(vectors.sentence_vectors)
-        matrix = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+        sims = profiles.examples.astype(np.float32) @ piece_vector(embedder, title, summary, body)
+        texts = [t for t in (title, summary) if t] + sentences(body)
+        rows = embedder.embed(texts)
         out = []
         for j in chosen(found):
             t = profiles.slugs.index(j.slug)
-            direction = profiles.positive[t].astype(np.float64) - profiles.negative[t]
-            closeness = matrix @ direction if len(rows) else np.zeros(0)
+            closeness = rows @ (profiles.positive[t] - profiles.negative[t])
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             members = np.flatnonzero(profiles.labels[:, t] == 1)
             like = sorted(members, key=lambda i: (-sims[i], i))[:EVIDENCE_EXAMPLES]

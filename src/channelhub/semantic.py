@@ -14,7 +14,6 @@ import importlib.util
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -79,9 +78,10 @@ class Embedder:
 
     def _learn(self, words: list[str]) -> None:
         """Tokenize words not seen yet and keep their tokens' sums (up to WORD_CACHE words)."""
-        new = [w for w in dict.fromkeys(words) if w not in self._rows]
-        if not new:
+        unseen = set(words).difference(self._rows)
+        if not unseen:
             return
+        new = sorted(unseen)  # a fixed order: the same rows whatever order words came in
         encoded = self.tokenizer.encode_batch(new, add_special_tokens=False)
         need = len(self._rows) + len(new)
         if need > len(self._counts):
@@ -106,13 +106,12 @@ class Embedder:
         if len(self._rows) >= WORD_CACHE:  # full: start again rather than grow without bound
             self._rows.clear()
         self._learn(flat)
-        rows = np.fromiter((self._rows[w] for w in flat), dtype=np.int64, count=len(flat))
-        lengths = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=len(words))
-        filled = lengths > 0
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[filled]
-        sums = np.add.reduceat(self._sums[rows], starts, axis=0)
-        counts = np.add.reduceat(self._counts[rows], starts)
-        out[filled] = sums / np.maximum(counts, 1.0)[:, None]
+        lookup = self._rows.__getitem__
+        for i, text_words in enumerate(words):
+            if text_words:
+                rows = np.fromiter(map(lookup, text_words), dtype=np.intp, count=len(text_words))
+                total = self._counts[rows].sum()
+                out[i] = self._sums[rows].sum(axis=0) / max(float(total), 1.0)
         return normalise(out)
 
 
@@ -170,22 +169,3 @@ def sentences(body: str) -> list[str]:
         if len(found) >= MAX_SENTENCES:
             break
     return found[:MAX_SENTENCES]
-
-
-@dataclass(frozen=True)
-class PieceVectors:
-    """A piece's title, summary and sentences, with one unit vector each."""
-
-    title: str
-    summary: str
-    sentences: tuple[str, ...]
-    title_vector: Vectors  # (256,)
-    summary_vector: Vectors  # (256,)
-    sentence_vectors: Vectors  # (n, 256)
-
-
-def piece_vectors(embedder: Embedder, title: str, summary: str, body: str) -> PieceVectors:
-    """Embed a piece in one batch: title, summary and each sentence of the body."""
-    parts = sentences(body)
-    vectors = embedder.embed([title, summary, *parts])
-    return PieceVectors(title, summary, tuple(parts), vectors[0], vectors[1], vectors[2:])
