@@ -42,8 +42,6 @@ CACHE_DIR = ".cache/channelhub"
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
 STRONG_RULE = 3.0
-#: rule strength counts up to this many thresholds
-RULE_CAP = 3.0
 #: an example whose topic an editor removed counts this much more against it
 AGAINST_WEIGHT = 3.0
 #: L2 penalty of the logistic fit (not on the bias)
@@ -270,7 +268,8 @@ def _features(
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
-    """(..., topics, 5) figures: rule strength, meaning, its lead over other topics, nearest, 1."""
+    """(..., topics, 5) figures: log(1 + rule score / threshold), meaning, its lead over the
+    best other topic, nearest example, 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -279,7 +278,7 @@ def _features(
     else:
         others = np.zeros_like(meaning)
     return np.stack(
-        [np.minimum(strength, RULE_CAP), meaning, meaning - others, nearest, np.ones_like(meaning)],
+        [np.log1p(strength), meaning, meaning - others, nearest, np.ones_like(meaning)],
         axis=-1,
     )
 
