@@ -259,6 +259,21 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
     return tuple(dict.fromkeys(slugs))
 
 
+def meta_text(meta: Mapping[str, Any], key: str) -> str:
+    """A front matter value that should be text, or "" when it is absent or not text."""
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def slug_list(value: Any) -> list[str] | None:
+    """A front matter list of slugs, or None when the key is absent or not a list of text."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    return None
+
+
 def piece_files(docs_dir: Path) -> Iterator[Path]:
     """Every piece file under docs/, in a stable order."""
     for top in PIECE_DIRS:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from channelhub import frontmatter
 from channelhub.config import Hub
-from channelhub.content import piece_files
+from channelhub.content import meta_text, piece_files, slug_list
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
 from channelhub.semantic import Embedder, ModelMissing, Vectors, load_embedder, sentences
@@ -72,17 +72,6 @@ class LabelledPiece:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _text(meta: Mapping[str, Any], key: str) -> str:
-    value = meta.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _slug_list(value: Any) -> list[str] | None:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value]
-    return None
-
-
 def _known(slugs: Iterable[str], tagger: Tagger) -> tuple[str, ...]:
     known = set(tagger.slugs)
     return tuple(
@@ -93,19 +82,19 @@ def _known(slugs: Iterable[str], tagger: Tagger) -> tuple[str, ...]:
 def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> LabelledPiece | None:
     """A labelled piece from `key` (expected_topics, or an editor's topics), None if unlabelled."""
     doc = frontmatter.read(path, display=name, with_lines=False)
-    topics = _slug_list(doc.meta.get(key))
+    topics = slug_list(doc.meta.get(key))
     if topics is None:
         return None
     against: tuple[str, ...] = ()
     if key == "topics":
-        auto = _slug_list(doc.meta.get("auto_topics"))
+        auto = slug_list(doc.meta.get("auto_topics"))
         if auto is not None and auto == topics:
             return None  # the tagger's own choice: not an editor's label
         against = tuple(s for s in _known(auto or [], tagger) if s not in _known(topics, tagger))
     return LabelledPiece(
         name,
-        _text(doc.meta, "title"),
-        _text(doc.meta, "summary"),
+        meta_text(doc.meta, "title"),
+        meta_text(doc.meta, "summary"),
         doc.body,
         _known(topics, tagger),
         against,

@@ -23,7 +23,9 @@ import click
 
 from channelhub import frontmatter, ingest
 from channelhub.config import Hub, load_hub
+from channelhub.content import meta_text as _text
 from channelhub.content import piece_files
+from channelhub.content import slug_list as _slugs
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem
 from channelhub.profiles import (
@@ -45,20 +47,6 @@ class TagUsageError(click.ClickException):
 
 
 # --- reading pieces -----------------------------------------------------------------------
-
-
-def _text(meta: Mapping[str, Any], key: str) -> str:
-    value = meta.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _slugs(value: Any) -> list[str] | None:
-    """A front matter list of slugs, or None when the key is absent or not a list of text."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value]
-    return None
 
 
 def tag_document(tagger: TopicTagger, doc: Document) -> list[TopicScore]:
