@@ -194,6 +194,11 @@ def test_a_corrupt_cache_is_harmless(tmp_path: Path, embedder: Embedder) -> None
     assert np.array_equal(fresh, again)
     assert json.loads(cache.read_text(encoding="utf-8"))["model"] == embedder.name
     assert np.array_equal(P.example_vectors(embedder, [piece], tmp_path), fresh)  # from the cache
+    # Vectors made by another recipe are never reused.
+    stale = json.loads(cache.read_text(encoding="utf-8"))
+    stale["model"] = stale["model"].replace(P.RECIPE_VERSION, "older-recipe")
+    cache.write_text(json.dumps(stale), encoding="utf-8")
+    assert P.VectorCache(tmp_path, P.recipe(embedder)).vectors == {}
 
 
 # --- learning from editors, evidence, --evaluate ----------------------------------------------

@@ -38,6 +38,8 @@ EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
 #: folders under EXAMPLE_DIRS never read as examples: they measure, they do not teach
 HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
+#: bump when `piece_vector` changes, so cached example vectors are not reused
+RECIPE_VERSION = "body-mean-1"
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
@@ -50,6 +52,8 @@ NEWTON_STEPS = 30
 FOLDS = 5
 EVIDENCE_SENTENCES = 2
 EVIDENCE_EXAMPLES = 2
+#: an example this similar is the same text (float16 storage keeps it just under 1)
+SAME_TEXT = 0.995
 MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
@@ -146,6 +150,7 @@ class VectorCache:
     """Example vectors by content hash, in one JSON file; a missing or corrupt file is empty."""
 
     def __init__(self, root: Path | None, model: str) -> None:
+        # `model` names the recipe (model, weights, version): another recipe's vectors are ignored
         self.path = root / CACHE_DIR / "example-vectors.json" if root is not None else None
         self.model = model
         self.vectors: dict[str, Vectors] = {}
@@ -181,11 +186,16 @@ class VectorCache:
             pass  # a read-only checkout tags as well, only slower next time
 
 
+def recipe(embedder: Embedder) -> str:
+    """What a cached vector depends on besides the text: the model and how a piece is embedded."""
+    return f"{embedder.name}|parts {PART_WEIGHTS}|{RECIPE_VERSION}"
+
+
 def example_vectors(
     embedder: Embedder, pieces: Sequence[LabelledPiece], root: Path | None = None
 ) -> Vectors:
     """One unit vector per piece, from the cache where the content is unchanged."""
-    cache = VectorCache(root, embedder.name)
+    cache = VectorCache(root, recipe(embedder))
     rows = []
     for piece in pieces:
         vector = cache.vectors.get(piece.digest)
@@ -511,7 +521,8 @@ class HubTagger:
             t = profiles.slugs.index(j.slug)
             closeness = rows @ (profiles.positive[t] - profiles.negative[t])
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
-            members = np.flatnonzero(profiles.labels[:, t] == 1)
+            # an example with this very text is the piece itself: it resembles nothing by that
+            members = np.flatnonzero((profiles.labels[:, t] == 1) & (sims < SAME_TEXT))
             like = sorted(members, key=lambda i: (-sims[i], i))[:EVIDENCE_EXAMPLES]
             meaning = Meaning(
                 round(j.confidence, 3),

@@ -146,12 +146,13 @@ def load_embedder() -> Embedder:
 # Sentence ends: . ! ? (and a closing quote or bracket) before a space and a capital, digit or quote.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # Paragraphs and list items (split before the bullets are removed).
-_BLOCKS = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
+_BLOCKS = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])|\n(?=[ \t]*\|)")
 # A sentence needs a word of letters to be worth embedding.
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
-# Markdown that carries no meaning: emphasis marks, heading hashes, list bullets, rules.
+# Markdown that carries no meaning: emphasis marks, heading hashes, list bullets, rules, tables.
 _MARKUP = re.compile(
     r"(?m)^[ \t]{0,3}(?:#{1,6}[ \t]+|[-*+][ \t]+|\d+[.)][ \t]+|>[ \t]?)|\*\*?|__?|^-{3,}[ \t]*$"
+    r"|\||:?-{3,}:?"  # table pipes and rules
 )
 
 
