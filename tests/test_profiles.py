@@ -192,7 +192,7 @@ def test_a_corrupt_cache_is_harmless(tmp_path: Path, embedder: Embedder) -> None
     fresh = P.example_vectors(embedder, [piece])
     again = P.example_vectors(embedder, [piece], tmp_path)
     assert np.array_equal(fresh, again)
-    assert json.loads(cache.read_text(encoding="utf-8"))["model"] == embedder.name
+    assert json.loads(cache.read_text(encoding="utf-8"))["model"] == P.recipe(embedder)
     assert np.array_equal(P.example_vectors(embedder, [piece], tmp_path), fresh)  # from the cache
     # Vectors made by another recipe are never reused.
     stale = json.loads(cache.read_text(encoding="utf-8"))
