@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -256,10 +257,20 @@ class Profiles:
     names: tuple[str, ...]
     key: str = field(default="")
 
-    @property
+    @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
         """Topics with at least one example: the others are left to the rules."""
         return np.asarray((self.labels == 1).any(axis=0))
+
+    @cached_property
+    def examples32(self) -> Vectors:
+        """The examples as float32, converted once per process (they travel as float16)."""
+        return self.examples.astype(np.float32)
+
+    @cached_property
+    def direction(self) -> Vectors:
+        """(topics, dims): towards a topic's examples and away from the others."""
+        return np.asarray(self.positive - self.negative, dtype=np.float32)
 
 
 def _features(
@@ -422,9 +433,8 @@ class Judgement:
 def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
-    raw = (profiles.positive - profiles.negative) @ vector
-    meaning = (raw - profiles.centre) / profiles.spread
-    sims = (profiles.examples.astype(np.float32) @ vector).astype(np.float64)
+    meaning = (profiles.direction @ vector - profiles.centre) / profiles.spread
+    sims = (profiles.examples32 @ vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
     confidence = _sigmoid(
         _features(meaning, nearest * 10, view.strength) @ np.array(profiles.weights)
@@ -513,13 +523,13 @@ class HubTagger:
         if embedder is None or self.profiles is None or not found:
             return self.rules.tag(title, summary, body)
         profiles = self.profiles
-        sims = profiles.examples.astype(np.float32) @ piece_vector(embedder, title, summary, body)
+        sims = profiles.examples32 @ piece_vector(embedder, title, summary, body)
         texts = [t for t in (title, summary) if t] + sentences(body)
         rows = embedder.embed(texts)
         out = []
         for j in chosen(found):
             t = profiles.slugs.index(j.slug)
-            closeness = rows @ (profiles.positive[t] - profiles.negative[t])
+            closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             # an example with this very text is the piece itself: it resembles nothing by that
             members = np.flatnonzero((profiles.labels[:, t] == 1) & (sims < SAME_TEXT))
