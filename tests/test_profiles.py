@@ -48,17 +48,25 @@ def hub_tagger(embedder: Embedder, rules: Tagger) -> P.HubTagger:
 # --- the model ------------------------------------------------------------------------------
 
 
-def test_the_model_loads_with_networking_impossible(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_model_loads_and_tags_with_networking_impossible(
+    monkeypatch: pytest.MonkeyPatch, rules: Tagger
+) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the tagger opened a socket")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     load_embedder.cache_clear()
     try:
         model = load_embedder()
         vectors = model.embed(["tap to pay at the till", "queues at the checkout", ""])
+        tagger, _problems = P.load_hub_tagger(REPO, rules)
+        text = "Shoppers tap their phone at the till to collect loyalty stamps."
+        assert tagger.tag(text, text, text)
+        assert tagger.explain(text, text, text)
     finally:
         load_embedder.cache_clear()
     assert vectors.shape == (3, 256)
