@@ -16,8 +16,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from channelhub.build import HubBuild
-from channelhub.pages import Settings
 from channelhub.search import SearchIndexError
+from channelhub.settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 
@@ -70,7 +70,7 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
     for problem in _build.problems:
-        log.warning(str(problem)) if problem.severity == "error" else log.info(str(problem))
+        log.warning(str(problem)) if problem.is_error else log.info(str(problem))
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))

@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +20,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from scratch import channelhub, copy_repository
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -75,18 +75,6 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-#: what is not copied for a demo build: history, environments, caches and earlier outputs
-NOT_COPIED = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "node_modules",
-    "site",
-    "artifacts",
-    "build",
-    "__pycache__",
-    ".*_cache",
-    "*.egg-info",
-)
 SITE_URL = "https://channelhub.example/"
 
 
@@ -100,10 +88,8 @@ class BuiltSite:
     pulled: bool  # True when `channelhub pull` brought in the bundled demo feeds first
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
-    result = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+def _run(cwd: Path, *args: str, what: str) -> None:
+    result = channelhub(cwd, *args, env={"SITE_URL": SITE_URL}, timeout=600)
     if result.returncode != 0:
         pytest.fail(f"{what} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
 
@@ -114,17 +100,29 @@ def _has_pull() -> bool:
     return "pull" in getattr(main, "commands", {})
 
 
+#: listing pages of the demo in the reader tests: its 16 pieces span several pages
+DEMO_PAGE_SIZE = 5
+
+
+def use_demo_page_size(root: Path) -> None:
+    """Set the demo's small page size in a repository copy's mkdocs.yml (production is 20)."""
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "    page_size: 20\n" in text, "mkdocs.yml no longer sets extra.hub.page_size: 20"
+    config.write_text(text.replace("    page_size: 20\n", f"    page_size: {DEMO_PAGE_SIZE}\n"))
+
+
 def build_demo(workdir: Path) -> BuiltSite:
     """Copy the repository, pull the bundled demo feeds into the copy, run `channelhub build`."""
     root = workdir / "hub"
     # a copy, so that neither the pull nor the build ever writes into the working tree
-    shutil.copytree(ROOT, root, ignore=NOT_COPIED, symlinks=True)
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SITE_URL=SITE_URL)
+    copy_repository(root)
+    use_demo_page_size(root)
     pulled = _has_pull()
     if pulled:
-        _run([sys.executable, "-m", "channelhub", "pull"], root, env, "channelhub pull")
+        _run(root, "pull", what="channelhub pull")
     site = workdir / "site"
-    _run([sys.executable, "-m", "channelhub", "build", "-d", str(site)], root, env, "build")
+    _run(root, "build", "-d", str(site), what="build")
     return BuiltSite(root=root, site=site, site_url=SITE_URL, pulled=pulled)
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+# scripts/synth.py (benchmark data) is imported by the scale tests as `synth`
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
 from browser import BuiltSite, build_demo
 from feedserver import FeedServer
+from scratch import copy_repository, scratch_hub
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,3 +40,16 @@ def feed_server() -> Iterator[FeedServer]:
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """The demo site (bundled feeds pulled, then `channelhub build`), built once per session."""
     return build_demo(tmp_path_factory.mktemp("reader"))
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Path:
+    """A scratch hub (tests/scratch.py) in tmp_path/hub; a module that needs more in it
+    overrides this fixture and asks for it (pytest's fixture extension)."""
+    return scratch_hub(tmp_path / "hub")
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of the whole repository in tmp_path/repo, for tests that pull, build or edit."""
+    return copy_repository(tmp_path / "repo")

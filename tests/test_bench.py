@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from channelhub import frontmatter, synth
+import synth  # scripts/synth.py (conftest puts scripts/ on the path)
+from channelhub import frontmatter
 from channelhub.config import load_hub
 from channelhub.content import load_index
-from channelhub.pages import Settings
+from channelhub.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

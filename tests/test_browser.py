@@ -18,6 +18,7 @@ import pytest
 
 from browser import (
     CHROMIUM_ARGS,
+    DEMO_PAGE_SIZE,
     SCREENSHOTS,
     BuiltSite,
     axe_source,
@@ -38,7 +39,7 @@ if chromium_path() is None and not in_ci():  # skip before building the demo for
         allow_module_level=True,
     )
 
-PAGE_SIZE = 5  # extra.hub.page_size in mkdocs.yml
+PAGE_SIZE = DEMO_PAGE_SIZE  # set in the demo's copy by browser.build_demo
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 800}
 #: the four kinds of page the issue names, by a path in the demo

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from channelhub import frontmatter
-from channelhub.content import is_section_page, parse_date, url_of
+from channelhub.content import is_section_page, url_of
+from channelhub.dates import parse_date
 from channelhub.frontmatter import FrontMatterError
 
 

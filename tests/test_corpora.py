@@ -1,10 +1,11 @@
-"""Every feed of the public corpora through the isolated parser (one ParserPool), then through
+"""Every feed of the public corpora through the isolated parser (one Sandbox), then through
 html_to_markdown with the rendering property check: no exception escapes, each feed finishes
 within its budget, and nothing a browser could run comes out.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import Counter
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from channelhub.clean import html_to_markdown
-from channelhub.parse import FeedError, ParsedFeed, ParseRequest, ParserPool
+from channelhub.parse import FeedError, parse_feed
+from channelhub.sandbox import Sandbox, SandboxError
 from test_clean import assert_safe_markdown
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -36,17 +38,16 @@ def test_every_corpus_feed_parses_in_isolation_within_budget() -> None:
     counts: Counter[str] = Counter()
     slowest = (0.0, "")
     started = time.monotonic()
-    with ParserPool(time_limit=PER_FEED_SECONDS) as pool:
-        futures = [
-            (path, time.monotonic(), pool.submit(path.read_bytes(), url=f"https://feeds.example/{path.name}"))
+    with Sandbox(time_limit=PER_FEED_SECONDS) as sandbox:
+        results = sandbox.map(
+            functools.partial(parse_feed, path.read_bytes(), url=f"https://feeds.example/{path.name}", content_type=None)
             for path in files
-        ]  # fmt: skip
-        for path, _, future in futures:
+        )  # fmt: skip
+        for path in files:
             feed_started = time.monotonic()
-            try:
-                result: ParsedFeed | FeedError = future.result()
-            except FeedError as exc:
-                result = exc
+            result = next(results)
+            if isinstance(result, SandboxError):  # a feed over its limits: a FeedError in pull
+                result = FeedError(result.message)
             waited = time.monotonic() - feed_started
             slowest = max(slowest, (waited, path.name))
             if isinstance(result, FeedError):
@@ -79,10 +80,14 @@ def test_entities_and_illformed_feeds_finish_within_bounds() -> None:
     )
     assert len(paths) > 100
     started = time.monotonic()
-    with ParserPool(time_limit=5.0, memory_limit=512 * 2**20) as pool:
-        results = list(
-            pool.map(ParseRequest(p.read_bytes(), f"https://feeds.example/{p.name}") for p in paths)
-        )
+    with Sandbox(time_limit=5.0, memory_limit=512 * 2**20) as sandbox:
+        results = [
+            FeedError(r.message) if isinstance(r, SandboxError) else r
+            for r in sandbox.map(
+                functools.partial(parse_feed, p.read_bytes(), url=f"https://feeds.example/{p.name}", content_type=None)
+                for p in paths
+            )
+        ]  # fmt: skip
     assert len(results) == len(paths)
     assert not [r for r in results if isinstance(r, FeedError) and "worker" in r.message]
     assert time.monotonic() - started < 60

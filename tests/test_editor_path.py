@@ -7,10 +7,6 @@ home page, the article's topic pages (every pagination page) and its editor's pa
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -19,40 +15,15 @@ import html5lib
 import pytest
 
 from channelhub import frontmatter
+from scratch import channelhub, copy_repository
 
 ROOT = Path(__file__).resolve().parents[1]
-# What mkdocs.yml reads: docs, hooks, theme overrides, and the watched folders.
-COPIED = ("docs", "feeds", "hooks", "overrides", "src", "mkdocs.yml")
 TITLE = "Who runs the customer data platform: marketing or IT?"
 SLUG = "who-runs-the-customer-data-platform-marketing-or-it"
 TOPICS = ("data-analytics", "customer-experience")
 UNRELATED_TOPIC = "channel-partners"
 
 pytestmark = pytest.mark.build
-
-
-def channelhub(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the installed command the way an editor does, in the repository copy."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "channelhub", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def copy_repository(target: Path) -> Path:
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            shutil.copy2(source, target / name)
-    return target
 
 
 def newest_piece_day(repo: Path) -> date:

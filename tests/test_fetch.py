@@ -25,7 +25,6 @@ from channelhub.fetch import (
     fetch_all,
     fetch_one,
     parse_retry_after,
-    should_fetch,
 )
 from channelhub.netguard import address_problem
 from feedserver import FeedServer, RecordedRequest, Reply
@@ -184,7 +183,6 @@ def test_status_outcomes(feed_server: FeedServer, status: int, outcome: str, err
     assert (result.outcome, result.status, result.error) == (outcome, status, error)
     assert result.body is None
     assert result.retry_after is None
-    assert should_fetch(result, NOW) is (outcome != "gone")
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -195,8 +193,6 @@ def test_retry_after_seconds(feed_server: FeedServer, status: int) -> None:
     assert result.retry_after == NOW + timedelta(seconds=120)
     assert result.error is not None
     assert result.error.endswith("; retry after 2026-03-02T12:02:00Z")
-    assert not should_fetch(result, NOW + timedelta(seconds=60))
-    assert should_fetch(result, NOW + timedelta(seconds=120))
 
 
 def test_retry_after_http_date(feed_server: FeedServer) -> None:
@@ -205,8 +201,6 @@ def test_retry_after_http_date(feed_server: FeedServer) -> None:
     result = fetch(feed_server.url("/feed.xml"))
     assert result.retry_after == when
     assert result.retry_after.tzinfo is not None
-    assert not should_fetch(result, NOW + timedelta(hours=1, minutes=59))
-    assert should_fetch(result, when)
 
 
 def test_nothing_is_sent_inside_a_retry_after_window(feed_server: FeedServer) -> None:

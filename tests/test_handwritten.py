@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from channelhub.build import HubBuild
-from channelhub.pages import Settings
+from channelhub.settings import Settings
 
 BASE = Path(__file__).parent / "data" / "check" / "base"
 
@@ -60,7 +60,7 @@ def test_editor_page_gets_role_bio_and_pieces(tmp_path: Path) -> None:
 @pytest.mark.build
 def test_a_handwritten_topic_page_builds_strictly_and_listings_link_to_it(tmp_path: Path) -> None:
     """Cards and chips on every other page reach the hand-written page, in a strict build."""
-    from test_editor_path import channelhub, copy_repository
+    from scratch import channelhub, copy_repository
 
     repo = copy_repository(tmp_path / "repo")
     intro = "Our editors' own *introduction* to mobile."

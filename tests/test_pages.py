@@ -22,8 +22,9 @@ from channelhub import frontmatter, pages
 from channelhub.config import load_hub
 from channelhub.content import load_index
 from channelhub.markup import Links
-from channelhub.pages import Settings, Site
+from channelhub.pages import Site
 from channelhub.safety import SITE_EXTENSIONS
+from channelhub.settings import Settings
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"

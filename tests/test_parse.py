@@ -23,14 +23,12 @@ from channelhub.parse import (
     MAX_DOCUMENT_BYTES,
     FeedError,
     ParsedFeed,
-    ParseRequest,
-    ParserPool,
     cap_author_elements,
     parse_feed,
-    parse_isolated,
     refuse_entity_declarations,
 )
 from channelhub.sandbox import Sandbox, SandboxError
+from scratch import billion_laughs, quadratic_blowup
 from test_clean import assert_safe_markdown
 
 FEEDS = Path(__file__).resolve().parent / "data" / "feeds"
@@ -136,31 +134,12 @@ def test_document_size_cap() -> None:
 # --- layer 1: bytes ---------------------------------------------------------------------------
 
 
-def billion_laughs() -> bytes:
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    ]
-    return (
-        '<?xml version="1.0"?><!DOCTYPE rss [' + "".join(entities) + "]>"
-        "<rss version='2.0'><channel><item><title>&lol9;</title></item></channel></rss>"
-    ).encode()
-
-
-def quadratic_blowup(size: int = 120_000) -> bytes:
-    value = "a" * 50_000
-    refs = "&a;" * ((size - len(value)) // 3)
-    return (
-        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{value}">]>'
-        f"<rss version='2.0'><channel><item><title>{refs}</title></item></channel></rss>"
-    ).encode()
-
-
 @pytest.mark.parametrize("make", [billion_laughs, quadratic_blowup])
 def test_entity_expansion_is_refused_quickly_and_in_isolation(make: Any) -> None:
     body = make()
     started = time.monotonic()
-    with pytest.raises(FeedError, match="declares entities"):
-        parse_isolated(body, url=FEED_URL, content_type=None, time_limit=5.0)
+    with Sandbox(1, time_limit=5.0) as sandbox, pytest.raises(FeedError, match="declares entities"):
+        sandbox.run(parse_feed, body, url=FEED_URL, content_type=None)
     assert time.monotonic() - started < 5.0
 
 
@@ -227,21 +206,23 @@ def test_feedparser_reads_text_through_the_buffered_expat_driver() -> None:
 # --- isolation --------------------------------------------------------------------------------
 
 
-def test_parse_isolated_equals_parse_feed() -> None:
+def test_parse_in_a_sandbox_equals_parse_feed() -> None:
     body = (FEEDS / "atom10.xml").read_bytes()
-    assert parse_isolated(body, url=FEED_URL, content_type=None) == parse_feed(
-        body, url=FEED_URL, content_type=None
-    )
+    with Sandbox(1) as sandbox:
+        isolated = sandbox.run(parse_feed, body, url=FEED_URL, content_type=None)
+    assert isolated == parse_feed(body, url=FEED_URL, content_type=None)
 
 
-def test_pool_map_keeps_order_and_reports_failures_as_values() -> None:
-    requests = [
-        ParseRequest((FEEDS / "rss20.xml").read_bytes(), FEED_URL),
-        ParseRequest(b"<html>nope</html>", FEED_URL),
-        ParseRequest((FEEDS / "jsonfeed11.json").read_bytes(), FEED_URL, "application/feed+json"),
+def test_sandbox_map_keeps_order_and_reports_failures_as_values() -> None:
+    calls = [
+        functools.partial(parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None),
+        functools.partial(parse_feed, b"<html>nope</html>", url=FEED_URL, content_type=None),
+        functools.partial(
+            parse_feed, (FEEDS / "jsonfeed11.json").read_bytes(), url=FEED_URL, content_type="application/feed+json"
+        ),
     ]
-    with ParserPool(2) as pool:
-        results = list(pool.map(requests))
+    with Sandbox(2) as sandbox:
+        results = list(sandbox.map(calls))
     assert isinstance(results[0], ParsedFeed) and results[0].title == "Acme Partner Blog & News"
     assert isinstance(results[1], FeedError) and "not a feed" in results[1].message
     assert isinstance(results[2], ParsedFeed) and results[2].title == "Channel Notes"
@@ -271,11 +252,10 @@ def test_sandbox_wall_clock_deadline() -> None:
         assert sandbox.run(abs, -3) == 3
 
 
-def test_pool_turns_worker_death_into_feed_error_for_that_feed_only() -> None:
-    with ParserPool(1, time_limit=1.0) as pool:
-        pool._sandbox.run(functools.partial(sum, range(10)))  # start the worker
-        sandbox_run = pool._sandbox.run
+def test_a_worker_death_fails_that_task_only_and_the_next_feed_parses() -> None:
+    with Sandbox(1, time_limit=1.0) as sandbox:
+        sandbox.run(functools.partial(sum, range(10)))  # start the worker
         with pytest.raises(SandboxError):
-            sandbox_run(sum, range(10**12))
-        feed = pool.parse((FEEDS / "rss20.xml").read_bytes(), url=FEED_URL)
+            sandbox.run(sum, range(10**12))
+        feed = sandbox.run(parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None)
         assert len(feed.entries) == 3

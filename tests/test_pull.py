@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from channelhub.pull import (
 )
 from channelhub.sandbox import Sandbox
 from feedserver import FeedServer, RecordedRequest, Reply
+from scratch import channelhub, scratch_hub
 
 REPO = Path(__file__).parents[1]
 NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
@@ -91,7 +91,9 @@ def source(id: str, url: str, **extra: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Hub:
+class PullHub:
+    """A scratch hub (conftest's `hub`) with the sources to pull and the pulls made so far."""
+
     root: Path
     sandbox: Sandbox
     runs: list[PullReport] = field(default_factory=list)
@@ -132,17 +134,9 @@ def sandbox() -> Iterator[Sandbox]:
         yield pool
 
 
-def make_hub(root: Path) -> None:
-    (root / "feeds").mkdir(parents=True)
-    (root / "docs").mkdir()
-    (root / "mkdocs.yml").write_text("site_name: test\n", encoding="utf-8")
-    shutil.copy(REPO / "feeds" / "topics.yml", root / "feeds" / "topics.yml")
-
-
 @pytest.fixture
-def hub(tmp_path: Path, sandbox: Sandbox) -> Hub:
-    make_hub(tmp_path / "hub")
-    return Hub(tmp_path / "hub", sandbox)
+def hub(hub: Path, sandbox: Sandbox) -> PullHub:
+    return PullHub(hub, sandbox)
 
 
 def outcome(report: PullReport, source_id: str) -> str:
@@ -152,7 +146,7 @@ def outcome(report: PullReport, source_id: str) -> str:
 # --- new, updated, unchanged, idempotent ------------------------------------------------------
 
 
-def test_new_then_updated_then_unchanged(hub: Hub, feed_server: FeedServer) -> None:
+def test_new_then_updated_then_unchanged(hub: PullHub, feed_server: FeedServer) -> None:
     posts = items(3)
     feed_server.route("/feed.xml", body=rss(*posts))
     hub.sources(source("acme", feed_server.url("/feed.xml")))
@@ -193,7 +187,7 @@ def test_new_then_updated_then_unchanged(hub: Hub, feed_server: FeedServer) -> N
     assert sorted(hub.pieces("acme")) == sorted(pieces)
 
 
-def test_second_pull_of_unchanged_feeds_touches_no_file(hub: Hub, feed_server: FeedServer) -> None:
+def test_second_pull_of_unchanged_feeds_touches_no_file(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/plain.xml", body=rss(*items(4, "plain")))  # no validators: 200 each time
     feed_server.route(
         "/tagged.xml", body=rss(*items(2, "tagged")), headers={"ETag": '"abc"'}
@@ -223,7 +217,7 @@ def test_second_pull_of_unchanged_feeds_touches_no_file(hub: Hub, feed_server: F
 # --- conditional GET and the HTTP outcomes ----------------------------------------------------
 
 
-def test_validators_echoed_and_304_rewrites_nothing(hub: Hub, feed_server: FeedServer) -> None:
+def test_validators_echoed_and_304_rewrites_nothing(hub: PullHub, feed_server: FeedServer) -> None:
     etag = 'W/"feed-v1"'
     modified = "Sun, 01 Mar 2026 10:00:00 GMT"
 
@@ -249,7 +243,7 @@ def test_validators_echoed_and_304_rewrites_nothing(hub: Hub, feed_server: FeedS
     assert hub.snapshot() == before
 
 
-def test_301_moves_the_stored_url_and_302_does_not(hub: Hub, feed_server: FeedServer) -> None:
+def test_301_moves_the_stored_url_and_302_does_not(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/new.xml", body=rss(*items(1, "moved")))
     feed_server.redirect("/old.xml", "/new.xml", status=301)
     feed_server.route("/b-target.xml", body=rss(*items(1, "temp", host="b.example")))
@@ -273,7 +267,7 @@ def test_301_moves_the_stored_url_and_302_does_not(hub: Hub, feed_server: FeedSe
     assert second.sources[0].moved_to == feed_server.url("/new.xml")  # still reported
 
 
-def test_410_marks_gone_and_no_request_follows(hub: Hub, feed_server: FeedServer) -> None:
+def test_410_marks_gone_and_no_request_follows(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/feed.xml", status=410, body=b"gone")
     hub.sources(source("acme", feed_server.url("/feed.xml")))
     first = hub.pull()
@@ -286,7 +280,7 @@ def test_410_marks_gone_and_no_request_follows(hub: Hub, feed_server: FeedServer
     assert second.exit_code == 0
 
 
-def test_retry_after_nothing_fetched_inside_the_window(hub: Hub, feed_server: FeedServer) -> None:
+def test_retry_after_nothing_fetched_inside_the_window(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/busy.xml", status=503, headers={"Retry-After": "3600"})
     feed_server.route("/ok.xml", body=rss(*items(1)))
     hub.sources(
@@ -311,7 +305,7 @@ def test_retry_after_nothing_fetched_inside_the_window(hub: Hub, feed_server: Fe
 
 
 @pytest.mark.parametrize("status", [404, 500])
-def test_404_and_500_reported_and_retried(hub: Hub, feed_server: FeedServer, status: int) -> None:
+def test_404_and_500_reported_and_retried(hub: PullHub, feed_server: FeedServer, status: int) -> None:
     feed_server.route("/feed.xml", status=status, body=b"nope")
     hub.sources(source("acme", feed_server.url("/feed.xml")))
     first = hub.pull()
@@ -325,7 +319,7 @@ def test_404_and_500_reported_and_retried(hub: Hub, feed_server: FeedServer, sta
     assert second.exit_code == 1
 
 
-def test_one_malformed_feed_does_not_stop_the_others(hub: Hub, feed_server: FeedServer) -> None:
+def test_one_malformed_feed_does_not_stop_the_others(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/broken.xml", body=b"<html><body>Not a feed <b>at all")
     feed_server.route("/good.xml", body=rss(*items(2)))
     hub.sources(
@@ -342,7 +336,7 @@ def test_one_malformed_feed_does_not_stop_the_others(hub: Hub, feed_server: Feed
     assert "fingerprint" not in hub.state()["broken"]
 
 
-def test_a_bad_entry_is_skipped_and_reported(hub: Hub, feed_server: FeedServer) -> None:
+def test_a_bad_entry_is_skipped_and_reported(hub: PullHub, feed_server: FeedServer) -> None:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": "JSON partner",
@@ -380,7 +374,7 @@ def test_a_bad_entry_is_skipped_and_reported(hub: Hub, feed_server: FeedServer) 
 # --- what is written --------------------------------------------------------------------------
 
 
-def test_dedupe_across_sources(hub: Hub, feed_server: FeedServer) -> None:
+def test_dedupe_across_sources(hub: PullHub, feed_server: FeedServer) -> None:
     article = "https://Vendor.example/blog/joint-launch/"
     feed_server.route("/a.xml", body=rss(Item("Joint launch", article, guid="a-1")))
     syndicated = "http://vendor.example/blog/joint-launch?utm_source=feed&utm_medium=rss&ref=x#top"
@@ -404,7 +398,7 @@ def test_dedupe_across_sources(hub: Hub, feed_server: FeedServer) -> None:
     assert again.totals["duplicate"] == 1
 
 
-def test_editor_edits_are_kept(hub: Hub, feed_server: FeedServer) -> None:
+def test_editor_edits_are_kept(hub: PullHub, feed_server: FeedServer) -> None:
     posts = items(2)
     feed_server.route("/feed.xml", body=rss(*posts))
     hub.sources(source("acme", feed_server.url("/feed.xml")))
@@ -436,7 +430,7 @@ def test_editor_edits_are_kept(hub: Hub, feed_server: FeedServer) -> None:
     assert updated.path == "docs/sources/acme/2026/post-number-1.md"
 
 
-def test_rehash_makes_a_deliberate_change_untouched(hub: Hub, feed_server: FeedServer) -> None:
+def test_rehash_makes_a_deliberate_change_untouched(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/feed.xml", body=rss(*items(1)))
     hub.sources(source("acme", feed_server.url("/feed.xml")))
     hub.pull()
@@ -473,7 +467,7 @@ def test_rehash_makes_a_deliberate_change_untouched(hub: Hub, feed_server: FeedS
     ],
 )
 def test_dates(
-    hub: Hub, feed_server: FeedServer, date: str | None, expected_date: str, note: str | None
+    hub: PullHub, feed_server: FeedServer, date: str | None, expected_date: str, note: str | None
 ) -> None:
     feed_server.route(
         "/feed.xml", body=rss(Item("Dated", "https://partner.example/d", "d", date=date))
@@ -485,7 +479,7 @@ def test_dates(
     assert doc.meta.get("date_note") == note
 
 
-def test_json_feed_source_with_full_policy(hub: Hub, feed_server: FeedServer) -> None:
+def test_json_feed_source_with_full_policy(hub: PullHub, feed_server: FeedServer) -> None:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Lumen",
@@ -518,7 +512,7 @@ def test_json_feed_source_with_full_policy(hub: Hub, feed_server: FeedServer) ->
 
 
 def test_excerpt_policy_writes_about_sixty_words_of_escaped_text(
-    hub: Hub, feed_server: FeedServer
+    hub: PullHub, feed_server: FeedServer
 ) -> None:
     words = " ".join(f"word{i}" for i in range(100))
     post = Item(
@@ -540,7 +534,7 @@ def test_excerpt_policy_writes_about_sixty_words_of_escaped_text(
     assert doc.meta["summary"].startswith("Intro *not bold* word0")
 
 
-def test_topics_from_the_tagger_else_the_source_defaults(hub: Hub, feed_server: FeedServer) -> None:
+def test_topics_from_the_tagger_else_the_source_defaults(hub: PullHub, feed_server: FeedServer) -> None:
     on_topic = Item(
         "Marketing automation for lead nurturing",
         "https://partner.example/ma",
@@ -561,7 +555,7 @@ def test_topics_from_the_tagger_else_the_source_defaults(hub: Hub, feed_server: 
 
 
 def test_same_title_gets_a_numbered_slug_and_the_path_never_changes(
-    hub: Hub, feed_server: FeedServer
+    hub: PullHub, feed_server: FeedServer
 ) -> None:
     twins = [Item("Weekly update", f"https://partner.example/w{i}", f"w{i}") for i in range(3)]
     feed_server.route("/feed.xml", body=rss(*twins))
@@ -583,7 +577,7 @@ def test_same_title_gets_a_numbered_slug_and_the_path_never_changes(
 
 
 def test_a_source_taken_out_of_sources_yml_leaves_the_state(
-    hub: Hub, feed_server: FeedServer
+    hub: PullHub, feed_server: FeedServer
 ) -> None:
     feed_server.route("/a.xml", body=rss(*items(1, "a")))
     feed_server.route("/b.xml", body=rss(*items(1, "b")))
@@ -598,35 +592,23 @@ def test_a_source_taken_out_of_sources_yml_leaves_the_state(
     assert len(hub.pieces("b")) == 1  # published pieces stay; removing them is an editor's call
 
 
-def test_bad_sources_file_is_a_config_error(hub: Hub) -> None:
+def test_bad_sources_file_is_a_config_error(hub: PullHub) -> None:
     (hub.root / "feeds" / "sources.yml").write_text("sources:\n  - id: Bad Id\n    url: ftp://x\n")
     with pytest.raises(PullConfigError) as caught:
         hub.pull()
     assert caught.value.lines[0].startswith("feeds/sources.yml:2: source id 'Bad Id'")
 
 
-def run_cli(root: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
-    return subprocess.run(
-        [sys.executable, "-m", "channelhub", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def test_cli_exit_codes_plain_lines_and_json_report(hub: Hub, feed_server: FeedServer) -> None:
+def test_cli_exit_codes_plain_lines_and_json_report(hub: PullHub, feed_server: FeedServer) -> None:
     feed_server.route("/good.xml", body=rss(*items(2)))
     hub.sources(
         source("good", feed_server.url("/good.xml")), source("missing", feed_server.url("/404.xml"))
     )
-    refused = run_cli(hub.root, "pull")  # 127.0.0.1 is refused without --allow-private
+    refused = channelhub(hub.root, "pull")  # 127.0.0.1 is refused without --allow-private
     assert refused.returncode == 1
     assert "good: failed: refused" in refused.stdout
 
-    done = run_cli(hub.root, "pull", "--allow-private", "--report", "out/report.json")
+    done = channelhub(hub.root, "pull", "--allow-private", "--report", "out/report.json")
     assert done.returncode == 1
     assert "good: ok" in done.stderr  # progress lines without a terminal
     assert "good: ok: 2 new" in done.stdout
@@ -641,7 +623,7 @@ def test_cli_exit_codes_plain_lines_and_json_report(hub: Hub, feed_server: FeedS
     ]
     assert report["sources"][1]["status"] == "failed"
 
-    one = run_cli(hub.root, "pull", "--allow-private", "--source", "good", "--quiet")
+    one = channelhub(hub.root, "pull", "--allow-private", "--source", "good", "--quiet")
     assert one.returncode == 0
     assert one.stderr == ""
     assert (
@@ -650,17 +632,17 @@ def test_cli_exit_codes_plain_lines_and_json_report(hub: Hub, feed_server: FeedS
     )
     assert (hub.root / ".cache/channelhub/pull-report.json").is_file()
 
-    unknown = run_cli(hub.root, "pull", "--source", "nope")
+    unknown = channelhub(hub.root, "pull", "--source", "nope")
     assert unknown.returncode == 2
     assert "no source 'nope'" in unknown.stderr
 
     (hub.root / "feeds" / "sources.yml").write_text("sources:\n  - id: x\n    url: [1]\n")
-    bad = run_cli(hub.root, "pull")
+    bad = channelhub(hub.root, "pull")
     assert bad.returncode == 2
     assert "feeds/sources.yml:3: Expected text for 'url'" in bad.stderr
 
 
-def test_pull_before_build_reports_in_lines_and_writes_the_report(hub: Hub) -> None:
+def test_pull_before_build_reports_in_lines_and_writes_the_report(hub: PullHub) -> None:
     (hub.root / "feeds" / "demo").mkdir()
     (hub.root / "feeds" / "demo" / "x.xml").write_bytes(rss(*items(2)))
     hub.sources(source("local", "feeds/demo/x.xml"))  # a bundled copy: no network at all
@@ -690,7 +672,7 @@ def pieces_in(folder: Path) -> list[Path]:
 
 def test_killing_pull_leaves_whole_files_and_a_rerun_completes(tmp_path: Path) -> None:
     root = tmp_path / "hub"
-    make_hub(root)
+    scratch_hub(root)
     with FeedServer() as server:
         entries = []
         for n in range(6):
@@ -698,14 +680,13 @@ def test_killing_pull_leaves_whole_files_and_a_rerun_completes(tmp_path: Path) -
             server.route(path, body=rss(*items(25, f"s{n}", host=f"s{n}.example")), delay=0.25)
             entries.append(source(f"source-{n}", server.url(path)))
         (root / "feeds" / "sources.yml").write_text(yaml.safe_dump({"sources": entries}))
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
         command = [sys.executable, "-m", "channelhub", "pull", "--allow-private", "--quiet"]
         kills = 0
         for _ in range(3):
             # kill as soon as a few more pieces have landed: mid-run, between or inside writes
             target = len(pieces_in(root)) + 15
             process = subprocess.Popen(
-                command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             deadline = time.monotonic() + 60
             while len(pieces_in(root)) < target and process.poll() is None:
@@ -725,9 +706,7 @@ def test_killing_pull_leaves_whole_files_and_a_rerun_completes(tmp_path: Path) -
                 for source_id in recorded:  # the state never claims a source before its pieces
                     assert len(pieces_in(root / "docs" / "sources" / source_id)) == 25
         assert kills >= 2
-        done = subprocess.run(
-            command, cwd=root, env=env, capture_output=True, text=True, timeout=120
-        )
+        done = channelhub(root, "pull", "--allow-private", "--quiet", timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
     assert len(pieces_in(root)) == 6 * 25
     assert set(json.loads((root / "feeds" / "state.json").read_text())["sources"]) == {
@@ -759,7 +738,7 @@ def test_corpus_feeds_through_prepare_and_ingest(tmp_path: Path) -> None:
             pytest.fail(f"{CORPORA} is missing; CI must have ../shared/corpora")
         pytest.skip(f"{CORPORA} is absent (the public corpora live in ../shared/corpora)")
     files = [p for f in CORPUS_FOLDERS for p in sorted((CORPORA / f).rglob("*")) if p.is_file()]
-    make_hub(tmp_path)
+    scratch_hub(tmp_path)
     (tmp_path / "feeds" / "sources.yml").write_text(
         yaml.safe_dump({"sources": [source("corpus", "https://feeds.example/x", policy="full")]})
     )
@@ -806,10 +785,11 @@ def test_corpus_feeds_through_prepare_and_ingest(tmp_path: Path) -> None:
     assert counts["feeds"] > 3000 and counts["new"] > 100 and counts["duplicate"] > 100, counts
 
 
-def test_terminal_table_and_summary_words(hub: Hub, feed_server: FeedServer) -> None:
+def test_terminal_table_and_summary_words(hub: PullHub, feed_server: FeedServer) -> None:
     from rich.console import Console
 
-    from channelhub.pull import report_table, summary_lines
+    from channelhub.cli.pull import report_table
+    from channelhub.pull import summary_lines
 
     feed_server.route("/new.xml", body=rss(*items(2)))
     feed_server.redirect("/old.xml", "/new.xml", status=308)

@@ -9,7 +9,6 @@ and the pages are read with html5lib as a browser would parse them.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -29,13 +28,14 @@ import html5lib
 import pytest
 import yaml
 
-from browser import ROOT, BuiltSite
+from browser import DEMO_PAGE_SIZE, ROOT, BuiltSite
+from scratch import channelhub
 
 # one worker builds the demo once and runs every test that reads it
 pytestmark = pytest.mark.xdist_group("reader-site")
 build = pytest.mark.build
 
-PAGE_SIZE = 5  # extra.hub.page_size in mkdocs.yml
+PAGE_SIZE = DEMO_PAGE_SIZE  # set in the demo's copy by browser.build_demo
 HOME_LATEST = 9  # extra.hub.home_latest
 KIND_LABELS = {"editorial": "Editorial", "partner": "Partner", "analyst": "Analyst note"}
 LINKCHECK = ROOT / "scripts" / "linkcheck"
@@ -533,15 +533,7 @@ def test_hostile_titles_are_shown_as_text_everywhere(built_site: BuiltSite, tmp_
         encoding="utf-8",
     )
     env_site = tmp_path / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "channelhub", "build", "-d", str(env_site)],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    result = channelhub(copy, "build", "-d", str(env_site), timeout=600)
     assert result.returncode == 0, result.stderr
     raw = (env_site / "articles/2026/a-hostile-title/index.html").read_text(encoding="utf-8")
     tree = html5lib.parse(raw, namespaceHTMLElements=False)

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from browser import in_ci
 from channelhub import frontmatter, safety
 from channelhub.cli import main
+from channelhub.sanitize import sanitize_rendered
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "safety"
@@ -213,7 +214,7 @@ DECORATION = (
 
 
 def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
-    assert safety.sanitize_rendered(DECORATION) == DECORATION
+    assert sanitize_rendered(DECORATION) == DECORATION
 
 
 @pytest.mark.parametrize(
@@ -238,13 +239,13 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
     ],
 )  # fmt: skip
 def test_sanitize_rendered_drops_the_rest(html: str, expected: str) -> None:
-    assert safety.sanitize_rendered(html) == expected
+    assert sanitize_rendered(html) == expected
 
 
 @pytest.mark.build
 def test_build_sanitizes_a_pulled_piece_that_slipped_through(tmp_path: Path) -> None:
     """Layer 4 alone: a pulled piece whose Markdown carries raw HTML (as if layers 1-3 failed)."""
-    from test_editor_path import copy_repository
+    from scratch import copy_repository
 
     repo = copy_repository(tmp_path / "repo")
     source = yaml.safe_load((repo / "feeds" / "sources.yml").read_text(encoding="utf-8"))

@@ -6,14 +6,13 @@ the files it writes byte for byte; bad input must exit 2 with a clear message an
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from channelhub import frontmatter
+from channelhub import frontmatter, scaffold
 from channelhub.cli import main
 from channelhub.config import load_hub
 from channelhub.scaffold import (
@@ -23,8 +22,9 @@ from channelhub.scaffold import (
     parse_day,
     slug_for,
     split_topics,
-    suggest_topics,
 )
+from channelhub.tagger import compile_rules
+from scratch import scratch_hub
 
 TOPICS = """\
 topics:
@@ -49,14 +49,9 @@ EDITOR = "---\nname: Ana Ruiz\nrole: Senior editor\n---\nAna covers analytics.\n
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A minimal hub repository as the current directory."""
-    (tmp_path / "mkdocs.yml").write_text("site_name: Test hub\n", encoding="utf-8")
-    (tmp_path / "feeds").mkdir()
-    (tmp_path / "feeds" / "topics.yml").write_text(TOPICS, encoding="utf-8")
-    (tmp_path / "feeds" / "sources.yml").write_text(SOURCES, encoding="utf-8")
-    (tmp_path / "docs" / "editors").mkdir(parents=True)
-    (tmp_path / "docs" / "editors" / "ana-ruiz.md").write_text(EDITOR, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    root = scratch_hub(tmp_path / "hub", topics=TOPICS, sources=SOURCES, editors={"ana-ruiz": EDITOR})
+    monkeypatch.chdir(root)
+    return root
 
 
 def new(*args: str) -> Result:
@@ -65,11 +60,6 @@ def new(*args: str) -> Result:
 
 def files_under(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
-def without_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make `import channelhub.tagger` fail, as before the tagger existed."""
-    monkeypatch.setitem(sys.modules, "channelhub.tagger", None)
 
 
 # --- pure parts --------------------------------------------------------------------------------
@@ -163,22 +153,7 @@ def test_new_article_maps_a_renamed_topic(hub: Path) -> None:
     assert doc.meta["topics"] == ["data-analytics"]
 
 
-def test_new_article_without_tagger_leaves_tagger_owned_empty_topics(
-    hub: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    without_tagger(monkeypatch)
-    result = new("article", "--title", "Budget day", "--editor", "ana-ruiz", "--date", "2026-01-05")
-    assert result.exit_code == 0, result.output
-    assert "note: the tagger is not installed: topics left empty" in result.stderr
-    doc = frontmatter.read(hub / "docs/articles/2026/budget-day.md")
-    assert doc.meta["topics"] == []
-    assert doc.meta["auto_topics"] == []
-
-
 def test_new_article_topics_come_from_the_tagger(hub: Path) -> None:
-    pytest.importorskip("channelhub.tagger", reason="channelhub.tagger is not written yet")
-    from channelhub.tagger import compile_rules
-
     title = "CMO and CIO alignment: how marketing and IT plan the analytics budget together"
     expected = [s.slug for s in compile_rules(load_hub(hub).topics).tag(title, "", "")]
     result = new("article", "--title", title, "--editor", "ana-ruiz")
@@ -186,14 +161,6 @@ def test_new_article_topics_come_from_the_tagger(hub: Path) -> None:
     doc = frontmatter.read(hub / result.stdout.strip())
     assert doc.meta["topics"] == expected
     assert doc.meta["auto_topics"] == expected
-
-
-def test_suggest_topics_without_tagger_says_why(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    without_tagger(monkeypatch)
-    assert suggest_topics(load_hub(hub), "Anything") == (
-        (),
-        "the tagger is not installed: topics left empty; add them to 'topics'",
-    )
 
 
 def test_new_article_is_dated_today_in_utc(hub: Path) -> None:
@@ -239,7 +206,8 @@ def test_new_pieces_pass_check(hub: Path) -> None:
 
 
 def test_new_note_writes_the_analyst_fields(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    without_tagger(monkeypatch)
+    # a tagger that knows no topic, so the note's topics are predictable
+    monkeypatch.setattr(scaffold, "compile_rules", lambda _topics: compile_rules(()))
     result = new(
         "note",
         *("--title", "Ridgeline: half of CMOs share a budget", "--editor", "ana-ruiz"),

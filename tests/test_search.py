@@ -277,10 +277,10 @@ def test_an_error_indexing_one_page_fails_the_build_with_its_url(tmp_path: Path)
 def test_an_indexer_that_dies_is_reported(tmp_path: Path) -> None:
     live = search.LiveIndex()
     live.add("a/", _entry("One"), "<p>one</p>")
-    pid = live._process.pid
+    pid = live._child.process.pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    live._process.join(10)
+    live._child.wait(10)
     for i in range(50):  # the pipe may take a few sends to notice
         live.add(f"p{i}/", _entry("More"), "<p>more</p>")
     with pytest.raises(search.SearchIndexError, match="the search indexer stopped"):
@@ -292,7 +292,7 @@ def test_close_stops_the_indexer_without_writing(tmp_path: Path) -> None:
     live.add("a/", _entry("One"), "<p>one</p>")
     live.close()
     live.close()
-    assert not live._process.is_alive()
+    assert not live._child.alive
     assert not (tmp_path / search.BUNDLE_DIR).exists()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,9 @@ from channelhub import frontmatter
 from channelhub.cli import main
 from channelhub.config import load_hub
 from channelhub.retag import load_tagger, retag
-from channelhub.synth import SynthSource, synth_pieces, write_pieces
 from channelhub.tagger import Tagger
+from scratch import scratch_hub
+from synth import SynthSource, synth_pieces, write_pieces  # scripts/synth.py
 
 REPO = Path(__file__).parents[1]
 
@@ -72,20 +72,17 @@ def piece(
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch hub: the real topics.yml (social-media also replacing 'social'), a few pieces."""
-    (tmp_path / "feeds").mkdir()
     topics = (REPO / "feeds" / "topics.yml").read_text(encoding="utf-8")
     topics = topics.replace(
         "  - slug: social-media\n", "  - slug: social-media\n    replaces: [social]\n"
     )
-    (tmp_path / "feeds" / "topics.yml").write_text(topics, encoding="utf-8")
-    (tmp_path / "mkdocs.yml").write_text("site_name: scratch\n", encoding="utf-8")
-    (tmp_path / "feeds" / "sources.yml").write_text(
+    sources = (
         "sources:\n  - id: acme\n    name: Acme\n    url: https://acme.example/feed.xml\n"
-        "    kind: partner\n    topics: [channel-partners]\n",
-        encoding="utf-8",
+        "    kind: partner\n    topics: [channel-partners]\n"
     )
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+    root = scratch_hub(tmp_path / "hub", topics=topics, sources=sources)
+    monkeypatch.chdir(root)
+    return root
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -294,9 +291,7 @@ def test_retag_skips_a_broken_piece_with_a_warning(hub: Path) -> None:
 def test_retagging_is_fast_and_workers_agree_with_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copytree(
-        REPO / "feeds", tmp_path / "feeds", ignore=shutil.ignore_patterns("demo", "state*")
-    )
+    scratch_hub(tmp_path)
     sources = [
         SynthSource("acme-blog", "Acme", "partner", "https://acme.example"),
         SynthSource("northgate", "Northgate", "analyst", "https://northgate.example"),

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from scratch import channelhub, copy_repository
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 SCRIPTS = ROOT / "scripts"
@@ -446,26 +448,12 @@ def test_pull_pr_body_caps_its_length(tmp_path: Path) -> None:
 @pytest.mark.build
 def test_a_real_pull_renders_and_stays_inside_the_pull_request_paths(tmp_path: Path) -> None:
     """`channelhub pull` on a copy of the demo (bundled feeds, no network), as pull-feeds does."""
-    repo = tmp_path / "hub"
-    for name in ("docs", "feeds", "hooks", "overrides", "mkdocs.yml"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            repo.mkdir(exist_ok=True)
-            shutil.copy2(source, repo / name)
+    repo = copy_repository(tmp_path / "hub")
     (repo / "feeds" / "state.json").unlink(missing_ok=True)
     shutil.rmtree(repo / "docs" / "sources", ignore_errors=True)
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
     report = tmp_path / "pull-report.json"
-    pulled = subprocess.run(
-        [sys.executable, "-m", "channelhub", "pull", "--report", str(report)],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    pulled = channelhub(repo, "pull", "--report", str(report))
     assert pulled.returncode in (0, 1), pulled.stderr
     written = sorted(
         p.relative_to(repo).as_posix()

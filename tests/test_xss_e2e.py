@@ -45,8 +45,9 @@ import yaml
 
 from browser import CHROMIUM_ARGS, in_ci, require_chromium, serve
 from channelhub import frontmatter, safety
+from channelhub.sanitize import sanitize_rendered
 from feedserver import FeedServer
-from test_editor_path import copy_repository
+from scratch import billion_laughs, channelhub, copy_repository, quadratic_blowup
 
 pytestmark = [pytest.mark.corpus, pytest.mark.build]
 
@@ -140,15 +141,6 @@ def source(source_id: str, url: str, *, kind: str = "partner") -> dict[str, Any]
         "site": "https://partner.example",
         "policy": "full",
     }
-
-
-def channelhub(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    # The search index is built too: its results show the payload pieces' titles and text.
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "channelhub", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
 
 
 # Runs a command and reports its wall time and the peak resident memory of the largest process in
@@ -393,7 +385,7 @@ def xss_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XssRun]:
     # Listings of 50 instead of 5: every title and summary still lands in a listing, on 10x
     # fewer pages to build and scan.
     config = (repo / "mkdocs.yml").read_text(encoding="utf-8")
-    (repo / "mkdocs.yml").write_text(config.replace("page_size: 5\n", "page_size: 50\n"))
+    (repo / "mkdocs.yml").write_text(config.replace("page_size: 20\n", "page_size: 50\n"))
     seconds: dict[str, dict[str, float]] = {}
 
     # The theme's own scripts, from a build of clean content (the demo site, before any pull).
@@ -485,7 +477,7 @@ def _render_chunk(pieces: list[Path]) -> dict[str, int]:
         rendered = renderer.convert(doc.body)
         if safety.rendered_keys(rendered):
             active_before += 1
-            if safety.rendered_keys(safety.sanitize_rendered(rendered)):
+            if safety.rendered_keys(sanitize_rendered(rendered)):
                 active_after += 1
     return {
         "pieces": len(pieces),
@@ -604,29 +596,6 @@ def test_searching_the_payloads_runs_no_script_and_adds_no_element(xss_run: XssR
 
 
 # --- bounded parsing: the corpus's ill-formed and entity feeds, and entity bombs ------------------
-
-
-def billion_laughs() -> bytes:
-    levels = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
-    ]
-    return (
-        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n' + "\n".join(levels) + "\n]>\n"
-        '<rss version="2.0"><channel><title>&lol9;</title><link>https://bomb.example/</link>'
-        "<item><title>&lol9;</title><link>https://bomb.example/1</link>"
-        "<description>&lol9;</description></item></channel></rss>\n"
-    ).encode()
-
-
-def quadratic_blowup() -> bytes:
-    """120 KB: a 60 KB entity referenced 20,000 times (1.2 GB when expanded)."""
-    refs = "&a;" * 20_000
-    return (
-        f'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "{"a" * 60_000}">]>\n'
-        '<rss version="2.0"><channel><title>Blowup</title><link>https://bomb.example/</link>'
-        f"<item><title>x</title><link>https://bomb.example/2</link><description>{refs}</description></item>"
-        "</channel></rss>\n"
-    ).encode()
 
 
 def long_author() -> bytes:

@@ -6,52 +6,21 @@ move to another engine only rewrites hooks/.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
-from channelhub.content import ContentIndex, Piece, load_index, parse_date
+from channelhub.content import ContentIndex, Piece, load_index
 from channelhub.feeds import feeds
+from channelhub.health import load_health
 from channelhub.markup import Links
-from channelhub.pages import Settings, Site, SourceHealth
+from channelhub.pages import Site
 from channelhub.problems import Problem
-from channelhub.safety import sanitize_rendered
-
-STATE_FILE = "feeds/state.json"
-
-
-def load_health(root: Path) -> dict[str, SourceHealth]:
-    """Per-source health from the pull state file; an unreadable file means no health yet."""
-    try:
-        data = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    sources = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(sources, dict):
-        return {}
-    health: dict[str, SourceHealth] = {}
-    for source_id, raw in sources.items():
-        if not isinstance(raw, dict):
-            continue
-        health[str(source_id)] = SourceHealth(
-            # state.json leaves out keys at their default, and the default status is ok
-            status=str(raw.get("status", "ok")),
-            last_pulled=_when(raw.get("last_pulled")),
-            last_changed=_when(raw.get("last_changed")),
-            message=str(raw.get("message") or ""),
-            failures=int(raw.get("failures") or 0),
-        )
-    return health
-
-
-def _when(value: Any) -> datetime | None:
-    return parse_date(value) if isinstance(value, str) else None
+from channelhub.sanitize import sanitize_rendered
+from channelhub.settings import Settings
 
 
 @dataclass

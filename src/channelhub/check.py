@@ -8,35 +8,18 @@ from pathlib import Path
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, load_hub
 from channelhub.content import load_index
 from channelhub.problems import Problem
+from channelhub.safety import check_tree
+from channelhub.tagger import validate_topics
 
 
 def check_hub(hub: Hub) -> list[Problem]:
     """Problems in the data files and in every piece, in file order."""
     problems = list(hub.problems)
-    problems += _rule_problems(hub)
+    problems += validate_topics(hub.topics)
     index = load_index(hub)
     problems += index.problems
-    problems += _content_safety(hub)
+    problems += check_tree(hub.root)
     return sorted(set(problems))
-
-
-def _rule_problems(hub: Hub) -> list[Problem]:
-    """The tagger's own validation of each topic's rules (when the tagger is installed)."""
-    try:
-        from channelhub import tagger
-    except ImportError:  # the tagger lands separately; without it rules are not checked
-        return []
-    validate = getattr(tagger, "validate_topics", None)
-    return list(validate(hub.topics)) if validate else []
-
-
-def _content_safety(hub: Hub) -> list[Problem]:
-    """Checks that editor-written pieces cannot run script in a reader's browser."""
-    try:
-        from channelhub import safety
-    except ImportError:
-        return []
-    return list(safety.check_tree(hub.root))
 
 
 def run_check(

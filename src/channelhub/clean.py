@@ -28,6 +28,8 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from channelhub.urls import is_web_url
+
 TITLE_MAX = 300
 AUTHOR_MAX = 200
 SUMMARY_MAX = 400
@@ -49,11 +51,13 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "td": {"colspan"},
     "th": {"colspan"},
 }
-# Elements removed together with their content (the rest of a disallowed element's text stays).
+# Elements removed together with their content (the rest of a disallowed element's text stays),
+# in feed bodies and again in rendered pulled pieces (channelhub.sanitize).
 DROPPED_WITH_CONTENT = frozenset(
     {
         "script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math",
-        "select", "textarea", "title", "noembed", "noframes", "xmp", "frameset", "head",
+        "select", "textarea", "title", "noembed", "noframes", "xmp", "frameset", "frame",
+        "applet", "head",
     }
 )  # fmt: skip
 LINK_REL = "nofollow noopener"
@@ -189,16 +193,17 @@ def _normalise_host(hostname: str) -> str | None:
 
 def _web_url(value: str) -> str | None:
     # Browsers read '\' as '/' in http(s) URLs, so "https:\\evil.example" is a real host.
-    parts = urlsplit(value.replace("\\", "/"))
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    value = value.replace("\\", "/")
+    if not is_web_url(value):
         return None
+    parts = urlsplit(value)
     raw_host = parts.netloc.rpartition("@")[2]
     if raw_host.startswith("["):
         host = raw_host[: raw_host.find("]") + 1].lower()
         if not re.fullmatch(r"\[[0-9a-f:.]+\]", host):
             return None
     else:
-        normalised = _normalise_host(parts.hostname)
+        normalised = _normalise_host(parts.hostname or "")  # is_web_url saw a host
         if normalised is None:
             return None
         host = normalised

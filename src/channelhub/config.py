@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.problems import describe as _kind
+from channelhub.urls import is_web_url
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPICS_FILE = "feeds/topics.yml"
@@ -66,7 +66,7 @@ class Source:
     @property
     def is_local(self) -> bool:
         """True for a bundled copy read from the repository (the demo), not fetched over HTTP."""
-        return not self.url.startswith(("http://", "https://"))
+        return not is_web_url(self.url, host=False)
 
 
 @dataclass(frozen=True)
@@ -178,18 +178,27 @@ class _Reader:
         return found
 
 
+def slug_list(value: Any) -> list[str] | None:
+    """A YAML value as a list of slugs, stripped (one slug alone is a list of one); None when
+    it is neither text nor a list of text. The one reader of `topics:`-like lists."""
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    return None
+
+
 def _slugs(reader: _Reader, item: LineMap, key: str) -> tuple[str, ...]:
     value = item.get(key)
     if value is None:
         return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    slugs = slug_list(value)
+    if slugs is None:
         reader.problem(
             item.line_of(key), f"Expected a list of strings for '{key}', got {_kind(value)}"
         )
         return ()
-    return tuple(v.strip() for v in value)
+    return tuple(slugs)
 
 
 def load_topics(root: Path) -> tuple[tuple[Topic, ...], list[Problem]]:
@@ -197,7 +206,7 @@ def load_topics(root: Path) -> tuple[tuple[Topic, ...], list[Problem]]:
     try:
         data = frontmatter.load_yaml_file(root / TOPICS_FILE, display=TOPICS_FILE)
     except FrontMatterError as exc:
-        return (), [Problem(exc.path, exc.line, exc.message)]
+        return (), [exc.problem()]
     topics: list[Topic] = []
     seen: dict[str, int] = {}
     for item in reader.entries(data, "topics"):
@@ -259,9 +268,8 @@ def _check_replaces(topics: list[Topic], lines: dict[str, int]) -> Iterable[Prob
 
 def _url_ok(url: str, root: Path) -> str | None:
     """None if the source URL is usable, else why not."""
-    if url.startswith(("http://", "https://")):
-        parts = urlsplit(url)
-        return None if parts.hostname else "has no host"
+    if is_web_url(url, host=False):
+        return None if is_web_url(url) else "has no host"
     if "://" in url or url.startswith(("/", "~")):
         return "must be an http(s) URL or a path inside the repository"
     path = (root / url).resolve()
@@ -277,7 +285,7 @@ def load_sources(
     try:
         data = frontmatter.load_yaml_file(root / sources_file, display=sources_file)
     except FrontMatterError as exc:
-        return (), [Problem(exc.path, exc.line, exc.message)]
+        return (), [exc.problem()]
     known_topics = set(topic_slugs)
     sources: list[Source] = []
     seen: dict[str, int] = {}
@@ -331,7 +339,7 @@ def load_sources(
             )
             enabled = True
         site = reader.text(item, "site", required=False, what="")
-        if site and not site.startswith(("http://", "https://")):
+        if site and not is_web_url(site):
             reader.problem(
                 item.line_of("site"), f"site of source '{source_id}' must be an http(s) URL: {site}"
             )
@@ -367,7 +375,7 @@ def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
     try:
         doc = frontmatter.read(path, display=display)
     except FrontMatterError as exc:
-        return None, [Problem(exc.path, exc.line, exc.message)]
+        return None, [exc.problem()]
     meta = doc.meta
     if not SLUG.match(editor_id):
         problems.append(
@@ -409,7 +417,7 @@ def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
         if not isinstance(link, dict) or not isinstance(link.get("url"), str):
             problems.append(Problem(display, line, "each link needs a 'url' (and a 'title')"))
             continue
-        if not link["url"].startswith(("https://", "http://", "mailto:")):
+        if not (is_web_url(link["url"]) or link["url"].startswith("mailto:")):
             problems.append(
                 Problem(display, line, f"link url must be http(s) or mailto: {link['url']}")
             )
@@ -421,9 +429,7 @@ def load_editor(root: Path, path: Path) -> tuple[Editor | None, list[Problem]]:
             Problem(display, doc.line_of("photo"), f"Expected text for 'photo', got {_kind(photo)}")
         )
         photo = None
-    if any(p.severity == "error" for p in problems) and not (
-        isinstance(name, str) and isinstance(role, str)
-    ):
+    if errors(problems) and not (isinstance(name, str) and isinstance(role, str)):
         return None, problems
     editor = Editor(
         id=editor_id,

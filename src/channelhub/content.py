@@ -10,15 +10,17 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from channelhub import frontmatter
-from channelhub.config import Hub
+from channelhub.config import Hub, slug_list
+from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.problems import describe as _kind
+from channelhub.urls import is_web_url
 
 Kind = Literal["editorial", "partner", "analyst"]
 KIND_LABELS: dict[str, str] = {
@@ -90,27 +92,6 @@ def url_of(src_uri: str) -> str:
         stem = stem.rpartition("/")[0]
         return f"{stem}/" if stem else ""
     return f"{stem}/"
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware UTC datetime; naive times are taken as UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time(0, 0))
-    elif isinstance(value, str):
-        text = value.strip()
-        if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
-            return None
-        try:
-            parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if len(text) > 10 else text)
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 @dataclass
@@ -203,12 +184,12 @@ def piece_from_document(
             None, "missing 'editor' (for a piece written here) or 'source' (for a pulled one)"
         )
     canonical = check.text("canonical")
-    if canonical and not canonical.startswith(("https://", "http://")):
+    if canonical and not is_web_url(canonical):
         check.add("canonical", f"'canonical' must be an http(s) URL: {canonical}")
         canonical = None
     if top == "sources" and not source:
         check.add(None, "pieces under docs/sources/ are pulled from a feed and need 'source'")
-    if check.problems and any(p.severity == "error" for p in check.problems):
+    if errors(check.problems):
         return None, check.problems
     assert title is not None and when is not None
     piece = Piece(
@@ -236,14 +217,13 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
     value = check.doc.meta.get(key)
     if value is None:
         return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    given = slug_list(value)
+    if given is None:
         check.add(key, f"Expected a list of topic slugs for '{key}', got {_kind(value)}")
         return ()
     slugs: list[str] = []
     renamed = hub.renamed
-    for slug in (v.strip() for v in value):
+    for slug in given:
         if hub.topic(slug):
             slugs.append(slug)
         elif slug in renamed:
@@ -263,15 +243,6 @@ def meta_text(meta: Mapping[str, Any], key: str) -> str:
     """A front matter value that should be text, or "" when it is absent or not text."""
     value = meta.get(key)
     return value if isinstance(value, str) else ""
-
-
-def slug_list(value: Any) -> list[str] | None:
-    """A front matter list of slugs, or None when the key is absent or not a list of text."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value]
-    return None
 
 
 def piece_files(docs_dir: Path) -> Iterator[Path]:
@@ -357,7 +328,7 @@ def read_piece(
     try:
         doc = frontmatter.read(path, display=display, with_lines=with_lines)
     except FrontMatterError as exc:
-        return None, [Problem(exc.path, exc.line, exc.message)]
+        return None, [exc.problem()]
     piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     if problems and not with_lines:
         # Re-read with line numbers only when there is something to point at.

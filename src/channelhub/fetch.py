@@ -21,17 +21,29 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
 from channelhub import __version__
+from channelhub.dates import utc_text
 from channelhub.netguard import AddressRefused, GuardedBackend, ResolveError
+from channelhub.urls import is_web_url
 
-Outcome = Literal["ok", "not_modified", "gone", "error", "refused", "deferred"]
+
+class FetchOutcome(StrEnum):
+    """What one fetch came to (`FetchResult.outcome`)."""
+
+    OK = "ok"  # a body to parse
+    NOT_MODIFIED = "not_modified"  # HTTP 304: the validators still hold
+    GONE = "gone"  # HTTP 410: never ask again
+    ERROR = "error"
+    REFUSED = "refused"  # the address policy said no
+    DEFERRED = "deferred"  # not asked: its Retry-After has not passed yet
+
 
 HUB_URL = "https://github.com/channelhub/channelhub"
 MB = 1024 * 1024
@@ -105,7 +117,7 @@ class FetchRequest:
 class FetchResult:
     """What happened to one feed; `error` is a one-line reason whenever outcome is not ok."""
 
-    outcome: Outcome
+    outcome: FetchOutcome
     url: str
     final_url: str | None = None
     moved_to: str | None = None  # set only when every hop so far was a 301/308
@@ -117,28 +129,6 @@ class FetchResult:
     error: str | None = None
     elapsed: float = 0.0
     key: str = ""
-
-    @property
-    def gone(self) -> bool:
-        """True when the server said 410: the caller stops fetching this source."""
-        return self.outcome == "gone"
-
-
-class FetchState(Protocol):
-    """What `should_fetch` reads from the caller's stored state (a FetchResult qualifies)."""
-
-    @property
-    def retry_after(self) -> datetime | None: ...
-
-    @property
-    def gone(self) -> bool: ...
-
-
-def should_fetch(state: FetchState, now: datetime) -> bool:
-    """False for a gone source, or while a Retry-After window is still open."""
-    if state.gone:
-        return False
-    return state.retry_after is None or now >= state.retry_after
 
 
 def parse_retry_after(value: str, now: datetime, cap: float) -> datetime | None:
@@ -164,11 +154,6 @@ def format_size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KB"
     return f"{n} bytes"
-
-
-def format_utc(when: datetime) -> str:
-    """An aware datetime as ISO 8601 UTC with a Z."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FetchFailed(Exception):
@@ -262,10 +247,9 @@ def _conditional_headers(validators: Validators) -> dict[bytes, bytes]:
 
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be fetched over HTTP (scheme, missing host), or None."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
+    if not is_web_url(url, host=False):
         return f"refused: {url} is not an http or https URL"
-    if not parts.hostname:
+    if not is_web_url(url):
         return f"refused: {url} has no host"
     return None
 
@@ -289,18 +273,24 @@ def read_local(url: str, root: Path, max_bytes: int) -> FetchResult:
     base = root.resolve()
     path = (base / url).resolve()
     if not path.is_relative_to(base):
-        return FetchResult("refused", url, error=f"refused: {url} is outside the repository")
+        return FetchResult(
+            FetchOutcome.REFUSED, url, error=f"refused: {url} is outside the repository"
+        )
     try:
         with path.open("rb") as handle:
             body = handle.read(max_bytes + 1)
     except FileNotFoundError:
-        return FetchResult("error", url, error=f"{url}: no such file")
+        return FetchResult(FetchOutcome.ERROR, url, error=f"{url}: no such file")
     except OSError as exc:
-        return FetchResult("error", url, error=f"{url}: cannot read: {exc.strerror or exc}")
+        return FetchResult(
+            FetchOutcome.ERROR, url, error=f"{url}: cannot read: {exc.strerror or exc}"
+        )
     if len(body) > max_bytes:
-        return FetchResult("error", url, error=f"{url}: larger than {format_size(max_bytes)}")
+        return FetchResult(
+            FetchOutcome.ERROR, url, error=f"{url}: larger than {format_size(max_bytes)}"
+        )
     content_type, _ = mimetypes.guess_type(path.name)
-    return FetchResult("ok", url, final_url=url, body=body, content_type=content_type)
+    return FetchResult(FetchOutcome.OK, url, final_url=url, body=body, content_type=content_type)
 
 
 @dataclass(frozen=True)
@@ -402,7 +392,7 @@ class Fetcher:
         """Fetch one feed; every problem comes back as a result, never as an exception."""
         started = time.monotonic()
         if request.not_before is not None and self._clock() < request.not_before:
-            result = FetchResult("deferred", request.url, retry_after=request.not_before)
+            result = FetchResult(FetchOutcome.DEFERRED, request.url, retry_after=request.not_before)
         else:
             result = await self._fetch_guarded(request)
         return replace(result, elapsed=time.monotonic() - started, key=request.key)
@@ -418,10 +408,10 @@ class Fetcher:
                 )
         except TimeoutError:
             message = f"deadline of {self.policy.deadline:g} s exceeded"
-            return FetchResult("error", request.url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, error=message)
         except Exception as exc:  # one feed's surprise must never stop the run
             message = f"unexpected {type(exc).__name__}: {exc}"
-            return FetchResult("error", request.url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, error=message)
 
     async def _fetch_http(self, request: FetchRequest, deadline: _Deadline) -> FetchResult:
         url = request.url
@@ -439,7 +429,9 @@ class Fetcher:
                 moved_to = outcome.location
             url = outcome.location
         message = f"more than {self.policy.max_redirects} redirects (last: {seen[-2]})"
-        return FetchResult("error", request.url, final_url=url, moved_to=moved_to, error=message)
+        return FetchResult(
+            FetchOutcome.ERROR, request.url, final_url=url, moved_to=moved_to, error=message
+        )
 
     async def _follow(
         self, request: FetchRequest, url: str, seen: list[str], deadline: _Deadline
@@ -447,14 +439,14 @@ class Fetcher:
         """One hop: a final result, or the redirect with its absolute, unvisited target."""
         problem = url_problem(url)
         if problem is not None:
-            return FetchResult("refused", request.url, final_url=url, error=problem)
+            return FetchResult(FetchOutcome.REFUSED, request.url, final_url=url, error=problem)
         outcome = await self._one_hop(request, url, deadline)
         if isinstance(outcome, FetchResult):
             return outcome
         target = urljoin(url, outcome.location)
         if target in seen:
             message = "redirect loop: " + " -> ".join([*seen, target])
-            return FetchResult("error", request.url, final_url=url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, final_url=url, error=message)
         return _Redirect(outcome.status, target)
 
     async def _one_hop(
@@ -474,16 +466,16 @@ class Fetcher:
                 finally:
                     await response.aclose()
         except AddressRefused as exc:
-            return FetchResult("refused", request.url, final_url=url, error=str(exc))
+            return FetchResult(FetchOutcome.REFUSED, request.url, final_url=url, error=str(exc))
         except httpx.TimeoutException as exc:
             message = _timeout_message(exc, self.policy)
-            return FetchResult("error", request.url, final_url=url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, final_url=url, error=message)
         except httpx.ConnectError as exc:
             message = _connect_message(url, exc)
-            return FetchResult("error", request.url, final_url=url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, final_url=url, error=message)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             message = f"{type(exc).__name__}: {exc}"
-            return FetchResult("error", request.url, final_url=url, error=message)
+            return FetchResult(FetchOutcome.ERROR, request.url, final_url=url, error=message)
 
     async def _interpret(
         self, request: FetchRequest, url: str, response: httpx.Response
@@ -494,19 +486,21 @@ class Fetcher:
             if not location:
                 message = f"HTTP {status} redirect without a Location header"
                 return FetchResult(
-                    "error", request.url, final_url=url, status=status, error=message
+                    FetchOutcome.ERROR, request.url, final_url=url, status=status, error=message
                 )
             return _Redirect(status, location)
-        base = FetchResult("error", request.url, final_url=url, status=status)
+        base = FetchResult(FetchOutcome.ERROR, request.url, final_url=url, status=status)
         if status == 304:
             validators = Validators(
                 etag=_raw_header(response, "etag") or request.validators.etag,
                 last_modified=_raw_header(response, "last-modified")
                 or request.validators.last_modified,
             )
-            return replace(base, outcome="not_modified", validators=validators)
+            return replace(base, outcome=FetchOutcome.NOT_MODIFIED, validators=validators)
         if status == 410:
-            return replace(base, outcome="gone", error=f"HTTP 410 {response.reason_phrase}")
+            return replace(
+                base, outcome=FetchOutcome.GONE, error=f"HTTP 410 {response.reason_phrase}"
+            )
         if not 200 <= status < 300:
             return self._failure(base, response)
         return await self._success(base, response)
@@ -519,7 +513,7 @@ class Fetcher:
         if status in _RETRY_AFTER_STATUSES and header is not None:
             retry_after = parse_retry_after(header, self._clock(), self.policy.max_retry_after)
             if retry_after is not None:
-                message += f"; retry after {format_utc(retry_after)}"
+                message += f"; retry after {utc_text(retry_after)}"
         return replace(base, error=message, retry_after=retry_after)
 
     async def _success(self, base: FetchResult, response: httpx.Response) -> FetchResult:
@@ -533,7 +527,7 @@ class Fetcher:
         )
         return replace(
             base,
-            outcome="ok",
+            outcome=FetchOutcome.OK,
             body=body,
             content_type=response.headers.get("content-type"),
             validators=validators,

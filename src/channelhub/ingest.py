@@ -11,7 +11,6 @@ decides and writes in the main process, atomically.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -20,19 +19,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import yaml
 from slugify import slugify
 
 from channelhub import frontmatter
 from channelhub.clean import escape_text, html_to_markdown, plain_text, summary_to_text
 from channelhub.config import Source, Topic
-from channelhub.content import parse_date
+from channelhub.dates import parse_date, utc_text
+from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.parse import Entry, parse_feed
 from channelhub.profiles import HubTagger, Profiles
 from channelhub.tagger import compile_rules
+from channelhub.urls import normalise_link
 
 #: bump when the written pieces change shape, so unchanged feeds are re-ingested once
 FORMAT_VERSION = "1"
@@ -44,34 +43,9 @@ MAX_TOPICS = 3
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 #: a feed date this far after the first-seen time is "in the future" (clock skew allowed)
 FUTURE_SLACK = timedelta(days=1)
-TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref"})
 HASH_KEY = "pulled_hash"
 
 Action = Literal["new", "updated", "unchanged", "kept_edits", "duplicate", "skipped"]
-
-
-# --- links ------------------------------------------------------------------------------------
-
-
-def normalise_link(url: str) -> str:
-    """The form two links of the same article share: scheme-blind, lowercase host, no default
-    port, no tracking parameters, sorted query, no fragment and no trailing slash."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port not in (None, 80, 443):
-        host = f"{host}:{port}"  # 80 and 443 are the defaults of the two schemes treated alike
-    query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMS
-    )
-    path = parts.path.rstrip("/")
-    # http and https name the same article: the scheme is left out of the key
-    return urlunsplit(("", host, path, urlencode(query), "")).lstrip("/")
 
 
 # --- the worker half: entry -> prepared piece ---------------------------------------------------
@@ -253,11 +227,6 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
 # --- dates ------------------------------------------------------------------------------------
 
 
-def utc_text(when: datetime) -> str:
-    """YYYY-MM-DDTHH:MM:SSZ."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass(frozen=True)
 class Dates:
     date: datetime
@@ -353,7 +322,7 @@ def rehash(path: Path) -> bool:
         match = _HASH_LINE.search(text, 0, _front_matter_end(text))
         assert match is not None
         new_text = text[: match.start()] + f"{HASH_KEY}: {digest}\n" + text[match.end() :]
-    return frontmatter.atomic_write_text(path, new_text)
+    return write_atomic(path, new_text)
 
 
 # --- the main-process half: decide and write ---------------------------------------------------
@@ -452,125 +421,13 @@ def render_entry(
     return dates, render_piece(piece_meta(entry, source_id, dates, first_seen), entry.body)
 
 
-def _fast_dumper() -> type[yaml.SafeDumper] | None:
-    """frontmatter's dumper on libyaml's emitter: same representers, resolvers and styles."""
-    base = getattr(yaml, "CSafeDumper", None)
-    if base is None:
-        return None
-    # the representers decide quoting; taking frontmatter's own keeps the two in step
-    source = frontmatter._Dumper
-    attributes = {
-        "ignore_aliases": lambda self, data: True,
-        "yaml_representers": dict(source.yaml_representers),
-        "yaml_implicit_resolvers": source.yaml_implicit_resolvers,  # type: ignore[attr-defined]
-    }
-    return type("FastFrontMatterDumper", (base,), attributes)
-
-
-_FAST_DUMPER = _fast_dumper()
-# libyaml escapes characters beyond the BMP where PyYAML writes them as they are
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-# ASCII text that PyYAML writes as a plain scalar in block context, as it is: no indicator
-# first, no trailing space or ':', no line break or control; ': ' and ' #' are checked apart.
-_PLAIN_VALUE = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9 .,'()/&+?!;%@=~*_:#\-]*[A-Za-z0-9.,'()/&+?!;%@=~*_#\-])?"
-)
-# A list item that PyYAML writes plain inside a flow sequence ([a, b]): a slug.
-_PLAIN_ITEM = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_PLAIN_MAX = 10_000
-_RESOLVERS = frontmatter._Dumper.yaml_implicit_resolvers  # type: ignore[attr-defined]
-
-
-def _resolves_to_str(value: str) -> bool:
-    """Whether PyYAML reads `value` unquoted back as a string (not a bool, number or null)."""
-    candidates = _RESOLVERS.get(value[0], []) + _RESOLVERS.get(None, [])
-    return not any(regexp.match(value) for _tag, regexp in candidates)
-
-
-def _plain_line(key: str, value: object) -> str | None:
-    """`key: value` as frontmatter.dump_meta writes it, or None when quoting might be needed."""
-    if isinstance(value, str):
-        if (
-            len(value) < _PLAIN_MAX
-            and _PLAIN_VALUE.fullmatch(value)
-            and ": " not in value
-            and " #" not in value
-            and _resolves_to_str(value)
-        ):
-            return f"{key}: {value}\n"
-        return None
-    if isinstance(value, list) and all(
-        isinstance(v, str) and len(v) < 60 and _PLAIN_ITEM.fullmatch(v) and _resolves_to_str(v)
-        for v in value
-    ):
-        return f"{key}: [{', '.join(value)}]\n"  # type: ignore[arg-type]
-    return None
-
-
-def _plain_front_matter(meta: dict[str, object]) -> str | None:
-    """The front matter line by line when every value is plain ASCII text or a list of
-    slugs (most pulled entries): a tenth of the cost of even libyaml's emitter."""
-    lines = []
-    for key, value in frontmatter.ordered(meta).items():
-        line = _plain_line(key, value)
-        if line is None or not key.isidentifier():
-            return None
-        lines.append(line)
-    return "".join(lines)
-
-
-def dump_front_matter(meta: dict[str, object]) -> str:
-    """Exactly `frontmatter.dump_meta(meta)`, ~8x faster: YAML emission was a third of a
-    pull's CPU per entry. Plain ASCII values are written line by line; text beyond the BMP
-    takes frontmatter's own (pure Python) path; the rest libyaml's, checked by reading back."""
-    plain = _plain_front_matter(meta)
-    if plain is not None:
-        return plain
-    values = [v for v in meta.values() if isinstance(v, str)]
-    values += [i for v in meta.values() if isinstance(v, list) for i in v if isinstance(i, str)]
-    if _FAST_DUMPER is None or _ASTRAL.search("".join(values)):
-        return frontmatter.dump_meta(meta)
-    ordered = frontmatter.ordered(meta)
-    text = yaml.dump(
-        ordered,
-        Dumper=_FAST_DUMPER,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=1_000_000,
-    )
-    if frontmatter.load_yaml(text, path="<dump>", with_lines=False) != ordered:
-        return frontmatter.dump_meta(meta)  # never trust a fast path over the checked one
-    return text
-
-
 def render_piece(meta: dict[str, object], body: str) -> Rendered:
     """The file's text with its pulled_hash line, and that hash."""
-    text = f"---\n{dump_front_matter(meta)}---\n" + (body.strip() + "\n" if body.strip() else "")
+    text = f"---\n{frontmatter.dump_meta(meta)}---\n" + (
+        body.strip() + "\n" if body.strip() else ""
+    )
     full = with_hash(text)
     return Rendered(full, hash_text(text))
-
-
-def write_piece(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder and a rename, so a kill at any moment
-    leaves the old file or the new one. No fsync: it cost ~5 ms a file, which would dominate
-    a pull; git holds the durable copy of what pull writes."""
-    target = os.fspath(path)
-    folder, name = os.path.split(target)
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    try:
-        # os-level calls: the pathlib and text-file layers were a third of pull's own CPU
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, text.encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 def _slug(title: str, guid: str) -> str:
@@ -663,7 +520,8 @@ class Ingestor:
         path = self._new_path(
             source_id, dates.date.year, entry.slug or _slug(entry.title, entry.guid)
         )
-        write_piece(path, rendered.text)
+        # no fsync (~5 ms a file would dominate a pull): git holds the durable copy
+        write_atomic(path, rendered.text, durable=False, if_changed=False)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
         return ItemResult("new", entry.title, entry.guid, self.rel(path), entry.topics)
@@ -686,5 +544,5 @@ class Ingestor:
                 "kept_edits", entry.title, entry.guid, rel, entry.topics,
                 reason="kept editor's edits: the original changed upstream",
             )  # fmt: skip
-        write_piece(path, rendered.text)
+        write_atomic(path, rendered.text, durable=False, if_changed=False)
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)

@@ -22,9 +22,10 @@ from slugify import slugify
 from channelhub import frontmatter
 from channelhub.clean import plain_text
 from channelhub.config import SLUG, Source
+from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
-from channelhub.ingest import normalise_link
 from channelhub.problems import Problem
+from channelhub.urls import is_web_url, normalise_link
 
 ID_MAX = 48
 
@@ -89,7 +90,7 @@ def plan_import(
     skipped: list[SkippedFeed] = []
     for raw_title, url in feeds:
         title = plain_text(raw_title, max_len=200) or (urlsplit(url).hostname or url)
-        if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).hostname:
+        if not is_web_url(url):
             skipped.append(SkippedFeed(title, url, "not an http(s) URL"))
             continue
         key = normalise_link(url)
@@ -172,7 +173,7 @@ def import_opml(
         text = appended_text(current, added, path=sources_file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return ImportResult((), tuple(skipped), (Problem(sources_file, 1, str(exc)),))
-    written = frontmatter.atomic_write_text(target, text)
+    written = write_atomic(target, text)
     return ImportResult(tuple(added), tuple(skipped), (), written)
 
 

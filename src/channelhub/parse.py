@@ -13,7 +13,8 @@ This module owns the parser boundary and layer 1 of the defence against hostile 
   xml:base in scope, else the entry's link), and the converter resolves the few it keeps;
 * an entry that cannot be mapped is skipped and recorded, never fatal; a document that is not
   a usable feed raises `FeedError`;
-* `parse_isolated` / `ParserPool` run the parser in limited worker processes (see `sandbox`).
+* bytes from the network are parsed in a limited worker process: pull runs `prepare_feed`
+  (which calls `parse_feed`) in a `sandbox.Sandbox`.
 
 Policy for survivable problems: encoding mismatches and XML that feedparser could read
 leniently become `warnings`; a bad entry becomes a `SkippedEntry`; a document with no
@@ -30,8 +31,7 @@ import re
 import time
 import xml.sax
 import xml.sax.expatreader
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +41,6 @@ import feedparser.api
 from feedparser.encodings import convert_to_utf8
 
 from channelhub.clean import AUTHOR_MAX, TITLE_MAX, plain_text, safe_url
-from channelhub.sandbox import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, Sandbox, SandboxError
 
 MAX_DOCUMENT_BYTES = 20 * 2**20
 MAX_ENTRIES = 2000
@@ -97,24 +96,12 @@ class ParsedFeed:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ParseRequest:
-    """The arguments of one `parse_feed` call, for `ParserPool.map`."""
-
-    body: bytes
-    url: str
-    content_type: str | None = None
-
-
-# --- entry point ------------------------------------------------------------------------------
-
-
 def parse_feed(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
     """Parse a fetched feed document; raise FeedError if it is not a usable feed.
 
     `url` is where the bytes came from (the base for relative links); `content_type` is the
-    HTTP Content-Type header, if any. Runs in the calling process: prefer `parse_isolated`
-    or a `ParserPool` for bytes from the network.
+    HTTP Content-Type header, if any. Runs in the calling process: run it in a
+    `sandbox.Sandbox` for bytes from the network.
     """
     if not isinstance(body, bytes):
         raise TypeError("parse_feed takes the document's bytes")
@@ -564,70 +551,3 @@ def _entry_from_json(item: Any, url: str, feed_authors: list[str], warnings: lis
         categories=_categories(tags or []),
         base=link or url or None,
     )
-
-
-# --- isolation --------------------------------------------------------------------------------
-
-
-class ParserPool:
-    """Reusable limited worker processes for `parse_feed`; use as a context manager.
-
-    `submit` returns a Future whose result is a ParsedFeed or which raises FeedError (also
-    when the worker ran out of time or memory or died: that feed fails, the pool recovers).
-    """
-
-    def __init__(
-        self,
-        workers: int | None = None,
-        *,
-        time_limit: float = DEFAULT_TIME_LIMIT,
-        memory_limit: int = DEFAULT_MEMORY_LIMIT,
-    ) -> None:
-        self._sandbox = Sandbox(workers, time_limit=time_limit, memory_limit=memory_limit)
-        self._threads = ThreadPoolExecutor(
-            max_workers=self._sandbox.size, thread_name_prefix="channelhub-parse"
-        )
-
-    def parse(self, body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
-        """Parse in a worker and wait; raises FeedError."""
-        try:
-            return self._sandbox.run(parse_feed, body, url=url, content_type=content_type)
-        except SandboxError as exc:
-            raise FeedError(exc.message) from None
-
-    def submit(
-        self, body: bytes, *, url: str, content_type: str | None = None
-    ) -> Future[ParsedFeed]:
-        return self._threads.submit(self.parse, body, url=url, content_type=content_type)
-
-    def map(self, requests: Iterable[ParseRequest]) -> Iterator[ParsedFeed | FeedError]:
-        """Results in the order of `requests`; a failed feed is its FeedError, not a raise."""
-        futures = [self.submit(r.body, url=r.url, content_type=r.content_type) for r in requests]
-        for future in futures:
-            try:
-                yield future.result()
-            except FeedError as exc:
-                yield exc
-
-    def close(self) -> None:
-        self._threads.shutdown(wait=True, cancel_futures=True)
-        self._sandbox.close()
-
-    def __enter__(self) -> ParserPool:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-def parse_isolated(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None,
-    time_limit: float = DEFAULT_TIME_LIMIT,
-    memory_limit: int = DEFAULT_MEMORY_LIMIT,
-) -> ParsedFeed:
-    """`parse_feed` in a fresh limited process (use a ParserPool for more than a few feeds)."""
-    with ParserPool(1, time_limit=time_limit, memory_limit=memory_limit) as pool:
-        return pool.parse(body, url=url, content_type=content_type)

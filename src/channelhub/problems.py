@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +19,10 @@ class Problem:
     message: str
     severity: Severity = "error"
 
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.path}:{self.line}: {prefix}{self.message}"
@@ -29,8 +35,9 @@ class Problem:
         return f"::{kind} file={path},line={self.line}::{message}"
 
 
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The errors among `problems` (warnings left out)."""
+    return [p for p in problems if p.is_error]
 
 
 def describe(value: Any) -> str:
@@ -44,3 +51,10 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return "text"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or '' when none is close; for
+    messages about an unknown topic, editor or source id."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -26,8 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from channelhub import frontmatter
-from channelhub.config import Hub
-from channelhub.content import meta_text, piece_files, slug_list
+from channelhub.config import Hub, slug_list
+from channelhub.content import meta_text, piece_files
+from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
 from channelhub.semantic import Embedder, ModelMissing, Vectors, load_embedder, sentences
@@ -125,7 +126,7 @@ def labelled_pieces(root: Path, tagger: Tagger) -> tuple[list[LabelledPiece], li
         try:
             piece = read_labelled(path, name, tagger, key=key)
         except FrontMatterError as exc:
-            problems.append(Problem(exc.path, exc.line, f"{exc.message} (not used as an example)"))
+            problems.append(exc.problem(" (not used as an example)"))
             continue
         if piece is not None:
             pieces.append(piece)
@@ -182,7 +183,7 @@ class VectorCache:
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            frontmatter.atomic_write_text(self.path, json.dumps(data), durable=False)
+            write_atomic(self.path, json.dumps(data), durable=False)
         except OSError:
             pass  # a read-only checkout tags as well, only slower next time
 

@@ -20,32 +20,56 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from channelhub import state as state_store
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, Source, load_hub
-from channelhub.fetch import Fetcher, FetchPolicy, FetchRequest, FetchResult, Validators
-from channelhub.frontmatter import atomic_write_text
+from channelhub.dates import utc_text_or_none
+from channelhub.fetch import (
+    Fetcher,
+    FetchOutcome,
+    FetchPolicy,
+    FetchRequest,
+    FetchResult,
+    Validators,
+)
+from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
 from channelhub.parse import FeedError
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.profiles import hub_profiles
 from channelhub.sandbox import Sandbox, SandboxError
-from channelhub.state import SourceState
+from channelhub.state import SourceState, SourceStatus
 
 REPORT_FILE = ".cache/channelhub/pull-report.json"
 #: CPU seconds one feed may take to parse, clean, convert and tag in its worker
 PREPARE_TIME_LIMIT = 30.0
 PREPARE_MEMORY_LIMIT = 768 * 2**20
-#: outcomes that make `pull` exit 1
-FAILED = frozenset({"error", "refused"})
 #: most seconds between saves of feeds/state.json during a run (each save is an fsync)
 STATE_SAVE_INTERVAL = 1.0
 COUNTED = ("new", "updated", "unchanged", "skipped", "kept_edits", "duplicate")
+
+
+class Outcome(StrEnum):
+    """What one run did with one source (`SourceReport.outcome`)."""
+
+    OK = "ok"  # fetched, parsed and its pieces written
+    UNCHANGED = "unchanged"  # the same bytes as the last run: nothing parsed
+    NOT_MODIFIED = "not_modified"  # HTTP 304
+    DEFERRED = "deferred"  # not asked: its Retry-After has not passed
+    GONE = "gone"  # HTTP 410, now or on an earlier run
+    ERROR = "error"
+    REFUSED = "refused"  # the address policy refused it
+
+    @classmethod
+    def of(cls, fetched: FetchOutcome) -> Outcome:
+        return cls(fetched.value)
+
+
+#: outcomes that make `pull` exit 1
+FAILED = frozenset({Outcome.ERROR, Outcome.REFUSED})
 
 
 class PullConfigError(Exception):
@@ -64,7 +88,7 @@ class SourceReport:
     """What one run did with one source."""
 
     id: str
-    outcome: str  # ok | unchanged | not_modified | deferred | gone | error | refused
+    outcome: Outcome
     url: str
     http_status: int | None = None
     moved_to: str | None = None  # the feed's new URL after a 301/308: sources.yml needs it
@@ -92,13 +116,15 @@ class SourceReport:
 
         return {
             "id": self.id,
-            "status": "failed" if self.failed else ("gone" if self.outcome == "gone" else "ok"),
+            "status": "failed"
+            if self.failed
+            else ("gone" if self.outcome == Outcome.GONE else "ok"),
             "outcome": self.outcome,
             "http_status": self.http_status,
             "url": self.url,
             "moved_to": self.moved_to,
             "error": self.error,
-            "retry_after": _utc(self.retry_after),
+            "retry_after": utc_text_or_none(self.retry_after),
             "warnings": list(self.warnings),
             "elapsed": round(self.elapsed, 3),
             "new": items("new"),
@@ -118,10 +144,6 @@ def _item_json(item: ItemResult) -> dict[str, Any]:
     if item.reason:
         out["reason"] = item.reason
     return out
-
-
-def _utc(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 @dataclass(frozen=True)
@@ -159,8 +181,8 @@ class PullReport:
         totals = self.totals
         totals["duplicates"] = totals.pop("duplicate")
         return {
-            "started": _utc(self.started),
-            "finished": _utc(self.finished),
+            "started": utc_text_or_none(self.started),
+            "finished": utc_text_or_none(self.finished),
             "elapsed": round((self.finished - self.started).total_seconds(), 3),
             "exit_status": self.exit_code,
             "totals": totals,
@@ -169,7 +191,7 @@ class PullReport:
         }
 
     def write_json(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -178,9 +200,7 @@ class PullReport:
 def load_config(root: Path, sources_file: str = SOURCES_FILE) -> Hub:
     """The hub's sources and topics; PullConfigError when either file has errors."""
     hub = load_hub(root, sources_file=sources_file)
-    fatal = [
-        p for p in hub.problems if p.severity == "error" and p.path in (sources_file, TOPICS_FILE)
-    ]
+    fatal = [p for p in errors(hub.problems) if p.path in (sources_file, TOPICS_FILE)]
     if fatal:
         raise PullConfigError([str(p) for p in fatal])
     return hub
@@ -287,7 +307,7 @@ class PullRun:
             key=source.id,
         )
         result = await fetcher.fetch(request)
-        if result.outcome != "ok" or result.body is None:
+        if result.outcome != FetchOutcome.OK or result.body is None:
             return _Fetched(result)
         fingerprint = _fingerprint(result.body, spec)
         if fingerprint == stored.fingerprint:
@@ -336,28 +356,28 @@ class PullRun:
                 "gone (HTTP 410 on an earlier run): remove it from sources.yml or change its url"
             )
             report = SourceReport(
-                source.id, "gone", stored.fetch_url, moved_to=moved, error=message
+                source.id, Outcome.GONE, stored.fetch_url, moved_to=moved, error=message
             )
             return report, stored
         base = SourceReport(
             source.id,
-            result.outcome,
+            Outcome.of(result.outcome),
             result.url,
             http_status=result.status,
             moved_to=moved,
             retry_after=result.retry_after,
             elapsed=result.elapsed,
         )
-        if result.outcome == "deferred":
-            message = f"waiting until {_utc(result.retry_after)} (Retry-After)"
+        if result.outcome == FetchOutcome.DEFERRED:
+            message = f"waiting until {utc_text_or_none(result.retry_after)} (Retry-After)"
             return replace(base, error=message), stored
-        if result.outcome == "gone":
+        if result.outcome == FetchOutcome.GONE:
             gone = replace(
-                stored, gone=True, status="gone", message=result.error or "HTTP 410 Gone"
+                stored, gone=True, status=SourceStatus.GONE, message=result.error or "HTTP 410 Gone"
             )
             return replace(base, error=result.error), gone
-        if result.outcome in ("error", "refused"):
-            status = "deferred" if result.retry_after else result.outcome
+        if result.outcome in (FetchOutcome.ERROR, FetchOutcome.REFUSED):
+            status = SourceStatus.DEFERRED if result.retry_after else SourceStatus(result.outcome)
             failing = replace(
                 stored,
                 status=status,
@@ -374,23 +394,27 @@ class PullRun:
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
             retry_after=None,
-            status="ok",
+            status=SourceStatus.OK,
             message="",
             failures=0,
         )
         base = replace(base, moved_to=healthy.current_url)
-        if result.outcome == "not_modified" or fetched.same_bytes:
-            outcome = "not_modified" if result.outcome == "not_modified" else "unchanged"
+        if result.outcome == FetchOutcome.NOT_MODIFIED or fetched.same_bytes:
+            outcome = (
+                Outcome.NOT_MODIFIED
+                if result.outcome == FetchOutcome.NOT_MODIFIED
+                else Outcome.UNCHANGED
+            )
             return replace(base, outcome=outcome), healthy
         if fetched.prepared is None:
             failing = replace(
                 stored,
-                status="error",
+                status=SourceStatus.ERROR,
                 message=fetched.error or "cannot parse",
                 failures=stored.failures + 1,
                 retry_after=None,
             )
-            return replace(base, outcome="error", error=fetched.error), failing
+            return replace(base, outcome=Outcome.ERROR, error=fetched.error), failing
         items = tuple(ingestor.ingest(source.id, fetched.prepared))
         write_failed = any(
             i.action == "skipped" and i.reason.startswith("cannot write") for i in items
@@ -405,7 +429,7 @@ class PullRun:
             last_pulled=self.now,
             last_changed=self.now if changed else stored.last_changed,
         )
-        report = replace(base, outcome="ok", items=items, warnings=fetched.prepared.warnings)
+        report = replace(base, outcome=Outcome.OK, items=items, warnings=fetched.prepared.warnings)
         return report, ingested
 
 
@@ -481,11 +505,11 @@ def outcome_words(source: SourceReport) -> str:
     """One source's result in a few words: 'ok: 3 new, 1 updated' or 'failed: HTTP 404 Not Found'."""
     if source.failed:
         return f"failed: {source.error}"
-    if source.outcome in ("gone", "deferred"):
+    if source.outcome in (Outcome.GONE, Outcome.DEFERRED):
         return f"{source.outcome}: {source.error}"
-    if source.outcome == "not_modified":
+    if source.outcome == Outcome.NOT_MODIFIED:
         return "unchanged (HTTP 304)"
-    if source.outcome == "unchanged":
+    if source.outcome == Outcome.UNCHANGED:
         return "unchanged (same bytes)"
     counts = source.counts
     words = [f"{counts[a]} {a.replace('_', ' ')}" for a in COUNTED if counts[a]]
@@ -496,7 +520,7 @@ def summary_lines(report: PullReport, *, quiet: bool = False) -> list[str]:
     """The printed summary without a terminal (and with --quiet: only what needs attention)."""
     lines: list[str] = []
     for source in report.sources:
-        if not quiet or source.failed or source.outcome == "gone":
+        if not quiet or source.failed or source.outcome == Outcome.GONE:
             lines.append(f"{source.id}: {outcome_words(source)}")
         for item in source.of("skipped") + source.of("kept_edits"):
             if not quiet or item.action == "kept_edits":
@@ -514,29 +538,3 @@ def totals_line(report: PullReport) -> str:
     failed = totals["failed"]
     tail = f"{failed} source{'s' * (failed != 1)} failed" if failed else "no source failed"
     return f"{len(report.sources)} sources: {words}; {tail}"
-
-
-def report_table(report: PullReport) -> Table:
-    """The summary as a rich table, for a terminal."""
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("Source")
-    table.add_column("Outcome")
-    headings = {"kept_edits": "Kept edits", "duplicate": "Dupes"}
-    for action in COUNTED:
-        table.add_column(headings.get(action, action.capitalize()), justify="right")
-    table.add_column("Notes", overflow="fold")
-    for source in report.sources:
-        counts = source.counts
-        notes = source.error or ""
-        if source.moved_to:
-            notes = f"moved to {source.moved_to}: update sources.yml. {notes}".strip()
-        style = (
-            "red" if source.failed else ("yellow" if source.outcome in ("gone", "deferred") else "")
-        )
-        table.add_row(
-            source.id,
-            f"[{style}]{source.outcome}[/]" if style else source.outcome,
-            *(str(counts[a]) if counts[a] else "·" for a in COUNTED),
-            escape(notes),
-        )
-    return table

@@ -1,33 +1,29 @@
-"""`channelhub tag`: tag files, re-tag the hub's tagger-owned pieces, and measure the tagger.
+"""Tagging pieces on disk: tag files, re-tag the hub's tagger-owned pieces, measure the tagger.
 
 Owns the orchestration around the pure tagger: reading pieces, deciding which pieces the
 tagger may change (`topics == auto_topics`; an editor's edit makes them differ and wins for
 good), migrating renamed topic slugs everywhere, rewriting only the `topics:`/`auto_topics:`
-lines of a changed file, and precision/recall/F1 over a labelled folder. The click command
-at the bottom is the thin edge that prints.
+lines of a changed file, and precision/recall/F1 over a labelled folder. Printing is the
+CLI's (`channelhub.cli.tag`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import click
-
 from channelhub import frontmatter, ingest
-from channelhub.config import Hub, load_hub
+from channelhub.config import Hub, slug_list
 from channelhub.content import meta_text as _text
 from channelhub.content import piece_files
-from channelhub.content import slug_list as _slugs
+from channelhub.files import write_atomic
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem
+from channelhub.problems import Problem, errors
 from channelhub.profiles import (
     HubTagger,
     cross_validate,
@@ -35,16 +31,8 @@ from channelhub.profiles import (
     labelled_pieces,
     load_hub_tagger,
 )
+from channelhub.sandbox import Sandbox
 from channelhub.tagger import TopicScore, TopicTagger, compile_rules, validate_topics
-
-EXIT_USAGE = 2
-
-
-class TagUsageError(click.ClickException):
-    """Bad usage or configuration for `tag`: exit status 2."""
-
-    exit_code = EXIT_USAGE
-
 
 # --- reading pieces -----------------------------------------------------------------------
 
@@ -57,11 +45,8 @@ def tag_document(tagger: TopicTagger, doc: Document) -> list[TopicScore]:
 def load_tagger(hub: Hub) -> tuple[HubTagger, list[Problem]]:
     """The rules with the topics' profiles (from the labelled examples and the editors'
     pieces), and the errors in topics.yml that make tagging unreliable."""
-    problems = [
-        p
-        for p in (*hub.problems, *validate_topics(hub.topics))
-        if p.severity == "error" and p.path.endswith("topics.yml")
-    ]
+    found = errors([*hub.problems, *validate_topics(hub.topics)])
+    problems = [p for p in found if p.path.endswith("topics.yml")]
     rules = compile_rules(hub.topics)
     if problems:
         return HubTagger(rules), problems
@@ -106,8 +91,8 @@ def plan_piece(
 ) -> tuple[dict[str, list[str]], str, bool]:
     """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
     meta = doc.meta
-    topics = _slugs(meta.get("topics")) or []
-    auto = _slugs(meta.get("auto_topics")) if "auto_topics" in meta else None
+    topics = slug_list(meta.get("topics")) or []
+    auto = slug_list(meta.get("auto_topics")) if "auto_topics" in meta else None
     owned = auto is not None and topics == auto
     if owned:
         new = [s.slug for s in tag_document(tagger, doc)]
@@ -139,11 +124,11 @@ def retag_piece(
     try:
         doc = frontmatter.read(path, display=display, with_lines=False)
     except FrontMatterError as exc:
-        return None, None, Problem(exc.path, exc.line, f"{exc.message} (not re-tagged)")
+        return None, None, exc.problem(" (not re-tagged)")
     updates, reason, owned = plan_piece(tagger, doc, defaults)
     if not updates:
         return owned, None, None
-    old = tuple(_slugs(doc.meta.get("topics")) or [])
+    old = tuple(slug_list(doc.meta.get("topics")) or [])
     if write:
         # A pulled piece nobody has edited stays pull-owned after the tagger's change, so pull
         # may still update it; one an editor touched keeps counting as edited.
@@ -179,16 +164,14 @@ def retag(
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers > 1 and len(paths) >= PARALLEL_FROM:
         chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = pool.map(
-                _retag_chunk,
-                [root] * len(chunks),
-                chunks,
-                [tagger] * len(chunks),
-                [write] * len(chunks),
-                [defaults] * len(chunks),
-            )
-            outcomes = [outcome for part in parts for outcome in part]
+        calls = (partial(_retag_chunk, root, chunk, tagger, write, defaults) for chunk in chunks)
+        # plain parallel work on the hub's own files: no limits
+        with Sandbox(workers, time_limit=None, memory_limit=None) as sandbox:
+            outcomes = []
+            for part in sandbox.map(calls):
+                if isinstance(part, Exception):
+                    raise part  # a bug, not a piece's problem (those come back as outcomes)
+                outcomes += part
     else:
         outcomes = _retag_chunk(root, paths, tagger, write, defaults)
     return RetagReport(
@@ -221,27 +204,15 @@ def replace_keys(text: str, updates: Mapping[str, list[str]]) -> str | None:
             continue
         key = match.group("key") if match else ""
         if key in updates:
-            out.append(_key_yaml(key, updates[key]))
+            out.append(frontmatter.dump_meta({key: updates[key]}))
             done.add(key)
             skipping = True
         else:
             out.append(line if line.endswith("\n") else line + "\n")
     missing = [k for k in updates if k not in done]
-    out += [_key_yaml(k, updates[k]) for k in missing]
+    out += [frontmatter.dump_meta({k: updates[k]}) for k in missing]
     new_yaml = "".join(out)
     return text[:start] + new_yaml + text[start + len(yaml_text) :]
-
-
-# Slugs YAML reads back as the same text when written bare (not true/null/numbers).
-_PLAIN_SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-
-
-def _key_yaml(key: str, slugs: list[str]) -> str:
-    """`key: [a, b]` for ordinary slugs (fast and familiar); the safe dumper for anything else."""
-    if all(_PLAIN_SLUG.match(s) and s not in _YAML_WORDS for s in slugs):
-        return f"{key}: [{', '.join(slugs)}]\n"
-    return frontmatter.dump_meta({key: slugs})
 
 
 def rewrite_keys(
@@ -256,7 +227,7 @@ def rewrite_keys(
     if new_text is not None:
         after = frontmatter.parse(new_text, path=str(path), with_lines=False)
         if dict(after.meta) == expected and after.body == before.body:
-            return new_text != text and frontmatter.atomic_write_text(path, new_text, durable=False)
+            return new_text != text and write_atomic(path, new_text, durable=False)
     # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
     return frontmatter.write(path, expected, before.body)
 
@@ -331,11 +302,11 @@ def evaluate(tagger: TopicTagger, folder: Path) -> tuple[Evaluation, list[Proble
         try:
             doc = frontmatter.read(path, display=str(path), with_lines=True)
         except FrontMatterError as exc:
-            problems.append(Problem(exc.path, exc.line, exc.message))
+            problems.append(exc.problem())
             continue
         if "expected_topics" not in doc.meta:
             continue
-        expected_list = _slugs(doc.meta["expected_topics"] or [])
+        expected_list = slug_list(doc.meta["expected_topics"] or [])
         if expected_list is None:
             problems.append(
                 Problem(
@@ -386,7 +357,7 @@ def cross_validated(root: Path, tagger: HubTagger) -> Evaluation | None:
     return Evaluation(len(outcomes), micro, per_topic, tuple(misses))
 
 
-# --- printing -----------------------------------------------------------------------------
+# --- what `channelhub tag` shows -----------------------------------------------------------
 
 
 def json_result(path: str, scores: Iterable[TopicScore]) -> dict[str, Any]:
@@ -414,7 +385,7 @@ def _clip(sentence: str, limit: int = 140) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
-def _table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
+def table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
     scores = tagger.explain(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
     if scores:
         return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores]
@@ -425,172 +396,3 @@ def _table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, 
         else "no rule matched"
     )
     return [(path, "(none)", "", f"no topic reaches its threshold; {note}")]
-
-
-def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(show_lines=True)
-        table.add_column("file", overflow="fold")
-        table.add_column("topic", no_wrap=True)
-        table.add_column("score", justify="right")
-        table.add_column("evidence (phrase, where it matched)")
-        for row in rows:
-            table.add_row(*row)
-        Console().print(table)
-        return
-    last = None
-    for path, slug, score, evidence in rows:
-        if path != last:
-            click.echo(path)
-            last = path
-        click.echo(f"  {slug:<28} {score:>8}  {evidence}")
-
-
-def _print_cross_validated(result: Evaluation | None) -> None:
-    if result is None:
-        click.echo(
-            "\nno editor-labelled pieces under docs/ (topics an editor set): nothing to cross-validate"
-        )
-        return
-    click.echo(
-        f"\ncross-validated on the hub's {result.pieces} editor-labelled pieces (5 folds, each "
-        "tagged by profiles built without it):"
-    )
-    _print_evaluation(result)
-
-
-def _print_evaluation(result: Evaluation) -> None:
-    click.echo(
-        f"{'topic':<28} {'precision':>9} {'recall':>7} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4}"
-    )
-    for slug, c in sorted(result.per_topic.items()):
-        click.echo(
-            f"{slug:<28} {c.precision:>9.3f} {c.recall:>7.3f} {c.f1:>6.3f} {c.tp:>4} {c.fp:>4} {c.fn:>4}"
-        )
-    m = result.micro
-    click.echo(
-        f"{'micro':<28} {m.precision:>9.3f} {m.recall:>7.3f} {m.f1:>6.3f} {m.tp:>4} {m.fp:>4} {m.fn:>4}"
-    )
-    click.echo(
-        f"{result.pieces} labelled pieces; {len(result.misses)} not tagged exactly as expected:"
-    )
-    for path, expected, got in result.misses:
-        click.echo(f"  {path}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
-
-
-def _print_retag(report: RetagReport, *, write: bool) -> None:
-    for change in report.changes:
-        verb = "migrated" if change.reason == "rename" else "re-tagged"
-        click.echo(f"{change.path}: {verb} [{', '.join(change.old)}] -> [{', '.join(change.new)}]")
-    retagged = sum(c.reason == "retag" for c in report.changes)
-    renamed = len(report.changes) - retagged
-    would = "" if write else " (dry run: nothing written)"
-    click.echo(
-        f"{retagged} of {report.tagger_owned} tagger-owned pieces re-tagged, {renamed} editor-owned "
-        f"pieces' renamed slugs migrated, {report.editor_owned - renamed} editor-owned pieces left as they are{would}.",
-        err=True,
-    )
-    for problem in report.problems:
-        click.echo(f"warning: {problem}", err=True)
-
-
-# --- the command --------------------------------------------------------------------------
-
-
-def _repo_tagger(root: Path) -> tuple[HubTagger, Hub]:
-    if not (root / "feeds" / "topics.yml").is_file():
-        raise TagUsageError(
-            f"no feeds/topics.yml in {root}: run `channelhub tag` from the repository's top folder"
-        )
-    hub = load_hub(root)
-    tagger, problems = load_tagger(hub)
-    if problems:
-        raise TagUsageError(
-            "feeds/topics.yml has problems; fix them first:\n" + "\n".join(map(str, problems))
-        )
-    return tagger, hub
-
-
-def _read_for_tagging(path: str) -> Document:
-    try:
-        return frontmatter.read(Path(path), display=path, with_lines=False)
-    except FrontMatterError as exc:
-        raise TagUsageError(f"{exc.path}:{exc.line}: {exc.message}") from None
-
-
-@click.command("tag")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print JSON: [{path, topics: [{slug, score}]}], best topic first.",
-)
-@click.option(
-    "--retag",
-    "retag_all",
-    is_flag=True,
-    help="Re-tag every tagger-owned piece under docs/ and migrate renamed topic slugs.",
-)
-@click.option(
-    "--dry-run", is_flag=True, help="With --retag: report what would change, write nothing."
-)
-@click.option(
-    "--evaluate",
-    "evaluate_dir",
-    type=click.Path(file_okay=False),
-    help="Precision, recall and F1 over the pieces in DIR with expected_topics.",
-)
-def tag_command(
-    files: tuple[str, ...], as_json: bool, retag_all: bool, dry_run: bool, evaluate_dir: str | None
-) -> None:
-    """Tag FILES with topics (and show the evidence), re-tag the hub, or measure the tagger."""
-    modes = sum([bool(files), retag_all, evaluate_dir is not None])
-    if modes != 1:
-        raise TagUsageError(
-            "give FILE... to tag, or --retag, or --evaluate DIR (exactly one of them)"
-        )
-    if dry_run and not retag_all:
-        raise TagUsageError("--dry-run only goes with --retag")
-    root = Path.cwd()
-    tagger, hub = _repo_tagger(root)
-    if retag_all:
-        defaults = {source.id: source.topics for source in hub.sources}
-        report = retag(root, tagger, write=not dry_run, defaults=defaults)
-        _print_retag(report, write=not dry_run)
-        return
-    if evaluate_dir is not None:
-        if not Path(evaluate_dir).is_dir():
-            raise TagUsageError(f"no such folder: {evaluate_dir}")
-        # The folder being measured never teaches the profiles that are measured on it.
-        measured, _notes = load_hub_tagger(root, tagger.rules, leave_out=Path(evaluate_dir))
-        result, problems = evaluate(measured, Path(evaluate_dir))
-        for problem in problems:
-            click.echo(f"warning: {problem}", err=True)
-        if not result.pieces:
-            raise TagUsageError(
-                f"no piece in {evaluate_dir} has 'expected_topics' in its front matter"
-            )
-        checked = cross_validated(root, tagger)
-        if as_json:
-            figures = result.as_json()
-            figures["cross_validated"] = checked.as_json() if checked is not None else None
-            click.echo(json.dumps(figures, indent=2))
-        else:
-            _print_evaluation(result)
-            _print_cross_validated(checked)
-        return
-    docs = [(path, _read_for_tagging(path)) for path in files]
-    if as_json:
-        click.echo(
-            json.dumps(
-                [json_result(path, tag_document(tagger, doc)) for path, doc in docs],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return
-    _print_table([row for path, doc in docs for row in _table_rows(tagger, path, doc)])

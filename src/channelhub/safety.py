@@ -1,10 +1,8 @@
-"""Script safety of the hub's pages: the last net over pulled pieces, and the pull-request check.
+"""Script safety of editor-written pages: the pull-request check.
 
-This module owns layers 4 and 5 of the hub's defence against hostile content (issue 5):
+This module owns layer 5 of the hub's defence against hostile content (issue 5; layer 4, the
+last net over pulled pieces, is `channelhub.sanitize`):
 
-* `sanitize_rendered`: the rendered HTML of a pulled piece goes through nh3 once more just
-  before templating, on the body layer's strict allowlist plus the hub's own decoration
-  (`hub-`/`md-` classes, toc heading ids and permalinks, `<time datetime>`, link `rel`).
 * `check_markdown` / `check_html` / `check_tree`: editor-written pages (everything under docs/
   except docs/sources/, which pull writes and layer 4 covers) may not carry script: raw
   `<script>`, `<iframe>`, `<object>`, `<embed>` (and their kin), on* handlers in HTML or in an
@@ -30,80 +28,10 @@ from pathlib import Path
 
 import html5lib
 import markdown
-import nh3
 
 from channelhub.frontmatter import split
 from channelhub.problems import Problem
-
-# --- layer 4: the rendered HTML of pulled pieces ------------------------------------------------
-
-RENDERED_TAGS = frozenset(
-    {
-        "p", "br", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small", "sub",
-        "sup", "abbr", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "code", "pre", "kbd",
-        "samp", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "th",
-        "td", "caption", "img", "figure", "figcaption", "hr", "span", "div", "nav", "time",
-        "details", "summary",
-    }
-)  # fmt: skip
-_RENDERED_ATTRIBUTES: dict[str, set[str]] = {
-    "*": {"class", "id", "title", "lang", "dir", "aria-label", "aria-hidden", "aria-current"},
-    "a": {"href", "rel"},
-    "img": {"src", "alt", "width", "height", "loading"},
-    "time": {"datetime"},
-    "ol": {"start", "reversed"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "style", "scope"},
-    "details": {"open"},
-}
-# Removed together with everything inside them: their content is code or foreign markup.
-_RENDERED_DROPPED = frozenset(
-    {
-        "script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "math",
-        "textarea", "select", "xmp", "noembed", "noframes", "title", "frameset", "frame", "applet",
-    }
-)  # fmt: skip
-#: classes the hub's own decoration uses; everything else from a pulled piece is dropped
-KEPT_CLASS_PREFIXES = ("hub-", "md-")
-KEPT_CLASSES = frozenset({"headerlink", "highlight"})
-#: link relations the hub writes (pulled links get "nofollow noopener" from the body layer)
-KEPT_RELS = frozenset({"nofollow", "noopener", "noreferrer", "ugc", "prev", "next"})
-# toc's slugify gives lowercase ASCII words joined by '-' (with '_N' for duplicates); '__'
-# names are left alone so a heading cannot shadow the theme's globals (__md_scope, ...).
-_HEADING_ID = re.compile(r"(?!__)[a-z0-9_][a-z0-9_\-]{0,127}")
-
-
-def _rendered_attribute(tag: str, name: str, value: str) -> str | None:
-    """nh3 callback: keep the hub's classes, toc ids and known rels; pass the rest through."""
-    if name == "class":
-        kept = [c for c in value.split() if c.startswith(KEPT_CLASS_PREFIXES) or c in KEPT_CLASSES]
-        return " ".join(kept) or None
-    if name == "id":
-        return value if _HEADING_ID.fullmatch(value) else None
-    if name == "rel":
-        rels = [r for r in value.lower().split() if r in KEPT_RELS]
-        return " ".join(rels) or None
-    return value
-
-
-@lru_cache(maxsize=1)
-def _rendered_cleaner() -> nh3.Cleaner:
-    return nh3.Cleaner(
-        tags=set(RENDERED_TAGS),
-        clean_content_tags=set(_RENDERED_DROPPED),
-        attributes={tag: set(names) for tag, names in _RENDERED_ATTRIBUTES.items()},
-        attribute_filter=_rendered_attribute,
-        strip_comments=True,
-        link_rel=None,  # rel is allowed and filtered above: internal links need no nofollow
-        url_schemes={"http", "https", "mailto"},
-        filter_style_properties={"text-align"},  # Markdown tables align columns with style
-    )
-
-
-def sanitize_rendered(html_text: str) -> str:
-    """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration."""
-    return _rendered_cleaner().clean(html_text)
-
+from channelhub.urls import is_web_url
 
 # --- layer 5: what an editor's pull request may contain ------------------------------------------
 
@@ -371,7 +299,7 @@ def snippet_paths(text: str) -> Iterator[tuple[int, str]]:
 def escapes_docs(path: str, docs_dir: Path | None = None) -> bool:
     """True when a snippet path is absolute, climbs with '..', or resolves outside docs/."""
     target = _SNIPPET_SUFFIX.sub("", path).strip()
-    if target.lower().startswith(("http://", "https://")):
+    if is_web_url(target, host=False):
         return False  # remote snippets are off in mkdocs.yml (url_download); the build refuses them
     parts = re.split(r"[\\/]+", target)
     if target.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", target) or ".." in parts:

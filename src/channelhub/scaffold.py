@@ -9,20 +9,20 @@ touches the disk; the file is then created atomically and never over an existing
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import click
 from slugify import slugify
 
 from channelhub import frontmatter
-from channelhub.config import EDITORS_DIR, SLUG, Hub, load_hub
+from channelhub.config import EDITORS_DIR, SLUG, Hub
+from channelhub.files import write_atomic
+from channelhub.tagger import compile_rules
+from channelhub.urls import is_web_url
 
 PieceKind = Literal["article", "note"]
 FOLDERS: dict[PieceKind, str] = {"article": "docs/articles", "note": "docs/notes"}
@@ -148,10 +148,6 @@ def resolve_topics(hub: Hub, given: Sequence[str]) -> tuple[tuple[str, ...], tup
 
 def suggest_topics(hub: Hub, title: str, summary: str = "") -> tuple[tuple[str, ...], str | None]:
     """The tagger's topics for a title, and a note when no suggestion could be made."""
-    try:
-        from channelhub.tagger import compile_rules
-    except ImportError:  # the tagger is optional here: the piece is still valid without topics
-        return (), "the tagger is not installed: topics left empty; add them to 'topics'"
     scores = compile_rules(hub.topics).tag(title, summary, "")
     slugs = tuple(score.slug for score in scores)
     if not slugs:
@@ -219,7 +215,7 @@ def plan_piece(
 def check_url(url: str) -> str:
     """An http(s) URL for --canonical; ScaffoldError otherwise."""
     url = url.strip()
-    if not url.startswith(("https://", "http://")) or len(url.split("//", 1)[1]) == 0:
+    if not is_web_url(url):
         raise ScaffoldError(f"--canonical must be an http(s) URL, got {url!r}")
     return url
 
@@ -243,119 +239,8 @@ def plan_editor(root: Path, *, editor_id: str, name: str, role: str) -> Scaffold
 def create(root: Path, scaffold: Scaffold) -> Path:
     """Write the scaffold atomically, never over an existing file; return the new file's path."""
     target = root / scaffold.path
-    text = frontmatter.render(scaffold.meta, scaffold.body)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        # A hard link appears complete or not at all, and fails if the name is taken meanwhile.
-        os.link(tmp, target)
+        write_atomic(target, frontmatter.render(scaffold.meta, scaffold.body), exclusive=True)
     except FileExistsError:
         raise ScaffoldError(f"{scaffold.path} already exists: choose another title") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target
-
-
-# --- the `channelhub new` command group (registered in cli.py) ---------------------------------
-
-
-class BadInput(click.ClickException):
-    """Bad input for `new`: a clean message on stderr and exit status 2."""
-
-    exit_code = 2
-
-
-def _root() -> Path:
-    from channelhub.cli import repo_root
-
-    return repo_root()
-
-
-def _finish(root: Path, scaffold: Scaffold) -> None:
-    """Create the file, print its path on stdout and any notes on stderr."""
-    try:
-        create(root, scaffold)
-    except ScaffoldError as error:
-        raise BadInput(str(error)) from None
-    for note in scaffold.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(scaffold.path)
-
-
-def _piece_command(kind: PieceKind, options: dict[str, Any]) -> None:
-    root = _root()
-    hub = load_hub(root)
-    try:
-        scaffold = plan_piece(
-            hub,
-            kind,
-            title=options["title"],
-            editor=options["editor"],
-            topics=split_topics(options["topics"]),
-            day=parse_day(options["day"], today=today_utc()),
-            note=NoteFields(
-                analyst=options.get("analyst") or "",
-                firm=options.get("firm") or "",
-                figure=options.get("figure") or "",
-                canonical=options.get("canonical"),
-            ),
-        )
-    except ScaffoldError as error:
-        raise BadInput(str(error)) from None
-    _finish(root, scaffold)
-
-
-def _piece_options(function: Any) -> Any:
-    """The options `new article` and `new note` share."""
-    decorators = [
-        click.option("--title", required=True, help="The headline; the file name is made from it."),
-        click.option("--editor", required=True, help="Your editor id (docs/editors/<id>.md)."),
-        click.option(
-            "--topics",
-            default=None,
-            help="Comma-separated topic slugs; without it the tagger suggests them.",
-        ),
-        click.option("--date", "day", default=None, help="YYYY-MM-DD; default: today (UTC)."),
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
-
-
-@click.group("new")
-def new() -> None:
-    """Create a new article, analyst note or editor from a template and print its path."""
-
-
-@new.command("article")
-@_piece_options
-def new_article(**options: Any) -> None:
-    """An editorial article: docs/articles/<year>/<slug>.md."""
-    _piece_command("article", options)
-
-
-@new.command("note")
-@_piece_options
-@click.option("--analyst", default="", help="The analyst's name.")
-@click.option("--firm", default="", help="The analyst firm.")
-@click.option("--figure", default="", help="The figure the note cites, in one sentence.")
-@click.option("--canonical", default=None, help="URL of the analyst's report.")
-def new_note(**options: Any) -> None:
-    """An analyst note: docs/notes/<year>/<slug>.md."""
-    _piece_command("note", options)
-
-
-@new.command("editor")
-@click.option("--id", "editor_id", required=True, help="Lowercase words joined by '-'.")
-@click.option("--name", required=True, help="Your name as readers will see it.")
-@click.option("--role", required=True, help="Your role, e.g. 'Senior editor'.")
-def new_editor(editor_id: str, name: str, role: str) -> None:
-    """An editor: docs/editors/<id>.md (front matter name and role; the body is the bio)."""
-    root = _root()
-    try:
-        scaffold = plan_editor(root, editor_id=editor_id, name=name, role=role)
-    except ScaffoldError as error:
-        raise BadInput(str(error)) from None
-    _finish(root, scaffold)

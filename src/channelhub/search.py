@@ -31,20 +31,19 @@ import hashlib
 import html
 import json
 import math
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import time
 import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from channelhub.sandbox import Child
 
 #: folder of the built site that holds the index
 BUNDLE_DIR = "search-index"
@@ -287,17 +286,14 @@ class IndexWriter:
 # ---------------------------------------------------------------- the index beside the build
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Any) -> None:
     """The child process: index what arrives, write when asked, answer with the report or the error."""
-    # Ctrl-C in a terminal reaches the whole process group: the build stops and closes the pipe,
-    # and the child ends on that, without a traceback of its own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     writer = IndexWriter()
     error: str | None = None
     while True:
         try:
             message = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             return  # the build went away
         if message[0] == "add":
             _, url, entry, content = message
@@ -333,13 +329,8 @@ class LiveIndex:
     """
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded `mkdocs serve`
-        self._conn, child = context.Pipe()
-        self._process = context.Process(
-            target=_serve, args=(child,), name="channelhub-search", daemon=True
-        )
-        self._process.start()
-        child.close()
+        self._child = Child("channelhub.search:_serve")  # the hub's one way to start a worker
+        self._conn = self._child.conn
         self._error: str | None = None
         self._writing: float | None = None  # when write() was called
 
@@ -381,9 +372,9 @@ class LiveIndex:
                 ready = self._conn.poll(max(left, 0.0))
                 answer = self._conn.recv() if ready else None
             except (EOFError, OSError):
-                self._process.join(1.0)  # for its exit code
+                code = self._child.wait(1.0)  # for its exit code
                 raise SearchIndexError(
-                    f"the search indexer stopped (exit code {self._process.exitcode}) writing {site_dir}"
+                    f"the search indexer stopped (exit code {code}) writing {site_dir}"
                 ) from None
             if answer is None:
                 raise SearchIndexError(
@@ -406,10 +397,8 @@ class LiveIndex:
         with contextlib.suppress(OSError):
             self._conn.close()
         if grace:
-            self._process.join(timeout=grace)
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
+            self._child.wait(grace)
+        self._child.kill()
 
 
 def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:

@@ -5,8 +5,8 @@ changes when a feed's content or health changes (validators exactly as received,
 301/308 moved the feed to, gone, Retry-After, status, failures, message, when content last
 arrived and when pieces last changed, a fingerprint of the last ingested body), never the
 time of a run, so a pull of unchanged feeds leaves the file byte for byte as it was.
-`channelhub.build.load_health` reads `status`, `last_pulled`, `last_changed`, `message` and
-`failures` from the same records for the source-health page.
+`channelhub.health` reads `status`, `last_pulled`, `last_changed`, `message` and `failures`
+from the same records for the source pages.
 """
 
 from __future__ import annotations
@@ -14,19 +14,27 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from channelhub.content import parse_date
-from channelhub.frontmatter import atomic_write_text
+from channelhub.dates import parse_date, utc_text_or_none
+from channelhub.files import write_atomic
 from channelhub.problems import Problem
 
 STATE_FILE = "feeds/state.json"
 VERSION = 1
 
-#: health statuses a record may carry (the source-health page words them)
-STATUSES = frozenset({"ok", "error", "gone", "deferred", "refused"})
+
+class SourceStatus(StrEnum):
+    """A source's health after its last run (the source pages word it for readers)."""
+
+    OK = "ok"
+    ERROR = "error"
+    GONE = "gone"  # HTTP 410: never asked again
+    DEFERRED = "deferred"  # failing with a Retry-After
+    REFUSED = "refused"  # the address policy refused it
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class SourceState:
     fingerprint: str | None = None  # hash of the last fully ingested body and its settings
     gone: bool = False
     retry_after: datetime | None = None
-    status: str = "ok"
+    status: SourceStatus = SourceStatus.OK
     message: str = ""
     failures: int = 0
     last_pulled: datetime | None = None  # the last fetch that brought new content
@@ -52,11 +60,8 @@ class SourceState:
         return self.current_url or self.url
 
 
-def _utc(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
-
-
 _DEFAULTS = SourceState(url="")
+_STATUSES = frozenset(s.value for s in SourceStatus)
 _TIMES = frozenset({"retry_after", "last_pulled", "last_changed"})
 _FIELDS = tuple(f.name for f in fields(SourceState))
 
@@ -68,7 +73,7 @@ def to_json(state: SourceState) -> dict[str, Any]:
         value = getattr(state, key)
         if key != "url" and value == getattr(_DEFAULTS, key):
             continue
-        out[key] = _utc(value) if key in _TIMES else value
+        out[key] = utc_text_or_none(value) if key in _TIMES else value
     return out
 
 
@@ -88,6 +93,9 @@ def from_json(raw: Mapping[str, Any]) -> SourceState | None:
             values[item.name] = value is True
         elif item.name == "failures":
             values[item.name] = value if isinstance(value, int) and value >= 0 else 0
+        elif item.name == "status":
+            if value in _STATUSES:
+                values[item.name] = SourceStatus(value)
         elif isinstance(value, str):
             values[item.name] = value
     return replace(SourceState(url=url), **values)
@@ -134,4 +142,4 @@ def dumps(states: Mapping[str, SourceState]) -> str:
 
 def save(root: Path, states: Mapping[str, SourceState]) -> bool:
     """Write the state atomically; False when the file already held exactly this."""
-    return atomic_write_text(root / STATE_FILE, dumps(states))
+    return write_atomic(root / STATE_FILE, dumps(states))

@@ -1,4 +1,7 @@
-"""Synthetic pieces for the benchmark and scale tests: realistic front matter, 300–800 words each.
+"""Synthetic pieces for the benchmarks and scale tests: realistic front matter, 300–800 words each.
+
+Benchmark data, not part of the hub: scripts import it from beside them, tests through
+tests/conftest.py, which puts scripts/ on the import path.
 
 Owns the generator only: what a hub with N pieces looks like (editorial articles, analyst
 notes, partner and analyst posts pulled from a handful of sources). The same seed gives the

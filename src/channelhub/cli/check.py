@@ -1,0 +1,58 @@
+"""`channelhub check`: validate content and data files, one `path:line: message` per problem."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from channelhub.check import missing_paths, run_check
+from channelhub.cli.context import UsageError, repo_root
+from channelhub.config import SOURCES_FILE
+from channelhub.problems import errors
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    help="github: workflow commands that annotate a pull request.",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    default=SOURCES_FILE,
+    show_default=True,
+    help="Sources file to check.",
+)
+def check(paths: tuple[str, ...], output: str, sources_file: str) -> None:
+    """Validate content and data files (all of them, or PATHS); one line per problem."""
+    root = repo_root()
+    missing = missing_paths(root, paths)
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    problems = run_check(root, paths, sources_file=sources_file)
+    for problem in problems:
+        click.echo(problem.github() if output == "github" else str(problem))
+    found = errors(problems)
+    warnings = len(problems) - len(found)
+    if found:
+        files = len({p.path for p in found})
+        click.echo(
+            f"{_plural(len(found), 'problem')} in {_plural(files, 'file')}"
+            + (f", {_plural(warnings, 'warning')}" if warnings else ""),
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(
+        "All content and data files are valid."
+        + (f" ({_plural(warnings, 'warning')})" if warnings else ""),
+        err=True,
+    )

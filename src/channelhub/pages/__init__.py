@@ -1,0 +1,49 @@
+"""The hub's generated pages, split by responsibility (as Material's tags plugin is):
+
+* `site`       `Site`: the hub's data and pieces, grouped once per build
+* `addresses`  the URL scheme of generated pages and which hand-written file replaces one
+* `body`       `Body` and `Generated`: a page's Markdown with its HTML parts kept aside
+* `fragments`  the HTML parts: cards, bylines, chips, pagination, a piece's decoration
+* `builders`   the pages themselves: home, topics, editors, notes, sources, and their listings
+"""
+
+from __future__ import annotations
+
+from channelhub.pages.addresses import (
+    alternatives,
+    directory_urls,
+    editor_uri,
+    notes_uri,
+    source_uri,
+    topic_uri,
+)
+from channelhub.pages.body import Body, Generated, fill, placeholder
+from channelhub.pages.builders import (
+    generated_pages,
+    redirects,
+    rewrite_handwritten,
+    titles_for_handwritten,
+)
+from channelhub.pages.fragments import Decoration, pagination, piece_decoration
+from channelhub.pages.site import Site
+
+__all__ = [
+    "Body",
+    "Decoration",
+    "Generated",
+    "Site",
+    "alternatives",
+    "directory_urls",
+    "editor_uri",
+    "fill",
+    "generated_pages",
+    "notes_uri",
+    "pagination",
+    "piece_decoration",
+    "placeholder",
+    "redirects",
+    "rewrite_handwritten",
+    "source_uri",
+    "titles_for_handwritten",
+    "topic_uri",
+]

@@ -1,0 +1,333 @@
+"""The pages the hub generates: home, topics, editors, analyst notes, sources, and their listings.
+
+Each builder returns a `Generated` page whose body is made when the page renders; it only
+touches the pieces it shows. `generated_pages` lists every one of them by path under docs/;
+`rewrite_handwritten` gives a hand-written topic, notes, sources or editor page its listing.
+"""
+
+from __future__ import annotations
+
+import math
+
+from channelhub import markup
+from channelhub.config import Editor, Source, Topic
+from channelhub.health import health_text
+from channelhub.markup import Links, attr, link, text
+from channelhub.pages.addresses import (
+    EDITORS,
+    HOME,
+    NOTES,
+    SOURCES,
+    TOPICS,
+    alternatives,
+    editor_uri,
+    notes_uri,
+    source_uri,
+    topic_uri,
+)
+from channelhub.pages.body import Body, Generated
+from channelhub.pages.fragments import (
+    cards,
+    count_line,
+    counted,
+    paged,
+    paged_title,
+    pagination,
+    photo_html,
+    photo_md,
+    redirect_html,
+    topic_chips,
+)
+from channelhub.pages.site import Site
+
+
+def home(site: Site) -> Generated:
+    here = HOME
+    latest = site.index.pieces[: site.settings.home_latest]
+
+    def body(links: Links) -> Body:
+        # HTML, not Markdown links: a topic, notes or sources page may be a hand-written file
+        # at another path (topics/x.md), and only `links` knows which file stands there.
+        lede = site.settings.description
+        topics = "\n".join(
+            f"<li>{links.a(t.title, here, topic_uri(t.slug))} "
+            f'<span class="hub-count">{len(site.by_topic.get(t.slug, []))}</span></li>'
+            for t in site.hub.topics
+        )
+        editors = "\n".join(
+            f"<li>{links.a(e.name, here, editor_uri(e.id))} — {attr(e.role)}</li>"
+            for e in site.hub.editors
+        )
+        more = " · ".join(
+            links.a(label, here, target)
+            for label, target in (
+                ("All topics", TOPICS),
+                ("Analyst notes", NOTES),
+                ("Sources", SOURCES),
+            )
+        )
+        return (
+            Body()
+            .html(f'<p class="hub-lede">{attr(lede)}</p>' if lede else "")
+            .md("## Latest")
+            .html(
+                cards(site, links, latest, here),
+                f"<p>{more}</p>",
+                '<div class="hub-columns">',
+                f'<div>\n<h2 id="topics">Topics</h2>\n<ul>\n{topics}\n</ul>\n</div>',
+                '<div>\n<h2 id="editors">Editors</h2>\n'
+                + (f"<ul>\n{editors}\n</ul>" if editors else "<p>No editors yet.</p>")
+                + "\n</div>",
+                "</div>",
+            )
+        )
+
+    return Generated(
+        site.settings.title,
+        body,
+        description=site.settings.description,
+        extra={"hide": ["navigation", "toc"]},
+    )
+
+
+def topics_index(site: Site) -> Generated:
+    here = TOPICS
+
+    def body(links: Links) -> Body:
+        rows = []
+        for topic in site.hub.topics:
+            count = len(site.by_topic.get(topic.slug, []))
+            title = links.a(topic.title, here, topic_uri(topic.slug), classes="hub-card-title")
+            rows.append(
+                f'<div class="hub-topic">\n<p>{title} <span class="hub-count">{counted(count, "piece")}</span></p>\n'
+                f"<p>{attr(topic.description)}</p>\n</div>"
+            )
+        return Body().md("The alignment topics every piece is tagged with.").html(*rows)
+
+    return Generated(
+        "Topics",
+        body,
+        description="All alignment topics, with the number of pieces in each.",
+    )
+
+
+def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = None) -> Generated:
+    pieces = site.by_topic.get(topic.slug, [])
+    chunks = paged(pieces, site.settings.page_size)
+    here = topic_uri(topic.slug, page)
+
+    def body(links: Links) -> Body:
+        out = Body()
+        if intro is not None and page == 1:
+            out.md(intro)
+        else:
+            out.html(f"<p>{attr(topic.description)}</p>" if topic.description else "")
+        related = [slug for slug, _ in site.related_topics.get(topic.slug, [])]
+        return out.html(
+            count_line(links, here, len(pieces), f"topics/{topic.slug}/feed.xml"),
+            f"<p>Related topics: {topic_chips(site, links, related, here)}</p>" if related else "",
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: topic_uri(topic.slug, n)),
+        )
+
+    return Generated(
+        paged_title(topic.title, page, len(chunks)), body, description=topic.description
+    )
+
+
+def editors_index(site: Site) -> Generated:
+    here = EDITORS
+    rows = []
+    for editor in site.hub.editors:
+        count = len(site.by_editor.get(editor.id, []))
+        photo = photo_md(editor, here)
+        rows.append(
+            f'<div class="hub-editor" markdown>\n\n{photo}\n\n{link(editor.name, here, editor_uri(editor.id), classes="hub-card-title")}  \n'
+            f"{text(editor.role)} · {counted(count, 'piece')}\n\n</div>"
+        )
+    return Generated(
+        "Editors",
+        lambda links: Body().md(
+            "The people who write and review the hub.", "\n\n".join(rows) or "No editors yet."
+        ),
+        description="The hub's editors.",
+    )
+
+
+def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = None) -> Generated:
+    pieces = site.by_editor.get(editor.id, [])
+    chunks = paged(pieces, site.settings.page_size)
+    here = editor_uri(editor.id, page)
+
+    def body(links: Links) -> Body:
+        profile = " · ".join(
+            f'<a href="{attr(href)}">{attr(li.title)}</a>'
+            for li in editor.links
+            if (href := markup.safe_href(li.url))
+        )
+        out = Body().html(
+            photo_html(links, editor, here),
+            f'<p class="hub-editor-role"><strong>{attr(editor.role)}</strong>'
+            + (f"<br />\n{profile}" if profile else "")
+            + "</p>",
+        )
+        if page == 1:
+            out.md(bio if bio is not None else editor.bio)
+            out.md(f"## Pieces by {text(editor.name)}")
+        return out.html(
+            count_line(links, here, len(pieces)),
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: editor_uri(editor.id, n)),
+        )
+
+    return Generated(paged_title(editor.name, page, len(chunks)), body, description=editor.role)
+
+
+def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Generated:
+    chunks = paged(site.notes, site.settings.page_size)
+    here = notes_uri(page)
+
+    def body(links: Links) -> Body:
+        out = Body()
+        if intro is not None and page == 1:
+            out.md(intro)
+        else:
+            out.html(
+                "<p>Figures and findings from industry analysts, with a link to every original report.</p>"
+            )
+        return out.html(
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), notes_uri),
+        )
+
+    return Generated(
+        paged_title("Analyst notes", page, len(chunks)),
+        body,
+        description="Analyst notes: the figures they cite and links to the originals.",
+    )
+
+
+def sources_index(site: Site, *, intro: str | None = None) -> Generated:
+    here = SOURCES
+    lede = (
+        intro
+        if intro is not None
+        else "The partner blogs and analyst feeds the hub pulls, and how each fared on its last pull."
+    )
+
+    def body(links: Links) -> Body:
+        if not site.hub.sources:
+            return Body().md(lede, "No sources configured.")
+        rows = []
+        for source in site.hub.sources:
+            health = site.health.get(source.id)
+            cells = [
+                links.a(source.name, here, source_uri(source.id)),
+                "Analyst" if source.kind == "analyst" else "Partner",
+                str(len(site.by_source.get(source.id, []))),
+                markup.human_date(health.last_pulled) if health and health.last_pulled else "never",
+                attr(health_text(source, health)),
+            ]
+            rows.append("<tr>\n" + "\n".join(f"<td>{c}</td>" for c in cells) + "\n</tr>")
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Source", "Kind", "Pieces", "Last pulled", "Status")
+        )
+        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows)
+        return Body().md(lede).html(table + "\n</tbody>\n</table>")
+
+    return Generated(
+        "Sources",
+        body,
+        description="Partner and analyst sources and their health.",
+    )
+
+
+def source_page(site: Site, source: Source, page: int = 1) -> Generated:
+    pieces = site.by_source.get(source.id, [])
+    chunks = paged(pieces, site.settings.page_size)
+    here = source_uri(source.id, page)
+    health = site.health.get(source.id)
+
+    def body(links: Links) -> Body:
+        facts = [f"<strong>{'Analyst firm' if source.kind == 'analyst' else 'Partner'}</strong>"]
+        if source.site and (href := markup.safe_href(source.site)):
+            facts.append(f'<a href="{attr(href)}" rel="nofollow">{attr(source.site)}</a>')
+        facts.append(
+            "last pulled "
+            + (markup.human_date(health.last_pulled) if health and health.last_pulled else "never")
+        )
+        return Body().html(
+            f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
+            f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
+            count_line(links, here, len(pieces)),
+            cards(site, links, chunks[page - 1], here),
+            pagination(links, here, page, len(chunks), lambda n: source_uri(source.id, n)),
+        )
+
+    return Generated(
+        paged_title(source.name, page, len(chunks)),
+        body,
+        description=f"Pieces from {source.name}.",
+    )
+
+
+def generated_pages(site: Site) -> dict[str, Generated]:
+    """Every generated page, by its path under docs/ (bodies are made when each page renders)."""
+    pages: dict[str, Generated] = {
+        HOME: home(site),
+        TOPICS: topics_index(site),
+        EDITORS: editors_index(site),
+        SOURCES: sources_index(site),
+    }
+    size = site.settings.page_size
+    for topic in site.hub.topics:
+        count = max(1, math.ceil(len(site.by_topic.get(topic.slug, [])) / size))
+        for n in range(1, count + 1):
+            pages[topic_uri(topic.slug, n)] = topic_page(site, topic, n)
+    for editor in site.hub.editors:
+        count = max(1, math.ceil(len(site.by_editor.get(editor.id, [])) / size))
+        for n in range(2, count + 1):
+            pages[editor_uri(editor.id, n)] = editor_page(site, editor, n)
+    for n in range(1, max(1, math.ceil(len(site.notes) / size)) + 1):
+        pages[notes_uri(n)] = notes_page(site, n)
+    for source in site.hub.sources:
+        count = max(1, math.ceil(len(site.by_source.get(source.id, [])) / size))
+        for n in range(1, count + 1):
+            pages[source_uri(source.id, n)] = source_page(site, source, n)
+    return pages
+
+
+def redirects(site: Site, base_url: str) -> dict[str, str]:
+    """Static redirect pages for old topic slugs, by path under docs/."""
+    return {
+        f"topics/{old}/index.html": redirect_html(f"{base_url.rstrip('/')}/topics/{new}/")
+        for old, new in site.hub.renamed.items()
+    }
+
+
+def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> Generated | None:
+    """The page a hand-written file becomes where the hub generates one, or for an editor's file.
+
+    A hand-written topic (or notes, or sources) page keeps its words as the intro and
+    gets the listing below; an editor's file gets the role, photo and their pieces. The
+    file's own front matter stays; only the body of the returned page is used.
+    """
+    for topic in site.hub.topics:
+        if src_uri in alternatives(topic_uri(topic.slug)):
+            return topic_page(site, topic, 1, intro=markdown)
+    if src_uri in alternatives(NOTES):
+        return notes_page(site, 1, intro=markdown)
+    if src_uri in alternatives(SOURCES):
+        return sources_index(site, intro=markdown)
+    for editor in site.hub.editors:
+        if src_uri == editor.src_uri:
+            return editor_page(site, editor, 1, bio=markdown)
+    return None
+
+
+def titles_for_handwritten(site: Site, src_uri: str) -> str | None:
+    """The page title the hub gives a hand-written page that has none (an editor's name)."""
+    for editor in site.hub.editors:
+        if src_uri == editor.src_uri:
+            return editor.name
+    return None

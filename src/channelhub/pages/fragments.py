@@ -1,0 +1,223 @@
+"""The HTML parts of generated pages and of pieces: cards, bylines, chips, pagination, related.
+
+Every string from front matter or a feed goes through `markup.attr`; every link between the
+build's files through `markup.Links`, which reports a missing target as MkDocs' link check
+would (so a strict build fails on it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from channelhub import markup
+from channelhub.config import Editor
+from channelhub.content import KIND_LABELS, Piece
+from channelhub.markup import Links, attr
+from channelhub.pages.addresses import editor_uri, photo_target, source_uri, topic_uri
+from channelhub.pages.site import Site
+
+
+def _kind_badge(piece: Piece) -> str:
+    return f'<span class="hub-kind hub-kind-{piece.kind}">{KIND_LABELS[piece.kind]}</span>'
+
+
+def byline(site: Site, links: Links, piece: Piece, here: str) -> str:
+    """'By <editor>' or 'From <source>' (with the original author), linked to their pages."""
+    if piece.editor:
+        editor = site.hub.editor(piece.editor)
+        name = editor.name if editor else piece.editor
+        who = "By " + (links.a(name, here, editor_uri(piece.editor)) if editor else attr(name))
+        if piece.kind == "analyst" and (piece.analyst or piece.firm):
+            who += " · " + attr(", ".join(x for x in (piece.analyst, piece.firm) if x))
+        return who
+    source = site.hub.source(piece.source or "")
+    name = source.name if source else (piece.source or "")
+    who = "From " + (links.a(name, here, source_uri(source.id)) if source else attr(name))
+    if piece.author:
+        who += " · " + attr(piece.author)
+    return who
+
+
+def topic_chips(site: Site, links: Links, slugs: Iterable[str], here: str) -> str:
+    chips = []
+    for slug in slugs:
+        topic = site.hub.topic(slug)
+        if topic:
+            chips.append(links.a(topic.title, here, topic_uri(slug), classes="hub-chip"))
+    return " ".join(chips)
+
+
+def card(site: Site, links: Links, piece: Piece, here: str) -> str:
+    """One piece in a listing: kind, title, date, byline, summary, topics."""
+    lines = [
+        '<div class="hub-card">',
+        f'<p class="hub-card-meta">{_kind_badge(piece)} {markup.time_tag(piece.date)}</p>',
+        f"<p>{links.a(piece.title, here, piece.src_uri, classes='hub-card-title')}</p>",
+    ]
+    if piece.kind == "analyst" and piece.figure:
+        lines.append(f'<p class="hub-figure">“{attr(piece.figure)}”</p>')
+    if piece.summary:
+        lines.append(f"<p>{attr(piece.summary)}</p>")
+    chips = topic_chips(site, links, piece.topics, here)
+    lines += [
+        f'<p class="hub-card-byline">{byline(site, links, piece, here)}'
+        + (f"<br />\n{chips}" if chips else "")
+        + "</p>",
+        "</div>",
+    ]
+    return "\n".join(lines)
+
+
+def cards(site: Site, links: Links, pieces: Sequence[Piece], here: str) -> str:
+    if not pieces:
+        return '<p class="hub-empty">Nothing here yet.</p>'
+    return (
+        '<div class="hub-cards">\n'
+        + "\n".join(card(site, links, p, here) for p in pieces)
+        + "\n</div>"
+    )
+
+
+def pagination(links: Links, here: str, page: int, pages: int, uri: Callable[[int], str]) -> str:
+    """Numbered pagination with previous/next; a window of numbers so it stays short at any size."""
+    if pages <= 1:
+        return ""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    parts: list[str] = []
+    if page > 1:
+        parts.append(
+            links.a("← Newer", here, uri(page - 1), classes="hub-prev", extra='rel="prev"')
+        )
+    previous = 0
+    for number in shown:
+        if number - previous > 1:
+            parts.append('<span class="hub-gap">…</span>')
+        if number == page:
+            parts.append(f'<span class="hub-current" aria-current="page">{number}</span>')
+        else:
+            parts.append(
+                links.a(
+                    str(number),
+                    here,
+                    uri(number),
+                    classes="hub-page",
+                    extra=f'aria-label="Page {number}"',
+                )
+            )
+        previous = number
+    if page < pages:
+        parts.append(
+            links.a("Older →", here, uri(page + 1), classes="hub-next", extra='rel="next"')
+        )
+    return f'<nav class="hub-pagination" aria-label="Pages">\n<p>{" ".join(parts)}</p>\n</nav>'
+
+
+def count_line(links: Links, here: str, count: int, feed: str | None = None) -> str:
+    feed_link = (
+        " · " + links.a("Feed", here, feed, classes="hub-feed", extra='type="application/atom+xml"')
+        if feed
+        else ""
+    )
+    return f'<p class="hub-count">{counted(count, "piece")}{feed_link}</p>'
+
+
+def paged(pieces: Sequence[Piece], size: int) -> list[Sequence[Piece]]:
+    pages = max(1, math.ceil(len(pieces) / size))
+    return [pieces[i * size : (i + 1) * size] for i in range(pages)]
+
+
+def counted(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def paged_title(title: str, page: int, pages: int) -> str:
+    return title if page == 1 else f"{title} (page {page} of {pages})"
+
+
+def photo_md(editor: Editor, here: str) -> str:
+    found = photo_target(editor)
+    if found is None:
+        return ""
+    target, external = found
+    href = target if external else markup.rel(here, target)
+    return f'![{markup.text(editor.name)}]({href}){{ .hub-photo width="96" height="96" }}'
+
+
+def photo_html(links: Links, editor: Editor, here: str) -> str:
+    found = photo_target(editor)
+    if found is None:
+        return ""
+    target, external = found
+    src = target if external else links.href(here, target)
+    return (
+        f'<p><img alt="{attr(editor.name)}" class="hub-photo" height="96" '
+        f'src="{attr(src)}" width="96" /></p>'
+    )
+
+
+@dataclass(frozen=True)
+class Decoration:
+    """What the hub puts around a piece's own rendered text (HTML)."""
+
+    byline: str  # kind, date, reading time, who
+    figure: str  # an analyst note's figure, part of its text (searched); else empty
+    bottom: str  # link to the original, topics, related pieces
+
+
+def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
+    """A piece's byline above its text, and the original, its topics and related pieces below."""
+    here = piece.src_uri
+    meta_line = " · ".join(
+        [
+            _kind_badge(piece),
+            markup.time_tag(piece.date),
+            f"{piece.reading_minutes} min read",
+            byline(site, links, piece, here),
+        ]
+    )
+    figure = ""
+    if piece.kind == "analyst" and piece.figure:
+        who = ", ".join(x for x in (piece.analyst, piece.firm) if x)
+        figure = (
+            f'<div class="hub-figure">\n<p>“{attr(piece.figure)}”'
+            + (f"<br />\n— {attr(who)}" if who else "")
+            + "</p>\n</div>"
+        )
+    bottom = []
+    if piece.canonical and (href := markup.safe_href(piece.canonical)):
+        source = site.hub.source(piece.source or "")
+        where = source.name if source else (piece.firm or "the original")
+        bottom.append(
+            f'<p><a class="md-button hub-original" href="{attr(href)}" rel="nofollow noopener">'
+            f"Read the original at {attr(where)}</a></p>"
+        )
+    if piece.topics:
+        bottom.append(
+            f'<div class="hub-topics">\n<p>Topics: {topic_chips(site, links, piece.topics, here)}</p>\n</div>'
+        )
+    related = site.related_pieces.get(piece.src_uri, [])
+    if related:
+        # Its own block so that search indexes the piece, not the titles of its neighbours.
+        items = "\n".join(
+            f"<li>{links.a(r.title, here, r.src_uri)} <small>{KIND_LABELS[r.kind]} · {markup.human_date(r.date)}</small></li>"
+            for r in related
+        )
+        bottom.append(
+            f'<div class="hub-related">\n<h2 id="hub-related">Related</h2>\n<ul>\n{items}\n</ul>\n</div>'
+        )
+    return Decoration(
+        byline=f'<p class="hub-byline">{meta_line}</p>', figure=figure, bottom="\n".join(bottom)
+    )
+
+
+def redirect_html(target_url: str) -> str:
+    """A static page that sends readers (and search engines) from an old topic URL to the new one."""
+    safe = markup.attr(target_url)
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>Moved</title><meta http-equiv="refresh" content="0; url={safe}">'
+        f'<link rel="canonical" href="{safe}"></head>'
+        f'<body><p>This topic has moved to <a href="{safe}">{safe}</a>.</p></body></html>'
+    )

@@ -1,0 +1,57 @@
+"""`Site`: everything the generated pages are made from, grouped once per build."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from channelhub import related
+from channelhub.config import Hub
+from channelhub.content import ContentIndex, Piece
+from channelhub.health import SourceHealth
+from channelhub.settings import Settings
+
+
+@dataclass(frozen=True)
+class Site:
+    """The hub's data, its pieces and settings, with the groupings listing pages need.
+
+    Built once per build from the content index; each grouping is computed on first use in
+    one pass over the pieces, so every page function only touches the pieces it shows.
+    """
+
+    hub: Hub
+    index: ContentIndex
+    settings: Settings = field(default_factory=Settings)
+    health: Mapping[str, SourceHealth] = field(default_factory=dict)
+
+    @cached_property
+    def by_topic(self) -> dict[str, list[Piece]]:
+        return self.index.by_topic()
+
+    @cached_property
+    def by_editor(self) -> dict[str, list[Piece]]:
+        return self.index.group("editor")
+
+    @cached_property
+    def by_source(self) -> dict[str, list[Piece]]:
+        return self.index.group("source")
+
+    @cached_property
+    def notes(self) -> list[Piece]:
+        return self.index.of_kind("analyst")
+
+    @cached_property
+    def pieces_by_uri(self) -> dict[str, Piece]:
+        return {p.src_uri: p for p in self.index.pieces}
+
+    @cached_property
+    def related_topics(self) -> dict[str, list[tuple[str, int]]]:
+        """For each topic, the topics that most often share a piece with it."""
+        return related.related_topics(self.index.pieces, (t.slug for t in self.hub.topics))
+
+    @cached_property
+    def related_pieces(self) -> dict[str, list[Piece]]:
+        """For each piece, pieces sharing its topics, found among its neighbours in time."""
+        return related.related_pieces(self.index.pieces, self.by_topic, self.settings.related)
