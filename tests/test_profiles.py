@@ -20,6 +20,7 @@ from channelhub.cli import main
 from channelhub.config import load_topics
 from channelhub.semantic import Embedder, load_embedder, sentences
 from channelhub.tagger import Tagger, compile_rules
+from scratch import scratch_hub
 
 REPO = Path(__file__).parents[1]
 HELDOUT = REPO / "tests" / "data" / "tagging-indirect" / "heldout"
@@ -225,16 +226,13 @@ and farms that donated, and the volunteers who gave their weekends.
 
 
 def _hub(tmp_path: Path) -> Path:
-    (tmp_path / "feeds").mkdir()
-    (tmp_path / "feeds" / "topics.yml").write_text(
-        (REPO / "feeds" / "topics.yml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    (tmp_path / "mkdocs.yml").write_text("site_name: scratch\n", encoding="utf-8")
+    """A scratch hub with the repository's labelled examples (linked, not copied)."""
+    root = scratch_hub(tmp_path / "hub")
     for folder in P.EXAMPLE_DIRS:
-        target = tmp_path / folder
+        target = root / folder
         target.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(REPO / folder, target)
-    return tmp_path
+    return root
 
 
 def test_an_editors_correction_changes_the_next_tag_of_a_similar_piece(
@@ -325,7 +323,6 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
     from channelhub.ingest import FeedSpec, prepare_feed
 
     root = _hub(tmp_path)
-    (root / "feeds" / "sources.yml").write_text("sources: []\n", encoding="utf-8")
     rss = (
         b"<?xml version='1.0'?><rss version='2.0'><channel><title>Food bank news</title>"
         b"<item><guid>r1</guid><title>Food bank rota by text</title>"
