@@ -144,8 +144,8 @@ def editor_labelled(pieces: Sequence[LabelledPiece]) -> list[LabelledPiece]:
 def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vectors:
     """One unit vector for a piece: its title, summary and body (all its words), weighted."""
     parts = embedder.embed([title, summary, prose(body)])
-    weights = np.array(PART_WEIGHTS, dtype=np.float32)
-    return unit((weights @ parts).astype(np.float32))
+    weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
+    return unit((weights * parts).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
 
 
 class VectorCache:
@@ -434,12 +434,12 @@ class Judgement:
 def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
-    meaning = (profiles.direction @ vector - profiles.centre) / profiles.spread
-    sims = (profiles.examples32 @ vector).astype(np.float64)
+    # elementwise products summed by numpy: the same order on every machine (no BLAS threads)
+    meaning = ((profiles.direction * vector).sum(axis=1) - profiles.centre) / profiles.spread
+    sims = (profiles.examples32 * vector).sum(axis=1).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    confidence = _sigmoid(
-        _features(meaning, nearest * 10, view.strength) @ np.array(profiles.weights)
-    )
+    figures = _features(meaning, nearest * 10, view.strength)
+    confidence = _sigmoid((figures * np.array(profiles.weights)).sum(axis=-1))
     taught = profiles.taught
     out = []
     for t, slug in enumerate(profiles.slugs):
