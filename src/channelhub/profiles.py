@@ -33,7 +33,7 @@ from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
 from channelhub.semantic import Embedder, ModelMissing, Vectors, load_embedder, sentences
 from channelhub.semantic import normalise as unit
-from channelhub.tagger import Meaning, Tagger, TopicScore, compile_rules, prose
+from channelhub.tagger import Meaning, Parts, Tagger, TopicScore, compile_rules, tokens
 
 #: the repository's labelled sets that teach the profiles (relative to the repository)
 EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
@@ -143,9 +143,14 @@ def editor_labelled(pieces: Sequence[LabelledPiece]) -> list[LabelledPiece]:
 
 def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vectors:
     """One unit vector for a piece: its title, summary and body (all its words), weighted."""
-    parts = embedder.embed([title, summary, prose(body)])
+    return parts_vector(embedder, tokens(title, summary, body))
+
+
+def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
+    """`piece_vector` of a piece already split into words by the tagger."""
+    vectors = embedder.embed_words(parts)
     weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
-    return unit((weights * parts).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
+    return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
 
 
 class VectorCache:
@@ -224,12 +229,17 @@ class RuleView:
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
+    return parts_rule_view(tagger, tokens(title, summary, body))
+
+
+def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
+    """`rule_view` of a piece already split into words."""
     index = {slug: i for i, slug in enumerate(tagger.slugs)}
     strength = np.zeros(len(index))
     qualifies = np.zeros(len(index), dtype=bool)
     excluded = np.zeros(len(index), dtype=bool)
     scores: dict[str, TopicScore] = {}
-    for score, ok, masked in tagger.assess(title, summary, body):
+    for score, ok, masked in tagger.assess_tokens(parts):
         i = index[score.slug]
         strength[i] = score.score / tagger.topics[i].threshold
         qualifies[i], excluded[i] = ok, masked
@@ -498,8 +508,9 @@ class HubTagger:
         embedder = self.model()
         if embedder is None or self.profiles is None:
             return []
-        view = rule_view(self.rules, title, summary, body)
-        return judge(self.profiles, view, piece_vector(embedder, title, summary, body))
+        parts = tokens(title, summary, body)  # one split for the rules and the meaning
+        view = parts_rule_view(self.rules, parts)
+        return judge(self.profiles, view, parts_vector(embedder, parts))
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""

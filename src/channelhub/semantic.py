@@ -98,8 +98,12 @@ class Embedder:
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """One unit vector per text (a text without words gets zeros)."""
-        out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
-        words = [_WORD.findall(text) for text in texts]
+        return self.embed_words([_WORD.findall(text) for text in texts])
+
+    def embed_words(self, words: Sequence[Sequence[str]]) -> Vectors:
+        """One unit vector per list of words (the tagger's tokens will do: "&" is left out)."""
+        words = [[w for w in ws if w != "&"] for ws in words]
+        out = np.zeros((len(words), self.table.shape[1]), dtype=np.float32)
         flat = [w for ws in words for w in ws]
         if not flat:
             return out

@@ -110,6 +110,16 @@ def prose(text: str) -> str:
     return _NOISE.sub(" ", text)
 
 
+#: the parts of a piece, in the order `tokens` returns them
+PLACES: tuple[Where, Where, Where] = ("title", "summary", "body")
+Parts = tuple[list[str], list[str], list[str]]
+
+
+def tokens(title: str, summary: str, body: str) -> Parts:
+    """The words (and "&") of a piece's title, summary and body (its prose only)."""
+    return _TOKEN.findall(title), _TOKEN.findall(summary), _TOKEN.findall(prose(body))
+
+
 def _capital(raw: str) -> bool:
     """True for a word in capitals, also as a plural or possessive: IT, CMOs, IT's."""
     if raw.endswith(("'s", "’s")):
@@ -500,18 +510,16 @@ class Tagger:
 
     def assess(self, title: str, summary: str, body: str) -> list[tuple[TopicScore, bool, bool]]:
         """(score, qualifies, excluded) for every topic with evidence or a matched exclusion, best first."""
-        places: tuple[tuple[Where, str], ...] = (
-            ("title", title),
-            ("summary", summary),
-            ("body", prose(body)),
-        )
+        return self.assess_tokens(tokens(title, summary, body))
+
+    def assess_tokens(self, parts: Parts) -> list[tuple[TopicScore, bool, bool]]:
+        """`assess` of a piece already split by `tokens` (whoever also needs its words)."""
         totals = [0.0] * len(self.topics)
         evidence: list[list[Evidence]] = [[] for _ in self.topics]
         headline = [False] * len(self.topics)
         body_mentions = [0] * len(self.topics)
         excluded = [False] * len(self.topics)
-        for where, text in places:
-            tokens = _TOKEN.findall(text)
+        for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
             scale = PLACE_WEIGHTS[where]
