@@ -175,13 +175,18 @@ def test_tagging_is_deterministic_in_this_and_a_fresh_process(hub_tagger: P.HubT
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
     first = [(s.slug, s.score) for s in hub_tagger.tag(*args)]
     assert first == [(s.slug, s.score) for s in hub_tagger.tag(*args)]
+    # The fresh process builds the profiles from nothing (no cache) and must agree.
     code = (
-        "import json, sys\n"
+        "import json\n"
         "from pathlib import Path\n"
-        "from channelhub import frontmatter\n"
-        "from channelhub.config import load_hub\n"
-        "from channelhub.retag import load_tagger\n"
-        f"tagger, _ = load_tagger(load_hub(Path({str(REPO)!r})))\n"
+        "from channelhub import frontmatter, profiles as P\n"
+        "from channelhub.config import load_topics\n"
+        "from channelhub.semantic import load_embedder\n"
+        "from channelhub.tagger import compile_rules\n"
+        f"root = Path({str(REPO)!r})\n"
+        "rules = compile_rules(load_topics(root)[0])\n"
+        "pieces, _ = P.labelled_pieces(root, rules)\n"
+        "tagger = P.HubTagger(rules, P.profiles_for(load_embedder(), rules, pieces))\n"
         f"doc = frontmatter.read(Path({str(path)!r}))\n"
         "tags = tagger.tag(doc.meta['title'], doc.meta['summary'], doc.body)\n"
         "print(json.dumps([[s.slug, s.score] for s in tags]))\n"
@@ -201,13 +206,13 @@ def test_a_corrupt_cache_is_harmless(tmp_path: Path, embedder: Embedder) -> None
     fresh = P.example_vectors(embedder, [piece])
     again = P.example_vectors(embedder, [piece], tmp_path)
     assert np.array_equal(fresh, again)
-    assert json.loads(cache.read_text(encoding="utf-8"))["model"] == P.recipe(embedder)
+    assert json.loads(cache.read_text(encoding="utf-8"))["model"] == P.recipe(embedder.name)
     assert np.array_equal(P.example_vectors(embedder, [piece], tmp_path), fresh)  # from the cache
     # Vectors made by another recipe are never reused.
     stale = json.loads(cache.read_text(encoding="utf-8"))
     stale["model"] = stale["model"].replace(P.RECIPE_VERSION, "older-recipe")
     cache.write_text(json.dumps(stale), encoding="utf-8")
-    assert P.VectorCache(tmp_path, P.recipe(embedder)).vectors == {}
+    assert P.VectorCache(tmp_path, P.recipe(embedder.name)).vectors == {}
 
 
 # --- learning from editors, evidence, --evaluate ----------------------------------------------
@@ -372,3 +377,32 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     assert precision >= 0.88
     assert recall >= 0.80
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
+
+
+def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
+    tmp_path: Path, embedder: Embedder, rules: Tagger
+) -> None:
+    root = _hub(tmp_path)
+    first, _problems = P.load_hub_tagger(root, rules)
+    assert first.profiles is not None
+    cached = P.load_profiles(root, first.profiles.key)
+    assert cached is not None
+    assert cached.key == first.profiles.key
+    assert (cached.thresholds, cached.weights, cached.names) == (
+        first.profiles.thresholds,
+        first.profiles.weights,
+        first.profiles.names,
+    )
+    assert np.array_equal(cached.examples, first.profiles.examples)
+    assert P.load_profiles(root, "another-key") is None
+    (root / P.CACHE_DIR / P.PROFILES_FILE).write_bytes(b"PK\x03\x04 not a zip")
+    assert P.load_profiles(root, first.profiles.key) is None
+    again, _problems = P.load_hub_tagger(root, rules)  # rebuilt, and the same
+    assert again.profiles is not None
+    assert again.profiles.thresholds == first.profiles.thresholds
+    # built twice from nothing: the same profiles
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    a = P.profiles_for(embedder, rules, pieces)
+    b = P.profiles_for(embedder, rules, pieces)
+    assert (a.weights, a.thresholds, a.key) == (b.weights, b.thresholds, b.key)
+    assert np.array_equal(a.positive, b.positive)

@@ -14,8 +14,11 @@ together: an exclusion vetoes, a strong rule match always counts, and each tag s
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -31,7 +34,15 @@ from channelhub.content import meta_text, piece_files
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
-from channelhub.semantic import Embedder, ModelMissing, Vectors, load_embedder, sentences
+from channelhub.semantic import (
+    MODEL_NAME,
+    Embedder,
+    ModelMissing,
+    Vectors,
+    load_embedder,
+    model_folder,
+    sentences,
+)
 from channelhub.semantic import normalise as unit
 from channelhub.tagger import Meaning, Parts, Tagger, TopicScore, compile_rules, tokens
 
@@ -186,23 +197,20 @@ class VectorCache:
                 for k, v in sorted(self.vectors.items())
             },
         }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # a read-only checkout tags as well, only slower
             write_atomic(self.path, json.dumps(data), durable=False)
-        except OSError:
-            pass  # a read-only checkout tags as well, only slower next time
 
 
-def recipe(embedder: Embedder) -> str:
+def recipe(model: str = MODEL_NAME) -> str:
     """What a cached vector depends on besides the text: the model and how a piece is embedded."""
-    return f"{embedder.name}|parts {PART_WEIGHTS}|{RECIPE_VERSION}"
+    return f"{model}|parts {PART_WEIGHTS}|{RECIPE_VERSION}"
 
 
 def example_vectors(
     embedder: Embedder, pieces: Sequence[LabelledPiece], root: Path | None = None
 ) -> Vectors:
     """One unit vector per piece, from the cache where the content is unchanged."""
-    cache = VectorCache(root, recipe(embedder))
+    cache = VectorCache(root, recipe(embedder.name))
     rows = []
     for piece in pieces:
         vector = cache.vectors.get(piece.digest)
@@ -373,9 +381,12 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
-def _profile_key(model: str, slugs: Sequence[str], pieces: Sequence[LabelledPiece]) -> str:
+def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
+    """Names everything a set of profiles depends on: the recipe and its constants, the topics'
+    rules (their scores are a figure) and every example's text and labels."""
+    settings = (STRONG_RULE, AGAINST_WEIGHT, RIDGE, NEWTON_STEPS)
     basis = "\x1e".join(
-        [model, ",".join(slugs)]
+        [recipe(model), repr(settings), repr(rules.topics)]
         + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
     )
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
@@ -387,6 +398,7 @@ def build_profiles(
     pieces: Sequence[LabelledPiece],
     vectors: Vectors,
     rules: Sequence[RuleView],
+    key: str = "",
 ) -> Profiles:
     """Profiles and calibration from labelled pieces (their vectors and what the rules say of them)."""
     topics = len(slugs)
@@ -424,7 +436,7 @@ def build_profiles(
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
-        key=_profile_key(model, slugs, pieces),
+        key=key,
     )
 
 
@@ -566,7 +578,7 @@ def load_hub_tagger(
     """Rules plus profiles from the repository's examples (none from under `leave_out`, the
     folder being measured); the rules alone when the model is not installed."""
     try:
-        embedder = load_embedder()
+        model_folder()  # the model is loaded only if the profiles must be built
     except ModelMissing as exc:
         return HubTagger(rules), [
             Problem("feeds/topics.yml", 1, f"{exc}: tagging by rules only", "warning")
@@ -577,7 +589,12 @@ def load_hub_tagger(
         pieces = [p for p in pieces if not (root / p.name).resolve().is_relative_to(skip)]
     if not pieces:
         return HubTagger(rules), problems
-    return HubTagger(rules, profiles_for(embedder, rules, pieces, root)), problems
+    key = profile_key(MODEL_NAME, rules, pieces)
+    profiles = load_profiles(root, key)
+    if profiles is None:
+        profiles = profiles_for(load_embedder(), rules, pieces, root, key=key)
+        save_profiles(root, profiles)
+    return HubTagger(rules, profiles), problems
 
 
 def hub_profiles(hub: Hub) -> Profiles | None:
@@ -587,11 +604,68 @@ def hub_profiles(hub: Hub) -> Profiles | None:
 
 
 def profiles_for(
-    embedder: Embedder, rules: Tagger, pieces: Sequence[LabelledPiece], root: Path | None = None
+    embedder: Embedder,
+    rules: Tagger,
+    pieces: Sequence[LabelledPiece],
+    root: Path | None = None,
+    *,
+    key: str = "",
 ) -> Profiles:
     vectors = example_vectors(embedder, pieces, root)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
-    return build_profiles(embedder.name, rules.slugs, pieces, vectors, views)
+    key = key or profile_key(embedder.name, rules, pieces)
+    return build_profiles(embedder.name, rules.slugs, pieces, vectors, views, key)
+
+
+# --- the profiles' cache ----------------------------------------------------------------------
+
+PROFILES_FILE = "profiles.npz"
+_ARRAYS = ("positive", "negative", "centre", "spread", "examples", "labels")
+
+
+def save_profiles(root: Path, profiles: Profiles) -> None:
+    """Keep the profiles under .cache/channelhub/ (numpy arrays and JSON text, no pickle), so a
+    pull whose examples did not change neither loads the model nor fits anything."""
+    meta = {
+        "key": profiles.key,
+        "model": profiles.model,
+        "slugs": list(profiles.slugs),
+        "weights": list(profiles.weights),
+        "thresholds": list(profiles.thresholds),
+        "names": list(profiles.names),
+    }
+    buffer = io.BytesIO()
+    arrays = {name: getattr(profiles, name) for name in _ARRAYS}
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    with contextlib.suppress(OSError):  # a read-only checkout builds them each time
+        write_atomic(root / CACHE_DIR / PROFILES_FILE, buffer.getvalue(), durable=False)
+
+
+def load_profiles(root: Path, key: str) -> Profiles | None:
+    """The cached profiles if they were built for `key`; None when missing, stale or corrupt."""
+    try:
+        with np.load(root / CACHE_DIR / PROFILES_FILE, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("key") != key:
+                return None
+            arrays = {name: data[name] for name in _ARRAYS}
+        profiles = Profiles(
+            model=str(meta["model"]),
+            slugs=tuple(meta["slugs"]),
+            weights=tuple(float(w) for w in meta["weights"]),
+            thresholds=tuple(float(t) for t in meta["thresholds"]),
+            names=tuple(meta["names"]),
+            key=key,
+            **arrays,
+        )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+    topics, dims = profiles.positive.shape
+    if profiles.labels.shape != (len(profiles.names), topics) or len(profiles.slugs) != topics:
+        return None
+    if profiles.examples.shape != (len(profiles.names), dims):
+        return None
+    return profiles
 
 
 # --- cross-validation -------------------------------------------------------------------------

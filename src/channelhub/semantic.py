@@ -29,6 +29,8 @@ Vectors = npt.NDArray[np.float32]
 WEIGHTS = "weights/l2_supercat_256.safetensors"
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 DIMENSIONS = 256
+#: the model's name: profiles built with another model are not used with this one
+MODEL_NAME = f"wordllama:{Path(WEIGHTS).stem}"
 #: a sentence longer than this many characters is cut (a table row or a run-on list)
 SENTENCE_CHARS = 600
 #: at most this many sentences of a body are embedded (a very long piece keeps its start)
@@ -133,6 +135,8 @@ def load_embedder() -> Embedder:
     """
     # Belt and braces: nothing below downloads, and no library we call may try to.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # One thread: a pull worker tokenizes a few new words at a time, and idle threads spin.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     folder = model_folder()
     from safetensors.numpy import load_file
     from tokenizers import Tokenizer
@@ -142,7 +146,7 @@ def load_embedder() -> Embedder:
     tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    return Embedder(table, tokenizer, f"wordllama:{Path(WEIGHTS).stem}")
+    return Embedder(table, tokenizer, MODEL_NAME)
 
 
 # --- sentences ----------------------------------------------------------------------------------
