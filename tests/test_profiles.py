@@ -406,3 +406,17 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     b = P.profiles_for(embedder, rules, pieces)
     assert (a.weights, a.thresholds, a.key) == (b.weights, b.thresholds, b.key)
     assert np.array_equal(a.positive, b.positive)
+
+
+@pytest.mark.parametrize(
+    ("front", "owned"),
+    [
+        ("topics: [a, b]\nauto_topics: [a, b]\n", True),
+        ("topics: []\nauto_topics: []\n", True),
+        ("topics: [a]\nauto_topics: [a, b]\n", False),  # an editor removed b
+        ("topics:\n  - a\nauto_topics: [a]\n", False),  # not plain: read the YAML
+        ("topics: [a]\n", False),  # no auto_topics: an editor's choice
+    ],
+)
+def test_tagger_owned_pieces_are_recognised_without_parsing(front: str, owned: bool) -> None:
+    assert P.tagger_owned_at_a_glance(f"---\ntitle: x\n{front}---\nbody\n") is owned

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -96,9 +97,26 @@ def _known(slugs: Iterable[str], tagger: Tagger) -> tuple[str, ...]:
     )
 
 
+# `topics: [...]` and `auto_topics: [...]` on one line each, as pull, new and --retag write them.
+_FLOW_TOPICS = re.compile(r"^(auto_topics|topics):[ \t]*(\[[^\]\n]*\])[ \t]*$", re.MULTILINE)
+
+
+def tagger_owned_at_a_glance(text: str) -> bool:
+    """True when the front matter plainly says `topics` equals `auto_topics` (most pulled
+    pieces): then the piece is no editor's label and its YAML need not be parsed."""
+    yaml_text, _body, _line = frontmatter.split(text)
+    if yaml_text is None:
+        return False
+    found = {m.group(1): m.group(2) for m in _FLOW_TOPICS.finditer(yaml_text)}
+    return len(found) == 2 and found["topics"] == found["auto_topics"]
+
+
 def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> LabelledPiece | None:
     """A labelled piece from `key` (expected_topics, or an editor's topics), None if unlabelled."""
-    doc = frontmatter.read(path, display=name, with_lines=False)
+    text = frontmatter.read_text(path, name)
+    if key == "topics" and tagger_owned_at_a_glance(text):
+        return None
+    doc = frontmatter.parse(text, path=name, with_lines=False)
     topics = slug_list(doc.meta.get(key))
     if topics is None:
         return None
