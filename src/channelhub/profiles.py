@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -113,7 +114,11 @@ def tagger_owned_at_a_glance(text: str) -> bool:
 
 def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> LabelledPiece | None:
     """A labelled piece from `key` (expected_topics, or an editor's topics), None if unlabelled."""
-    text = frontmatter.read_text(path, name)
+    try:
+        with open(path, encoding="utf-8") as file:  # the plain call: this runs for every piece
+            text = file.read()
+    except (OSError, UnicodeDecodeError):
+        text = frontmatter.read_text(path, name)  # raises the error as a FrontMatterError
     if key == "topics" and tagger_owned_at_a_glance(text):
         return None
     doc = frontmatter.parse(text, path=name, with_lines=False)
@@ -150,8 +155,9 @@ def labelled_pieces(root: Path, tagger: Tagger) -> tuple[list[LabelledPiece], li
                 if not HELD_OUT & set(p.relative_to(base).parts) and not p.name.startswith(".")
             ]
     sources += [(p, "topics") for p in piece_files(root / "docs")]
+    prefix = len(str(root)) + 1  # every path here starts with root: no pathlib per file
     for path, key in sources:
-        name = path.relative_to(root).as_posix()
+        name = str(path)[prefix:].replace(os.sep, "/")
         try:
             piece = read_labelled(path, name, tagger, key=key)
         except FrontMatterError as exc:
