@@ -401,7 +401,8 @@ def _nearest(
         column = sims[start : start + NEAREST_ROWS, :, None]  # (rows, examples, 1)
         closest = np.where(member, column, -np.inf).max(axis=1, initial=-np.inf)
         other = np.where(member, -np.inf, column).max(axis=1, initial=-np.inf)
-        out[start : start + NEAREST_ROWS] = closest - other
+        with np.errstate(invalid="ignore"):  # no example on one side: -inf - -inf, set to 0 below
+            out[start : start + NEAREST_ROWS] = closest - other
     return np.where(np.isfinite(out), out, 0.0)
 
 
