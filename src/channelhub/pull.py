@@ -381,6 +381,7 @@ class PullRun:
                 status=status,
                 message=result.error or "failed",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=result.retry_after,
             )
             return replace(base, error=result.error), failing
@@ -395,6 +396,7 @@ class PullRun:
             status=SourceStatus.OK,
             message="",
             failures=0,
+            failing_since=None,
         )
         base = replace(base, moved_to=healthy.current_url)
         if result.outcome == FetchOutcome.NOT_MODIFIED or fetched.same_bytes:
@@ -410,6 +412,7 @@ class PullRun:
                 status=SourceStatus.ERROR,
                 message=fetched.error or "cannot parse",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=None,
             )
             return replace(base, outcome=Outcome.ERROR, error=fetched.error), failing
