@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,17 @@ def axe_source() -> str:
     if not AXE.is_file():
         unavailable(f"axe-core is not installed ({AXE.relative_to(ROOT)} missing; run npm ci)")
     return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Critical and serious axe-core violations on a Playwright page, as readable lines."""
+    page.add_script_tag(content=axe_source())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
 
 
 SITE_URL = "https://channelhub.example/"

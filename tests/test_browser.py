@@ -21,7 +21,7 @@ from browser import (
     DEMO_PAGE_SIZE,
     SCREENSHOTS,
     BuiltSite,
-    axe_source,
+    axe_violations,
     chromium_path,
     in_ci,
     require_chromium,
@@ -159,17 +159,6 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     assert _cards(page) == first_page
 
 
-def _axe(page: Page) -> list[str]:
-    """Critical and serious axe-core violations as readable lines."""
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
-        for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", sorted(AUDITED))
 def test_axe_finds_no_serious_violation(
@@ -180,7 +169,7 @@ def test_axe_finds_no_serious_violation(
     page.goto(base_url + AUDITED[name])
     if scheme == "dark":
         _toggle_palette(page, "slate")
-    violations = _axe(page)
+    violations = axe_violations(page)
     context.close()
     assert violations == [], f"{name} ({scheme}): " + "; ".join(violations)
 
