@@ -175,13 +175,13 @@ def piece_from_document(
         kind = "analyst" if top == "notes" else "editorial"
     elif source:
         found = hub.source(source)
-        if found is None:
+        if found is not None:
+            kind = found.kind
+        elif hub.sources:  # no sources at all: sources.yml's own problem, reported there
             hint = (
                 did_you_mean(source, (s.id for s in hub.sources)) or " (not in feeds/sources.yml)"
             )
             check.add("source", f"unknown source '{source}'{hint}")
-        else:
-            kind = found.kind
         if "canonical" not in meta:
             check.add(None, "a pulled piece needs 'canonical', the original URL")
     else:
