@@ -16,7 +16,7 @@ this module owns the checks that read a page's body or compare pieces:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -40,23 +40,26 @@ TITLE_MAX = 120
 PLACEHOLDER_RUN = 8
 
 
-def check_hub(hub: Hub) -> list[Problem]:
-    """Problems in the data files, in every piece and page, in file order."""
+def check_hub(hub: Hub, wanted: Callable[[str], bool] = lambda _path: True) -> list[Problem]:
+    """Problems in the data files, in every piece and page, in file order; the bodies of only
+    the pages whose path is `wanted` are read (the costly part), the rest as always."""
     problems = list(hub.problems)
     problems += validate_topics(hub.topics)
     index = load_index(hub)
     problems += index.problems
-    problems += check_pages(hub, index)
+    problems += check_pages(hub, index, wanted)
     problems += check_pieces(hub, index)
     return sorted(set(problems))
 
 
-def check_pages(hub: Hub, index: ContentIndex) -> list[Problem]:
+def check_pages(
+    hub: Hub, index: ContentIndex, wanted: Callable[[str], bool] = lambda _path: True
+) -> list[Problem]:
     """Each page's body: script, links and images, and unfinished work in editors' pages."""
     docs_dir = hub.root / "docs"
     site = build_files(hub, index)
     problems: list[Problem] = []
-    for page in safety.page_files(hub.root):
+    for page in safety.page_files(hub.root, wanted):
         if not page.is_markdown:
             problems += safety.check_page(page, docs_dir)
             continue
@@ -238,11 +241,14 @@ def run_check(
 ) -> list[Problem]:
     """Check everything, or only the problems in the given files and folders."""
     hub = load_hub(root, sources_file=sources_file)
-    problems = check_hub(hub)
     if not paths:
-        return problems
-    wanted = [_relative(root, p) for p in paths]
-    return [p for p in problems if any(_within(p.path, w) for w in wanted)]
+        return check_hub(hub)
+    given = [_relative(root, p) for p in paths]
+
+    def wanted(path: str) -> bool:
+        return any(_within(path, w) for w in given)
+
+    return [p for p in check_hub(hub, wanted) if wanted(p.path)]
 
 
 def _relative(root: Path, given: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -503,9 +503,12 @@ class PageFile:
         return self.path.suffix == ".md"
 
 
-def page_files(root: Path) -> Iterator[PageFile]:
-    """Pages and active files under `root`/docs, hidden folders aside; unreadable files are
-    left to the content model, which reports them with their own message."""
+def page_files(
+    root: Path, wanted: Callable[[str], bool] = lambda _display: True
+) -> Iterator[PageFile]:
+    """Pages and active files under `root`/docs (those whose path from `root` is `wanted`),
+    hidden folders aside; unreadable files are left to the content model, which reports them
+    with their own message."""
     docs_dir = root / "docs"
     if not docs_dir.is_dir():
         return
@@ -517,11 +520,13 @@ def page_files(root: Path) -> Iterator[PageFile]:
             path.suffix == ".md" or path.suffix.lower() in ACTIVE_SUFFIXES
         ):
             continue
+        display = path.relative_to(root).as_posix()
+        if not wanted(display):
+            continue
         try:
             text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
         except (OSError, UnicodeDecodeError):
             continue
-        display = path.relative_to(root).as_posix()
         if path.suffix != ".md":
             yield PageFile(path, display, text, None, text, 1)
             continue
