@@ -175,6 +175,8 @@ def test_ci_checks_the_changed_files_strictly_on_a_real_repository(tmp_path: Pat
     step = _strict_step(load_workflow("ci.yml"))
     assert step["if"] == "github.event_name == 'pull_request'"
     repo = copy_repository(tmp_path / "repo")
+    head = "---\ntitle: {title}\ndate: 2026-03-02\ntopics: [data-analytics]\n{summary}editor: maya-okafor\n---\n\nMy words.\n"
+    write(repo, "docs/articles/2026/old.md", head.format(title="Old, with no summary", summary=""))
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "t@example.com")
     git(repo, "config", "user.name", "t")
@@ -198,7 +200,6 @@ def test_ci_checks_the_changed_files_strictly_on_a_real_repository(tmp_path: Pat
             cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
 
-    head = "---\ntitle: {title}\ndate: 2026-03-02\ntopics: [data-analytics]\n{summary}editor: maya-okafor\n---\n\nMy words.\n"
     no_summary = head.format(title="A piece with no summary yet", summary="")
     clean = head.format(title="A finished piece", summary="summary: Done.\n")
     failed = run_step("warned", {"docs/articles/2026/no summary.md": no_summary})
