@@ -17,14 +17,14 @@ from urllib.parse import urljoin
 import pytest
 
 from browser import (
-    CHROMIUM_ARGS,
     DEMO_PAGE_SIZE,
     SCREENSHOTS,
     BuiltSite,
     axe_violations,
+    chromium,
     chromium_path,
     in_ci,
-    require_chromium,
+    local_only,
     serve,
 )
 
@@ -57,21 +57,14 @@ def base_url(built_site: BuiltSite) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _context(browser: Browser, base_url: str, **options: Any) -> BrowserContext:
     """A fresh context (no stored palette) that only reaches the local server."""
-    context = browser.new_context(color_scheme="light", **options)
-    context.route(
-        re.compile(r"^(?!" + re.escape(base_url) + ")"),
-        lambda route: route.abort("blockedbyclient"),
+    context: BrowserContext = local_only(
+        browser.new_context(color_scheme="light", **options), base_url
     )
     return context
 

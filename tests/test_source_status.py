@@ -9,7 +9,6 @@ holds one source of each status.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from browser import CHROMIUM_ARGS, SCREENSHOTS, axe_violations, require_chromium, serve
+from browser import SCREENSHOTS, axe_violations, chromium, local_only, serve
 from channelhub.config import Source
 from channelhub.health import SourceHealth, Tone, badge, load_health, status_of
 from channelhub.pull import pull
@@ -160,27 +159,14 @@ def status_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _phone(browser: Browser, base_url: str, scheme: str = "light") -> Page:
-    context = browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        color_scheme=scheme,  # type: ignore[arg-type]
-    )
-    context.route(  # nothing but the local server
-        re.compile(r"^(?!" + re.escape(base_url) + ")"),
-        lambda route: route.abort("blockedbyclient"),
-    )
-    return context.new_page()
+    options = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "color_scheme": scheme}
+    page: Page = local_only(browser.new_context(**options), base_url).new_page()
+    return page
 
 
 @browser_test

@@ -105,58 +105,58 @@ def _what(tag: str) -> str:
     return "image" if tag == "img" else "link"
 
 
-def markdown_target(site: SiteFiles, src_uri: str, tag: str, url: str) -> Verdict | None:
-    """A Markdown link or image of the file `src_uri`, as MkDocs resolves it; None when fine."""
+def target_problem(
+    site: SiteFiles, src_uri: str, tag: str, url: str, *, raw_html: bool = False
+) -> Verdict | None:
+    """What is wrong with a link or image (`tag` "a" or "img") of the page `src_uri`, or None:
+    a Markdown one as MkDocs resolves it, from the file's folder; one in raw HTML (`raw_html`),
+    which MkDocs leaves as written, from the page's address."""
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
-        return None
+        return None  # another site
     if url.startswith(("/", "\\")):
         return absolute_target(site, tag, url)
     if not parts.path or posixpath.normpath(parts.path) == ".":
         return None  # an anchor or a query on this very page
     path = unquote(parts.path)
+    if raw_html:
+        return _from_address(site, src_uri, tag, url, path)
+    return _from_file(site, src_uri, tag, url, path)
+
+
+def _from_file(site: SiteFiles, src_uri: str, tag: str, url: str, path: str) -> Verdict | None:
     target = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), path)).lstrip("/")
     if target in site.files:
         return None
     what = _what(tag)
     if target == ".." or target.startswith("../"):
         return Verdict(f"{what} '{url}' climbs out of docs/: link to files under docs/ only")
-    folder = posixpath.dirname(src_uri)
+    folder = posixpath.dirname(src_uri) or "."
     if not posixpath.splitext(path)[1]:
         for guess in (f"{target}/index.md", f"{target}.md", f"{target}/README.md"):
             if guess in site.files:
-                better = posixpath.relpath(guess, folder or ".")
                 return Verdict(
                     f"link '{url}' names a folder, which the build cannot resolve: "
-                    f"link to its page, '{better}'"
+                    f"link to its page, '{posixpath.relpath(guess, folder)}'"
                 )
         return Verdict(f"broken {what} '{url}': there is no docs/{target}")
     message = f"broken {what} '{url}': there is no docs/{target}"
     found = site.closest_file(target)
     if found:
-        message += f" (did you mean '{posixpath.relpath(found, folder or '.')}'?)"
+        message += f" (did you mean '{posixpath.relpath(found, folder)}'?)"
     return Verdict(message)
 
 
-def html_target(site: SiteFiles, src_uri: str, tag: str, url: str) -> Verdict | None:
-    """A link in raw HTML, which the build leaves as written: it is read from the page's address."""
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc:
-        return None
-    if url.startswith(("/", "\\")):
-        return absolute_target(site, tag, url)
-    if not parts.path:
-        return None
+def _from_address(site: SiteFiles, src_uri: str, tag: str, url: str, path: str) -> Verdict | None:
     here = url_of(src_uri)
-    target = posixpath.normpath(posixpath.join("/" + here, unquote(parts.path))).lstrip("/")
+    target = posixpath.normpath(posixpath.join("/" + here, path)).lstrip("/")
     if site.serves(target):
         return None
-    what = _what(tag)
     message = (
-        f"broken {what} '{url}' in HTML: from this page's address /{here} "
+        f"broken {_what(tag)} '{url}' in HTML: from this page's address /{here} "
         f"it leads to /{target}, which is not on the site"
     )
-    from_file = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), unquote(parts.path)))
+    from_file = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), path))
     if from_file in site.files:
         address = url_of(from_file) if from_file.endswith(".md") else from_file
         slash = "/" if address == "" or address.endswith("/") else ""
@@ -240,7 +240,7 @@ def check_links(
     masked = mask_code(text)
     lines = _Lines(masked)
     for tag, url in dict.fromkeys(rendered.links):
-        verdict = markdown_target(site, src_uri, tag, url)
+        verdict = target_problem(site, src_uri, tag, url)
         if verdict is not None:
             problems += [
                 Problem(path, body_line + n - 1, verdict.message, verdict.severity)
@@ -267,7 +267,7 @@ def _raw_html_problems(
     for line, tag, url in scanner.found:
         if raw[tag, url] <= 0:
             continue
-        verdict = html_target(site, src_uri, tag, url)
+        verdict = target_problem(site, src_uri, tag, url, raw_html=True)
         if verdict is not None:
             yield Problem(path, body_line + line - 1, verdict.message, verdict.severity)
 
