@@ -127,17 +127,34 @@ def _template_runs() -> dict[tuple[str, ...], tuple[int, str]]:
     return runs
 
 
+@cache
+def _template_words() -> frozenset[str]:
+    return frozenset(word for run in _template_runs() for word in run)
+
+
+def _may_hold_a_run(words: list[str], vocabulary: frozenset[str]) -> bool:
+    """Whether PLACEHOLDER_RUN words in a row are all template words (a cheap first pass)."""
+    streak = 0
+    for word in words:
+        streak = streak + 1 if word in vocabulary else 0
+        if streak == PLACEHOLDER_RUN:
+            return True
+    return False
+
+
 def placeholder_lines(body: str) -> list[tuple[int, str]]:
     """(line in `body`, the template paragraph's first sentence) where text of a template
     paragraph is still found, however it was rewrapped or partly edited (any PLACEHOLDER_RUN
     words of one of its sentences); a fenced code block quotes text, so it does not count
     (code spans do: the templates have some)."""
+    runs = _template_runs()
+    if not _may_hold_a_run(_WORD.findall(body.lower()), _template_words()):
+        return []  # most pages: no PLACEHOLDER_RUN template words in a row anywhere
     words = [
         (word, number)
         for number, line in enumerate(safety.mask_fences(body).split("\n"), start=1)
         for word in _WORD.findall(line.lower())
     ]
-    runs = _template_runs()
     found: dict[int, tuple[int, str]] = {}  # template paragraph -> (line, its opening)
     for start in range(len(words) - PLACEHOLDER_RUN + 1):
         hit = runs.get(tuple(word for word, _ in words[start : start + PLACEHOLDER_RUN]))

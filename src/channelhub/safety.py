@@ -164,6 +164,7 @@ _FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*(`{3,}|~{3,})(.*)$")
 _BACKTICKS = re.compile(r"`+")
 
 
+@lru_cache(maxsize=2)  # the script check and the link check both mask the page being read
 def mask_code(text: str) -> str:
     """`text` with fenced code blocks and code spans blanked out (lines and columns kept).
 
