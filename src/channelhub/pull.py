@@ -383,6 +383,7 @@ class PullRun:
                 status=status,
                 message=result.error or "failed",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=result.retry_after,
             )
             return replace(base, error=result.error), failing
@@ -397,6 +398,7 @@ class PullRun:
             status=SourceStatus.OK,
             message="",
             failures=0,
+            failing_since=None,
         )
         base = replace(base, moved_to=healthy.current_url)
         if result.outcome == FetchOutcome.NOT_MODIFIED or fetched.same_bytes:
@@ -412,6 +414,7 @@ class PullRun:
                 status=SourceStatus.ERROR,
                 message=fetched.error or "cannot parse",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=None,
             )
             return replace(base, outcome=Outcome.ERROR, error=fetched.error), failing
