@@ -205,7 +205,7 @@ DECORATION = (
     '<time datetime="2026-01-05">5 January 2026</time> · From <a href="../../">Acme</a></p>\n'
     '<h2 id="a-heading">A heading<a class="headerlink" href="#a-heading" title="Permanent link">¶</a></h2>\n'
     '<div class="highlight"><pre><span></span><code>&lt;script&gt;\n</code></pre></div>\n'
-    '<p><a href="https://example.com/x" rel="nofollow noopener">link</a> <img alt="a" src="https://example.com/a.png"></p>\n'
+    '<p><a href="https://example.com/x" rel="nofollow noopener">link</a> <img alt="a" src="https://example.com/a.png" referrerpolicy="no-referrer" loading="lazy"></p>\n'
     '<nav class="hub-pagination" aria-label="Pages"><span class="hub-current" aria-current="page">1</span></nav>\n'
     '<table>\n<thead>\n<tr>\n<th style="text-align:right">n</th>\n</tr>\n</thead>\n</table>\n'
     '<p><a class="md-button hub-original" href="https://example.com/post" rel="nofollow noopener">Read</a></p>\n'
@@ -221,7 +221,7 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
     ("html", "expected"),
     [
         ('<p>a<script>alert(1)</script>b</p>', "<p>ab</p>"),
-        ('<img src="x" onerror="alert(1)">', '<img src="x">'),
+        ('<img src="x" onerror="alert(1)">', '<img src="x" referrerpolicy="no-referrer" loading="lazy">'),
         ('<a href="jav&#x09;ascript:alert(1)">x</a>', "<a>x</a>"),
         ('<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>', "<a>x</a>"),
         ('<svg><a xlink:href="javascript:alert(1)">x</a></svg>ok', "ok"),
@@ -231,7 +231,9 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
         ('<p class="evil hub-x md-y" style="color:red" id="x">t</p>', '<p class="hub-x md-y" id="x">t</p>'),
         ('<h2 id="__md_scope">t</h2>', "<h2>t</h2>"),
         ('<a rel="opener nofollow" href="/x" target="_blank">t</a>', '<a rel="nofollow" href="/x">t</a>'),
-        ('<!--><img src=x onerror=alert(1)>-->', '<img src="x">--&gt;'),
+        ('<!--><img src=x onerror=alert(1)>-->', '<img src="x" referrerpolicy="no-referrer" loading="lazy">--&gt;'),
+        ('<img src="x" loading="eager" referrerpolicy="unsafe-url">',
+         '<img src="x" loading="lazy" referrerpolicy="no-referrer">'),
         ('<div data-md-component="search" hidden>t</div>', "<div>t</div>"),
         ('<td style="text-align: left; background: url(javascript:1)">t</td>', "t"),
         ('<table><tr><td style="text-align: left; background: url(x)">t</td></tr></table>',

@@ -26,11 +26,17 @@ EDITORS_DIR = "docs/editors"
 
 SourceKind = Literal["partner", "analyst"]
 Policy = Literal["excerpt", "full"]
+Images = Literal["keep", "drop"]
 
 TOPIC_KEYS = frozenset({"slug", "title", "description", "rules", "replaces"})
 SOURCE_KEYS = frozenset(
-    {"id", "name", "url", "kind", "site", "policy", "canonical", "topics", "enabled", "description"}
-)
+    {
+        "id", "name", "url", "kind", "site", "policy", "canonical", "topics", "enabled",
+        "description", "keep", "block", "require_topics", "timeout", "images",
+    }
+)  # fmt: skip
+#: the most seconds a source's `timeout:` may give one fetch
+MAX_TIMEOUT = 300.0
 EDITOR_KEYS = frozenset({"name", "role", "photo", "links", "email", "location", "title"})
 
 
@@ -61,6 +67,13 @@ class Source:
     topics: tuple[str, ...] = ()
     enabled: bool = True
     description: str = ""
+    #: words and phrases: an entry is kept only if one of `keep` is in it, dropped if any of
+    #: `block` is (block wins); whole words, case-insensitive, in title, summary and categories
+    keep: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+    require_topics: bool = False  # keep only entries the tagger files on a hub topic
+    timeout: float | None = None  # seconds for the whole fetch; None: the pull's default
+    images: Images = "keep"  # drop: pulled bodies keep an image's alt text, not the image
     line: int = 1
 
     @property
@@ -278,6 +291,52 @@ def _url_ok(url: str, root: Path) -> str | None:
     return None if path.is_file() else "names a file that does not exist"
 
 
+def _rule_words(reader: _Reader, item: LineMap, key: str, source_id: str) -> tuple[str, ...]:
+    """`keep:`/`block:`: a non-empty list of non-empty words or phrases (spaces collapsed)."""
+    value = item.get(key)
+    if value is None:
+        return ()
+    line = item.line_of(key)
+    if not isinstance(value, list):
+        reader.problem(line, f"Expected a list of words or phrases for '{key}', got {_kind(value)}")
+        return ()
+    if not value:
+        reader.problem(
+            line, f"'{key}' of source '{source_id}' is empty: list words, or remove the key"
+        )
+        return ()
+    words: list[str] = []
+    for index, word in enumerate(value):
+        at = value.line_of(index) if isinstance(value, LineList) else line
+        if not isinstance(word, str):
+            reader.problem(at, f"Expected a word or phrase in '{key}', got {_kind(word)}: quote it")
+        elif not word.split():
+            reader.problem(at, f"empty word in '{key}' of source '{source_id}'")
+        else:
+            words.append(" ".join(word.split()))
+    return tuple(words)
+
+
+def _timeout(reader: _Reader, item: LineMap, source_id: str) -> float | None:
+    value = item.get("timeout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        reader.problem(
+            item.line_of("timeout"),
+            f"Expected a number of seconds for 'timeout', got {_kind(value)}",
+        )
+        return None
+    if not 0 < value <= MAX_TIMEOUT:
+        reader.problem(
+            item.line_of("timeout"),
+            f"timeout of source '{source_id}' must be more than 0 and at most"
+            f" {MAX_TIMEOUT:g} seconds, got {value:g}",
+        )
+        return None
+    return float(value)
+
+
 def load_sources(
     root: Path, sources_file: str = SOURCES_FILE, topic_slugs: Iterable[str] = ()
 ) -> tuple[tuple[Source, ...], list[Problem]]:
@@ -344,6 +403,20 @@ def load_sources(
                 item.line_of("site"), f"site of source '{source_id}' must be an http(s) URL: {site}"
             )
             site = None
+        require_topics = item.get("require_topics", False)
+        if not isinstance(require_topics, bool):
+            reader.problem(
+                item.line_of("require_topics"),
+                f"Expected true or false for 'require_topics', got {_kind(require_topics)}",
+            )
+            require_topics = False
+        images = item.get("images", "keep")
+        if images not in ("keep", "drop"):
+            reader.problem(
+                item.line_of("images"),
+                f"images of source '{source_id}' must be keep or drop, got '{images}'",
+            )
+            images = "keep"
         topics = _slugs(reader, item, "topics")
         for slug in topics:
             if known_topics and slug not in known_topics:
@@ -362,6 +435,11 @@ def load_sources(
                 topics=tuple(s for s in topics if not known_topics or s in known_topics),
                 enabled=enabled,
                 description=reader.text(item, "description", required=False, what="") or "",
+                keep=_rule_words(reader, item, "keep", source_id),
+                block=_rule_words(reader, item, "block", source_id),
+                require_topics=require_topics,
+                timeout=_timeout(reader, item, source_id),
+                images=images,
                 line=item.line,
             )
         )

@@ -4,6 +4,8 @@ The rendered HTML of a pulled piece goes through nh3 once more just before templ
 the body layer's strict allowlist plus the hub's own decoration (`hub-`/`md-` classes, toc
 heading ids and permalinks, `<time datetime>`, link `rel`). The elements dropped with their
 content are the body layer's own list (`clean.DROPPED_WITH_CONTENT`), so the two never drift.
+Every image of a pulled piece loads lazily and sends no referrer to the partner's host
+(`PULLED_IMAGE_ATTRIBUTES`), whatever the piece's Markdown says.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ RENDERED_TAGS = frozenset(
         "details", "summary",
     }
 )  # fmt: skip
+#: set on every <img> of a pulled piece: third-party hosts learn nothing of the reader's page,
+#: and images below the fold cost nothing until scrolled to
+PULLED_IMAGE_ATTRIBUTES = {"referrerpolicy": "no-referrer", "loading": "lazy"}
 _RENDERED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"class", "id", "title", "lang", "dir", "aria-label", "aria-hidden", "aria-current"},
     "a": {"href", "rel"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "alt", "width", "height", *PULLED_IMAGE_ATTRIBUTES},
     "time": {"datetime"},
     "ol": {"start", "reversed"},
     "td": {"colspan", "rowspan", "style"},
@@ -54,11 +59,17 @@ def _rendered_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "rel":
         rels = [r for r in value.lower().split() if r in KEPT_RELS]
         return " ".join(rels) or None
+    if tag == "img" and name in PULLED_IMAGE_ATTRIBUTES:
+        return PULLED_IMAGE_ATTRIBUTES[name]
     return value
 
 
-@lru_cache(maxsize=1)
-def _rendered_cleaner() -> nh3.Cleaner:
+@lru_cache(maxsize=len(PULLED_IMAGE_ATTRIBUTES) + 1)
+def _rendered_cleaner(image_attribute: str | None = None) -> nh3.Cleaner:
+    """The allowlist cleaner; with `image_attribute`, it also sets that attribute on images."""
+    setting = None
+    if image_attribute is not None:
+        setting = {"img": {image_attribute: PULLED_IMAGE_ATTRIBUTES[image_attribute]}}
     return nh3.Cleaner(
         tags=set(RENDERED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
@@ -68,9 +79,18 @@ def _rendered_cleaner() -> nh3.Cleaner:
         link_rel=None,  # rel is allowed and filtered above: internal links need no nofollow
         url_schemes={"http", "https", "mailto"},
         filter_style_properties={"text-align"},  # Markdown tables align columns with style
+        set_tag_attribute_values=setting,
     )
 
 
 def sanitize_rendered(html_text: str) -> str:
-    """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration."""
-    return _rendered_cleaner().clean(html_text)
+    """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration,
+    its images with PULLED_IMAGE_ATTRIBUTES."""
+    html = _rendered_cleaner().clean(html_text)
+    if "<img" not in html:
+        return html
+    # nh3 adds several attributes in a random order (a hash map): one pass per attribute keeps
+    # the page byte for byte the same from build to build; only pages with images pay for it
+    for name in PULLED_IMAGE_ATTRIBUTES:
+        html = _rendered_cleaner(name).clean(html)
+    return html
