@@ -122,9 +122,7 @@ def test_a_piece_deleted_in_git_stays_down(repo: PullHub, feed_server: FeedServe
     assert lines[0] == "acme: ok: 1 new, 1 updated, 1 unchanged, 1 kept down"
     assert lines[1].startswith(f"  kept down: {GONE}: taken down on 2026-03-10")
     assert lines[-2].startswith(f"taken down: {GONE}: deleted from the repository; found by pull")
-    assert lines[-1] == (
-        "2 sources: 2 ok; entries: 2 new, 1 updated, 1 unchanged, 2 kept down"
-    )
+    assert lines[-1] == ("2 sources: 2 ok; entries: 2 new, 1 updated, 1 unchanged, 2 kept down")
     data = report.to_json()
     assert data["totals"]["kept_down"] == 2
     assert data["takedowns"][0]["path"] == GONE

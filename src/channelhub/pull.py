@@ -565,10 +565,6 @@ def pull_before_build(root: Path) -> tuple[list[str], list[str]]:
 ACTION_WORDS = {action: action.replace("_", " ") for action in COUNTED}
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
-
-
 def entry_words(counts: dict[str, int]) -> str:
     """'3 new, 1 updated, 2 filtered': the non-zero entry counts, in COUNTED order."""
     return ", ".join(f"{counts[a]} {ACTION_WORDS[a]}" for a in COUNTED if counts.get(a))
@@ -633,6 +629,7 @@ def totals_line(report: PullReport) -> str:
     counted by their line's outcome and the entries summed from their lines, so they agree."""
     sources = report.source_totals
     kinds = ", ".join(f"{sources[k]} {k}" for k in SOURCE_COUNTS if sources[k])
-    head = _plural(len(report.sources), "source") + (f": {kinds}" if kinds else "")
+    count = len(report.sources)
+    head = f"{count} source{'s' * (count != 1)}" + (f": {kinds}" if kinds else "")
     entries = entry_words(report.totals)
     return f"{head}; " + (f"entries: {entries}" if entries else "no entries")
