@@ -348,3 +348,28 @@ def test_ledger_round_trip_and_a_bad_line(tmp_path: Path) -> None:
     assert again.rows == ledger.rows
     assert [str(p) for p in problems] == [f"{LEDGER_FILE}:3: warning: not a ledger row; dropped"]
     assert json.loads(text.splitlines()[1])["guid"] == "g\n2"
+
+
+def test_a_takedowns_file_that_cannot_take_a_record(repo: PullHub) -> None:
+    hub = repo
+    (hub.root / TAKEDOWNS_FILE).write_text(
+        "takedowns:\n  - link: https://x.example/a\nnotes: the list is not last\n"
+    )
+    (hub.root / GONE).unlink()
+    (hub.root / "feeds" / "state.json").unlink()
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    cannot = (
+        f"{TAKEDOWNS_FILE}: cannot append: the 'takedowns:' list must be the last thing in the file"
+    )
+    assert [str(p) for p in report.problems] == [
+        f"{TAKEDOWNS_FILE}:1: cannot record 1 takedown(s), kept down in this run: {cannot}"
+    ]
+    assert report.exit_code == 1
+    assert [i.guid for i in report.sources[0].of("kept_down")] == ["post-1"]
+    assert GONE not in hub.pieces()
+    assert GONE in (hub.root / LEDGER_FILE).read_text()  # the next pull tries again
+
+    piece = "docs/sources/acme/2026/post-number-0.md"
+    done = channelhub(hub.root, "takedown", piece)
+    assert (done.returncode, done.stderr) == (2, f"Error: {cannot}\n")
+    assert (hub.root / piece).is_file()

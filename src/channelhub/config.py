@@ -317,6 +317,35 @@ def _rule_words(reader: _Reader, item: LineMap, key: str, source_id: str) -> tup
     return tuple(words)
 
 
+def _choice(
+    reader: _Reader,
+    item: LineMap,
+    key: str,
+    source_id: str,
+    choices: tuple[str, str],
+    *,
+    default: str | None = None,
+    fallback: str | None = None,
+) -> Any:
+    """One of two words (the first by default); a problem and `fallback` for anything else."""
+    value = item.get(key, default or choices[0])
+    if value not in choices:
+        reader.problem(
+            item.line_of(key),
+            f"{key} of source '{source_id}' must be {choices[0]} or {choices[1]}, got '{value}'",
+        )
+        return fallback or choices[0]
+    return value
+
+
+def _flag(reader: _Reader, item: LineMap, key: str, *, default: bool) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        reader.problem(item.line_of(key), f"Expected true or false for '{key}', got {_kind(value)}")
+        return default
+    return value
+
+
 def _timeout(reader: _Reader, item: LineMap, source_id: str) -> float | None:
     value = item.get("timeout")
     if value is None:
@@ -369,54 +398,19 @@ def load_sources(
         why = _url_ok(url, root)
         if why:
             reader.problem(item.line_of("url"), f"url of source '{source_id}' {why}: {url}")
-        kind = item.get("kind", "partner")
-        if kind not in ("partner", "analyst"):
-            reader.problem(
-                item.line_of("kind"),
-                f"kind of source '{source_id}' must be partner or analyst, got '{kind}'",
-            )
-            kind = "partner"
-        policy = item.get("policy", "excerpt")
-        if policy not in ("excerpt", "full"):
-            reader.problem(
-                item.line_of("policy"),
-                f"policy of source '{source_id}' must be excerpt or full, got '{policy}'",
-            )
-            policy = "excerpt"
-        canonical = item.get("canonical", "original" if policy == "full" else "hub")
-        if canonical not in ("original", "hub"):
-            reader.problem(
-                item.line_of("canonical"),
-                f"canonical of source '{source_id}' must be original or hub, got '{canonical}'",
-            )
-            canonical = "hub"
-        enabled = item.get("enabled", True)
-        if not isinstance(enabled, bool):
-            reader.problem(
-                item.line_of("enabled"),
-                f"Expected true or false for 'enabled', got {_kind(enabled)}",
-            )
-            enabled = True
+        kind = _choice(reader, item, "kind", source_id, ("partner", "analyst"))
+        policy = _choice(reader, item, "policy", source_id, ("excerpt", "full"))
+        canonical = _choice(
+            reader, item, "canonical", source_id, ("original", "hub"),
+            default="original" if policy == "full" else "hub", fallback="hub",
+        )  # fmt: skip
+        enabled = _flag(reader, item, "enabled", default=True)
         site = reader.text(item, "site", required=False, what="")
         if site and not is_web_url(site):
             reader.problem(
                 item.line_of("site"), f"site of source '{source_id}' must be an http(s) URL: {site}"
             )
             site = None
-        require_topics = item.get("require_topics", False)
-        if not isinstance(require_topics, bool):
-            reader.problem(
-                item.line_of("require_topics"),
-                f"Expected true or false for 'require_topics', got {_kind(require_topics)}",
-            )
-            require_topics = False
-        images = item.get("images", "keep")
-        if images not in ("keep", "drop"):
-            reader.problem(
-                item.line_of("images"),
-                f"images of source '{source_id}' must be keep or drop, got '{images}'",
-            )
-            images = "keep"
         topics = _slugs(reader, item, "topics")
         for slug in topics:
             if known_topics and slug not in known_topics:
@@ -437,9 +431,9 @@ def load_sources(
                 description=reader.text(item, "description", required=False, what="") or "",
                 keep=_rule_words(reader, item, "keep", source_id),
                 block=_rule_words(reader, item, "block", source_id),
-                require_topics=require_topics,
+                require_topics=_flag(reader, item, "require_topics", default=False),
                 timeout=_timeout(reader, item, source_id),
-                images=images,
+                images=_choice(reader, item, "images", source_id, ("keep", "drop")),
                 line=item.line,
             )
         )

@@ -146,22 +146,12 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class Filtered:
-    """An entry a keep, block or require_topics rule of its source left out, with which."""
-
-    index: int
-    title: str
-    guid: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class PreparedFeed:
     title: str
     entries: tuple[PreparedEntry, ...]
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
-    filtered: tuple[Filtered, ...] = ()
+    filtered: tuple[Skipped, ...] = ()  # left out by the source's keep, block or require_topics
 
 
 _TAGGERS: dict[str, Tagger] = {}
@@ -227,7 +217,7 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
     rules = EntryRules.of(spec.keep, spec.block)
     entries: list[PreparedEntry] = []
     skipped = [Skipped(s.index, "", "", s.reason) for s in parsed.skipped]
-    filtered: list[Filtered] = []
+    filtered: list[Skipped] = []
     for index, entry in enumerate(parsed.entries):
         try:
             if rules is not None:
@@ -238,7 +228,7 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
             prepared = prepare_entry(entry, index, spec, tagger)
             if spec.require_topics and not prepared.tagged:
                 why = "require_topics: the tagger found no hub topic in it"
-                filtered.append(Filtered(index, prepared.title, prepared.guid, why))
+                filtered.append(Skipped(index, prepared.title, prepared.guid, why))
                 continue
             if spec.now is not None and prepared.link and prepared.title:
                 _, draft = render_entry(prepared, spec.source_id, spec.now)
@@ -251,12 +241,12 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
     )
 
 
-def _rule_drop(rules: EntryRules, entry: Entry, index: int) -> Filtered | None:
+def _rule_drop(rules: EntryRules, entry: Entry, index: int) -> Skipped | None:
     """The entry as dropped by its source's keep or block rule (title, summary, categories)."""
     title = plain_text(entry.title, max_len=300, markup=False)
     summary = plain_text(entry.summary_html or entry.content_html, max_len=RULES_SUMMARY_MAX)
     why = rules.drop_reason(title, summary, entry.categories)
-    return None if why is None else Filtered(index, title, entry.id, why)
+    return None if why is None else Skipped(index, title, entry.id, why)
 
 
 # --- dates ------------------------------------------------------------------------------------

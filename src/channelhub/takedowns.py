@@ -13,7 +13,6 @@ listed in `feeds/pulled.jsonl` whose file is gone and calls `Takedowns.add`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -216,9 +215,8 @@ class TakedownError(Exception):
 
 def _relative(root: Path, given: str) -> str | None:
     """The repository-relative posix path of a command-line path, or None when outside."""
-    absolute = Path(os.path.abspath(given))
     try:
-        return absolute.relative_to(root.resolve()).as_posix()
+        return Path(given).resolve().relative_to(root).as_posix()
     except ValueError:
         return None
 
@@ -270,8 +268,10 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
         raise TakedownError(refused)
     try:
         takedowns.add(record for record, _ in found)
-    except (OSError, ValueError) as exc:
-        raise TakedownError([f"{TAKEDOWNS_FILE}: cannot record the takedowns: {exc}"]) from None
+    except ValueError as exc:  # the file's own words: "feeds/takedowns.yml: cannot append: ..."
+        raise TakedownError([str(exc)]) from None
+    except OSError as exc:
+        raise TakedownError([f"{TAKEDOWNS_FILE}: cannot write: {exc.strerror or exc}"]) from None
     for record, present in found:
         if present is not None:
             present.unlink(missing_ok=True)
