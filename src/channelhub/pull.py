@@ -587,11 +587,12 @@ def outcome_words(source: SourceReport) -> str:
 _DETAILED = ("kept_down", "kept_edits", "skipped")
 
 
-def source_lines(source: SourceReport, *, quiet: bool = False) -> list[str]:
+def source_lines(source: SourceReport, *, quiet: bool = False, header: bool = True) -> list[str]:
     """The one line of a source (`id: outcome`) and, under it, the entries that were not
-    written for a reason a person may want to see; with `quiet`, only what needs attention."""
+    written for a reason a person may want to see; with `quiet`, only what needs attention;
+    without `header`, the entries only (a table row says the rest)."""
     lines: list[str] = []
-    if not quiet or source.failed or source.outcome == Outcome.GONE:
+    if header and (not quiet or source.failed or source.outcome == Outcome.GONE):
         lines.append(f"{source.id}: {outcome_words(source)}")
     for action in _DETAILED:
         if quiet and action != "kept_edits":

@@ -115,8 +115,8 @@ def pull(
         click.echo(f"warning: cannot write the report to {report_path}: {exc.strerror}", err=True)
     if table:
         out.print(report_table(report))
-        for source in report.sources:  # the rows say the rest: only what needs attention
-            for line in puller.source_lines(source, quiet=True):
+        for source in report.sources:  # the rows say the rest: the entries worth a look
+            for line in puller.source_lines(source, header=False):
                 click.echo(line)
     for line in puller.closing_lines(report):
         click.echo(line)
