@@ -28,7 +28,7 @@ RENDERED_TAGS = frozenset(
 )  # fmt: skip
 #: set on every <img> of a pulled piece: third-party hosts learn nothing of the reader's page,
 #: and images below the fold cost nothing until scrolled to
-PULLED_IMAGE_ATTRIBUTES = {"referrerpolicy": "no-referrer", "loading": "lazy"}
+PULLED_IMAGE_ATTRIBUTES = {"loading": "lazy", "referrerpolicy": "no-referrer"}
 _RENDERED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"class", "id", "title", "lang", "dir", "aria-label", "aria-hidden", "aria-current"},
     "a": {"href", "rel"},
@@ -64,12 +64,8 @@ def _rendered_attribute(tag: str, name: str, value: str) -> str | None:
     return value
 
 
-@lru_cache(maxsize=len(PULLED_IMAGE_ATTRIBUTES) + 1)
-def _rendered_cleaner(image_attribute: str | None = None) -> nh3.Cleaner:
-    """The allowlist cleaner; with `image_attribute`, it also sets that attribute on images."""
-    setting = None
-    if image_attribute is not None:
-        setting = {"img": {image_attribute: PULLED_IMAGE_ATTRIBUTES[image_attribute]}}
+@lru_cache(maxsize=1)
+def _rendered_cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(RENDERED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
@@ -79,18 +75,19 @@ def _rendered_cleaner(image_attribute: str | None = None) -> nh3.Cleaner:
         link_rel=None,  # rel is allowed and filtered above: internal links need no nofollow
         url_schemes={"http", "https", "mailto"},
         filter_style_properties={"text-align"},  # Markdown tables align columns with style
-        set_tag_attribute_values=setting,
     )
+
+
+# An HTML parser reads <image> as <img>. The attributes go first: a parser keeps the first of
+# two with one name, and nh3's set_tag_attribute_values adds several in a random order (a hash
+# map), which would make a page differ from build to build.
+_IMAGE_TAG = re.compile(r"<((?i:img|image))(?=[\s/>])")  # "<" stays a literal prefix: fast
+_IMAGE_ATTRIBUTES = " ".join(f'{name}="{value}"' for name, value in PULLED_IMAGE_ATTRIBUTES.items())
 
 
 def sanitize_rendered(html_text: str) -> str:
     """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration,
-    its images with PULLED_IMAGE_ATTRIBUTES."""
-    html = _rendered_cleaner().clean(html_text)
-    if "<img" not in html:
-        return html
-    # nh3 adds several attributes in a random order (a hash map): one pass per attribute keeps
-    # the page byte for byte the same from build to build; only pages with images pay for it
-    for name in PULLED_IMAGE_ATTRIBUTES:
-        html = _rendered_cleaner(name).clean(html)
-    return html
+    every image with PULLED_IMAGE_ATTRIBUTES."""
+    # inserted before nh3 parses the page, so whatever the insertion meets is sanitized too
+    marked = _IMAGE_TAG.sub(rf"<\1 {_IMAGE_ATTRIBUTES}", html_text)
+    return _rendered_cleaner().clean(marked)
