@@ -32,8 +32,9 @@ from channelhub.frontmatter import FrontMatterError
 from channelhub.ledger import SOURCES_DIR, Ledger, Pulled
 from channelhub.parse import Entry, parse_feed
 from channelhub.problems import Problem
+from channelhub.profiles import HubTagger, Profiles
 from channelhub.sourcerules import EntryRules
-from channelhub.tagger import Tagger, compile_rules
+from channelhub.tagger import compile_rules
 from channelhub.takedowns import TAKEDOWNS_FILE, Takedown, Takedowns, record_of
 from channelhub.urls import normalise_link
 
@@ -69,13 +70,21 @@ class FeedSpec:
     topics_key: str  # identifies `topics`, so a worker compiles the tagger once per run
     #: the run's first-seen time: workers render new pieces with it (YAML is the costly part)
     now: datetime | None = None
+    #: the topics' profiles (small arrays, built once in the main process); None: rules only
+    profiles: Profiles | None = None
     keep: tuple[str, ...] = ()
     block: tuple[str, ...] = ()
     require_topics: bool = False
     images: Images = "keep"
 
     @classmethod
-    def of(cls, source: Source, topics: Sequence[Topic], now: datetime | None = None) -> FeedSpec:
+    def of(
+        cls,
+        source: Source,
+        topics: Sequence[Topic],
+        now: datetime | None = None,
+        profiles: Profiles | None = None,
+    ) -> FeedSpec:
         return cls(
             source.id,
             source.policy,
@@ -83,6 +92,7 @@ class FeedSpec:
             tuple(topics),
             topics_key(topics),
             now,
+            profiles,
             keep=source.keep,
             block=source.block,
             require_topics=source.require_topics,
@@ -92,7 +102,13 @@ class FeedSpec:
     @property
     def fingerprint(self) -> str:
         """Changes whenever the same feed bytes would be written differently."""
-        parts = [FORMAT_VERSION, self.policy, ",".join(self.default_topics), self.topics_key]
+        parts = [
+            FORMAT_VERSION,
+            self.policy,
+            ",".join(self.default_topics),
+            self.topics_key,
+            self.profiles.key if self.profiles is not None else "",
+        ]
         # only set rules join the basis: a source without them keeps the fingerprint it had
         if self.keep or self.block or self.require_topics:
             parts += ["\x1e".join(self.keep), "\x1e".join(self.block), str(self.require_topics)]
@@ -154,13 +170,17 @@ class PreparedFeed:
     filtered: tuple[Skipped, ...] = ()  # left out by the source's keep, block or require_topics
 
 
-_TAGGERS: dict[str, Tagger] = {}
+_TAGGERS: dict[tuple[str, str], HubTagger] = {}
 
 
-def _tagger(spec: FeedSpec) -> Tagger:
-    tagger = _TAGGERS.get(spec.topics_key)
+def _tagger(spec: FeedSpec) -> HubTagger:
+    """The rules (compiled once per worker) with the spec's profiles."""
+    key = (spec.topics_key, spec.profiles.key if spec.profiles is not None else "")
+    tagger = _TAGGERS.get(key)
     if tagger is None:
-        tagger = _TAGGERS[spec.topics_key] = compile_rules(spec.topics)
+        rules = next((t.rules for (k, _), t in _TAGGERS.items() if k == spec.topics_key), None)
+        tagger = HubTagger(rules or compile_rules(spec.topics), spec.profiles)
+        _TAGGERS[key] = tagger
     return tagger
 
 
@@ -177,7 +197,7 @@ def excerpt_markdown(summary_html: str) -> str:
     return escape_text(_first_words(text, EXCERPT_WORDS)) if text else ""
 
 
-def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: Tagger) -> PreparedEntry:
+def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: HubTagger) -> PreparedEntry:
     """Clean, convert and tag one entry (pure)."""
     summary_source = entry.summary_html or entry.content_html
     summary = summary_to_text(summary_source)

@@ -42,6 +42,7 @@ from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
 from channelhub.parse import FeedError
 from channelhub.problems import Problem, errors
+from channelhub.profiles import hub_profiles
 from channelhub.sandbox import Sandbox, SandboxError
 from channelhub.state import SourceState, SourceStatus
 from channelhub.takedowns import Takedown, Takedowns
@@ -318,7 +319,8 @@ class PullRun:
         return self._ingestor
 
     async def run(self) -> tuple[SourceReport, ...]:
-        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now) for s in self.sources}
+        profiles = hub_profiles(self.hub)
+        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
         ingestor = self.ingestor
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
