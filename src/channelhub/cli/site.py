@@ -9,10 +9,15 @@ from pathlib import Path
 
 import click
 
-from channelhub.cli.context import repo_root
+from channelhub.cli.context import UsageError, repo_root
+from channelhub.dates import NowError, now
 
 
 def _mkdocs(*args: str) -> int:
+    try:
+        now()  # a bad CHANNELHUB_NOW is a usage error here, before MkDocs starts
+    except NowError as error:
+        raise UsageError(str(error)) from None
     env = dict(os.environ)
     return subprocess.call([sys.executable, "-m", "mkdocs", *args], env=env)
 
