@@ -386,3 +386,13 @@ def test_the_draft_banner_passes_axe_and_fits_a_phone(preview: str) -> None:
         context.close()
         browser.close()
     assert serious == []
+
+
+def test_an_alias_over_a_page_fails_the_strict_build(tmp_path: Path) -> None:
+    root = copy_repository(tmp_path / "hub")
+    meta = {**PIECES[TOGETHER], "aliases": ["/about/"]}
+    frontmatter.write(root / TOGETHER, meta, "\nBody.\n")
+    result = channelhub(root, "build", "-d", str(tmp_path / "site"), env={"CHANNELHUB_NOW": NOW}, timeout=900)
+    assert result.returncode == 1
+    assert f"{TOGETHER}:7: alias '/about/' collides with docs/about.md" in result.stderr
+    assert "Traceback" not in result.stderr
