@@ -396,3 +396,17 @@ def test_an_alias_over_a_page_fails_the_strict_build(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{TOGETHER}:7: alias '/about/' collides with docs/about.md" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_link_to_a_piece_that_is_not_published_does_not_stop_the_build(tmp_path: Path) -> None:
+    """An expiry must never stop the hourly publish: the link is logged, the build succeeds."""
+    root = copy_repository(tmp_path / "hub")
+    frontmatter.write(root / DRAFT, PIECES[DRAFT], "\nA draft.\n")
+    frontmatter.write(root / TOGETHER, PIECES[TOGETHER], "\nSee [the draft](quillfeather-draft.md).\n")
+    result = channelhub(root, "build", "-d", str(tmp_path / "site"), env={"CHANNELHUB_NOW": NOW}, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Doc file 'articles/2029/written-together.md' contains a link to "
+        "'articles/2029/quillfeather-draft.md' which is excluded from the built site." in result.stderr
+    )
+    assert not (tmp_path / "site/articles/2029/quillfeather-draft").exists()
