@@ -185,7 +185,7 @@ def test_co_author_and_alias_problems(meta: str, problem: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "path"),
-    [("/old/url", "/old/url/"), ("/old/url/", "/old/url/"), (" /a.html ", "/a.html"), ("/", "/"), ("old/", None), ("/.git/", None), ("//x/", None), ("/a?b", None), ("/a#b", None)],
+    [("/old/url", "/old/url/"), ("/old/url/", "/old/url/"), (" /a.html ", "/a.html"), ("/", "/"), ("/index.html", "/"), ("/x/index.html", "/x/"), ("old/", None), ("/.git/", None), ("//x/", None), ("/a?b", None), ("/a#b", None)],
 )
 def test_site_path(text: str, path: str | None) -> None:
     assert site_path(text) == path

@@ -355,3 +355,27 @@ def test_generated_output_is_a_function_of_the_index_settings_and_now(held_hub: 
     assert _everything(_site(held_hub)) == _everything(_site(held_hub))
     later = _site(held_hub, now=datetime(2026, 6, 1, 12, 0, 1, tzinfo=UTC))
     assert "Marrowlight scheduled" in _everything(later)["feed.xml"]
+
+
+@pytest.mark.parametrize(
+    ("alias", "taken"),
+    [
+        ("/", "the hub's page /"),
+        ("/archive/1999/", "the hub's page /archive/1999/"),
+        ("/topics/anything/page/7/", "the hub's page /topics/anything/page/7/"),
+        ("/topics/mobile-marketing/", "the hub's page /topics/mobile-marketing/"),
+        ("/topics/analytics/", "the redirect of the renamed topic 'analytics'"),
+        ("/sources/acme/", "the hub's page /sources/acme/"),
+        ("/editors/ann-lee/", "docs/editors/ann-lee.md"),
+        ("/articles/2026/good/", "docs/articles/2026/good.md"),
+        ("/feed.xml/", "the hub's file /feed.xml"),
+        ("/topics/data-analytics/feed.xml/old/", "the hub's file /topics/data-analytics/feed.xml"),
+        ("/articles/2026/good.md/x.html", "docs/articles/2026/good.md"),
+        ("/about/", None),
+        ("/topics/unknown/", None),
+        ("/articles/2026/good/older/", None),
+    ],
+)
+def test_page_at_says_what_an_alias_would_land_on(tmp_path: Path, alias: str, taken: str | None) -> None:
+    root = _hub_with(tmp_path / "hub", {})
+    assert pages.page_at(load_hub(root), root / "docs", alias) == taken

@@ -332,6 +332,8 @@ def site_path(text: str) -> str | None:
     alias = text.strip()
     if not _ALIAS.fullmatch(alias):
         return None
+    if alias.endswith("/index.html"):
+        return alias[: -len("index.html")]  # the same file as the folder's URL
     return alias if alias.endswith(("/", ".html")) else alias + "/"  # directory URLs, as the hub's
 
 

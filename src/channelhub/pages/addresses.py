@@ -57,6 +57,8 @@ _PAGED = re.compile(r"(?:(?:topics|editors|sources)/[^/]+/|notes/)page/[0-9]+/")
 #: folders the hub writes whole (the archive, the search index)
 _HUB_FOLDERS = ("archive/", "search-index/")
 _HUB_PAGES = frozenset({"", "topics/", "editors/", "notes/", "sources/", "404.html"})
+#: files the build writes at the top of the site (a topic's feed.xml is checked apart)
+_HUB_FILES = frozenset({"feed.xml", "sitemap.xml", "sitemap.xml.gz", "404.html"})
 
 
 def page_at(hub: Hub, docs_dir: Path, path: str) -> str | None:
@@ -72,6 +74,14 @@ def page_at(hub: Hub, docs_dir: Path, path: str) -> str | None:
             return f"the redirect of the renamed topic '{name}'"
         if (folder == "topics" and hub.topic(name)) or (folder == "sources" and hub.source(name)):
             return f"the hub's page /{url}"
+    segments = url.rstrip("/").split("/")
+    # a folder the redirect needs may not be a file (feed.xml/, assets/hub.css/)
+    for end in range(1, len(segments) + (0 if url.endswith(".html") else 1)):
+        folder = "/".join(segments[:end])
+        if folder in _HUB_FILES or (folder.startswith("topics/") and folder.endswith("/feed.xml")):
+            return f"the hub's file /{folder}"
+        if (docs_dir / folder).is_file():
+            return display_path(docs_dir / folder, hub.root)
     if url.endswith(".html"):
         candidates = [url]
     else:
