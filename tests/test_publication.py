@@ -365,7 +365,14 @@ def test_serve_shows_a_published_piece_without_a_banner(preview: str) -> None:
 
 
 @pytest.mark.browser
-def test_the_draft_banner_passes_axe_and_fits_a_phone(preview: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (DRAFT.removeprefix("docs/").removesuffix(".md") + "/", ".hub-banner-draft .admonition-title"),
+        ("topics/data-analytics/", ".hub-status-scheduled"),  # a listing with the badges
+    ],
+)
+def test_preview_banners_and_badges_pass_axe_and_fit_a_phone(preview: str, path: str, shown: str) -> None:
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -374,17 +381,17 @@ def test_the_draft_banner_passes_axe_and_fits_a_phone(preview: str) -> None:
         context = browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, has_touch=True)
         context.route(re.compile(r"^(?!" + re.escape(preview) + ")"), lambda route: route.abort("blockedbyclient"))
         page = context.new_page()
-        page.goto(preview + DRAFT.removeprefix("docs/").removesuffix(".md") + "/")
-        assert page.locator(".hub-banner-draft .admonition-title").inner_text().strip() == "Draft"
+        page.goto(preview + path)
+        assert page.locator(shown).first.is_visible()
         width, client = page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-        assert width <= client == 375
         page.add_script_tag(content=axe_source())
         result: dict[str, Any] = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         serious = [f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}" for v in result["violations"] if v["impact"] in ("critical", "serious")]
         context.close()
         browser.close()
+    assert width <= client == 375
     assert serious == []
 
 
