@@ -15,6 +15,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from channelhub import engine
 from channelhub.build import HubBuild
 from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
@@ -118,6 +119,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
 
 def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None
+    env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
     try:  # every page's content is rendered by now; templates and writing come next
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:

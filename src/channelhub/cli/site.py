@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 
+from channelhub import engine
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.dates import NowError, now
 
+_ENGINE_OPTION = click.option(
+    "--engine",
+    type=click.Choice(engine.ENGINES),
+    default=None,
+    help="MkDocs or ProperDocs (default: CHANNELHUB_ENGINE, else ProperDocs when installed).",
+)
 
-def _mkdocs(*args: str) -> int:
+
+def _run(requested: str | None, *args: str) -> int:
     try:
-        now()  # a bad CHANNELHUB_NOW is a usage error here, before MkDocs starts
-    except NowError as error:
-        raise UsageError(str(error)) from None
-    env = dict(os.environ)
-    return subprocess.call([sys.executable, "-m", "mkdocs", *args], env=env)
+        chosen = engine.choose(requested)
+        now()  # a bad CHANNELHUB_NOW is a usage error here, before the engine starts
+    except (engine.EngineError, NowError) as exc:
+        raise UsageError(str(exc)) from None
+    return subprocess.call(chosen.command(*args), env=chosen.environment())
 
 
 @click.command()
@@ -30,14 +37,14 @@ def _mkdocs(*args: str) -> int:
     default=None,
     help="Build into this folder instead of site/.",
 )
-def build(site_dir: str | None) -> None:
-    """Build the whole site into site/ (MkDocs, strict)."""
+@_ENGINE_OPTION
+def build(site_dir: str | None, engine: str | None) -> None:
+    """Build the whole site into site/ (strict)."""
     root = repo_root()
     args = ["build", "--strict", "--clean", "-f", str(root / "mkdocs.yml")]
     if site_dir:
         args += ["-d", str(Path(site_dir).resolve())]
-    status = _mkdocs(*args)
-    if status:
+    if _run(engine, *args):
         raise click.ClickException("the build failed: the messages above say which file and line")
     click.echo(f"Built the site into {site_dir or 'site/'}", err=True)
 
@@ -46,7 +53,8 @@ def build(site_dir: str | None) -> None:
 @click.option(
     "--dev-addr", "-a", default="127.0.0.1:8000", show_default=True, help="Address to serve on."
 )
-def serve(dev_addr: str) -> None:
+@_ENGINE_OPTION
+def serve(dev_addr: str, engine: str | None) -> None:
     """Preview the site with live reload."""
     root = repo_root()
-    sys.exit(_mkdocs("serve", "-f", str(root / "mkdocs.yml"), "--dev-addr", dev_addr))
+    sys.exit(_run(engine, "serve", "-f", str(root / "mkdocs.yml"), "--dev-addr", dev_addr))
