@@ -230,10 +230,13 @@ def piece_from_document(
         kind = "analyst" if top == "notes" else "editorial"
     elif source:
         found = hub.source(source)
-        if found is None:
-            check.add("source", f"unknown source '{source}' (not in feeds/sources.yml)")
-        else:
+        if found is not None:
             kind = found.kind
+        elif hub.sources:  # no sources at all: sources.yml's own problem, reported there
+            hint = (
+                did_you_mean(source, (s.id for s in hub.sources)) or " (not in feeds/sources.yml)"
+            )
+            check.add("source", f"unknown source '{source}'{hint}")
         if "canonical" not in meta:
             check.add(None, "a pulled piece needs 'canonical', the original URL")
     elif "editor" not in meta:
@@ -293,12 +296,9 @@ def _editors(check: _Check, hub: Hub) -> tuple[str, ...]:
         check.add("editor", "'editor' is empty: give your editor id, e.g. editor: jane-doe")
     for number, editor_id in enumerate(given if hub.editors else ()):
         if editor_id and hub.editor(editor_id) is None:
-            check.add(
-                "editor",
-                f"unknown editor '{editor_id}' (no docs/editors/{editor_id}.md)"
-                + did_you_mean(editor_id, (e.id for e in hub.editors)),
-                item=number,
-            )
+            where = f" (no docs/editors/{editor_id}.md)"
+            hint = did_you_mean(editor_id, (e.id for e in hub.editors)) or where
+            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=number)
     return ids
 
 
@@ -359,8 +359,15 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
                 )
             slugs.append(renamed[slug])
         elif report_unknown and hub.topics:
-            check.add(key, f"unknown topic '{slug}' (not in feeds/topics.yml)")
+            hint = did_you_mean(slug, (t.slug for t in hub.topics)) or " (not in feeds/topics.yml)"
+            check.add(key, f"unknown topic '{slug}'{hint}")
     return tuple(dict.fromkeys(slugs))
+
+
+def meta_text(meta: Mapping[str, Any], key: str) -> str:
+    """A front matter value that should be text, or "" when it is absent or not text."""
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def piece_files(docs_dir: Path) -> Iterator[Path]:
