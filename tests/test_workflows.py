@@ -593,3 +593,12 @@ def test_pull_pr_body_refuses_a_bad_report(tmp_path: Path, content: str, message
     assert result.returncode == 2
     assert result.stdout == ""
     assert message in result.stderr
+
+
+def test_publish_runs_at_least_hourly_so_scheduled_pieces_go_live() -> None:
+    """Issue 14: a piece dated later than its merge is published by a scheduled build."""
+    publish = load_workflow("publish.yml")
+    (schedule,) = publish["on"]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert minute.isdigit() and 0 <= int(minute) < 60
+    assert (hour, day, month, weekday) == ("*", "*", "*", "*")  # every hour of every day
