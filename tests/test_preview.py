@@ -37,7 +37,9 @@ def _collect(tmp_path: Path, *records: tuple[int, str, str | None]) -> Report:
 
 def test_problems_go_to_their_page_or_to_every_page(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "b.md").write_text("# B\n\nSee [there](gone.md).\n", encoding="utf-8")
+    (tmp_path / "docs" / "b.md").write_text(
+        '# B\n\nSee [there](gone.md).\n\n--8<-- "nope.md"\n', encoding="utf-8"
+    )
     report = _collect(
         tmp_path,
         (logging.WARNING, "docs/a.md:3: unknown topic 'x'", None),
@@ -48,6 +50,11 @@ def test_problems_go_to_their_page_or_to_every_page(tmp_path: Path) -> None:
             "Doc file 'b.md' contains a link 'gone.md', but the target 'gone.md' is not found among documentation files.",
             "docs/b.md",
         ),
+        (
+            logging.ERROR,
+            "Error reading page 'b.md': Snippet at path 'nope.md' could not be found",
+            "docs/b.md",
+        ),
         (logging.INFO, "Documentation built in 1.00 seconds", None),  # not a problem
         (logging.WARNING, "docs/a.md:3: unknown topic 'x'", None),  # said once
     )
@@ -56,8 +63,10 @@ def test_problems_go_to_their_page_or_to_every_page(tmp_path: Path) -> None:
         ("a/index.html", "warning"),
         (None, "error"),
         ("b/index.html", "error"),
+        ("b/index.html", "error"),
     ]
     assert report.notices[3].text.startswith("docs/b.md:3: Doc file 'b.md' contains a link")
+    assert report.notices[4].text.startswith("docs/b.md:5: Error reading page 'b.md'")
     assert [n.text for n in report.for_page("a/index.html")] == [
         "docs/a.md:3: unknown topic 'x'",
         "docs/a.md:1: warning: the summary is empty",

@@ -28,8 +28,9 @@ from channelhub.problems import Severity
 
 #: a hub problem as `Problem.__str__` writes it: "docs/articles/2026/x.md:3: message"
 _HUB_PROBLEM = re.compile(r"(?P<path>[^\s:]+):\d+: ")
-#: the link an engine warning is about: "Doc file 'x.md' contains a link 'y.md', but ..."
-_LINK = re.compile(r"contains (?:a|an [\w ]+?) link (?:to )?'(?P<link>[^']+)'")
+#: what an engine message quotes: "Doc file 'x.md' contains a link 'y.md', but ...",
+#: "Snippet at path 'z.md' could not be found"
+_QUOTED = re.compile(r"'([^'\n]+)'")
 _BODY = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
 
 
@@ -96,14 +97,16 @@ class Collector(logging.Handler):
         self.notices[Notice(message, severity, page)] = None
 
     def _where(self, path: str, message: str) -> str:
-        """`path:line` of the link an engine warning names (its first line), else `path`."""
-        link = _LINK.search(message)
-        if link:
+        """`path:line` of the first line of the page's file that has something the engine's
+        message quotes (a link, a snippet), else `path`."""
+        quoted = [q for q in _QUOTED.findall(message) if not path.endswith(q)]
+        if quoted:
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 lines = (self.root / path).read_text(encoding="utf-8").splitlines()
-                for number, line in enumerate(lines, start=1):
-                    if link["link"] in line:
-                        return f"{path}:{number}"
+                for wanted in quoted:
+                    for number, line in enumerate(lines, start=1):
+                        if wanted in line:
+                            return f"{path}:{number}"
         return path
 
     def report(self, failure: str | None = None) -> Report:

@@ -14,6 +14,7 @@ import logging
 import os
 import posixpath
 import shutil
+import sys
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -85,7 +86,7 @@ class Builds:
         for logger in engine.loggers():
             logger.addHandler(collector)
         failure = None
-        crashed = False
+        crashed = ""
         try:
             config = self.first or self.load()
             self.first = None
@@ -99,17 +100,18 @@ class Builds:
             failure = str(exc)
         except Exception as exc:  # a bug in a hook or an extension: the preview carries on
             failure = f"the build failed: {type(exc).__name__}: {exc}"
-            crashed = True
+            crashed = traceback.format_exc()
         finally:
             for logger in engine.loggers():
                 logger.removeHandler(collector)
-        if crashed:
-            traceback.print_exc()
+        report = collector.report(failure)
+        if crashed and report.notices[-1].text == failure:  # nothing said why: a bug
+            sys.stderr.write(crashed)
         if failure is not None:
             log.error(
                 f"{failure}\nThe preview shows the last build that worked, with the problems on every page."
             )
-        return collector.report(failure)
+        return report
 
     def shutdown(self) -> None:
         self.config.plugins.on_shutdown()
