@@ -24,7 +24,7 @@ from typing import IO
 import pytest
 
 from browser import SCREENSHOTS, axe_violations, chromium, local_only
-from scratch import copy_repository
+from scratch import channelhub, copy_repository
 
 pytestmark = [pytest.mark.build, pytest.mark.xdist_group("serve")]
 
@@ -248,6 +248,14 @@ def test_the_overlay_is_never_written_into_the_site(session: Session) -> None:
     assert not [p for p in pages if b"hub-preview" in p.read_bytes()]
 
 
+def test_a_second_preview_of_the_same_repository_is_refused(session: Session) -> None:
+    second = channelhub(session.repo, "serve", "--dev-addr", f"127.0.0.1:{free_port()}", timeout=60)
+    assert second.returncode == 1
+    assert second.stderr.strip() == (
+        "Error: another channelhub serve is previewing this repository; stop it first"
+    )
+
+
 def test_ctrl_c_stops_the_preview_and_everything_it_started(session: Session) -> None:
     # A terminal sends Ctrl-C's SIGINT to the whole foreground group.
     freed = session.stop(lambda pid: os.killpg(pid, signal.SIGINT))
@@ -271,3 +279,24 @@ def test_sigterm_during_a_build_frees_the_port_within_5_s(tmp_path: Path, engine
         assert freed < 5, f"the port was still taken {freed:.1f} s after SIGTERM"
     finally:
         running.kill()
+
+
+def test_a_preview_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    repo = copy_repository(tmp_path / "repo")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "channelhub", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+            cwd=repo, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert f"Error: cannot serve on 127.0.0.1:{port}: Address already in use" in stderr
+    time.sleep(0.5)
+    assert not _group_alive(process.pid), "its build process is left"
+    (repo / "mkdocs.yml").write_text("site_name: [unclosed\n", encoding="utf-8")
+    broken = channelhub(repo, "serve", "--dev-addr", f"127.0.0.1:{free_port()}", timeout=120)
+    assert broken.returncode == 1
+    assert "Error: mkdocs.yml: " in broken.stderr and "Traceback" not in broken.stderr
