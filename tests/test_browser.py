@@ -17,14 +17,14 @@ from urllib.parse import urljoin
 import pytest
 
 from browser import (
-    CHROMIUM_ARGS,
     DEMO_PAGE_SIZE,
     SCREENSHOTS,
     BuiltSite,
-    axe_source,
+    axe_violations,
+    chromium,
     chromium_path,
     in_ci,
-    require_chromium,
+    local_only,
     serve,
 )
 
@@ -57,21 +57,14 @@ def base_url(built_site: BuiltSite) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _context(browser: Browser, base_url: str, **options: Any) -> BrowserContext:
     """A fresh context (no stored palette) that only reaches the local server."""
-    context = browser.new_context(color_scheme="light", **options)
-    context.route(
-        re.compile(r"^(?!" + re.escape(base_url) + ")"),
-        lambda route: route.abort("blockedbyclient"),
+    context: BrowserContext = local_only(
+        browser.new_context(color_scheme="light", **options), base_url
     )
     return context
 
@@ -159,17 +152,6 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     assert _cards(page) == first_page
 
 
-def _axe(page: Page) -> list[str]:
-    """Critical and serious axe-core violations as readable lines."""
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
-        for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", sorted(AUDITED))
 def test_axe_finds_no_serious_violation(
@@ -180,7 +162,7 @@ def test_axe_finds_no_serious_violation(
     page.goto(base_url + AUDITED[name])
     if scheme == "dark":
         _toggle_palette(page, "slate")
-    violations = _axe(page)
+    violations = axe_violations(page)
     context.close()
     assert violations == [], f"{name} ({scheme}): " + "; ".join(violations)
 
