@@ -9,6 +9,7 @@ makes must be answered within a second, while the preview builds or after a buil
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -28,6 +29,7 @@ from scratch import channelhub, copy_repository
 
 pytestmark = [pytest.mark.build, pytest.mark.xdist_group("serve")]
 
+ROOT = Path(__file__).resolve().parents[1]
 #: the longest any page may take to answer
 ANSWER = 1.0
 #: the longest a build of the demo may take on a busy 2-core machine
@@ -300,3 +302,21 @@ def test_a_preview_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path
     broken = channelhub(repo, "serve", "--dev-addr", f"127.0.0.1:{free_port()}", timeout=120)
     assert broken.returncode == 1
     assert "Error: mkdocs.yml: " in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_bench_serve_times_an_edit_as_the_browser_sees_it(tmp_path: Path) -> None:
+    """scripts/bench-serve at a small size: an edit shows, and every figure is there."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench-serve"), "-n", "20", "--edits", "1",
+         "--keep", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (result,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert result["pieces"] == 20
+    (edit,) = result["edits"]
+    assert 0 < edit["signal"] <= edit["shown"] == result["shown_max"]
+    assert result["first_build_seconds"] > 0 and result["restart_first_build_seconds"] > 0
+    assert len(result["load_average"]) == 2
+    assert "N=20: save -> page shown" in done.stdout
