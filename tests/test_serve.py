@@ -61,7 +61,15 @@ class Session:
         self.output_path = repo.parent / f"serve-{self.port}.log"
         self.output: IO[bytes] = self.output_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "channelhub", "serve", "--dev-addr", f"127.0.0.1:{self.port}", *args],
+            [
+                sys.executable,
+                "-m",
+                "channelhub",
+                "serve",
+                "--dev-addr",
+                f"127.0.0.1:{self.port}",
+                *args,
+            ],
             cwd=repo,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=self.output,
@@ -102,7 +110,13 @@ class Session:
             time.sleep(0.2)
 
     def ready(self) -> Session:
-        self.until(PIECE_URL, lambda status, page: status == 200 and TITLE in page, "the piece")
+        """The session once the piece is served without problems (a test before may have
+        left a rebuild going)."""
+        self.until(
+            PIECE_URL,
+            lambda status, page: status == 200 and TITLE in page and OVERLAY not in page,
+            "the clean piece",
+        )
         return self
 
     def stop(self, how: Callable[[int], None]) -> float:
@@ -166,10 +180,13 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
 def test_a_broken_piece_shows_its_problems_on_its_page_and_its_fix_reloads_clean(
     session: Session,
 ) -> None:
+    session.ready()
     piece = session.repo / PIECE
     hostile = "<img src=x onerror=alert(1)>"
     original = _edit(
-        piece, "topics: [marketing-tech-spending,", f'topics: ["{hostile}", marketing-tech-spending,'
+        piece,
+        "topics: [marketing-tech-spending,",
+        f'topics: ["{hostile}", marketing-tech-spending,',
     )
     text = piece.read_text(encoding="utf-8")
     _edit(piece, "Budget season is over", "See [the plan](no-such-plan.md). Budget season is over")
@@ -177,7 +194,10 @@ def test_a_broken_piece_shows_its_problems_on_its_page_and_its_fix_reloads_clean
     try:
         page = session.until(PIECE_URL, lambda s, p: OVERLAY in p, "the overlay")
         overlay = _overlay(page)
-        assert f"{PIECE}:{line}: unknown topic &#x27;&lt;img src=x onerror=alert(1)&gt;&#x27;" in overlay
+        assert (
+            f"{PIECE}:{line}: unknown topic &#x27;&lt;img src=x onerror=alert(1)&gt;&#x27;"
+            in overlay
+        )
         assert "<img" not in overlay
         link_line = text[: text.index("Budget season is over")].count("\n") + 1
         assert f"{PIECE}:{link_line}: Doc file" in overlay and "no-such-plan.md" in overlay
@@ -190,6 +210,7 @@ def test_a_broken_piece_shows_its_problems_on_its_page_and_its_fix_reloads_clean
 
 
 def test_a_broken_topics_file_shows_on_every_page(session: Session) -> None:
+    session.ready()
     topics = session.repo / "feeds" / "topics.yml"
     original = topics.read_text(encoding="utf-8")
     topics.write_text("topics:\n  - slug: x\n\ttitle: y\n", encoding="utf-8")
@@ -203,6 +224,7 @@ def test_a_broken_topics_file_shows_on_every_page(session: Session) -> None:
 
 
 def test_a_build_that_stops_keeps_the_last_pages_with_the_reason_on_each(session: Session) -> None:
+    session.ready()
     config = session.repo / "mkdocs.yml"
     original = _edit(config, "    page_size: 20\n", "    page_size: lots\n")  # the hook raises
     try:
@@ -220,9 +242,12 @@ def test_a_build_that_stops_keeps_the_last_pages_with_the_reason_on_each(session
 
 @pytest.mark.browser
 def test_in_a_browser_the_overlay_comes_and_goes_by_itself_and_passes_axe(session: Session) -> None:
+    session.ready()
     piece = session.repo / PIECE
     with chromium() as browser:
-        context = local_only(browser.new_context(viewport={"width": 1280, "height": 900}), session.url)
+        context = local_only(
+            browser.new_context(viewport={"width": 1280, "height": 900}), session.url
+        )
         page = context.new_page()
         page.goto(session.url + PIECE_URL)
         original = _edit(piece, "editor: maya-okafor", "editor: maya-okafro")

@@ -117,7 +117,8 @@ class Builds:
         self.config.plugins.on_shutdown()
 
     def _publish(self) -> None:
-        """Serve what the build wrote: swap the folders (requests wait while a build runs)."""
+        """Serve what the build wrote: swap the folders (a request in between is told that
+        the preview is building, and reloads)."""
         old = self.site_dir.with_name(self.site_dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if self.site_dir.exists():

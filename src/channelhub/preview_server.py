@@ -6,9 +6,8 @@ errors are resolved"): with `strict: true`, any content problem did that. Here t
 `LiveReloadServer` (the same class in MkDocs and ProperDocs) runs a loop of our own:
 
 - the builds run in a worker process (`channelhub.preview.worker`, kept for the whole
-  session), so the server answers while they run; a request waits at most `WAIT` for a build
-  in progress, then gets what is on disk; browsers reload when each build ends, whether it
-  worked or not;
+  session), so the server answers while they run, from what is on disk (the last build's
+  pages); browsers reload when each build ends, whether it worked or not;
 - each build's problems come back as a `Report` and show over the page they belong to, or
   over every page when they concern the whole site or the build stopped;
 - the site lives in one folder kept between sessions (`.cache/channelhub/serve-site/`), so a
@@ -45,8 +44,6 @@ from channelhub.sandbox import Child
 
 log = logging.getLogger("mkdocs.channelhub.serve")
 
-#: the longest a request waits for a build in progress before it gets what is on disk
-WAIT = 0.2
 #: how long the worker has to stop (it stops the hub's search indexer) before it is killed
 STOP = 3.0
 
@@ -148,8 +145,8 @@ class Worker:
 
 
 class PreviewServer(LiveReloadServer):
-    """The engine's server with a build loop that never holds a request for long, and the
-    last build's problems over the pages it sends."""
+    """The engine's server with a build loop that never holds a request, and the last
+    build's problems over the pages it sends."""
 
     def __init__(self, worker: Worker, ready: Ready, *, root: str) -> None:
         super().__init__(
@@ -199,9 +196,6 @@ class PreviewServer(LiveReloadServer):
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "ignore")
-        if not path.startswith("/livereload/"):
-            with self._epoch_cond:  # a short build looks atomic; a long one does not hang
-                self._epoch_cond.wait_for(lambda: not self.building, timeout=WAIT)
         response: list[Any] = []
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
