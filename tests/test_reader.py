@@ -397,32 +397,35 @@ def test_notes_section_lists_every_analyst_note_with_figure(
 
 
 @build
-def test_source_pages_show_site_last_pulled_and_their_pieces(
+def test_source_pages_show_site_last_new_content_status_and_their_pieces(
     built_site: BuiltSite, content: list[Expected]
 ) -> None:
     table = page(built_site, "/sources/")
+    head = [table.text(th) for th in table.main.iter("th") if th.get("scope") == "col"]
+    assert head == ["Source", "Pieces", "Last new content", "Status"]
     for source_id, source in _sources(built_site.root).items():
         pg = page(built_site, f"/sources/{source_id}/")
         facts = pg.one("p", "hub-source-facts")
-        assert "last pulled" in pg.text(facts)
+        assert "last new content" in pg.text(facts)
         if source.get("site"):
             assert source["site"] in [a.get("href") for a in facts.iter("a")]
         expected = [p.url for p in content if p.meta.get("source") == source_id]
         listed = [u for sp in paged(built_site, f"/sources/{source_id}/") for u in sp.cards()]
         assert listed == expected
         rows = [
-            [table.text(td) for td in tr.iter("td")]
+            [table.text(cell) for cell in tr if cell.tag in ("th", "td")]
             for tr in table.main.iter("tr")
             if any(table.href(a) == f"/sources/{source_id}/" for a in tr.iter("a"))
         ]
         assert len(rows) == 1, source_id
-        name, kind, count, last_pulled, status = rows[0]
-        assert (name, kind, count) == (source["name"], source["kind"].title(), str(len(expected)))
+        name_and_kind, count, newest, status = rows[0]
+        assert name_and_kind == f"{source['name']} {source['kind'].title()}"
+        assert count == str(len(expected))
         if built_site.pulled and source.get("enabled", True):
             # the demo pull reads bundled copies: every source was pulled just now, and fine
-            assert re.fullmatch(r"\d{1,2} \w+ \d{4}", last_pulled), last_pulled
-            assert status == "fine", source_id
-            assert f"last pulled {last_pulled}" in pg.text(facts)
+            assert re.fullmatch(r"\d{1,2} \w+ \d{4}", newest), newest
+            assert status == "Up to date", source_id
+            assert f"last new content {newest} · Up to date" in pg.text(facts)
 
 
 # ---------------------------------------------------------------- a piece's own page
@@ -669,7 +672,9 @@ def test_pages_load_nothing_from_other_hosts(built_site: BuiltSite) -> None:
     """No fonts, scripts or styles from elsewhere: readers are not tracked and the site works offline."""
     import re
 
-    external = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']?(?:https?:)?//""", re.IGNORECASE)
+    external = re.compile(
+        r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']?(?:https?:)?//""", re.IGNORECASE
+    )
     offenders = []
     for page in built_site.site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")

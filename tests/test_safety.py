@@ -174,7 +174,7 @@ def test_channelhub_check_reports_path_and_line(
         tmp_path,
         {
             "docs/articles/2026/script-element.md": article,
-            "docs/sources/acme/2026/hostile.md": pulled_text,  # pull's output: layer 4's job
+            "docs/sources/acme/2026/hostile.md": pulled_text,  # a pulled piece edited by hand
             "docs/assets/evil.svg": svg,
             "docs/sources/acme/about.md": "# Not a piece\n<script>alert(1)</script>\n",
         },
@@ -188,6 +188,7 @@ def test_channelhub_check_reports_path_and_line(
     assert len(expected) == 3
     assert lines == [f"docs/articles/2026/script-element.md:{e}" for e in expected] + [
         f"docs/assets/evil.svg:3: {script}",
+        f"docs/sources/acme/2026/hostile.md:10: {script}",
         "docs/sources/acme/about.md:1: no front matter: a piece starts with '---', then title and date",
         f"docs/sources/acme/about.md:2: {script}",  # in pull's folder, but not a pulled piece
     ]

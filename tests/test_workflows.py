@@ -9,6 +9,7 @@ against a report file.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -146,6 +147,7 @@ def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
     ordered = [
         'pip install -e ".[dev]"',
         "channelhub check --format github",
+        'channelhub check --strict -- "${changed[@]}"',
         "python3 scripts/task.py test",
         "channelhub build",
         "python scripts/linkcheck site",
@@ -159,6 +161,54 @@ def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
     assert node["with"]["cache-dependency-path"] == "package-lock.json"
     upload = step_using(ci, job, "actions/upload-artifact")
     assert upload["with"]["path"] == "site/"
+
+
+def _strict_step(ci: dict[str, Any]) -> dict[str, Any]:
+    (job,) = ci["jobs"]
+    (step,) = [s for s in ci["jobs"][job]["steps"] if "--strict" in s.get("run", "")]
+    return step
+
+
+def test_ci_checks_the_changed_files_strictly_on_a_real_repository(tmp_path: Path) -> None:
+    """The strict step's own shell, run against a branch of a real git repository: a warning in
+    a changed file fails it, the same warning in an untouched file does not, a clean change passes."""
+    step = _strict_step(load_workflow("ci.yml"))
+    assert step["if"] == "github.event_name == 'pull_request'"
+    repo = copy_repository(tmp_path / "repo")
+    head = "---\ntitle: {title}\ndate: 2026-03-02\ntopics: [data-analytics]\n{summary}editor: maya-okafor\n---\n\nMy words.\n"
+    write(repo, "docs/articles/2026/old.md", head.format(title="Old, with no summary", summary=""))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "update-ref", "refs/remotes/origin/main", "main")
+
+    def run_step(branch: str, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        git(repo, "checkout", "-q", "-B", branch, "main")
+        for relative, text in files.items():
+            write(repo, relative, text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "--allow-empty", "-m", branch)
+        env = {
+            **os.environ,
+            "BASE_REF": "main",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        return subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    no_summary = head.format(title="A piece with no summary yet", summary="")
+    clean = head.format(title="A finished piece", summary="summary: Done.\n")
+    failed = run_step("warned", {"docs/articles/2026/no summary.md": no_summary})
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert failed.stdout.startswith("docs/articles/2026/no summary.md:1: warning: no summary")
+    passed = run_step("clean", {"docs/articles/2026/finished.md": clean})
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    nothing = run_step("nothing", {})
+    assert (nothing.returncode, nothing.stdout) == (0, "No content or data file changed.\n")
 
 
 def test_ci_provides_the_public_corpora_the_corpus_tests_need() -> None:
@@ -463,7 +513,12 @@ def test_a_real_pull_renders_and_stays_inside_the_pull_request_paths(tmp_path: P
     # pull-feeds.yml commits only docs/sources/** and feeds/state.json: nothing may fall outside.
     assert written, "the demo pull wrote nothing"
     assert "feeds/state.json" in written
-    outside = [p for p in written if p != "feeds/state.json" and not p.startswith("docs/sources/")]
+    # .cache/ (the tagger's example vectors) is git-ignored: the workflow never sees it.
+    outside = [
+        p
+        for p in written
+        if p != "feeds/state.json" and not p.startswith(("docs/sources/", ".cache/"))
+    ]
     assert outside == []
 
     data = json.loads(report.read_text(encoding="utf-8"))

@@ -501,6 +501,16 @@ def test_layers_stop_every_payload_before_the_browser(xss_run: XssRun) -> None:
     assert counts["active_after_layer4"] == 0
 
 
+def test_check_passes_what_pull_wrote(xss_run: XssRun) -> None:
+    """Pulled pieces get the script and link checks of editors' pages (issue 15): what pull
+    itself wrote from every payload passes them, even --strict."""
+    folders = [f"docs/sources/xss-{name}" for name in FIELDS]
+    with timed(xss_run.seconds, "check"):
+        checked = channelhub(xss_run.repo, "check", "--strict", *folders, timeout=900)
+    xss_run.stats["check"] = {"pieces": len(xss_run.pieces), "output": checked.stdout[:2000]}
+    assert (checked.returncode, checked.stdout) == (0, ""), checked.stdout[-3000:]
+
+
 def test_no_built_page_carries_script(xss_run: XssRun) -> None:
     pages = built_pages(xss_run.site)
     with timed(xss_run.seconds, "html5 scan"):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
-from channelhub.problems import Problem, errors
+from channelhub.problems import Problem, did_you_mean, errors
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -348,7 +348,9 @@ def load_sources(
         for slug in topics:
             if known_topics and slug not in known_topics:
                 reader.problem(
-                    item.line_of("topics"), f"unknown topic '{slug}' in source '{source_id}'"
+                    item.line_of("topics"),
+                    f"unknown topic '{slug}' in source '{source_id}'"
+                    + did_you_mean(slug, known_topics),
                 )
         sources.append(
             Source(

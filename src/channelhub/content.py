@@ -18,7 +18,7 @@ from channelhub import frontmatter
 from channelhub.config import Hub, slug_list
 from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem, errors
+from channelhub.problems import Problem, did_you_mean, errors
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -169,14 +169,19 @@ def piece_from_document(
         )
     elif editor:
         if hub.editors and hub.editor(editor) is None:
-            check.add("editor", f"unknown editor '{editor}' (no docs/editors/{editor}.md)")
+            where = f" (no docs/editors/{editor}.md)"
+            hint = did_you_mean(editor, (e.id for e in hub.editors)) or where
+            check.add("editor", f"unknown editor '{editor}'{hint}")
         kind = "analyst" if top == "notes" else "editorial"
     elif source:
         found = hub.source(source)
-        if found is None:
-            check.add("source", f"unknown source '{source}' (not in feeds/sources.yml)")
-        else:
+        if found is not None:
             kind = found.kind
+        elif hub.sources:  # no sources at all: sources.yml's own problem, reported there
+            hint = (
+                did_you_mean(source, (s.id for s in hub.sources)) or " (not in feeds/sources.yml)"
+            )
+            check.add("source", f"unknown source '{source}'{hint}")
         if "canonical" not in meta:
             check.add(None, "a pulled piece needs 'canonical', the original URL")
     else:
@@ -235,8 +240,15 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
                 )
             slugs.append(renamed[slug])
         elif report_unknown and hub.topics:
-            check.add(key, f"unknown topic '{slug}' (not in feeds/topics.yml)")
+            hint = did_you_mean(slug, (t.slug for t in hub.topics)) or " (not in feeds/topics.yml)"
+            check.add(key, f"unknown topic '{slug}'{hint}")
     return tuple(dict.fromkeys(slugs))
+
+
+def meta_text(meta: Mapping[str, Any], key: str) -> str:
+    """A front matter value that should be text, or "" when it is absent or not text."""
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def piece_files(docs_dir: Path) -> Iterator[Path]:

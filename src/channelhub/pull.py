@@ -39,6 +39,7 @@ from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
 from channelhub.parse import FeedError
 from channelhub.problems import Problem, errors
+from channelhub.profiles import hub_profiles
 from channelhub.sandbox import Sandbox, SandboxError
 from channelhub.state import SourceState, SourceStatus
 
@@ -263,7 +264,8 @@ class PullRun:
     _saved_at: float = field(default_factory=time.monotonic)
 
     async def run(self) -> tuple[SourceReport, ...]:
-        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now) for s in self.sources}
+        profiles = hub_profiles(self.hub)
+        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
         ingestor = Ingestor(self.root, self.now)
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
@@ -381,6 +383,7 @@ class PullRun:
                 status=status,
                 message=result.error or "failed",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=result.retry_after,
             )
             return replace(base, error=result.error), failing
@@ -395,6 +398,7 @@ class PullRun:
             status=SourceStatus.OK,
             message="",
             failures=0,
+            failing_since=None,
         )
         base = replace(base, moved_to=healthy.current_url)
         if result.outcome == FetchOutcome.NOT_MODIFIED or fetched.same_bytes:
@@ -410,6 +414,7 @@ class PullRun:
                 status=SourceStatus.ERROR,
                 message=fetched.error or "cannot parse",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=None,
             )
             return replace(base, outcome=Outcome.ERROR, error=fetched.error), failing

@@ -1,4 +1,5 @@
-"""`channelhub check`: validate content and data files, one `path:line: message` per problem."""
+"""`channelhub check`: validate content and data files, one `path:line: message` per problem;
+exit 1 on errors, and with `--strict` on warnings too."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def _plural(count: int, word: str) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Warnings fail too (exit 1), as CI checks the files a pull request changes.",
+)
+@click.option(
     "--format",
     "output",
     type=click.Choice(["text", "github"]),
@@ -32,8 +38,11 @@ def _plural(count: int, word: str) -> str:
     show_default=True,
     help="Sources file to check.",
 )
-def check(paths: tuple[str, ...], output: str, sources_file: str) -> None:
-    """Validate content and data files (all of them, or PATHS); one line per problem."""
+def check(paths: tuple[str, ...], strict: bool, output: str, sources_file: str) -> None:
+    """Validate content and data files (all of them, or PATHS); one line per problem.
+
+    Errors exit 1; warnings (`path:line: warning: message`) exit 0, or 1 with --strict.
+    """
     root = repo_root()
     missing = missing_paths(root, paths)
     if missing:
@@ -48,6 +57,13 @@ def check(paths: tuple[str, ...], output: str, sources_file: str) -> None:
         click.echo(
             f"{_plural(len(found), 'problem')} in {_plural(files, 'file')}"
             + (f", {_plural(warnings, 'warning')}" if warnings else ""),
+            err=True,
+        )
+        sys.exit(1)
+    if warnings and strict:
+        files = len({p.path for p in problems})
+        click.echo(
+            f"{_plural(warnings, 'warning')} in {_plural(files, 'file')} (--strict: warnings fail)",
             err=True,
         )
         sys.exit(1)

@@ -11,7 +11,7 @@ import math
 
 from channelhub import markup
 from channelhub.config import Editor, Source, Topic
-from channelhub.health import health_text
+from channelhub.health import badge, last_new_content
 from channelhub.markup import Links, attr, link, text
 from channelhub.pages.addresses import (
     EDITORS,
@@ -212,7 +212,7 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
     lede = (
         intro
         if intro is not None
-        else "The partner blogs and analyst feeds the hub pulls, and how each fared on its last pull."
+        else "The partner blogs and analyst feeds the hub pulls, and whether each is up to date."
     )
 
     def body(links: Links) -> Body:
@@ -221,19 +221,30 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
         rows = []
         for source in site.hub.sources:
             health = site.health.get(source.id)
-            cells = [
-                links.a(source.name, here, source_uri(source.id)),
-                "Analyst" if source.kind == "analyst" else "Partner",
-                str(len(site.by_source.get(source.id, []))),
-                markup.human_date(health.last_pulled) if health and health.last_pulled else "never",
-                attr(health_text(source, health)),
-            ]
-            rows.append("<tr>\n" + "\n".join(f"<td>{c}</td>" for c in cells) + "\n</tr>")
+            kind = "Analyst" if source.kind == "analyst" else "Partner"
+            name = links.a(source.name, here, source_uri(source.id))
+            newest = last_new_content(health)
+            rows.append(
+                f'<tr>\n<th scope="row">{name}<br />\n<span class="hub-count">{kind}</span></th>\n'
+                f'<td class="hub-number">{len(site.by_source.get(source.id, []))}</td>\n'
+                f"<td>{markup.time_tag(newest) if newest else 'none yet'}</td>\n"
+                f"<td>{badge(source, health)}</td>\n</tr>"
+            )
         head = "".join(
-            f"<th>{h}</th>" for h in ("Source", "Kind", "Pieces", "Last pulled", "Status")
+            f'<th scope="col"{cls}>{h}</th>'
+            for h, cls in (
+                ("Source", ""),
+                ("Pieces", ' class="hub-number"'),
+                ("Last new content", ""),
+                ("Status", ""),
+            )
         )
-        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows)
-        return Body().md(lede).html(table + "\n</tbody>\n</table>")
+        table = (
+            f'<table class="hub-sources">\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n'
+            + "\n".join(rows)
+            + "\n</tbody>\n</table>"
+        )
+        return Body().md(lede).html(table)
 
     return Generated(
         "Sources",
@@ -252,10 +263,9 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
         facts = [f"<strong>{'Analyst firm' if source.kind == 'analyst' else 'Partner'}</strong>"]
         if source.site and (href := markup.safe_href(source.site)):
             facts.append(f'<a href="{attr(href)}" rel="nofollow">{attr(source.site)}</a>')
-        facts.append(
-            "last pulled "
-            + (markup.human_date(health.last_pulled) if health and health.last_pulled else "never")
-        )
+        newest = last_new_content(health)
+        facts.append(f"last new content {markup.time_tag(newest) if newest else 'none yet'}")
+        facts.append(badge(source, health))
         return Body().html(
             f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
             f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
