@@ -223,21 +223,38 @@ def test_a_broken_topics_file_shows_on_every_page(session: Session) -> None:
     session.until("", lambda s, p: s == 200 and OVERLAY not in p, "the clean home page")
 
 
-def test_a_build_that_stops_keeps_the_last_pages_with_the_reason_on_each(session: Session) -> None:
+def test_a_build_that_stops_says_why_on_every_page(session: Session) -> None:
     session.ready()
     config = session.repo / "mkdocs.yml"
     original = _edit(config, "    page_size: 20\n", "    page_size: lots\n")  # the hook raises
     try:
-        for path in (PIECE_URL, ""):
+        for path in (PIECE_URL, "", "no/such/page/"):
             page = session.until(path, lambda s, p: OVERLAY in p, "the overlay")
             overlay = _overlay(page)
             assert "The preview could not be rebuilt" in overlay
-            assert "extra.hub.page_size must be a whole number" in overlay
-        piece = session.get(PIECE_URL)
-        assert piece is not None and piece[0] == 200 and TITLE in piece[1]
+            assert "mkdocs.yml: extra.hub.page_size must be a whole number" in overlay
     finally:
         config.write_text(original, encoding="utf-8")
-    session.until(PIECE_URL, lambda s, p: s == 200 and OVERLAY not in p, "the clean page")
+    session.ready()
+
+
+def test_a_page_that_stops_the_build_leaves_the_last_pages_served(session: Session) -> None:
+    session.ready()
+    piece = session.repo / PIECE
+    original = _edit(
+        piece, "Budget season is over", '--8<-- "no-such-snippet.md"\n\nBudget season is over'
+    )
+    line = original[: original.index("Budget season is over")].count("\n") + 1
+    try:
+        for path in (PIECE_URL, ""):
+            page = session.until(path, lambda s, p: OVERLAY in p, "the overlay")
+            assert f"{PIECE}:{line}: Error reading page" in _overlay(page)
+            assert "no-such-snippet.md" in _overlay(page)
+        piece_page = session.get(PIECE_URL)
+        assert piece_page is not None and piece_page[0] == 200 and TITLE in piece_page[1]
+    finally:
+        piece.write_text(original, encoding="utf-8")
+    session.ready()
 
 
 @pytest.mark.browser

@@ -235,6 +235,10 @@ class PreviewServer(LiveReloadServer):
             )
         elif code == 404 and not_found.is_file():
             content = not_found.read_bytes()
+        elif self.report.failed:  # e.g. a change that rebuilds everything, then failed
+            content = placeholder(
+                "The preview could not be built", "Fix the problems below and save: it reloads."
+            )
         else:
             content = placeholder("Nothing here yet", "The preview has no page at this address.")
         return self._inject_js_into_html(content, self._visible_epoch)  # type: ignore[no-any-return]
