@@ -12,11 +12,12 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from channelhub import engine
 from channelhub.build import HubBuild
+from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
 from channelhub.settings import Settings
 
@@ -24,6 +25,13 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 
 # Reset in on_config so that `mkdocs serve` rebuilds never see a previous build's state.
 _build: HubBuild | None = None
+# Set once per command: `mkdocs serve` previews drafts, scheduled and expired pieces.
+_preview = False
+
+
+def on_startup(*, command: str, dirty: bool) -> None:
+    global _preview
+    _preview = command == "serve"
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -65,7 +73,10 @@ def _settings(config: MkDocsConfig) -> Settings:
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
     root = Path(config.config_file_path).parent
-    _build = HubBuild.start(root, Path(config.docs_dir), _settings(config))
+    try:
+        _build = HubBuild.start(root, Path(config.docs_dir), _settings(config), preview=_preview)
+    except NowError as exc:
+        raise PluginError(str(exc)) from None
     try:
         _build.start_search()
     except SearchIndexError as exc:
@@ -75,7 +86,11 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))
-    _build.set_urls({file.src_uri: file.url for file in files})
+    for src_uri in _build.held_files():  # not rendered, not in the sitemap; a link to one is info
+        held = files.get_file_from_path(src_uri)
+        if held is not None:
+            held.inclusion = InclusionLevel.EXCLUDED
+    _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
     return files
 
 

@@ -46,7 +46,21 @@ PHONE = {"width": 375, "height": 800}
 PIECE = "articles/2026/who-owns-the-martech-budget/"
 TOPIC = "topics/marketing-it-alignment/"
 EDITOR = "editors/maya-okafor/"
-AUDITED = {"home": "", "topic": TOPIC, "piece": PIECE, "editor": EDITOR}
+#: the archive (issue 14): its years, and a year's pieces by month
+ARCHIVE, ARCHIVE_YEAR = "archive/", "archive/2026/"
+AUDITED = {
+    "home": "",
+    "topic": TOPIC,
+    "piece": PIECE,
+    "editor": EDITOR,
+    "archive": ARCHIVE,
+    "archive-year": ARCHIVE_YEAR,
+}
+#: a demo piece that moved, and its old address
+MOVED, ALIAS = (
+    "articles/2026/a-martech-rfp-scorecard-for-both-teams/",
+    "articles/2026/martech-rfp-scorecard/",
+)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +164,25 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     page.locator(".hub-pagination a.hub-prev").click()
     page.wait_for_url(first_url)
     assert _cards(page) == first_page
+
+
+def test_an_alias_takes_the_reader_to_the_piece(page: Page, base_url: str) -> None:
+    page.goto(base_url + ALIAS)
+    page.wait_for_url(base_url + MOVED)
+    assert page.locator(".hub-byline").count() == 1
+
+
+def test_the_archive_takes_the_reader_from_a_month_to_its_pieces(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    page.locator(".md-content a[href$='archive/']").first.click()
+    page.wait_for_url(base_url + ARCHIVE)
+    month = page.locator(".hub-months a").nth(1)  # the second month of the newest year
+    name = month.inner_text().strip()
+    month.click()
+    page.wait_for_url(re.compile(r"/archive/\d{4}/(page/\d+/)?#" + name.lower() + "$"))
+    heading = page.locator(f"h2#{name.lower()}")
+    assert heading.is_visible() and heading.inner_text().startswith(name)
+    assert page.locator(f"h2#{name.lower()} + .hub-cards .hub-card").count() >= 1
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

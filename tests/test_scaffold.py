@@ -278,6 +278,10 @@ def test_new_editor_writes_name_role_and_a_bio_prompt(hub: Path) -> None:
             "`channelhub new editor --id ... --name ... --role ...`",
         ),
         (
+            ["article", "--title", "X", "--editor", "ana-ruiz", "--editor", "ana-ruis"],
+            "Error: unknown editor 'ana-ruis' (did you mean 'ana-ruiz'?) (known: ana-ruiz); add",
+        ),
+        (
             ["article", "--title", "X", "--editor", "ana-ruiz", "--date", "2026-02-30"],
             "Error: --date '2026-02-30' is not a date: use YYYY-MM-DD",
         ),
@@ -339,3 +343,48 @@ def test_create_never_replaces_a_file_and_leaves_no_temporary(tmp_path: Path) ->
         )
     assert first.read_text() == "---\nname: X\nrole: Editor\n---\n\n"
     assert [p.name for p in first.parent.iterdir()] == ["x.md"]
+
+
+# --- co-authors, and "now" ---------------------------------------------------------------------
+
+
+def test_new_article_with_two_editors_writes_the_list(hub: Path) -> None:
+    (hub / "docs/editors/bo-chen.md").write_text(EDITOR.replace("Ana Ruiz", "Bo Chen"), encoding="utf-8")
+    result = new(
+        "article", "--title", "Written together", "--editor", "bo-chen", "--editor", "ana-ruiz",
+        "--editor", "bo-chen", "--topics", "data-analytics", "--date", "2026-03-02",
+    )
+    assert result.exit_code == 0, result.output
+    text = (hub / "docs/articles/2026/written-together.md").read_text(encoding="utf-8")
+    assert "\neditor: [bo-chen, ana-ruiz]\n" in text
+    from channelhub.check import run_check
+
+    assert [p for p in run_check(hub) if p.path.startswith("docs/")] == []
+
+
+def test_new_article_takes_today_from_channelhub_now(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "2031-07-04T23:30:00-02:00")  # already the 5th in UTC
+    result = new("article", "--title", "Later", "--editor", "ana-ruiz", "--topics", "")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "docs/articles/2031/later.md\n"
+    assert frontmatter.read(hub / "docs/articles/2031/later.md").meta["date"] == "2031-07-05"
+
+
+def test_a_later_date_is_scheduled_and_new_says_so(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "2026-03-01T10:00:00Z")
+    result = new("article", "--title", "Next week", "--editor", "ana-ruiz", "--topics", "", "--date", "2026-03-08")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: dated 2026-03-08, after today: the piece is scheduled, and the first build from "
+        "00:00 UTC that day publishes it" in result.stderr
+    )
+    same_day = new("article", "--title", "Today", "--editor", "ana-ruiz", "--topics", "", "--date", "2026-03-01")
+    assert "scheduled" not in same_day.stderr
+
+
+def test_a_bad_channelhub_now_is_a_usage_error(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "next tuesday")
+    result = new("article", "--title", "X", "--editor", "ana-ruiz")
+    assert result.exit_code == 2
+    assert "Error: CHANNELHUB_NOW must be an ISO 8601 date and time with a zone" in result.stderr
+    assert files_under(hub / "docs") == {"editors/ana-ruiz.md"}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from channelhub import markup, pages, search
@@ -44,10 +46,30 @@ class HubBuild:
     search_docs: dict[str, tuple[search.SearchEntry, str]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
+    def start(
+        cls,
+        root: Path,
+        docs_dir: Path,
+        settings: Settings,
+        *,
+        preview: bool = False,
+        now: datetime | None = None,
+    ) -> HubBuild:
+        """The build as of `now` (default `dates.now()`: NowError for a bad CHANNELHUB_NOW);
+        a preview (`serve`) shows the pieces that are not published too, each with a banner."""
         hub: Hub = load_hub(root)
-        index: ContentIndex = load_index(hub, docs_dir)
+        index: ContentIndex = load_index(
+            hub, docs_dir, now=now, occupied=partial(pages.page_at, hub, docs_dir)
+        )
+        if preview:
+            index = index.previewing()
         return cls(site=Site(hub=hub, index=index, settings=settings, health=load_health(root)))
+
+    def held_files(self) -> list[str]:
+        """Pieces this build leaves out (drafts, scheduled, expired), by path under docs/;
+        none in a preview."""
+        index = self.site.index
+        return [] if index.preview else [held.piece.src_uri for held in index.held]
 
     @property
     def problems(self) -> list[Problem]:
@@ -139,7 +161,8 @@ class HubBuild:
         text = f"{around.figure}\n{html}" if around.figure else html
         if self.searcher is not None:  # the index gets the piece's text, not what is around it
             self.search_docs[src_uri] = (entry, text)
-        return search.piece_html(f"{around.byline}\n{text}\n{around.bottom}", entry)
+        top = f"{around.banner}\n{around.byline}" if around.banner else around.byline
+        return search.piece_html(f"{top}\n{text}\n{around.bottom}", entry)
 
     def start_search(self) -> None:
         """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""

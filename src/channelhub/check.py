@@ -10,25 +10,38 @@ this module owns the checks that read a page's body or compare pieces:
 * unfinished work in what editors write: the `channelhub new` template's text still in the
   body, or no body at all (errors); an empty summary, no topics, a title longer than
   `TITLE_MAX` or one another piece already has (warnings). Pulled pieces are the feeds'
-  words, so only the script and link checks apply to them.
+  words, so only the script and link checks apply to them. Drafts, scheduled and expired
+  pieces are checked like the rest: they are published one day;
+* the pieces that go live or come off the site later (`upcoming`), which `check` lists.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, partial
 from pathlib import Path
 
 import yaml
 from mkdocs.utils.yaml import yaml_load
 
-from channelhub import frontmatter, safety
+from channelhub import frontmatter, markup, safety
 from channelhub.build import HubBuild
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, load_hub
-from channelhub.content import PIECE_DIRS, ContentIndex, Piece, is_section_page, load_index
+from channelhub.content import (
+    PIECE_DIRS,
+    ContentIndex,
+    Piece,
+    Publication,
+    display_path,
+    is_section_page,
+    load_index,
+)
+from channelhub.dates import utc_text
 from channelhub.links import SiteFiles, check_links, docs_files
-from channelhub.pages import Site
+from channelhub.pages import Site, page_at
 from channelhub.problems import Problem
 from channelhub.scaffold import ARTICLE_BODY, EDITOR_BODY, NOTE_BODY
 from channelhub.settings import Settings
@@ -45,10 +58,10 @@ def check_hub(hub: Hub, wanted: Callable[[str], bool] = lambda _path: True) -> l
     the pages whose path is `wanted` are read (the costly part), the rest as always."""
     problems = list(hub.problems)
     problems += validate_topics(hub.topics)
-    index = load_index(hub)
+    index = load_index(hub, occupied=partial(page_at, hub, hub.root / "docs"))
     problems += index.problems
     problems += check_pages(hub, index, wanted)
-    problems += check_pieces(hub, index)
+    problems += check_pieces(hub, index.previewing())  # drafts and scheduled pieces too
     return sorted(set(problems))
 
 
@@ -268,6 +281,42 @@ def run_check(
     return [p for p in check_hub(hub, wanted) if wanted(p.path)]
 
 
+@dataclass(frozen=True, order=True)
+class Upcoming:
+    """A moment when a piece goes live (it is scheduled) or comes off the site (it expires)."""
+
+    when: datetime
+    path: str
+    what: str  # "goes live" or "comes off the site"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.what} on {markup.human_date(self.when)}, {self.when:%H:%M} UTC"
+
+    def github(self) -> str:
+        """A notice on the pull request's file (workflow command), as problems are annotated."""
+        path = self.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
+        return f"::notice file={path}::{self.what} at {utc_text(self.when)}"
+
+
+def upcoming(
+    root: Path, paths: Sequence[str] = (), *, now: datetime, sources_file: str = SOURCES_FILE
+) -> list[Upcoming]:
+    """The pieces (all, or those in `paths`) that go live or come off the site after `now`,
+    soonest first; drafts are left out, as they go live only when an editor says so."""
+    hub = load_hub(root, sources_file=sources_file)
+    index = load_index(hub, now=now)
+    docs = display_path(hub.root / "docs", hub.root)
+    scheduled = [h.piece for h in index.held if h.state is Publication.SCHEDULED]
+    events = [Upcoming(p.date, f"{docs}/{p.src_uri}", "goes live") for p in scheduled]
+    events += [
+        Upcoming(p.expires, f"{docs}/{p.src_uri}", "comes off the site")
+        for p in (*scheduled, *index.pieces)
+        if p.expires is not None
+    ]
+    wanted = [_relative(root, p) for p in paths]
+    return sorted(e for e in events if not wanted or any(_within(e.path, w) for w in wanted))
+
+
 def _relative(root: Path, given: str) -> str:
     path = Path(given)
     absolute = path if path.is_absolute() else Path.cwd() / path
@@ -286,4 +335,13 @@ def missing_paths(root: Path, paths: Iterable[str]) -> list[str]:
     return [p for p in paths if not (Path(p) if Path(p).is_absolute() else Path.cwd() / p).exists()]
 
 
-__all__ = ["SOURCES_FILE", "TITLE_MAX", "TOPICS_FILE", "check_hub", "missing_paths", "run_check"]
+__all__ = [
+    "SOURCES_FILE",
+    "TITLE_MAX",
+    "TOPICS_FILE",
+    "Upcoming",
+    "check_hub",
+    "missing_paths",
+    "run_check",
+    "upcoming",
+]

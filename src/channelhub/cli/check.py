@@ -7,9 +7,10 @@ import sys
 
 import click
 
-from channelhub.check import missing_paths, run_check
+from channelhub.check import missing_paths, run_check, upcoming
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.config import SOURCES_FILE
+from channelhub.dates import NowError, now
 from channelhub.problems import errors
 
 
@@ -47,9 +48,17 @@ def check(paths: tuple[str, ...], strict: bool, output: str, sources_file: str) 
     missing = missing_paths(root, paths)
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    try:
+        moment = now()  # CHANNELHUB_NOW, or the clock
+    except NowError as error:
+        raise UsageError(str(error)) from None
     problems = run_check(root, paths, sources_file=sources_file)
     for problem in problems:
         click.echo(problem.github() if output == "github" else str(problem))
+    for event in upcoming(root, paths, now=moment, sources_file=sources_file):
+        click.echo(
+            event.github() if output == "github" else f"upcoming: {event}", err=output != "github"
+        )
     found = errors(problems)
     warnings = len(problems) - len(found)
     if found:

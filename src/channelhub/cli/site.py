@@ -9,6 +9,7 @@ import click
 
 from channelhub import engine
 from channelhub.cli.context import UsageError, repo_root
+from channelhub.dates import NowError, now
 
 #: where `channelhub serve` builds, kept between sessions so that a build can reuse the last
 SERVE_SITE = Path(".cache", "channelhub", "serve-site")
@@ -23,9 +24,11 @@ _ENGINE_OPTION = click.option(
 
 def _choose(requested: str | None) -> engine.Engine:
     try:
-        return engine.choose(requested)
-    except engine.EngineError as exc:
+        chosen = engine.choose(requested)
+        now()  # a bad CHANNELHUB_NOW is a usage error here, before the engine starts
+    except (engine.EngineError, NowError) as exc:
         raise UsageError(str(exc)) from None
+    return chosen
 
 
 def _run(requested: str | None, *args: str) -> int:
