@@ -2,8 +2,8 @@
 
 The whole suite runs on the default engine (ProperDocs, which the dev extra installs); here the
 demo is built on both, compared byte for byte, and the other engine's site is read in Chromium,
-so that `.ci/run` exercises both engines in one run. CI also runs every build and browser test
-on MkDocs (the `other-engine` job of .github/workflows/ci.yml).
+so that a local run exercises both engines. CI also runs every build and browser test on
+MkDocs (the `mkdocs` leg of the matrix in .github/workflows/ci.yml).
 """
 
 from __future__ import annotations

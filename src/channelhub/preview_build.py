@@ -61,6 +61,8 @@ class Builds:
         mount = "/" + urlsplit(self.config.site_url or "/").path.strip("/")
         self.url = f"http://{host}:{port}{mount.rstrip('/')}/"
         self.config.site_url = self.url
+        # As `mkdocs serve` says it: hooks/hub.py then previews drafts, scheduled and expired
+        # pieces with their banners (tests/test_publication.py checks it under channelhub serve).
         self.config.plugins.on_startup(command="serve", dirty=INCREMENTAL)
         watch = [self.config.docs_dir, self.config.config_file_path, self.config.theme.custom_dir]
         self.ready = Ready(
