@@ -257,6 +257,21 @@ def test_a_page_that_stops_the_build_leaves_the_last_pages_served(session: Sessi
     session.ready()
 
 
+def test_a_piece_made_a_draft_stays_in_the_preview_with_its_banner(session: Session) -> None:
+    """Issue 14 under this serve: the worker's rebuilds (not only its first build) preview
+    drafts, which `channelhub build` leaves out."""
+    session.ready()
+    piece = session.repo / PIECE
+    original = _edit(piece, "featured: true\n", "featured: true\ndraft: true\n")
+    try:
+        page = session.until(PIECE_URL, lambda s, p: "hub-banner-draft" in p, "the draft banner")
+        assert TITLE in page and OVERLAY not in page
+    finally:
+        piece.write_text(original, encoding="utf-8")
+    page = session.until(PIECE_URL, lambda s, p: "hub-banner-draft" not in p, "the piece published")
+    assert TITLE in page
+
+
 @pytest.mark.browser
 def test_in_a_browser_the_overlay_comes_and_goes_by_itself_and_passes_axe(session: Session) -> None:
     session.ready()
