@@ -305,6 +305,11 @@ def test_the_overlay_is_never_written_into_the_site(session: Session) -> None:
     pages = list(site.rglob("*.html"))
     assert len(pages) > 20
     assert not [p for p in pages if b"hub-preview" in p.read_bytes()]
+    # each build's folder replaced the last, which is deleted in the background, not left
+    deadline = time.monotonic() + 30
+    while (old := list(site.parent.glob("serve-site.old*"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert old == []
 
 
 def test_a_second_preview_of_the_same_repository_is_refused(session: Session) -> None:

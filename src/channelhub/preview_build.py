@@ -15,6 +15,7 @@ import os
 import posixpath
 import shutil
 import sys
+import threading
 import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +53,9 @@ class Builds:
         self.build_dir = (
             self.site_dir if INCREMENTAL else self.site_dir.with_name(self.site_dir.name + ".next")
         )
+        self.published = 0
+        for stale in self.site_dir.parent.glob(self.site_dir.name + ".old*"):
+            _delete_later(stale)  # left by a session that ended while deleting it
         try:
             self.config = self.load()
         except MkDocsException as exc:
@@ -120,13 +124,14 @@ class Builds:
 
     def _publish(self) -> None:
         """Serve what the build wrote: swap the folders (a request in between is told that
-        the preview is building, and reloads)."""
-        old = self.site_dir.with_name(self.site_dir.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        the preview is building, and reloads), then delete the old one while the browsers
+        reload (at 1,000 pieces that took 14 s on a busy machine)."""
+        self.published += 1
+        old = self.site_dir.with_name(f"{self.site_dir.name}.old-{os.getpid()}-{self.published}")
         if self.site_dir.exists():
             os.replace(self.site_dir, old)
         os.replace(self.build_dir, self.site_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        _delete_later(old)
 
     def _page_of(self, path: str) -> str | None:
         """The output path of the page built from `path` (from the repository root), if any."""
@@ -146,3 +151,10 @@ class Builds:
             return None
         docs = Path(os.path.relpath(config.docs_dir, self.root)).as_posix()
         return posixpath.join(docs, page.file.src_uri)
+
+
+def _delete_later(folder: Path) -> None:
+    """Delete `folder` in the background; what a worker that stops leaves, the next removes."""
+    threading.Thread(
+        target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, daemon=True
+    ).start()
