@@ -17,9 +17,9 @@ import yaml
 
 from channelhub import ledger as ledger_store
 from channelhub.ledger import LEDGER_FILE, Pulled
-from channelhub.pull import PullConfigError, summary_lines
+from channelhub.pull import Outcome, PullConfigError, summary_lines
 from channelhub.takedowns import TAKEDOWNS_FILE, Takedown, Takedowns, parse
-from feedserver import FeedServer
+from feedserver import FeedServer, RecordedRequest, Reply
 from pulling import NOW, Item, PullHub, hub, items, rss, sandbox, source
 from scratch import channelhub
 
@@ -224,18 +224,61 @@ def test_takedown_command_records_deletes_and_undo_restores(
     }
     assert target not in (hub.root / LEDGER_FILE).read_text()
 
-    (hub.root / "feeds" / "state.json").unlink()
+    # the feed has not changed, and feeds/state.json is kept: the new record makes the pull
+    # read the feed again once (not "unchanged (same bytes)"), so it reports what it keeps down
     kept = hub.pull(now=NOW + timedelta(hours=1))
     assert [i.guid for i in kept.sources[0].of("kept_down")] == ["post-0"]
     assert kept.takedowns == ()  # the command recorded it already
+    assert not (hub.root / target).exists()
+    assert hub.pull(now=NOW + timedelta(hours=2)).sources[0].outcome == Outcome.UNCHANGED
 
-    # undo: delete the record (an editor's edit), and the next pull writes the piece again
+    # undo: delete the record (an editor's edit), and the next pull writes the piece again,
+    # though the feed is byte for byte the same and its state remembers it
     text = (hub.root / TAKEDOWNS_FILE).read_text()
     (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
-    (hub.root / "feeds" / "state.json").unlink()
-    back = hub.pull(now=NOW + timedelta(hours=2))
+    back = hub.pull(now=NOW + timedelta(hours=3))
+    assert back.sources[0].outcome == Outcome.OK
     assert [i.path for i in back.sources[0].of("new")] == [target]
     assert (hub.root / target).is_file()
+    assert "post-0" in guids_on_disk(hub)
+
+
+def etag_route(feed_server: FeedServer, path: str, body: bytes) -> None:
+    """`path` answers 304 to a request that names its ETag, like most feed servers."""
+    etag = '"v-' + str(hash(body) & 0xFFFF) + '"'
+
+    def answer(request: RecordedRequest) -> Reply:
+        if request.header("If-None-Match") == etag:
+            return Reply(304, headers={"ETag": etag})
+        return Reply(200, body, {"ETag": etag})
+
+    feed_server.route(path, handler=answer)
+
+
+def test_undoing_a_takedown_brings_the_piece_back_from_a_feed_that_answers_304(
+    hub: PullHub, feed_server: FeedServer
+) -> None:
+    etag_route(feed_server, "/acme.xml", rss(*items(3)))
+    hub.sources(source("acme", feed_server.url("/acme.xml")))
+    hub.pull()
+    target = "docs/sources/acme/2026/post-number-2.md"
+    done = channelhub(hub.root, "takedown", target)
+    assert done.returncode == 0, done.stderr
+    kept = hub.pull(now=NOW + timedelta(hours=1))
+    assert [i.guid for i in kept.sources[0].of("kept_down")] == ["post-2"]
+    assert hub.pull(now=NOW + timedelta(hours=2)).sources[0].http_status == 304
+
+    # undo: no validators go out, the same bytes are ingested again
+    requests_before = len(feed_server.requests("/acme.xml"))
+    text = (hub.root / TAKEDOWNS_FILE).read_text()
+    (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
+    back = hub.pull(now=NOW + timedelta(hours=3))
+    [asked] = feed_server.requests("/acme.xml")[requests_before:]
+    assert asked.header("If-None-Match") is None
+    assert back.sources[0].http_status == 200
+    assert [i.guid for i in back.sources[0].of("new")] == ["post-2"]
+    assert {"post-0", "post-1", "post-2"} <= set(guids_on_disk(hub))
+    assert hub.pull(now=NOW + timedelta(hours=4)).sources[0].http_status == 304
 
 
 def test_takedown_of_a_file_already_deleted_uses_the_ledger(repo: PullHub) -> None:

@@ -383,6 +383,7 @@ class ItemResult:
     path: str | None = None  # relative to the repository root, posix
     topics: tuple[str, ...] = ()
     reason: str = ""
+    link_key: str = ""  # the entry's normalised link (kept down: to ask later if it still is)
 
 
 @dataclass
@@ -628,7 +629,12 @@ class Ingestor:
         down = self.takedowns.blocking(source_id, entry.guid, link_key)
         if down is not None:
             return ItemResult(
-                "kept_down", entry.title, entry.guid, down.path or None, reason=down.describe()
+                "kept_down",
+                entry.title,
+                entry.guid,
+                down.path or None,
+                reason=down.describe(),
+                link_key=link_key,
             )
         existing = self.index.by_guid.get((source_id, entry.guid))
         if existing is None:

@@ -13,6 +13,7 @@ listed in `feeds/pulled.jsonl` whose file is gone and calls `Takedowns.add`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,6 +101,7 @@ class Takedowns:
     records: list[Takedown] = field(default_factory=list)
     _by_entry: dict[tuple[str, str], Takedown] = field(default_factory=dict)
     _by_link: dict[str, Takedown] = field(default_factory=dict)
+    _keys: dict[str, str] | None = None  # source id -> source_key, built on first use
 
     def __post_init__(self) -> None:
         for record in self.records:
@@ -110,6 +112,26 @@ class Takedowns:
             self._by_entry.setdefault(record.entry_key, record)
         if record.link_key is not None:
             self._by_link.setdefault(record.link_key, record)
+        self._keys = None
+
+    def source_key(self, source_id: str) -> str:
+        """Changes whenever a record that may keep this source's entries down is added or
+        removed: its records by entry, and the records by link alone (any source's); "" when
+        there are none, so a source nobody took anything from keeps its feed fingerprint."""
+        if self._keys is None:
+            by_source: dict[str, list[str]] = {}
+            anywhere: list[str] = []
+            for record in self.records:
+                if record.entry_key is not None:
+                    by_source.setdefault(record.source, []).append(record.guid)
+                elif record.link_key is not None:
+                    anywhere.append(record.link_key)
+            self._keys = {
+                source: _digest(sorted(guids) + sorted(anywhere))
+                for source, guids in by_source.items()
+            }
+            self._keys[""] = _digest(sorted(anywhere)) if anywhere else ""
+        return self._keys.get(source_id, self._keys[""])
 
     def blocking(self, source_id: str, guid: str, link_key: str) -> Takedown | None:
         """The record that keeps this entry down, if any (two dict look-ups)."""
@@ -153,6 +175,10 @@ class Takedowns:
         for record in added:
             self._index(record)
         return added
+
+
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
 
 
 def _same(a: Takedown, b: Takedown) -> bool:
