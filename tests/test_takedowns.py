@@ -416,3 +416,27 @@ def test_a_takedowns_file_that_cannot_take_a_record(repo: PullHub) -> None:
     done = channelhub(hub.root, "takedown", piece)
     assert (done.returncode, done.stderr) == (2, f"Error: {cannot}\n")
     assert (hub.root / piece).is_file()
+
+
+def test_an_empty_flow_list_takes_records_from_the_command_and_the_pull(
+    repo: PullHub, feed_server: FeedServer
+) -> None:
+    hub = repo
+    header = "# Pulled pieces the editors took down.\ntakedowns: []  # none yet\n"
+    (hub.root / TAKEDOWNS_FILE).write_text(header)
+    piece = "docs/sources/acme/2026/post-number-0.md"
+    done = channelhub(hub.root, "takedown", piece)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"taken down: {piece} (recorded in {TAKEDOWNS_FILE}:4)\n"
+    text = (hub.root / TAKEDOWNS_FILE).read_text()
+    assert text.startswith("# Pulled pieces the editors took down.\ntakedowns:  # none yet\n")
+    assert [r["guid"] for r in records(hub.root)] == ["post-0"]
+
+    # the same file again, and a deletion the pull finds when the feed changes
+    (hub.root / TAKEDOWNS_FILE).write_text(header)
+    (hub.root / GONE).unlink()
+    feed_server.route("/acme.xml", body=rss(*items(4)))
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    assert report.problems == () and report.exit_code == 0
+    assert [r.path for r in report.takedowns] == [GONE]
+    assert [r["guid"] for r in records(hub.root)] == ["post-1"]

@@ -8,6 +8,7 @@ would not add exactly these items to the list raises ValueError instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,14 @@ import yaml
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError
+
+
+def _as_block_list(text: str, key: str) -> str:
+    """`key: []` (an empty flow list, valid YAML) as `key:`, so that items can follow it."""
+    empty = re.compile(
+        rf"^({re.escape(key)}):[ \t]*\[[ \t]*\]([ \t]*(?:#[^\r\n]*)?\r?)$", re.MULTILINE
+    )
+    return empty.sub(r"\1:\2", text, count=1)
 
 
 def items_yaml(items: Sequence[Mapping[str, Any]]) -> str:
@@ -46,6 +55,7 @@ def appended_text(current: str, key: str, items: Sequence[Mapping[str, Any]], *,
     base = current if current.strip() else f"{key}:\n"
     if not base.endswith("\n"):
         base += "\n"
+    base = _as_block_list(base, key)
     candidate = base + items_yaml(items)
     cannot = f"{path}: cannot append: the '{key}:' list must be the last thing in the file"
     try:
