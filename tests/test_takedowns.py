@@ -280,6 +280,13 @@ def test_undoing_a_takedown_brings_the_piece_back_from_a_feed_that_answers_304(
     assert {"post-0", "post-1", "post-2"} <= set(guids_on_disk(hub))
     assert hub.pull(now=NOW + timedelta(hours=4)).sources[0].http_status == 304
 
+    # taken down and undone before any pull saw the record: the piece comes back all the same
+    assert channelhub(hub.root, "takedown", target).returncode == 0
+    (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
+    again = hub.pull(now=NOW + timedelta(hours=5))
+    assert [i.guid for i in again.sources[0].of("new")] == ["post-2"]
+    assert (hub.root / target).is_file()
+
 
 def test_takedown_of_a_file_already_deleted_uses_the_ledger(repo: PullHub) -> None:
     hub = repo

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from channelhub import frontmatter, yamllists
 from channelhub import ledger as ledger_store
+from channelhub import state as state_store
 from channelhub.config import SLUG, _Reader
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
@@ -29,6 +30,7 @@ from channelhub.problems import Problem
 from channelhub.urls import is_web_url, normalise_link
 
 TAKEDOWNS_FILE = "feeds/takedowns.yml"
+_NOTHING = state_store.SourceState(url="")
 RECORD_KEYS = frozenset({"source", "guid", "link", "path", "title", "date", "reason"})
 #: the reason written when `channelhub takedown` is given none
 DEFAULT_REASON = "taken down with channelhub takedown"
@@ -304,7 +306,19 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
         listed.remove(record.path)
     if listed.exists:
         listed.save(root)
+    _read_afresh(root, {record.source for record, _ in found})
     return [_recorded(takedowns, record) for record, _ in found]
+
+
+def _read_afresh(root: Path, source_ids: set[str]) -> None:
+    """Make the next pull read these sources' feeds again even when unchanged, so that a
+    record deleted before any pull saw it still brings its piece back."""
+    states, _ = state_store.load(root)
+    if any(states.get(s, _NOTHING).fingerprint for s in source_ids):
+        state_store.save(
+            root,
+            {k: replace(v, fingerprint=None) if k in source_ids else v for k, v in states.items()},
+        )
 
 
 def _recorded(takedowns: Takedowns, record: Takedown) -> Takedown:
