@@ -447,3 +447,49 @@ def test_an_empty_flow_list_takes_records_from_the_command_and_the_pull(
     assert report.problems == () and report.exit_code == 0
     assert [r.path for r in report.takedowns] == [GONE]
     assert [r["guid"] for r in records(hub.root)] == ["post-1"]
+
+
+def test_a_record_added_by_hand_fails_check_and_the_pull_deletes_the_file(
+    repo: PullHub,
+) -> None:
+    hub = repo
+    by_link = "docs/sources/acme/2026/post-number-1.md"
+    by_entry = "docs/sources/acme/2026/post-number-2.md"
+    (hub.root / TAKEDOWNS_FILE).write_text(
+        "# by hand\ntakedowns:\n"
+        "  - link: http://Partner.example/post-1/?utm_source=x\n"
+        "  - source: acme\n    guid: post-2\n    reason: the partner asked\n"
+    )
+    done = channelhub(hub.root, "check")
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert (
+        f"{by_link}:1: is taken down by {TAKEDOWNS_FILE}:3; delete the file or the record" in out
+    )
+    assert (
+        f"{by_entry}:1: is taken down by {TAKEDOWNS_FILE}:4; delete the file or the record" in out
+    )
+
+    # the feed has not changed; the new records make the pull read it and delete both files
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    kept = {i.guid: i for i in report.sources[0].of("kept_down")}
+    assert sorted(kept) == ["post-1", "post-2"]
+    assert kept["post-1"].path == by_link and kept["post-1"].reason.startswith("file deleted:")
+    assert kept["post-2"].path == by_entry
+    assert not (hub.root / by_link).exists() and not (hub.root / by_entry).exists()
+    ledger = (hub.root / LEDGER_FILE).read_text()
+    assert by_link not in ledger and by_entry not in ledger
+    assert report.takedowns == ()  # the records were there: nothing new is recorded
+    assert "is taken down by" not in channelhub(hub.root, "check").stdout
+
+
+def test_check_reports_a_broken_takedowns_file_with_its_lines(repo: PullHub) -> None:
+    hub = repo
+    (hub.root / TAKEDOWNS_FILE).write_text(
+        "takedowns:\n  - reason: no keys\n  - link: ftp://x.example/a\n"
+    )
+    done = channelhub(hub.root, "check")
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert f"{TAKEDOWNS_FILE}:2: a takedown needs 'source' and 'guid', or 'link'" in out
+    assert f"{TAKEDOWNS_FILE}:3: link must be an http(s) URL: ftp://x.example/a" in out

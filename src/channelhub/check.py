@@ -28,6 +28,8 @@ import yaml
 from mkdocs.utils.yaml import yaml_load
 
 from channelhub import frontmatter, markup, safety
+from channelhub import ledger as ledger_store
+from channelhub import takedowns as takedowns_store
 from channelhub.build import HubBuild
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, load_hub
 from channelhub.content import (
@@ -46,6 +48,7 @@ from channelhub.problems import Problem
 from channelhub.scaffold import ARTICLE_BODY, EDITOR_BODY, NOTE_BODY
 from channelhub.settings import Settings
 from channelhub.tagger import validate_topics
+from channelhub.urls import normalise_link
 
 #: the longest title listings, feeds and search results show whole
 TITLE_MAX = 120
@@ -62,7 +65,37 @@ def check_hub(hub: Hub, wanted: Callable[[str], bool] = lambda _path: True) -> l
     problems += index.problems
     problems += check_pages(hub, index, wanted)
     problems += check_pieces(hub, index.previewing())  # drafts and scheduled pieces too
+    problems += check_takedowns(hub.root, index.previewing())
     return sorted(set(problems))
+
+
+def check_takedowns(root: Path, index: ContentIndex) -> list[Problem]:
+    """feeds/takedowns.yml's own problems, and each piece on the site that a record keeps
+    down (an editor added the record by hand and the file is still there)."""
+    takedowns, problems = takedowns_store.load(root)
+    if not takedowns.records:
+        return problems
+    listed, _ = ledger_store.load(root)
+    by_entry = {(row.source, row.guid): path for path, row in listed.rows.items()}
+    on_site = {f"docs/{piece.src_uri}" for piece in index.pieces}
+    by_link: dict[str, set[str]] = {}
+    for piece in index.pieces:
+        if piece.canonical:
+            by_link.setdefault(normalise_link(piece.canonical), set()).add(f"docs/{piece.src_uri}")
+    for record in takedowns.records:
+        entry_path = by_entry.get(record.entry_key) if record.entry_key else None
+        down = {entry_path} & on_site if entry_path else set()
+        down |= by_link.get(record.link_key or "", set())
+        problems += [
+            Problem(
+                path,
+                1,
+                f"is taken down by {takedowns_store.TAKEDOWNS_FILE}:{record.line};"
+                " delete the file or the record",
+            )
+            for path in sorted(down)
+        ]
+    return problems
 
 
 def check_pages(

@@ -628,12 +628,14 @@ class Ingestor:
         link_key = normalise_link(entry.link)
         down = self.takedowns.blocking(source_id, entry.guid, link_key)
         if down is not None:
+            deleted = self._delete(source_id, entry.guid, link_key)
+            reason = down.describe()
             return ItemResult(
                 "kept_down",
                 entry.title,
                 entry.guid,
-                down.path or None,
-                reason=down.describe(),
+                deleted or down.path or None,
+                reason=f"file deleted: {reason}" if deleted else reason,
                 link_key=link_key,
             )
         existing = self.index.by_guid.get((source_id, entry.guid))
@@ -646,6 +648,24 @@ class Ingestor:
                 )
             return self._write_new(source_id, entry, link_key)
         return self._update(source_id, entry, existing)
+
+    def _delete(self, source_id: str, guid: str, link_key: str) -> str | None:
+        """Delete the file of an entry a record keeps down (the record was added by hand:
+        an editor asked for the piece to go); its path, or None when there was none."""
+        path = self.index.by_guid.pop((source_id, guid), None)
+        owner = self.index.by_link.get(link_key)
+        if path is None and owner is not None and owner.source_id == source_id:
+            path = owner.path
+        if path is None:
+            return None
+        if owner is not None and owner.path == path:
+            del self.index.by_link[link_key]
+        path.unlink(missing_ok=True)
+        rel = self.rel(path)
+        self.ledger.remove(rel)
+        self.index.pieces.pop(rel, None)
+        self.index.paths.discard(rel)
+        return rel
 
     def _write_new(self, source_id: str, entry: PreparedEntry, link_key: str) -> ItemResult:
         if entry.draft is not None and entry.draft_seen == self.now:
