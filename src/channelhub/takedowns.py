@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from channelhub import frontmatter, yamllists
@@ -58,7 +59,7 @@ class Takedown:
     def entry_key(self) -> tuple[str, str] | None:
         return (self.source, self.guid) if self.source and self.guid else None
 
-    @property
+    @cached_property
     def link_key(self) -> str | None:
         return normalise_link(self.link) if self.link else None
 
@@ -157,9 +158,17 @@ class Takedowns:
         """Append the records not covered yet to the file (atomically, comments kept) and
         return them with their lines; ValueError when the file cannot take them."""
         new: list[Takedown] = []
+        entries: set[tuple[str, str]] = set()
+        links: set[str] = set()
         for record in records:
-            if not self.covers(record) and not any(_same(record, n) for n in new):
-                new.append(record)
+            entry, link = record.entry_key, record.link_key
+            if self.covers(record) or entry in entries or link in links:
+                continue
+            new.append(record)
+            if entry is not None:
+                entries.add(entry)
+            if link is not None:
+                links.add(link)
         if not new:
             return []
         path = self.root / TAKEDOWNS_FILE
@@ -167,26 +176,28 @@ class Takedowns:
             current = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             current = HEADER + "takedowns:\n"
-        text = yamllists.appended_text(
+        # the appended text is parsed again (with libyaml) before it is written; the lines
+        # of the new items come with it, so the file is not read a second time for them
+        text, lines = yamllists.append(
             current, "takedowns", [r.as_yaml() for r in new], path=TAKEDOWNS_FILE
         )
         write_atomic(path, text)
-        reloaded, _ = parse(text, self.root)
-        added = reloaded.records[len(reloaded.records) - len(new) :]
+        added = [replace(record, line=line) for record, line in zip(new, lines, strict=True)]
         self.records.extend(added)
         for record in added:
             self._index(record)
         return added
 
+    def covering(self, record: Takedown) -> Takedown | None:
+        """The record in the file that keeps the same piece down as `record`, if any."""
+        found = self._by_entry.get(record.entry_key) if record.entry_key is not None else None
+        if found is None and record.link_key is not None:
+            found = self._by_link.get(record.link_key)
+        return found
+
 
 def _digest(keys: list[str]) -> str:
     return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
-
-
-def _same(a: Takedown, b: Takedown) -> bool:
-    return (a.entry_key is not None and a.entry_key == b.entry_key) or (
-        a.link_key is not None and a.link_key == b.link_key
-    )
 
 
 def load(root: Path) -> tuple[Takedowns, list[Problem]]:
@@ -307,7 +318,7 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
     if listed.exists:
         listed.save(root)
     _read_afresh(root, {record.source for record, _ in found})
-    return [_recorded(takedowns, record) for record, _ in found]
+    return [takedowns.covering(record) or record for record, _ in found]
 
 
 def _read_afresh(root: Path, source_ids: set[str]) -> None:
@@ -319,8 +330,3 @@ def _read_afresh(root: Path, source_ids: set[str]) -> None:
             root,
             {k: replace(v, fingerprint=None) if k in source_ids else v for k, v in states.items()},
         )
-
-
-def _recorded(takedowns: Takedowns, record: Takedown) -> Takedown:
-    """The record in the file that covers `record` (with its line)."""
-    return next((r for r in takedowns.records if _same(r, record)), record)
