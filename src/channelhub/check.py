@@ -104,6 +104,7 @@ def check_pages(
     """Each page's body: script, links and images, and unfinished work in editors' pages."""
     docs_dir = hub.root / "docs"
     site = build_files(hub, index)
+    held = {uri: h.words() for uri, h in index.held_by_uri.items()}
     problems: list[Problem] = []
     for page in safety.page_files(hub.root, wanted):
         if not page.is_markdown:
@@ -119,6 +120,7 @@ def check_pages(
             path=page.display,
             body_line=page.body_line,
             site=site,
+            held=None if src_uri in held else held,  # a held page is not on the site either
         )
         if not safety.is_pulled(page, docs_dir):
             problems += unfinished_body(page, is_piece=_is_piece(src_uri))

@@ -401,6 +401,13 @@ class Held:
     piece: Piece
     state: Publication
 
+    def words(self) -> str:
+        """What a link to it leads to, for `check`: 'a draft piece', 'a piece scheduled for
+        <time>', 'an expired piece'."""
+        if self.state == Publication.SCHEDULED:
+            return f"a piece scheduled for {dates.utc_text(self.piece.date)}"
+        return "an expired piece" if self.state == Publication.EXPIRED else "a draft piece"
+
 
 @dataclass(frozen=True)
 class ContentIndex:
@@ -428,6 +435,11 @@ class ContentIndex:
     @cached_property
     def _held_states(self) -> dict[str, Publication]:
         return {h.piece.src_uri: h.state for h in self.held}
+
+    @cached_property
+    def held_by_uri(self) -> dict[str, Held]:
+        """The held pieces by path under docs/ (none in a preview: it shows them)."""
+        return {} if self.preview else {h.piece.src_uri: h for h in self.held}
 
     def state_of(self, piece: Piece) -> Publication:
         """PUBLISHED, or why a held piece is not on the site (shown in a preview)."""
