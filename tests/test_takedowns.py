@@ -493,3 +493,14 @@ def test_check_reports_a_broken_takedowns_file_with_its_lines(repo: PullHub) -> 
     out = done.stdout + done.stderr
     assert f"{TAKEDOWNS_FILE}:2: a takedown needs 'source' and 'guid', or 'link'" in out
     assert f"{TAKEDOWNS_FILE}:3: link must be an http(s) URL: ftp://x.example/a" in out
+
+
+def test_a_deleted_ledger_is_written_again_by_a_pull_of_unchanged_feeds(repo: PullHub) -> None:
+    hub = repo
+    before = (hub.root / LEDGER_FILE).read_text()
+    assert before.count("\n") == 3
+    (hub.root / LEDGER_FILE).unlink()
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    assert report.sources[0].outcome == Outcome.UNCHANGED
+    assert (hub.root / LEDGER_FILE).read_text() == before
+    assert report.takedowns == () and report.problems == ()

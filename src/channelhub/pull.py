@@ -40,6 +40,7 @@ from channelhub.fetch import (
 )
 from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
+from channelhub.ledger import LEDGER_FILE, SOURCES_DIR
 from channelhub.parse import FeedError
 from channelhub.problems import Problem, errors
 from channelhub.profiles import hub_profiles
@@ -323,6 +324,11 @@ class PullRun:
         profiles = hub_profiles(self.hub)
         specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
         ingestor = self.ingestor
+        if not (self.root / LEDGER_FILE).exists() and (self.root / SOURCES_DIR).is_dir():
+            # no ledger (never written, or deleted): read the pieces now, so that the ledger
+            # is written even when every feed is unchanged and nothing else would read them
+            ingestor.load()
+            self._unsaved = True
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
         try:
