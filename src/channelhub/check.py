@@ -56,17 +56,28 @@ TITLE_MAX = 120
 PLACEHOLDER_RUN = 8
 
 
-def check_hub(hub: Hub, wanted: Callable[[str], bool] = lambda _path: True) -> list[Problem]:
+def check_hub(
+    hub: Hub,
+    wanted: Callable[[str], bool] = lambda _path: True,
+    *,
+    index: ContentIndex | None = None,
+) -> list[Problem]:
     """Problems in the data files, in every piece and page, in file order; the bodies of only
-    the pages whose path is `wanted` are read (the costly part), the rest as always."""
+    the pages whose path is `wanted` are read (the costly part), the rest as always.
+    `index`: the hub's content as `hub_index` loads it, when the caller has it already."""
     problems = list(hub.problems)
     problems += validate_topics(hub.topics)
-    index = load_index(hub, occupied=partial(page_at, hub, hub.root / "docs"))
+    index = index or hub_index(hub)
     problems += index.problems
     problems += check_pages(hub, index, wanted)
     problems += check_pieces(hub, index.previewing())  # drafts and scheduled pieces too
     problems += check_takedowns(hub.root, index.previewing())
     return sorted(set(problems))
+
+
+def hub_index(hub: Hub, now: datetime | None = None) -> ContentIndex:
+    """The content as check reads it (alias clashes with every page included), at `now`."""
+    return load_index(hub, now=now, occupied=partial(page_at, hub, hub.root / "docs"))
 
 
 def check_takedowns(root: Path, index: ContentIndex) -> list[Problem]:
@@ -305,15 +316,28 @@ def run_check(
     root: Path, paths: Sequence[str] = (), *, sources_file: str = SOURCES_FILE
 ) -> list[Problem]:
     """Check everything, or only the problems in the given files and folders."""
+    return check_with_upcoming(root, paths, sources_file=sources_file)[0]
+
+
+def check_with_upcoming(
+    root: Path,
+    paths: Sequence[str] = (),
+    *,
+    sources_file: str = SOURCES_FILE,
+    now: datetime | None = None,
+) -> tuple[list[Problem], list[Upcoming]]:
+    """`run_check`'s problems and `upcoming`'s events at `now`, from one reading of the hub."""
     hub = load_hub(root, sources_file=sources_file)
+    index = hub_index(hub, now)
+    events = upcoming(hub, index, paths)
     if not paths:
-        return check_hub(hub)
+        return check_hub(hub, index=index), events
     given = [_relative(root, p) for p in paths]
 
     def wanted(path: str) -> bool:
         return any(_within(path, w) for w in given)
 
-    return [p for p in check_hub(hub, wanted) if wanted(p.path)]
+    return [p for p in check_hub(hub, wanted, index=index) if wanted(p.path)], events
 
 
 @dataclass(frozen=True, order=True)
@@ -333,14 +357,12 @@ class Upcoming:
         return f"::notice file={path}::{self.what} at {utc_text(self.when)}"
 
 
-def upcoming(
-    root: Path, paths: Sequence[str] = (), *, now: datetime, sources_file: str = SOURCES_FILE
-) -> list[Upcoming]:
-    """The pieces (all, or those in `paths`) that go live or come off the site after `now`,
-    soonest first; drafts are left out, as they go live only when an editor says so."""
-    hub = load_hub(root, sources_file=sources_file)
-    index = load_index(hub, now=now)
-    docs = display_path(hub.root / "docs", hub.root)
+def upcoming(hub: Hub, index: ContentIndex, paths: Sequence[str] = ()) -> list[Upcoming]:
+    """The pieces (all, or those in `paths`) that go live or come off the site after the
+    index's moment, soonest first; drafts are left out, as they go live only when an editor
+    says so."""
+    root = hub.root
+    docs = display_path(root / "docs", root)
     scheduled = [h.piece for h in index.held if h.state is Publication.SCHEDULED]
     events = [Upcoming(p.date, f"{docs}/{p.src_uri}", "goes live") for p in scheduled]
     events += [
