@@ -504,3 +504,14 @@ def test_a_deleted_ledger_is_written_again_by_a_pull_of_unchanged_feeds(repo: Pu
     assert report.sources[0].outcome == Outcome.UNCHANGED
     assert (hub.root / LEDGER_FILE).read_text() == before
     assert report.takedowns == () and report.problems == ()
+
+
+def test_takedowns_problems_come_in_line_order(tmp_path: Path) -> None:
+    text = (
+        "takedowns:\n"
+        "  - source: Not A Slug\n    guid: g\n    why: typo\n"  # unknown key, then bad source
+        "  - link: https://x.example/a\n    reason: [not, text]\n"
+    )
+    _, problems = parse(text, tmp_path)
+    assert [p.line for p in problems] == sorted(p.line for p in problems)
+    assert len(problems) >= 3

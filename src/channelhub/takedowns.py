@@ -238,7 +238,7 @@ def parse(text: str, root: Path) -> tuple[Takedowns, list[Problem]]:
             reader.problem(item.line, "a takedown needs 'source' and 'guid', or 'link'")
             continue
         records.append(record)
-    return Takedowns(root, records), reader.problems
+    return Takedowns(root, records), sorted(reader.problems)  # in line order, as check says them
 
 
 # --- channelhub takedown ----------------------------------------------------------------------
