@@ -200,6 +200,7 @@ def test_editor_is_one_id_or_a_list_of_co_authors() -> None:
     [
         ("editor: []\n", "x.md:4: 'editor' is empty: give your editor id, e.g. editor: jane-doe"),
         ("editor: {a: b}\n", "x.md:4: Expected an editor id or a list of editor ids for 'editor', got a mapping"),
+        ("editor:\n  - ann-lee\n  - ''\n  - 3\n", ["x.md:6: item 2 of 'editor' is empty", "x.md:7: item 3 of 'editor' is a number (3), not an editor id"]),
         ("editor: [ann-lee, bo-chan]\n", "x.md:4: unknown editor 'bo-chan' (did you mean 'bo-chen'?)"),
         ("editor: ann-lee\naliases: /old\n", None),
         ("editor: ann-lee\naliases: {a: 1}\n", "x.md:5: Expected a list of site paths for 'aliases', got a mapping"),
@@ -208,9 +209,9 @@ def test_editor_is_one_id_or_a_list_of_co_authors() -> None:
         ("editor: ann-lee\ndraft: 'true'\n", "x.md:5: Expected true or false for 'draft', got text: 'true'"),
     ],
 )
-def test_co_author_and_alias_problems(meta: str, problem: str | None) -> None:
+def test_co_author_and_alias_problems(meta: str, problem: str | list[str] | None) -> None:
     piece, problems = _read("title: T\ndate: 2026-01-01\n" + meta)
-    assert problems == ([problem] if problem else [])
+    assert problems == (problem if isinstance(problem, list) else [problem] if problem else [])
     if problem is None:
         assert piece is not None and piece.aliases == ("/old/",)
 

@@ -284,21 +284,38 @@ def _editors(check: _Check, hub: Hub) -> tuple[str, ...]:
     value = check.doc.meta.get("editor")
     if value is None:
         return ()
-    given = slug_list(value)
-    if given is None:
+    given: list[tuple[int | None, str]] = []
+    named = False  # an item was reported: no "'editor' is empty" on top of it
+    if isinstance(value, str):
+        given = [(None, value.strip())] if value.strip() else []
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            if not isinstance(item, str):
+                what = f"{_kind(item)} ({item!r})" if isinstance(item, int | float) else _kind(item)
+                check.add(
+                    "editor",
+                    f"item {number + 1} of 'editor' is {what}, not an editor id",
+                    item=number,
+                )
+            elif item.strip():
+                given.append((number, item.strip()))
+            elif len(value) > 1:
+                check.add("editor", f"item {number + 1} of 'editor' is empty", item=number)
+                named = True
+    else:
         check.add(
             "editor",
             f"Expected an editor id or a list of editor ids for 'editor', got {_kind(value)}",
         )
         return ()
-    ids = tuple(dict.fromkeys(i for i in given if i))
-    if not ids:
+    ids = tuple(dict.fromkeys(editor_id for _, editor_id in given))
+    if not ids and not named:
         check.add("editor", "'editor' is empty: give your editor id, e.g. editor: jane-doe")
-    for number, editor_id in enumerate(given if hub.editors else ()):
-        if editor_id and hub.editor(editor_id) is None:
+    for position, editor_id in given if hub.editors else ():
+        if hub.editor(editor_id) is None:
             where = f" (no docs/editors/{editor_id}.md)"
             hint = did_you_mean(editor_id, (e.id for e in hub.editors)) or where
-            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=number)
+            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=position)
     return ids
 
 
