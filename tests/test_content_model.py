@@ -14,6 +14,7 @@ from channelhub.content import (
     Piece,
     Publication,
     is_section_page,
+    load_index,
     piece_from_document,
     publication,
     site_path,
@@ -222,3 +223,25 @@ def test_co_author_and_alias_problems(meta: str, problem: str | list[str] | None
 )
 def test_site_path(text: str, path: str | None) -> None:
     assert site_path(text) == path
+
+
+def test_an_alias_two_files_give_is_reported_on_both(tmp_path: Path) -> None:
+    hub = Hub(root=tmp_path, editors=(Editor(id="ann-lee", name="Ann Lee", role="Editor"),))
+    for name, aliases in (("a-first", ["/kept/", "/shared/"]), ("b-second", ["/shared/"])):
+        text = (
+            f"---\ntitle: {name}\ndate: 2026-01-01\neditor: ann-lee\naliases:\n"
+            + "".join(f"  - {a}\n" for a in aliases)
+            + "---\nBody.\n"
+        )
+        path = tmp_path / "docs" / "articles" / "2026" / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    index = load_index(hub, now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert sorted(str(p) for p in index.problems) == [
+        "docs/articles/2026/a-first.md:7: alias '/shared/' collides with an alias of"
+        " docs/articles/2026/b-second.md",
+        "docs/articles/2026/b-second.md:6: alias '/shared/' collides with an alias of"
+        " docs/articles/2026/a-first.md",
+    ]
+    first = next(p for p in index.pieces if p.src_uri.endswith("a-first.md"))
+    assert first.aliases == ("/kept/", "/shared/")  # the earlier file keeps it

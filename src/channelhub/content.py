@@ -511,7 +511,7 @@ def load_index(
     held: list[Held] = []
     problems: list[Problem] = []
     by_url: dict[str, str] = {}
-    by_alias: dict[str, str] = {}
+    by_alias: dict[str, tuple[str, Path]] = {}  # alias -> the file that has it (shown, path)
     docs_shown = display_path(docs_dir, hub.root)  # once: per piece it was a tenth of the read
     for path in piece_files(docs_dir):
         src_uri = path.relative_to(docs_dir).as_posix()
@@ -542,22 +542,38 @@ def load_index(
 
 
 def _claim_aliases(
-    piece: Piece, path: Path, display: str, by_alias: dict[str, str], occupied: Occupied | None
+    piece: Piece,
+    path: Path,
+    display: str,
+    by_alias: dict[str, tuple[str, Path]],
+    occupied: Occupied | None,
 ) -> tuple[Piece, list[Problem]]:
-    """The piece with the aliases no page and no earlier alias has; a problem for each other."""
+    """The piece with the aliases no page and no earlier alias has; a problem for each other,
+    and one on the earlier file of an alias two files give (each editor sees the clash)."""
     kept: list[str] = []
     messages: list[tuple[str, str]] = []
+    earlier: dict[tuple[str, Path], list[tuple[str, str]]] = {}
     for alias in piece.aliases:
         taken = occupied(alias) if occupied else None
         if taken is None and alias in by_alias:
-            taken = f"an alias of {by_alias[alias]}"
+            taken = f"an alias of {by_alias[alias][0]}"
+            message = f"alias '{alias}' collides with an alias of {display}"
+            earlier.setdefault(by_alias[alias], []).append((alias, message))
         if taken is None:
-            by_alias[alias] = display
+            by_alias[alias] = (display, path)
             kept.append(alias)
         else:
             messages.append((alias, f"alias '{alias}' collides with {taken}"))
     if not messages:
         return piece, []
+    problems = _alias_problems(path, display, messages)
+    for (shown, other), found in earlier.items():
+        problems += _alias_problems(other, shown, found)
+    return replace(piece, aliases=tuple(kept)), problems
+
+
+def _alias_problems(path: Path, display: str, messages: list[tuple[str, str]]) -> list[Problem]:
+    """Each (alias, message) at the line of that alias in the file's `aliases:` list."""
     check = _Check(display, frontmatter.read(path, display=display, with_lines=True))
     given = check.doc.meta.get("aliases")
     written = (
@@ -567,7 +583,7 @@ def _claim_aliases(
     )
     for alias, message in messages:
         check.add("aliases", message, item=written.index(alias) if alias in written else None)
-    return replace(piece, aliases=tuple(kept)), check.problems
+    return check.problems
 
 
 def read_piece(
