@@ -332,7 +332,7 @@ def check_with_upcoming(
     events = upcoming(hub, index, paths)
     if not paths:
         return check_hub(hub, index=index), events
-    given = [_relative(root, p) for p in paths]
+    given = [display_path(Path(p), root.resolve()) for p in paths]
 
     def wanted(path: str) -> bool:
         return any(_within(path, w) for w in given)
@@ -370,17 +370,8 @@ def upcoming(hub: Hub, index: ContentIndex, paths: Sequence[str] = ()) -> list[U
         for p in (*scheduled, *index.pieces)
         if p.expires is not None
     ]
-    wanted = [_relative(root, p) for p in paths]
+    wanted = [display_path(Path(p), root.resolve()) for p in paths]
     return sorted(e for e in events if not wanted or any(_within(e.path, w) for w in wanted))
-
-
-def _relative(root: Path, given: str) -> str:
-    path = Path(given)
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _within(problem_path: str, wanted: str) -> bool:

@@ -22,7 +22,7 @@ from channelhub import dates, frontmatter
 from channelhub.config import Hub, slug_list
 from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem, did_you_mean, errors
+from channelhub.problems import Problem, did_you_mean, errors, not_a_flag
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -161,10 +161,11 @@ class _Check:
         value = self.doc.meta.get(key)
         if value is None:
             return False
-        if not isinstance(value, bool):
-            self.add(key, f"Expected true or false for '{key}', got {_kind(value)}: {value!r}")
+        wrong = not_a_flag(key, value)
+        if wrong is not None:
+            self.add(key, wrong)
             return False
-        return value
+        return bool(value)
 
 
 def piece_from_document(

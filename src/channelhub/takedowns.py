@@ -24,6 +24,7 @@ from channelhub import frontmatter, yamllists
 from channelhub import ledger as ledger_store
 from channelhub import state as state_store
 from channelhub.config import SLUG, _Reader
+from channelhub.content import display_path
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.ledger import Pulled
@@ -252,14 +253,6 @@ class TakedownError(Exception):
         self.lines = tuple(lines)
 
 
-def _relative(root: Path, given: str) -> str | None:
-    """The repository-relative posix path of a command-line path, or None when outside."""
-    try:
-        return Path(given).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return None
-
-
 def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date) -> list[Takedown]:
     """Record the pulled pieces at `paths`, then delete their files; nothing changes unless
     every path is a pulled piece (a file under docs/sources/, or one the ledger lists).
@@ -274,8 +267,8 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
     found: list[tuple[Takedown, Path | None]] = []
     refused: list[str] = []
     for given in paths:
-        rel = _relative(root, given)
-        if rel is None or not rel.startswith(ledger_store.SOURCES_DIR + "/"):
+        rel = display_path(Path(given), root)  # outside the repository: an absolute path
+        if not rel.startswith(ledger_store.SOURCES_DIR + "/"):
             refused.append(f"{given}: not a pulled piece (pulled pieces are under docs/sources/)")
             continue
         file = root / rel
