@@ -112,6 +112,7 @@ def test_a_piece_deleted_in_git_stays_down(repo: PullHub, feed_server: FeedServe
             "guid": "post-1",
             "link": "https://partner.example/post-1",
             "path": GONE,
+            "title": "Post number 1",  # kept in the ledger: the file was gone
             "date": "2026-03-10",
             "reason": "deleted from the repository; found by pull",
         }

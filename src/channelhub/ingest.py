@@ -680,7 +680,7 @@ class Ingestor:
         rel = self.rel(path)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
-        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or "", entry.title))
         return ItemResult("new", entry.title, entry.guid, rel, entry.topics)
 
     def _update(self, source_id: str, entry: PreparedEntry, path: Path) -> ItemResult:
@@ -703,5 +703,5 @@ class Ingestor:
             )  # fmt: skip
         write_atomic(path, rendered.text, durable=False, if_changed=False)
         # the link may have changed upstream: the ledger follows the file
-        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or "", entry.title))
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)

@@ -86,12 +86,13 @@ class Takedown:
 
 
 def record_of(piece: Pulled, *, today: date, reason: str, title: str = "") -> Takedown:
+    """The record of a pulled piece; its title is the ledger's unless one is given."""
     return Takedown(
         source=piece.source,
         guid=piece.guid,
         link=piece.link,
         path=piece.path,
-        title=title,
+        title=title or piece.title,
         date=today.isoformat(),
         reason=reason,
     )
