@@ -14,6 +14,7 @@ from channelhub.content import (
     Piece,
     Publication,
     is_section_page,
+    load_index,
     piece_from_document,
     publication,
     site_path,
@@ -200,6 +201,7 @@ def test_editor_is_one_id_or_a_list_of_co_authors() -> None:
     [
         ("editor: []\n", "x.md:4: 'editor' is empty: give your editor id, e.g. editor: jane-doe"),
         ("editor: {a: b}\n", "x.md:4: Expected an editor id or a list of editor ids for 'editor', got a mapping"),
+        ("editor:\n  - ann-lee\n  - ''\n  - 3\n", ["x.md:6: item 2 of 'editor' is empty", "x.md:7: item 3 of 'editor' is a number (3), not an editor id"]),
         ("editor: [ann-lee, bo-chan]\n", "x.md:4: unknown editor 'bo-chan' (did you mean 'bo-chen'?)"),
         ("editor: ann-lee\naliases: /old\n", None),
         ("editor: ann-lee\naliases: {a: 1}\n", "x.md:5: Expected a list of site paths for 'aliases', got a mapping"),
@@ -208,9 +210,9 @@ def test_editor_is_one_id_or_a_list_of_co_authors() -> None:
         ("editor: ann-lee\ndraft: 'true'\n", "x.md:5: Expected true or false for 'draft', got text: 'true'"),
     ],
 )
-def test_co_author_and_alias_problems(meta: str, problem: str | None) -> None:
+def test_co_author_and_alias_problems(meta: str, problem: str | list[str] | None) -> None:
     piece, problems = _read("title: T\ndate: 2026-01-01\n" + meta)
-    assert problems == ([problem] if problem else [])
+    assert problems == (problem if isinstance(problem, list) else [problem] if problem else [])
     if problem is None:
         assert piece is not None and piece.aliases == ("/old/",)
 
@@ -221,3 +223,25 @@ def test_co_author_and_alias_problems(meta: str, problem: str | None) -> None:
 )
 def test_site_path(text: str, path: str | None) -> None:
     assert site_path(text) == path
+
+
+def test_an_alias_two_files_give_is_reported_on_both(tmp_path: Path) -> None:
+    hub = Hub(root=tmp_path, editors=(Editor(id="ann-lee", name="Ann Lee", role="Editor"),))
+    for name, aliases in (("a-first", ["/kept/", "/shared/"]), ("b-second", ["/shared/"])):
+        text = (
+            f"---\ntitle: {name}\ndate: 2026-01-01\neditor: ann-lee\naliases:\n"
+            + "".join(f"  - {a}\n" for a in aliases)
+            + "---\nBody.\n"
+        )
+        path = tmp_path / "docs" / "articles" / "2026" / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    index = load_index(hub, now=datetime(2026, 6, 1, tzinfo=UTC))
+    assert sorted(str(p) for p in index.problems) == [
+        "docs/articles/2026/a-first.md:7: alias '/shared/' collides with an alias of"
+        " docs/articles/2026/b-second.md",
+        "docs/articles/2026/b-second.md:6: alias '/shared/' collides with an alias of"
+        " docs/articles/2026/a-first.md",
+    ]
+    first = next(p for p in index.pieces if p.src_uri.endswith("a-first.md"))
+    assert first.aliases == ("/kept/", "/shared/")  # the earlier file keeps it

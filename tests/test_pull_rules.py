@@ -260,7 +260,7 @@ def test_check_reports_bad_rules_at_their_lines(hub: PullHub) -> None:
     assert done.stdout.splitlines() == [
         "feeds/sources.yml:5: Expected a list of words or phrases for 'keep', got text",
         "feeds/sources.yml:6: 'block' of source 'acme' is empty: list words, or remove the key",
-        "feeds/sources.yml:7: Expected true or false for 'require_topics', got text",
+        "feeds/sources.yml:7: Expected true or false for 'require_topics', got text: 'yes'",
         "feeds/sources.yml:8: timeout of source 'acme' must be more than 0 and at most 300"
         " seconds, got 0",
         "feeds/sources.yml:9: images of source 'acme' must be keep or drop, got 'maybe'",

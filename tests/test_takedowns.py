@@ -17,9 +17,9 @@ import yaml
 
 from channelhub import ledger as ledger_store
 from channelhub.ledger import LEDGER_FILE, Pulled
-from channelhub.pull import PullConfigError, summary_lines
+from channelhub.pull import Outcome, PullConfigError, summary_lines
 from channelhub.takedowns import TAKEDOWNS_FILE, Takedown, Takedowns, parse
-from feedserver import FeedServer
+from feedserver import FeedServer, RecordedRequest, Reply
 from pulling import NOW, Item, PullHub, hub, items, rss, sandbox, source
 from scratch import channelhub
 
@@ -112,6 +112,7 @@ def test_a_piece_deleted_in_git_stays_down(repo: PullHub, feed_server: FeedServe
             "guid": "post-1",
             "link": "https://partner.example/post-1",
             "path": GONE,
+            "title": "Post number 1",  # kept in the ledger: the file was gone
             "date": "2026-03-10",
             "reason": "deleted from the repository; found by pull",
         }
@@ -224,17 +225,67 @@ def test_takedown_command_records_deletes_and_undo_restores(
     }
     assert target not in (hub.root / LEDGER_FILE).read_text()
 
-    (hub.root / "feeds" / "state.json").unlink()
+    # the feed has not changed, and feeds/state.json is kept: the new record makes the pull
+    # read the feed again once (not "unchanged (same bytes)"), so it reports what it keeps down
     kept = hub.pull(now=NOW + timedelta(hours=1))
     assert [i.guid for i in kept.sources[0].of("kept_down")] == ["post-0"]
     assert kept.takedowns == ()  # the command recorded it already
+    assert not (hub.root / target).exists()
+    assert hub.pull(now=NOW + timedelta(hours=2)).sources[0].outcome == Outcome.UNCHANGED
 
-    # undo: delete the record (an editor's edit), and the next pull writes the piece again
+    # undo: delete the record (an editor's edit), and the next pull writes the piece again,
+    # though the feed is byte for byte the same and its state remembers it
     text = (hub.root / TAKEDOWNS_FILE).read_text()
     (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
-    (hub.root / "feeds" / "state.json").unlink()
-    back = hub.pull(now=NOW + timedelta(hours=2))
+    back = hub.pull(now=NOW + timedelta(hours=3))
+    assert back.sources[0].outcome == Outcome.OK
     assert [i.path for i in back.sources[0].of("new")] == [target]
+    assert (hub.root / target).is_file()
+    assert "post-0" in guids_on_disk(hub)
+
+
+def etag_route(feed_server: FeedServer, path: str, body: bytes) -> None:
+    """`path` answers 304 to a request that names its ETag, like most feed servers."""
+    etag = '"v-' + str(hash(body) & 0xFFFF) + '"'
+
+    def answer(request: RecordedRequest) -> Reply:
+        if request.header("If-None-Match") == etag:
+            return Reply(304, headers={"ETag": etag})
+        return Reply(200, body, {"ETag": etag})
+
+    feed_server.route(path, handler=answer)
+
+
+def test_undoing_a_takedown_brings_the_piece_back_from_a_feed_that_answers_304(
+    hub: PullHub, feed_server: FeedServer
+) -> None:
+    etag_route(feed_server, "/acme.xml", rss(*items(3)))
+    hub.sources(source("acme", feed_server.url("/acme.xml")))
+    hub.pull()
+    target = "docs/sources/acme/2026/post-number-2.md"
+    done = channelhub(hub.root, "takedown", target)
+    assert done.returncode == 0, done.stderr
+    kept = hub.pull(now=NOW + timedelta(hours=1))
+    assert [i.guid for i in kept.sources[0].of("kept_down")] == ["post-2"]
+    assert hub.pull(now=NOW + timedelta(hours=2)).sources[0].http_status == 304
+
+    # undo: no validators go out, the same bytes are ingested again
+    requests_before = len(feed_server.requests("/acme.xml"))
+    text = (hub.root / TAKEDOWNS_FILE).read_text()
+    (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
+    back = hub.pull(now=NOW + timedelta(hours=3))
+    [asked] = feed_server.requests("/acme.xml")[requests_before:]
+    assert asked.header("If-None-Match") is None
+    assert back.sources[0].http_status == 200
+    assert [i.guid for i in back.sources[0].of("new")] == ["post-2"]
+    assert {"post-0", "post-1", "post-2"} <= set(guids_on_disk(hub))
+    assert hub.pull(now=NOW + timedelta(hours=4)).sources[0].http_status == 304
+
+    # taken down and undone before any pull saw the record: the piece comes back all the same
+    assert channelhub(hub.root, "takedown", target).returncode == 0
+    (hub.root / TAKEDOWNS_FILE).write_text(text[: text.index("  - source: acme")])
+    again = hub.pull(now=NOW + timedelta(hours=5))
+    assert [i.guid for i in again.sources[0].of("new")] == ["post-2"]
     assert (hub.root / target).is_file()
 
 
@@ -373,3 +424,95 @@ def test_a_takedowns_file_that_cannot_take_a_record(repo: PullHub) -> None:
     done = channelhub(hub.root, "takedown", piece)
     assert (done.returncode, done.stderr) == (2, f"Error: {cannot}\n")
     assert (hub.root / piece).is_file()
+
+
+def test_an_empty_flow_list_takes_records_from_the_command_and_the_pull(
+    repo: PullHub, feed_server: FeedServer
+) -> None:
+    hub = repo
+    header = "# Pulled pieces the editors took down.\ntakedowns: []  # none yet\n"
+    (hub.root / TAKEDOWNS_FILE).write_text(header)
+    piece = "docs/sources/acme/2026/post-number-0.md"
+    done = channelhub(hub.root, "takedown", piece)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"taken down: {piece} (recorded in {TAKEDOWNS_FILE}:4)\n"
+    text = (hub.root / TAKEDOWNS_FILE).read_text()
+    assert text.startswith("# Pulled pieces the editors took down.\ntakedowns:  # none yet\n")
+    assert [r["guid"] for r in records(hub.root)] == ["post-0"]
+
+    # the same file again, and a deletion the pull finds when the feed changes
+    (hub.root / TAKEDOWNS_FILE).write_text(header)
+    (hub.root / GONE).unlink()
+    feed_server.route("/acme.xml", body=rss(*items(4)))
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    assert report.problems == () and report.exit_code == 0
+    assert [r.path for r in report.takedowns] == [GONE]
+    assert [r["guid"] for r in records(hub.root)] == ["post-1"]
+
+
+def test_a_record_added_by_hand_fails_check_and_the_pull_deletes_the_file(
+    repo: PullHub,
+) -> None:
+    hub = repo
+    by_link = "docs/sources/acme/2026/post-number-1.md"
+    by_entry = "docs/sources/acme/2026/post-number-2.md"
+    (hub.root / TAKEDOWNS_FILE).write_text(
+        "# by hand\ntakedowns:\n"
+        "  - link: http://Partner.example/post-1/?utm_source=x\n"
+        "  - source: acme\n    guid: post-2\n    reason: the partner asked\n"
+    )
+    done = channelhub(hub.root, "check")
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert (
+        f"{by_link}:1: is taken down by {TAKEDOWNS_FILE}:3; delete the file or the record" in out
+    )
+    assert (
+        f"{by_entry}:1: is taken down by {TAKEDOWNS_FILE}:4; delete the file or the record" in out
+    )
+
+    # the feed has not changed; the new records make the pull read it and delete both files
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    kept = {i.guid: i for i in report.sources[0].of("kept_down")}
+    assert sorted(kept) == ["post-1", "post-2"]
+    assert kept["post-1"].path == by_link and kept["post-1"].reason.startswith("file deleted:")
+    assert kept["post-2"].path == by_entry
+    assert not (hub.root / by_link).exists() and not (hub.root / by_entry).exists()
+    ledger = (hub.root / LEDGER_FILE).read_text()
+    assert by_link not in ledger and by_entry not in ledger
+    assert report.takedowns == ()  # the records were there: nothing new is recorded
+    assert "is taken down by" not in channelhub(hub.root, "check").stdout
+
+
+def test_check_reports_a_broken_takedowns_file_with_its_lines(repo: PullHub) -> None:
+    hub = repo
+    (hub.root / TAKEDOWNS_FILE).write_text(
+        "takedowns:\n  - reason: no keys\n  - link: ftp://x.example/a\n"
+    )
+    done = channelhub(hub.root, "check")
+    assert done.returncode == 1
+    out = done.stdout + done.stderr
+    assert f"{TAKEDOWNS_FILE}:2: a takedown needs 'source' and 'guid', or 'link'" in out
+    assert f"{TAKEDOWNS_FILE}:3: link must be an http(s) URL: ftp://x.example/a" in out
+
+
+def test_a_deleted_ledger_is_written_again_by_a_pull_of_unchanged_feeds(repo: PullHub) -> None:
+    hub = repo
+    before = (hub.root / LEDGER_FILE).read_text()
+    assert before.count("\n") == 3
+    (hub.root / LEDGER_FILE).unlink()
+    report = hub.pull(now=NOW + timedelta(hours=1))
+    assert report.sources[0].outcome == Outcome.UNCHANGED
+    assert (hub.root / LEDGER_FILE).read_text() == before
+    assert report.takedowns == () and report.problems == ()
+
+
+def test_takedowns_problems_come_in_line_order(tmp_path: Path) -> None:
+    text = (
+        "takedowns:\n"
+        "  - source: Not A Slug\n    guid: g\n    why: typo\n"  # unknown key, then bad source
+        "  - link: https://x.example/a\n    reason: [not, text]\n"
+    )
+    _, problems = parse(text, tmp_path)
+    assert [p.line for p in problems] == sorted(p.line for p in problems)
+    assert len(problems) >= 3

@@ -6,16 +6,20 @@ move to another engine only rewrites hooks/.
 
 from __future__ import annotations
 
+import posixpath
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
+from html import unescape
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
-from channelhub.content import ContentIndex, Piece, load_index
+from channelhub.content import ContentIndex, Piece, load_index, url_of
 from channelhub.feeds import feeds
 from channelhub.health import load_health
 from channelhub.markup import Links
@@ -23,6 +27,9 @@ from channelhub.pages import Site
 from channelhub.problems import Problem
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
+
+#: a link in rendered Markdown (MkDocs writes href in double quotes)
+_ANCHOR = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
 
 
 @dataclass
@@ -140,12 +147,14 @@ class HubBuild:
         A generated page gets its HTML parts back; a piece gets the last sanitizer if it was
         pulled (issue 5), then its byline, topics and related pieces, marked up for search.
         """
+        unlinked = self.unlink_held(src_uri, html)
         fragments = self.fragments.pop(src_uri, None)
         if fragments is not None:
-            return pages.fill(html, self.token, fragments)
+            return pages.fill(unlinked, self.token, fragments)
         piece = self.piece(src_uri)
         if not piece:
-            return None
+            return unlinked if unlinked != html else None
+        html = unlinked
         if piece.source:
             html = sanitize_rendered(html)
         around = pages.piece_decoration(self.site, self._links(), piece)
@@ -163,6 +172,27 @@ class HubBuild:
             self.search_docs[src_uri] = (entry, text)
         top = f"{around.banner}\n{around.byline}" if around.banner else around.byline
         return search.piece_html(f"{top}\n{text}\n{around.bottom}", entry)
+
+    @cached_property
+    def _held_urls(self) -> frozenset[str]:
+        return frozenset("/" + url_of(uri).rstrip("/") for uri in self.site.index.held_by_uri)
+
+    def unlink_held(self, src_uri: str, html: str) -> str:
+        """`html` of the page `src_uri` with each link to a piece this build leaves out (a draft,
+        a scheduled or an expired piece: readers would get a 404) replaced by its text."""
+        if not self._held_urls or "<a" not in html:
+            return html
+        here = "/" + url_of(src_uri)
+
+        def text_only(found: re.Match[str]) -> str:
+            parts = urlsplit(unescape(found.group(1)))
+            if parts.scheme or parts.netloc or not parts.path:
+                return found.group(0)
+            path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
+            path = path.removesuffix("/index.html").rstrip("/")
+            return found.group(2) if path in self._held_urls else found.group(0)
+
+        return _ANCHOR.sub(text_only, html)
 
     def start_search(self) -> None:
         """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""

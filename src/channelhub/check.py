@@ -28,6 +28,8 @@ import yaml
 from mkdocs.utils.yaml import yaml_load
 
 from channelhub import frontmatter, markup, safety
+from channelhub import ledger as ledger_store
+from channelhub import takedowns as takedowns_store
 from channelhub.build import HubBuild
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, load_hub
 from channelhub.content import (
@@ -46,6 +48,7 @@ from channelhub.problems import Problem
 from channelhub.scaffold import ARTICLE_BODY, EDITOR_BODY, NOTE_BODY
 from channelhub.settings import Settings
 from channelhub.tagger import validate_topics
+from channelhub.urls import normalise_link
 
 #: the longest title listings, feeds and search results show whole
 TITLE_MAX = 120
@@ -53,16 +56,57 @@ TITLE_MAX = 120
 PLACEHOLDER_RUN = 8
 
 
-def check_hub(hub: Hub, wanted: Callable[[str], bool] = lambda _path: True) -> list[Problem]:
+def check_hub(
+    hub: Hub,
+    wanted: Callable[[str], bool] = lambda _path: True,
+    *,
+    index: ContentIndex | None = None,
+) -> list[Problem]:
     """Problems in the data files, in every piece and page, in file order; the bodies of only
-    the pages whose path is `wanted` are read (the costly part), the rest as always."""
+    the pages whose path is `wanted` are read (the costly part), the rest as always.
+    `index`: the hub's content as `hub_index` loads it, when the caller has it already."""
     problems = list(hub.problems)
     problems += validate_topics(hub.topics)
-    index = load_index(hub, occupied=partial(page_at, hub, hub.root / "docs"))
+    index = index or hub_index(hub)
     problems += index.problems
     problems += check_pages(hub, index, wanted)
     problems += check_pieces(hub, index.previewing())  # drafts and scheduled pieces too
+    problems += check_takedowns(hub.root, index.previewing())
     return sorted(set(problems))
+
+
+def hub_index(hub: Hub, now: datetime | None = None) -> ContentIndex:
+    """The content as check reads it (alias clashes with every page included), at `now`."""
+    return load_index(hub, now=now, occupied=partial(page_at, hub, hub.root / "docs"))
+
+
+def check_takedowns(root: Path, index: ContentIndex) -> list[Problem]:
+    """feeds/takedowns.yml's own problems, and each piece on the site that a record keeps
+    down (an editor added the record by hand and the file is still there)."""
+    takedowns, problems = takedowns_store.load(root)
+    if not takedowns.records:
+        return problems
+    listed, _ = ledger_store.load(root)
+    by_entry = {(row.source, row.guid): path for path, row in listed.rows.items()}
+    on_site = {f"docs/{piece.src_uri}" for piece in index.pieces}
+    by_link: dict[str, set[str]] = {}
+    for piece in index.pieces:
+        if piece.canonical:
+            by_link.setdefault(normalise_link(piece.canonical), set()).add(f"docs/{piece.src_uri}")
+    for record in takedowns.records:
+        entry_path = by_entry.get(record.entry_key) if record.entry_key else None
+        down = {entry_path} & on_site if entry_path else set()
+        down |= by_link.get(record.link_key or "", set())
+        problems += [
+            Problem(
+                path,
+                1,
+                f"is taken down by {takedowns_store.TAKEDOWNS_FILE}:{record.line};"
+                " delete the file or the record",
+            )
+            for path in sorted(down)
+        ]
+    return problems
 
 
 def check_pages(
@@ -71,6 +115,7 @@ def check_pages(
     """Each page's body: script, links and images, and unfinished work in editors' pages."""
     docs_dir = hub.root / "docs"
     site = build_files(hub, index)
+    held = {uri: h.words() for uri, h in index.held_by_uri.items()}
     problems: list[Problem] = []
     for page in safety.page_files(hub.root, wanted):
         if not page.is_markdown:
@@ -86,6 +131,7 @@ def check_pages(
             path=page.display,
             body_line=page.body_line,
             site=site,
+            held=None if src_uri in held else held,  # a held page is not on the site either
         )
         if not safety.is_pulled(page, docs_dir):
             problems += unfinished_body(page, is_piece=_is_piece(src_uri))
@@ -270,15 +316,28 @@ def run_check(
     root: Path, paths: Sequence[str] = (), *, sources_file: str = SOURCES_FILE
 ) -> list[Problem]:
     """Check everything, or only the problems in the given files and folders."""
+    return check_with_upcoming(root, paths, sources_file=sources_file)[0]
+
+
+def check_with_upcoming(
+    root: Path,
+    paths: Sequence[str] = (),
+    *,
+    sources_file: str = SOURCES_FILE,
+    now: datetime | None = None,
+) -> tuple[list[Problem], list[Upcoming]]:
+    """`run_check`'s problems and `upcoming`'s events at `now`, from one reading of the hub."""
     hub = load_hub(root, sources_file=sources_file)
+    index = hub_index(hub, now)
+    events = upcoming(hub, index, paths)
     if not paths:
-        return check_hub(hub)
-    given = [_relative(root, p) for p in paths]
+        return check_hub(hub, index=index), events
+    given = [display_path(Path(p), root.resolve()) for p in paths]
 
     def wanted(path: str) -> bool:
         return any(_within(path, w) for w in given)
 
-    return [p for p in check_hub(hub, wanted) if wanted(p.path)]
+    return [p for p in check_hub(hub, wanted, index=index) if wanted(p.path)], events
 
 
 @dataclass(frozen=True, order=True)
@@ -298,14 +357,12 @@ class Upcoming:
         return f"::notice file={path}::{self.what} at {utc_text(self.when)}"
 
 
-def upcoming(
-    root: Path, paths: Sequence[str] = (), *, now: datetime, sources_file: str = SOURCES_FILE
-) -> list[Upcoming]:
-    """The pieces (all, or those in `paths`) that go live or come off the site after `now`,
-    soonest first; drafts are left out, as they go live only when an editor says so."""
-    hub = load_hub(root, sources_file=sources_file)
-    index = load_index(hub, now=now)
-    docs = display_path(hub.root / "docs", hub.root)
+def upcoming(hub: Hub, index: ContentIndex, paths: Sequence[str] = ()) -> list[Upcoming]:
+    """The pieces (all, or those in `paths`) that go live or come off the site after the
+    index's moment, soonest first; drafts are left out, as they go live only when an editor
+    says so."""
+    root = hub.root
+    docs = display_path(root / "docs", root)
     scheduled = [h.piece for h in index.held if h.state is Publication.SCHEDULED]
     events = [Upcoming(p.date, f"{docs}/{p.src_uri}", "goes live") for p in scheduled]
     events += [
@@ -313,17 +370,8 @@ def upcoming(
         for p in (*scheduled, *index.pieces)
         if p.expires is not None
     ]
-    wanted = [_relative(root, p) for p in paths]
+    wanted = [display_path(Path(p), root.resolve()) for p in paths]
     return sorted(e for e in events if not wanted or any(_within(e.path, w) for w in wanted))
-
-
-def _relative(root: Path, given: str) -> str:
-    path = Path(given)
-    absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _within(problem_path: str, wanted: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
-from channelhub.problems import Problem, did_you_mean, errors
+from channelhub.problems import Problem, did_you_mean, errors, not_a_flag
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -340,10 +340,11 @@ def _choice(
 
 def _flag(reader: _Reader, item: LineMap, key: str, *, default: bool) -> bool:
     value = item.get(key, default)
-    if not isinstance(value, bool):
-        reader.problem(item.line_of(key), f"Expected true or false for '{key}', got {_kind(value)}")
+    wrong = not_a_flag(key, value)
+    if wrong is not None:
+        reader.problem(item.line_of(key), wrong)
         return default
-    return value
+    return bool(value)
 
 
 def _timeout(reader: _Reader, item: LineMap, source_id: str) -> float | None:

@@ -22,7 +22,7 @@ from channelhub import dates, frontmatter
 from channelhub.config import Hub, slug_list
 from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem, did_you_mean, errors
+from channelhub.problems import Problem, did_you_mean, errors, not_a_flag
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -161,10 +161,11 @@ class _Check:
         value = self.doc.meta.get(key)
         if value is None:
             return False
-        if not isinstance(value, bool):
-            self.add(key, f"Expected true or false for '{key}', got {_kind(value)}: {value!r}")
+        wrong = not_a_flag(key, value)
+        if wrong is not None:
+            self.add(key, wrong)
             return False
-        return value
+        return bool(value)
 
 
 def piece_from_document(
@@ -284,21 +285,38 @@ def _editors(check: _Check, hub: Hub) -> tuple[str, ...]:
     value = check.doc.meta.get("editor")
     if value is None:
         return ()
-    given = slug_list(value)
-    if given is None:
+    given: list[tuple[int | None, str]] = []
+    named = False  # an item was reported: no "'editor' is empty" on top of it
+    if isinstance(value, str):
+        given = [(None, value.strip())] if value.strip() else []
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            if not isinstance(item, str):
+                what = f"{_kind(item)} ({item!r})" if isinstance(item, int | float) else _kind(item)
+                check.add(
+                    "editor",
+                    f"item {number + 1} of 'editor' is {what}, not an editor id",
+                    item=number,
+                )
+            elif item.strip():
+                given.append((number, item.strip()))
+            elif len(value) > 1:
+                check.add("editor", f"item {number + 1} of 'editor' is empty", item=number)
+                named = True
+    else:
         check.add(
             "editor",
             f"Expected an editor id or a list of editor ids for 'editor', got {_kind(value)}",
         )
         return ()
-    ids = tuple(dict.fromkeys(i for i in given if i))
-    if not ids:
+    ids = tuple(dict.fromkeys(editor_id for _, editor_id in given))
+    if not ids and not named:
         check.add("editor", "'editor' is empty: give your editor id, e.g. editor: jane-doe")
-    for number, editor_id in enumerate(given if hub.editors else ()):
-        if editor_id and hub.editor(editor_id) is None:
+    for position, editor_id in given if hub.editors else ():
+        if hub.editor(editor_id) is None:
             where = f" (no docs/editors/{editor_id}.md)"
             hint = did_you_mean(editor_id, (e.id for e in hub.editors)) or where
-            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=number)
+            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=position)
     return ids
 
 
@@ -401,6 +419,13 @@ class Held:
     piece: Piece
     state: Publication
 
+    def words(self) -> str:
+        """What a link to it leads to, for `check`: 'a draft piece', 'a piece scheduled for
+        <time>', 'an expired piece'."""
+        if self.state == Publication.SCHEDULED:
+            return f"a piece scheduled for {dates.utc_text(self.piece.date)}"
+        return "an expired piece" if self.state == Publication.EXPIRED else "a draft piece"
+
 
 @dataclass(frozen=True)
 class ContentIndex:
@@ -428,6 +453,11 @@ class ContentIndex:
     @cached_property
     def _held_states(self) -> dict[str, Publication]:
         return {h.piece.src_uri: h.state for h in self.held}
+
+    @cached_property
+    def held_by_uri(self) -> dict[str, Held]:
+        """The held pieces by path under docs/ (none in a preview: it shows them)."""
+        return {} if self.preview else {h.piece.src_uri: h for h in self.held}
 
     def state_of(self, piece: Piece) -> Publication:
         """PUBLISHED, or why a held piece is not on the site (shown in a preview)."""
@@ -482,7 +512,7 @@ def load_index(
     held: list[Held] = []
     problems: list[Problem] = []
     by_url: dict[str, str] = {}
-    by_alias: dict[str, str] = {}
+    by_alias: dict[str, tuple[str, Path]] = {}  # alias -> the file that has it (shown, path)
     docs_shown = display_path(docs_dir, hub.root)  # once: per piece it was a tenth of the read
     for path in piece_files(docs_dir):
         src_uri = path.relative_to(docs_dir).as_posix()
@@ -513,22 +543,38 @@ def load_index(
 
 
 def _claim_aliases(
-    piece: Piece, path: Path, display: str, by_alias: dict[str, str], occupied: Occupied | None
+    piece: Piece,
+    path: Path,
+    display: str,
+    by_alias: dict[str, tuple[str, Path]],
+    occupied: Occupied | None,
 ) -> tuple[Piece, list[Problem]]:
-    """The piece with the aliases no page and no earlier alias has; a problem for each other."""
+    """The piece with the aliases no page and no earlier alias has; a problem for each other,
+    and one on the earlier file of an alias two files give (each editor sees the clash)."""
     kept: list[str] = []
     messages: list[tuple[str, str]] = []
+    earlier: dict[tuple[str, Path], list[tuple[str, str]]] = {}
     for alias in piece.aliases:
         taken = occupied(alias) if occupied else None
         if taken is None and alias in by_alias:
-            taken = f"an alias of {by_alias[alias]}"
+            taken = f"an alias of {by_alias[alias][0]}"
+            message = f"alias '{alias}' collides with an alias of {display}"
+            earlier.setdefault(by_alias[alias], []).append((alias, message))
         if taken is None:
-            by_alias[alias] = display
+            by_alias[alias] = (display, path)
             kept.append(alias)
         else:
             messages.append((alias, f"alias '{alias}' collides with {taken}"))
     if not messages:
         return piece, []
+    problems = _alias_problems(path, display, messages)
+    for (shown, other), found in earlier.items():
+        problems += _alias_problems(other, shown, found)
+    return replace(piece, aliases=tuple(kept)), problems
+
+
+def _alias_problems(path: Path, display: str, messages: list[tuple[str, str]]) -> list[Problem]:
+    """Each (alias, message) at the line of that alias in the file's `aliases:` list."""
     check = _Check(display, frontmatter.read(path, display=display, with_lines=True))
     given = check.doc.meta.get("aliases")
     written = (
@@ -538,7 +584,7 @@ def _claim_aliases(
     )
     for alias, message in messages:
         check.add("aliases", message, item=written.index(alias) if alias in written else None)
-    return replace(piece, aliases=tuple(kept)), check.problems
+    return check.problems
 
 
 def read_piece(

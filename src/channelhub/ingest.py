@@ -383,6 +383,7 @@ class ItemResult:
     path: str | None = None  # relative to the repository root, posix
     topics: tuple[str, ...] = ()
     reason: str = ""
+    link_key: str = ""  # the entry's normalised link (kept down: to ask later if it still is)
 
 
 @dataclass
@@ -627,8 +628,15 @@ class Ingestor:
         link_key = normalise_link(entry.link)
         down = self.takedowns.blocking(source_id, entry.guid, link_key)
         if down is not None:
+            deleted = self._delete(source_id, entry.guid, link_key)
+            reason = down.describe()
             return ItemResult(
-                "kept_down", entry.title, entry.guid, down.path or None, reason=down.describe()
+                "kept_down",
+                entry.title,
+                entry.guid,
+                deleted or down.path or None,
+                reason=f"file deleted: {reason}" if deleted else reason,
+                link_key=link_key,
             )
         existing = self.index.by_guid.get((source_id, entry.guid))
         if existing is None:
@@ -640,6 +648,24 @@ class Ingestor:
                 )
             return self._write_new(source_id, entry, link_key)
         return self._update(source_id, entry, existing)
+
+    def _delete(self, source_id: str, guid: str, link_key: str) -> str | None:
+        """Delete the file of an entry a record keeps down (the record was added by hand:
+        an editor asked for the piece to go); its path, or None when there was none."""
+        path = self.index.by_guid.pop((source_id, guid), None)
+        owner = self.index.by_link.get(link_key)
+        if path is None and owner is not None and owner.source_id == source_id:
+            path = owner.path
+        if path is None:
+            return None
+        if owner is not None and owner.path == path:
+            del self.index.by_link[link_key]
+        path.unlink(missing_ok=True)
+        rel = self.rel(path)
+        self.ledger.remove(rel)
+        self.index.pieces.pop(rel, None)
+        self.index.paths.discard(rel)
+        return rel
 
     def _write_new(self, source_id: str, entry: PreparedEntry, link_key: str) -> ItemResult:
         if entry.draft is not None and entry.draft_seen == self.now:
@@ -654,7 +680,7 @@ class Ingestor:
         rel = self.rel(path)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
-        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or "", entry.title))
         return ItemResult("new", entry.title, entry.guid, rel, entry.topics)
 
     def _update(self, source_id: str, entry: PreparedEntry, path: Path) -> ItemResult:
@@ -677,5 +703,5 @@ class Ingestor:
             )  # fmt: skip
         write_atomic(path, rendered.text, durable=False, if_changed=False)
         # the link may have changed upstream: the ledger follows the file
-        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or "", entry.title))
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)

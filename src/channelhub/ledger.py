@@ -46,11 +46,13 @@ class Pulled:
     source: str
     guid: str = ""
     link: str = ""  # the `canonical` URL as written
+    title: str = ""  # for the takedown record a deletion becomes (the file is gone by then)
 
     def line(self) -> str:
         """The row as one line of JSON (what json.dumps writes, at a fifth of its cost)."""
         path, source, guid, link = map(_json_string, (self.path, self.source, self.guid, self.link))
-        return f'{{"path": {path}, "source": {source}, "guid": {guid}, "link": {link}}}'
+        row = f'{{"path": {path}, "source": {source}, "guid": {guid}, "link": {link}'
+        return row + (f', "title": {_json_string(self.title)}}}' if self.title else "}")
 
     @classmethod
     def of_meta(cls, path: str, meta: Mapping[str, Any]) -> Pulled | None:
@@ -63,7 +65,8 @@ class Pulled:
         link_text = link if isinstance(link, str) else ""
         if not guid_text and not link_text:
             return None
-        return cls(path, parts[2], guid_text, link_text)
+        title = meta.get("title")
+        return cls(path, parts[2], guid_text, link_text, title if isinstance(title, str) else "")
 
 
 @dataclass
@@ -138,7 +141,7 @@ def _row(line: str) -> Pulled | None:
         return None
     if not isinstance(data, dict):
         return None
-    values = [data.get(key, "") for key in ("path", "source", "guid", "link")]
+    values = [data.get(key, "") for key in ("path", "source", "guid", "link", "title")]
     if not all(isinstance(v, str) for v in values) or not values[0] or not values[1]:
         return None
     return Pulled(*values)

@@ -234,13 +234,17 @@ def check_links(
     path: str,
     body_line: int,
     site: SiteFiles,
+    held: Mapping[str, str] | None = None,
 ) -> list[Problem]:
-    """Broken links and images in one Markdown body (`rendered`: its `safety.render`)."""
+    """Broken links and images in one Markdown body (`rendered`: its `safety.render`), and
+    links to the pieces a build leaves out (`held`: path under docs/ -> what it is)."""
     problems: list[Problem] = []
     masked = mask_code(text)
     lines = _Lines(masked)
     for tag, url in dict.fromkeys(rendered.links):
         verdict = target_problem(site, src_uri, tag, url)
+        if verdict is None and held and tag == "a":
+            verdict = _held_target(held, src_uri, url)
         if verdict is not None:
             problems += [
                 Problem(path, body_line + n - 1, verdict.message, verdict.severity)
@@ -250,6 +254,25 @@ def check_links(
         masked, rendered, src_uri=src_uri, path=path, body_line=body_line, site=site
     )
     return problems
+
+
+def link_target(src_uri: str, url: str) -> str | None:
+    """The file under docs/ a relative Markdown link of `src_uri` names, or None."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path or url.startswith(("/", "\\")):
+        return None
+    return posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), unquote(parts.path)))
+
+
+def _held_target(held: Mapping[str, str], src_uri: str, url: str) -> Verdict | None:
+    target = link_target(src_uri, url)
+    if target is None or target not in held:
+        return None
+    return Verdict(
+        f"links to {held[target]} (docs/{target}): the build shows the link's text without"
+        " the link until it is published",
+        "warning",
+    )
 
 
 def _raw_html_problems(

@@ -64,3 +64,10 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     messages about an unknown topic, editor or source id."""
     close = closest(name, known)
     return f" (did you mean '{close}'?)" if close else ""
+
+
+def not_a_flag(key: str, value: Any) -> str | None:
+    """What is wrong with `value` as the true/false setting `key`, or None when it is one."""
+    if isinstance(value, bool):
+        return None
+    return f"Expected true or false for '{key}', got {describe(value)}: {value!r}"

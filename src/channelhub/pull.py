@@ -40,6 +40,7 @@ from channelhub.fetch import (
 )
 from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
+from channelhub.ledger import LEDGER_FILE, SOURCES_DIR
 from channelhub.parse import FeedError
 from channelhub.problems import Problem, errors
 from channelhub.profiles import hub_profiles
@@ -283,8 +284,9 @@ class _Fetched:
     same_bytes: bool = False
 
 
-def _fingerprint(body: bytes, spec: FeedSpec) -> str:
-    return hashlib.sha256(body).hexdigest()[:32] + "-" + spec.fingerprint
+def _fingerprint(body: bytes, settings: str) -> str:
+    """The body's hash and what its pieces depend on besides the body (`PullRun._settings`)."""
+    return hashlib.sha256(body).hexdigest()[:32] + "-" + settings
 
 
 def _base_url(source: Source, result: FetchResult) -> str:
@@ -322,6 +324,11 @@ class PullRun:
         profiles = hub_profiles(self.hub)
         specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
         ingestor = self.ingestor
+        if not (self.root / LEDGER_FILE).exists() and (self.root / SOURCES_DIR).is_dir():
+            # no ledger (never written, or deleted): read the pieces now, so that the ledger
+            # is written even when every feed is unchanged and nothing else would read them
+            ingestor.load()
+            self._unsaved = True
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
         try:
@@ -355,9 +362,12 @@ class PullRun:
         stored = self._state(source)
         if stored.gone:
             return _Fetched(None)
+        settings = self._settings(source, spec)
+        current = self._still_current(stored, spec, settings)
         request = FetchRequest(
             url=stored.fetch_url,
-            validators=Validators(stored.etag, stored.last_modified),
+            # validators only while the stored body would be ingested the same way again
+            validators=Validators(stored.etag, stored.last_modified) if current else Validators(),
             not_before=stored.retry_after,
             key=source.id,
             deadline=source.timeout,
@@ -365,8 +375,8 @@ class PullRun:
         result = await fetcher.fetch(request)
         if result.outcome != FetchOutcome.OK or result.body is None:
             return _Fetched(result)
-        fingerprint = _fingerprint(result.body, spec)
-        if fingerprint == stored.fingerprint:
+        fingerprint = _fingerprint(result.body, settings)
+        if current and fingerprint == stored.fingerprint:
             return _Fetched(result, fingerprint, same_bytes=True)
         try:
             prepared = await asyncio.to_thread(
@@ -384,6 +394,25 @@ class PullRun:
         except Exception as exc:  # a surprise in one feed must not stop the run
             return _Fetched(result, fingerprint, error=f"unexpected {type(exc).__name__}: {exc}")
         return _Fetched(result, fingerprint, prepared=prepared)
+
+    def _settings(self, source: Source, spec: FeedSpec) -> str:
+        """What a feed's pieces depend on besides its bytes: the source's settings and the
+        takedown records that may name its entries."""
+        down = self.ingestor.takedowns.source_key(source.id)
+        return spec.fingerprint + ("-" + down if down else "")
+
+    def _still_current(self, stored: SourceState, spec: FeedSpec, settings: str) -> bool:
+        """False when the last ingested body would now give other pieces: the source's settings
+        changed (keep, block, images...), a record naming its entries was added or removed, or
+        a takedown that kept one of its entries down (by link, from another source) is gone.
+        Then neither the validators nor the fingerprint may skip the body."""
+        if stored.fingerprint is None or stored.fingerprint.partition("-")[2] != settings:
+            return False
+        takedowns = self.ingestor.takedowns
+        return all(
+            takedowns.blocking(spec.source_id, guid, link_key) is not None
+            for guid, link_key in stored.kept_down
+        )
 
     def _ingest(self, ingestor: Ingestor, source: Source, fetched: _Fetched) -> SourceReport:
         stored = self._state(source)
@@ -490,6 +519,7 @@ class PullRun:
             last_modified=stored.last_modified if write_failed else healthy.last_modified,
             last_pulled=self.now,
             last_changed=self.now if changed else stored.last_changed,
+            kept_down=tuple(sorted((i.guid, i.link_key) for i in items if i.action == "kept_down")),
         )
         report = replace(base, outcome=Outcome.OK, items=items, warnings=fetched.prepared.warnings)
         return report, ingested

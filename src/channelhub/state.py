@@ -4,7 +4,7 @@ This module owns the file's shape and its reading and writing. A record keeps on
 changes when a feed's content or health changes (validators exactly as received, the URL a
 301/308 moved the feed to, gone, Retry-After, status, failures, message, when content last
 arrived and when pieces last changed, when the current run of failures began, a fingerprint
-of the last ingested body), never the
+of the last ingested body, the entries a takedown kept down in it), never the
 time of a run, so a pull of unchanged feeds leaves the file byte for byte as it was.
 `channelhub.health` reads `status`, `last_pulled`, `last_changed`, `failures` and
 `failing_since` from the same records for the source pages.
@@ -55,6 +55,9 @@ class SourceState:
     last_pulled: datetime | None = None  # the last fetch that brought new content
     last_changed: datetime | None = None  # the last run that wrote a piece of this source
     failing_since: datetime | None = None  # the first failed run since the source last answered
+    #: the entries (guid, normalised link) a takedown kept down when the body was ingested:
+    #: once one of them is no longer kept down, the same bytes must be ingested again
+    kept_down: tuple[tuple[str, str], ...] = ()
 
     @property
     def fetch_url(self) -> str:
@@ -98,9 +101,25 @@ def from_json(raw: Mapping[str, Any]) -> SourceState | None:
         elif item.name == "status":
             if value in _STATUSES:
                 values[item.name] = SourceStatus(value)
+        elif item.name == "kept_down":
+            values[item.name] = _pairs(value)
         elif isinstance(value, str):
             values[item.name] = value
     return replace(SourceState(url=url), **values)
+
+
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """[[guid, link], ...] as tuples; a malformed list reads as none (a refetch, not a loss)."""
+    if not isinstance(value, list):
+        return ()
+    pairs = []
+    for pair in value:
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)
+        ):
+            return ()
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 def load(root: Path) -> tuple[dict[str, SourceState], list[Problem]]:

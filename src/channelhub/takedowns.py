@@ -13,14 +13,18 @@ listed in `feeds/pulled.jsonl` whose file is gone and calls `Takedowns.add`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from channelhub import frontmatter, yamllists
 from channelhub import ledger as ledger_store
+from channelhub import state as state_store
 from channelhub.config import SLUG, _Reader
+from channelhub.content import display_path
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.ledger import Pulled
@@ -28,6 +32,7 @@ from channelhub.problems import Problem
 from channelhub.urls import is_web_url, normalise_link
 
 TAKEDOWNS_FILE = "feeds/takedowns.yml"
+_NOTHING = state_store.SourceState(url="")
 RECORD_KEYS = frozenset({"source", "guid", "link", "path", "title", "date", "reason"})
 #: the reason written when `channelhub takedown` is given none
 DEFAULT_REASON = "taken down with channelhub takedown"
@@ -55,7 +60,7 @@ class Takedown:
     def entry_key(self) -> tuple[str, str] | None:
         return (self.source, self.guid) if self.source and self.guid else None
 
-    @property
+    @cached_property
     def link_key(self) -> str | None:
         return normalise_link(self.link) if self.link else None
 
@@ -81,12 +86,13 @@ class Takedown:
 
 
 def record_of(piece: Pulled, *, today: date, reason: str, title: str = "") -> Takedown:
+    """The record of a pulled piece; its title is the ledger's unless one is given."""
     return Takedown(
         source=piece.source,
         guid=piece.guid,
         link=piece.link,
         path=piece.path,
-        title=title,
+        title=title or piece.title,
         date=today.isoformat(),
         reason=reason,
     )
@@ -100,6 +106,7 @@ class Takedowns:
     records: list[Takedown] = field(default_factory=list)
     _by_entry: dict[tuple[str, str], Takedown] = field(default_factory=dict)
     _by_link: dict[str, Takedown] = field(default_factory=dict)
+    _keys: dict[str, str] | None = None  # source id -> source_key, built on first use
 
     def __post_init__(self) -> None:
         for record in self.records:
@@ -110,6 +117,26 @@ class Takedowns:
             self._by_entry.setdefault(record.entry_key, record)
         if record.link_key is not None:
             self._by_link.setdefault(record.link_key, record)
+        self._keys = None
+
+    def source_key(self, source_id: str) -> str:
+        """Changes whenever a record that may keep this source's entries down is added or
+        removed: its records by entry, and the records by link alone (any source's); "" when
+        there are none, so a source nobody took anything from keeps its feed fingerprint."""
+        if self._keys is None:
+            by_source: dict[str, list[str]] = {}
+            anywhere: list[str] = []
+            for record in self.records:
+                if record.entry_key is not None:
+                    by_source.setdefault(record.source, []).append(record.guid)
+                elif record.link_key is not None:
+                    anywhere.append(record.link_key)
+            self._keys = {
+                source: _digest(sorted(guids) + sorted(anywhere))
+                for source, guids in by_source.items()
+            }
+            self._keys[""] = _digest(sorted(anywhere)) if anywhere else ""
+        return self._keys.get(source_id, self._keys[""])
 
     def blocking(self, source_id: str, guid: str, link_key: str) -> Takedown | None:
         """The record that keeps this entry down, if any (two dict look-ups)."""
@@ -133,9 +160,17 @@ class Takedowns:
         """Append the records not covered yet to the file (atomically, comments kept) and
         return them with their lines; ValueError when the file cannot take them."""
         new: list[Takedown] = []
+        entries: set[tuple[str, str]] = set()
+        links: set[str] = set()
         for record in records:
-            if not self.covers(record) and not any(_same(record, n) for n in new):
-                new.append(record)
+            entry, link = record.entry_key, record.link_key
+            if self.covers(record) or entry in entries or link in links:
+                continue
+            new.append(record)
+            if entry is not None:
+                entries.add(entry)
+            if link is not None:
+                links.add(link)
         if not new:
             return []
         path = self.root / TAKEDOWNS_FILE
@@ -143,22 +178,28 @@ class Takedowns:
             current = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             current = HEADER + "takedowns:\n"
-        text = yamllists.appended_text(
+        # the appended text is parsed again (with libyaml) before it is written; the lines
+        # of the new items come with it, so the file is not read a second time for them
+        text, lines = yamllists.append(
             current, "takedowns", [r.as_yaml() for r in new], path=TAKEDOWNS_FILE
         )
         write_atomic(path, text)
-        reloaded, _ = parse(text, self.root)
-        added = reloaded.records[len(reloaded.records) - len(new) :]
+        added = [replace(record, line=line) for record, line in zip(new, lines, strict=True)]
         self.records.extend(added)
         for record in added:
             self._index(record)
         return added
 
+    def covering(self, record: Takedown) -> Takedown | None:
+        """The record in the file that keeps the same piece down as `record`, if any."""
+        found = self._by_entry.get(record.entry_key) if record.entry_key is not None else None
+        if found is None and record.link_key is not None:
+            found = self._by_link.get(record.link_key)
+        return found
 
-def _same(a: Takedown, b: Takedown) -> bool:
-    return (a.entry_key is not None and a.entry_key == b.entry_key) or (
-        a.link_key is not None and a.link_key == b.link_key
-    )
+
+def _digest(keys: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()[:16]
 
 
 def load(root: Path) -> tuple[Takedowns, list[Problem]]:
@@ -199,7 +240,7 @@ def parse(text: str, root: Path) -> tuple[Takedowns, list[Problem]]:
             reader.problem(item.line, "a takedown needs 'source' and 'guid', or 'link'")
             continue
         records.append(record)
-    return Takedowns(root, records), reader.problems
+    return Takedowns(root, records), sorted(reader.problems)  # in line order, as check says them
 
 
 # --- channelhub takedown ----------------------------------------------------------------------
@@ -211,14 +252,6 @@ class TakedownError(Exception):
     def __init__(self, lines: Sequence[str]) -> None:
         super().__init__("\n".join(lines))
         self.lines = tuple(lines)
-
-
-def _relative(root: Path, given: str) -> str | None:
-    """The repository-relative posix path of a command-line path, or None when outside."""
-    try:
-        return Path(given).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return None
 
 
 def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date) -> list[Takedown]:
@@ -235,8 +268,8 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
     found: list[tuple[Takedown, Path | None]] = []
     refused: list[str] = []
     for given in paths:
-        rel = _relative(root, given)
-        if rel is None or not rel.startswith(ledger_store.SOURCES_DIR + "/"):
+        rel = display_path(Path(given), root)  # outside the repository: an absolute path
+        if not rel.startswith(ledger_store.SOURCES_DIR + "/"):
             refused.append(f"{given}: not a pulled piece (pulled pieces are under docs/sources/)")
             continue
         file = root / rel
@@ -278,9 +311,16 @@ def take_down(root: Path, paths: Sequence[str], *, reason: str = "", today: date
         listed.remove(record.path)
     if listed.exists:
         listed.save(root)
-    return [_recorded(takedowns, record) for record, _ in found]
+    _read_afresh(root, {record.source for record, _ in found})
+    return [takedowns.covering(record) or record for record, _ in found]
 
 
-def _recorded(takedowns: Takedowns, record: Takedown) -> Takedown:
-    """The record in the file that covers `record` (with its line)."""
-    return next((r for r in takedowns.records if _same(r, record)), record)
+def _read_afresh(root: Path, source_ids: set[str]) -> None:
+    """Make the next pull read these sources' feeds again even when unchanged, so that a
+    record deleted before any pull saw it still brings its piece back."""
+    states, _ = state_store.load(root)
+    if any(states.get(s, _NOTHING).fingerprint for s in source_ids):
+        state_store.save(
+            root,
+            {k: replace(v, fingerprint=None) if k in source_ids else v for k, v in states.items()},
+        )

@@ -8,6 +8,7 @@ would not add exactly these items to the list raises ValueError instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,16 +17,34 @@ import yaml
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError
 
+#: libyaml's emitter when PyYAML has it (as frontmatter's loader): 2,000 records in 0.2 s, not 3
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _as_block_list(text: str, key: str) -> str:
+    """`key: []` (an empty flow list, valid YAML) as `key:`, so that items can follow it."""
+    empty = re.compile(
+        rf"^({re.escape(key)}):[ \t]*\[[ \t]*\]([ \t]*(?:#[^\r\n]*)?\r?)$", re.MULTILINE
+    )
+    return empty.sub(r"\1:\2", text, count=1)
+
 
 def items_yaml(items: Sequence[Mapping[str, Any]]) -> str:
     """YAML text for new items of a top-level list, indented like the hub's files (2 and 4)."""
+    return "".join(_blocks(items))
+
+
+def _blocks(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One block of text per item: a blank line, then the item."""
     blocks = []
     for item in items:
-        text = yaml.safe_dump(dict(item), sort_keys=False, allow_unicode=True, width=1_000_000)
+        text = yaml.dump(
+            dict(item), Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=1_000_000
+        )
         lines = text.splitlines()
         block = ["  - " + lines[0], *("    " + line for line in lines[1:])]
         blocks.append("\n".join(["", *block]) + "\n")
-    return "".join(blocks)
+    return blocks
 
 
 def _count(text: str, key: str, path: str) -> tuple[int | None, Any]:
@@ -43,10 +62,23 @@ def _count(text: str, key: str, path: str) -> tuple[int | None, Any]:
 def appended_text(current: str, key: str, items: Sequence[Mapping[str, Any]], *, path: str) -> str:
     """The file's text with `items` appended to its `key:` list; ValueError if that would not
     add them to the list (for example when another top-level key follows it)."""
+    return append(current, key, items, path=path)[0]
+
+
+def append(
+    current: str, key: str, items: Sequence[Mapping[str, Any]], *, path: str
+) -> tuple[str, list[int]]:
+    """`appended_text`, and the line each new item starts on."""
     base = current if current.strip() else f"{key}:\n"
     if not base.endswith("\n"):
         base += "\n"
-    candidate = base + items_yaml(items)
+    base = _as_block_list(base, key)
+    blocks = _blocks(items)
+    lines, line = [], base.count("\n") + 2  # each block starts with a blank line
+    for block in blocks:
+        lines.append(line)
+        line += block.count("\n")
+    candidate = base + "".join(blocks)
     cannot = f"{path}: cannot append: the '{key}:' list must be the last thing in the file"
     try:
         before, before_data = _count(base, key, path)
@@ -62,4 +94,4 @@ def appended_text(current: str, key: str, items: Sequence[Mapping[str, Any]], *,
     others_after = {k: v for k, v in (after_data or {}).items() if k != key}
     if others_before != others_after:
         raise ValueError(f"{path}: cannot append without changing other keys")
-    return candidate
+    return candidate, lines

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from channelhub.check import missing_paths, run_check, upcoming
+from channelhub.check import check_with_upcoming, missing_paths
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.config import SOURCES_FILE
 from channelhub.dates import NowError, now
@@ -52,10 +52,10 @@ def check(paths: tuple[str, ...], strict: bool, output: str, sources_file: str) 
         moment = now()  # CHANNELHUB_NOW, or the clock
     except NowError as error:
         raise UsageError(str(error)) from None
-    problems = run_check(root, paths, sources_file=sources_file)
+    problems, events = check_with_upcoming(root, paths, sources_file=sources_file, now=moment)
     for problem in problems:
         click.echo(problem.github() if output == "github" else str(problem))
-    for event in upcoming(root, paths, now=moment, sources_file=sources_file):
+    for event in events:
         click.echo(
             event.github() if output == "github" else f"upcoming: {event}", err=output != "github"
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from channelhub.cli.context import UsageError, repo_root
+from channelhub.dates import NowError
+from channelhub.scaffold import today_utc
 from channelhub.takedowns import TAKEDOWNS_FILE, TakedownError, take_down
 
 
@@ -21,7 +21,9 @@ def takedown(paths: tuple[str, ...], reason: str) -> None:
     """
     root = repo_root()
     try:
-        records = take_down(root, paths, reason=reason, today=datetime.now(UTC).date())
+        records = take_down(root, paths, reason=reason, today=today_utc())
+    except NowError as exc:
+        raise UsageError(str(exc)) from None
     except TakedownError as exc:
         raise UsageError("\n".join(exc.lines)) from None
     for record in records:
