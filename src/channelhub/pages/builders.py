@@ -7,8 +7,6 @@ touches the pieces it shows. `generated_pages` lists every one of them by path u
 
 from __future__ import annotations
 
-import math
-
 from channelhub import markup
 from channelhub.config import Editor, Source, Topic
 from channelhub.health import health_text
@@ -30,6 +28,7 @@ from channelhub.pages.fragments import (
     cards,
     count_line,
     counted,
+    page_count,
     paged,
     paged_title,
     pagination,
@@ -113,7 +112,7 @@ def topics_index(site: Site) -> Generated:
 
 def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = None) -> Generated:
     pieces = site.by_topic.get(topic.slug, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = topic_uri(topic.slug, page)
 
     def body(links: Links) -> Body:
@@ -126,13 +125,11 @@ def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = N
         return out.html(
             count_line(links, here, len(pieces), f"topics/{topic.slug}/feed.xml"),
             f"<p>Related topics: {topic_chips(site, links, related, here)}</p>" if related else "",
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: topic_uri(topic.slug, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: topic_uri(topic.slug, n)),
         )
 
-    return Generated(
-        paged_title(topic.title, page, len(chunks)), body, description=topic.description
-    )
+    return Generated(paged_title(topic.title, page, pages), body, description=topic.description)
 
 
 def editors_index(site: Site) -> Generated:
@@ -156,7 +153,7 @@ def editors_index(site: Site) -> Generated:
 
 def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = None) -> Generated:
     pieces = site.by_editor.get(editor.id, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = editor_uri(editor.id, page)
 
     def body(links: Links) -> Body:
@@ -176,15 +173,15 @@ def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = 
             out.md(f"## Pieces by {text(editor.name)}")
         return out.html(
             count_line(links, here, len(pieces)),
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: editor_uri(editor.id, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: editor_uri(editor.id, n)),
         )
 
-    return Generated(paged_title(editor.name, page, len(chunks)), body, description=editor.role)
+    return Generated(paged_title(editor.name, page, pages), body, description=editor.role)
 
 
 def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Generated:
-    chunks = paged(site.notes, site.settings.page_size)
+    shown, pages = paged(site.notes, page, site.settings.page_size)
     here = notes_uri(page)
 
     def body(links: Links) -> Body:
@@ -196,12 +193,12 @@ def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Genera
                 "<p>Figures and findings from industry analysts, with a link to every original report.</p>"
             )
         return out.html(
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), notes_uri),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, notes_uri),
         )
 
     return Generated(
-        paged_title("Analyst notes", page, len(chunks)),
+        paged_title("Analyst notes", page, pages),
         body,
         description="Analyst notes: the figures they cite and links to the originals.",
     )
@@ -244,7 +241,7 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
 
 def source_page(site: Site, source: Source, page: int = 1) -> Generated:
     pieces = site.by_source.get(source.id, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = source_uri(source.id, page)
     health = site.health.get(source.id)
 
@@ -260,12 +257,12 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
             f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
             f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
             count_line(links, here, len(pieces)),
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: source_uri(source.id, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: source_uri(source.id, n)),
         )
 
     return Generated(
-        paged_title(source.name, page, len(chunks)),
+        paged_title(source.name, page, pages),
         body,
         description=f"Pieces from {source.name}.",
     )
@@ -281,17 +278,17 @@ def generated_pages(site: Site) -> dict[str, Generated]:
     }
     size = site.settings.page_size
     for topic in site.hub.topics:
-        count = max(1, math.ceil(len(site.by_topic.get(topic.slug, [])) / size))
+        count = page_count(len(site.by_topic.get(topic.slug, [])), size)
         for n in range(1, count + 1):
             pages[topic_uri(topic.slug, n)] = topic_page(site, topic, n)
     for editor in site.hub.editors:
-        count = max(1, math.ceil(len(site.by_editor.get(editor.id, [])) / size))
+        count = page_count(len(site.by_editor.get(editor.id, [])), size)
         for n in range(2, count + 1):
             pages[editor_uri(editor.id, n)] = editor_page(site, editor, n)
-    for n in range(1, max(1, math.ceil(len(site.notes) / size)) + 1):
+    for n in range(1, page_count(len(site.notes), size) + 1):
         pages[notes_uri(n)] = notes_page(site, n)
     for source in site.hub.sources:
-        count = max(1, math.ceil(len(site.by_source.get(source.id, [])) / size))
+        count = page_count(len(site.by_source.get(source.id, [])), size)
         for n in range(1, count + 1):
             pages[source_uri(source.id, n)] = source_page(site, source, n)
     return pages
