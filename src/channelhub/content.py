@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -294,8 +294,21 @@ def newest_first(pieces: Iterable[Piece]) -> list[Piece]:
     return sorted(pieces, key=lambda p: (p.date, p.src_uri), reverse=True)
 
 
-def load_index(hub: Hub, docs_dir: Path | None = None, *, with_lines: bool = False) -> ContentIndex:
-    """Read every piece under docs/; invalid pieces are left out and reported."""
+#: reads one piece file: (path, src_uri, display path) -> the piece or None, and its problems
+Reader = Callable[[Path, str, str], tuple["Piece | None", list[Problem]]]
+
+
+def load_index(
+    hub: Hub,
+    docs_dir: Path | None = None,
+    *,
+    with_lines: bool = False,
+    read: Reader | None = None,
+) -> ContentIndex:
+    """Read every piece under docs/; invalid pieces are left out and reported.
+
+    `read` reads one file (default `read_piece`); a build passes one that reuses what an
+    earlier build read from the same bytes (`channelhub.rebuild`)."""
     docs_dir = docs_dir or hub.root / "docs"
     pieces: list[Piece] = []
     problems: list[Problem] = []
@@ -304,7 +317,10 @@ def load_index(hub: Hub, docs_dir: Path | None = None, *, with_lines: bool = Fal
     for path in piece_files(docs_dir):
         src_uri = path.relative_to(docs_dir).as_posix()
         display = f"{docs_shown}/{src_uri}"
-        piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)
+        if read is None:
+            piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)
+        else:
+            piece, found = read(path, src_uri, display)
         problems += found
         url = url_of(src_uri)
         if url in by_url:
@@ -317,18 +333,37 @@ def load_index(hub: Hub, docs_dir: Path | None = None, *, with_lines: bool = Fal
 
 
 def read_piece(
-    path: Path, src_uri: str, hub: Hub, *, display: str, with_lines: bool = True
+    path: Path,
+    src_uri: str,
+    hub: Hub,
+    *,
+    display: str,
+    with_lines: bool = True,
+    data: bytes | None = None,
 ) -> tuple[Piece | None, list[Problem]]:
+    """One piece file as a piece and its problems; from `data` when the caller read the bytes."""
     try:
-        doc = frontmatter.read(path, display=display, with_lines=with_lines)
+        text = (
+            frontmatter.read_text(path, display)
+            if data is None
+            else frontmatter.decode(data, display)
+        )
+        doc = frontmatter.parse(text, path=display, with_lines=with_lines)
     except FrontMatterError as exc:
         return None, [exc.problem()]
     piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     if problems and not with_lines:
-        # Re-read with line numbers only when there is something to point at.
-        doc = frontmatter.read(path, display=display, with_lines=True)
+        # Parse again with line numbers only when there is something to point at.
+        doc = frontmatter.parse(text, path=display, with_lines=True)
         piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     return piece, problems
+
+
+def reading_key(hub: Hub) -> str:
+    """Everything besides a file's bytes that `piece_from_document` reads from the hub (the
+    topics, the sources, the editors' ids), as text: a piece read under the same key from the
+    same bytes is the same piece with the same problems."""
+    return repr((hub.topics, hub.renamed, hub.sources, [e.id for e in hub.editors]))
 
 
 def _display(path: Path, root: Path) -> str:
