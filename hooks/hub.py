@@ -1,7 +1,8 @@
 """MkDocs event glue for channelhub: MkDocs objects in, plain data to the package, results back.
 
-No logic and no network here: everything lives in `channelhub.build`, so moving to another
-engine only means rewriting this file.
+No logic and no network here: everything lives in `channelhub.build` (the hub's part of a
+build) and `channelhub.rebuild` (what a dirty build may reuse), so moving to another engine
+only means rewriting this file. It runs unchanged under ProperDocs, which answers to `mkdocs`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mkdocs.commands import build as engine_build
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.utils import clean_directory, get_build_date
 
-from channelhub import engine
+from channelhub import engine, rebuild, search, theme
 from channelhub.build import HubBuild
 from channelhub.search import SearchIndexError
 from channelhub.settings import Settings
@@ -24,28 +27,55 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 
 # Reset in on_config so that `mkdocs serve` rebuilds never see a previous build's state.
 _build: HubBuild | None = None
+_rebuild: rebuild.Rebuild | None = None
+_config: MkDocsConfig | None = None
+
+
+def _rendering() -> str | None:
+    """The page the engine is reading or writing now (MkDocs and ProperDocs keep it there)."""
+    page = getattr(_config, "_current_page", None)
+    return page.file.src_uri if page is not None else None
+
+
+def on_startup(*, command: str, dirty: bool) -> None:
+    rebuild.started(command, dirty)  # kept in the package: hooks may be loaded again
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _build
+    global _build, _config
     _stop()
-    _build = None
+    _build, _config = None, config
+    rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
 
 def _stop() -> None:
-    """Stop a previous build's search indexer (a failed build, a `mkdocs serve` rebuild)."""
+    """Stop a previous build's search indexer and release its cache (a failed build, a
+    `mkdocs serve` rebuild)."""
+    global _rebuild
     if _build is not None:
         _build.stop_search()
+    if _rebuild is not None:
+        _rebuild.abandon()
+    _rebuild = None
 
 
 def on_pre_build(*, config: MkDocsConfig) -> None:
+    global _rebuild
+    root = Path(config.config_file_path).parent
+    switches = {"search": str(search.enabled())}
+    _rebuild = rebuild.Rebuild.open(
+        root, Path(config.site_dir), config, extra=switches, today=get_build_date()
+    )
+    if _rebuild.must_clean:
+        log.info(f"rebuild: building everything ({_rebuild.why})")
+        clean_directory(config.site_dir)  # what the engine does itself when not dirty
     # Off by default: a normal build never touches the network.
     from channelhub.pull import pull_before_build, pull_enabled
 
     if not pull_enabled(config.extra.get("hub")):
         return
-    info, warnings = pull_before_build(Path(config.config_file_path).parent)
+    info, warnings = pull_before_build(root)
     for line in info + warnings:
         log.info(line)  # info, not warning: a failing feed must not fail a strict build
 
@@ -64,8 +94,11 @@ def _settings(config: MkDocsConfig) -> Settings:
 
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
+    assert _rebuild is not None
     root = Path(config.config_file_path).parent
-    _build = HubBuild.start(root, Path(config.docs_dir), _settings(config))
+    _build = HubBuild.start(
+        root, Path(config.docs_dir), _settings(config), reader=_rebuild.piece_reader
+    )
     try:
         _build.start_search()
     except SearchIndexError as exc:
@@ -76,7 +109,25 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))
     _build.set_urls({file.src_uri: file.url for file in files})
+    nav = [path for entry in config.nav or [] for path in _nav_paths(entry)]
+    kept = _rebuild.plan(files, _build.page_parts, nav=nav, rendering=_rendering)
+    _build.forget(kept)
     return files
+
+
+def _nav_paths(entry: Any) -> list[str]:
+    """The docs/ paths of a nav entry ('x.md', {'Title': 'x.md'}, or a section's list)."""
+    if isinstance(entry, str):
+        return [entry]
+    if isinstance(entry, dict):
+        return [p for value in entry.values() for p in _nav_paths(value)]
+    return [p for item in entry for p in _nav_paths(item)] if isinstance(entry, list) else []
+
+
+def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+    assert _rebuild is not None
+    _rebuild.nav_pages(nav.pages)
+    return nav
 
 
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -94,7 +145,7 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     final = _build.page_html(page.file.src_uri, html)
-    for problem in _build.link_problems():
+    for problem in _build.link_problems(page.file.src_uri):
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
@@ -105,6 +156,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
 def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
+    env.globals.update(theme.template_globals())  # the nav rendered once per place, not per page
     try:  # every page's content is rendered by now; templates and writing come next
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:
@@ -113,7 +165,8 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
 
 
 def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
-    assert _build is not None
+    assert _build is not None and _rebuild is not None
+    _rebuild.wrote(page.file.src_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
     if _build.piece(page.file.src_uri):
         # A piece is in no nav and on no other page: once written, its text is not needed again.
         page.markdown, page.content = "", ""
@@ -121,7 +174,8 @@ def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
-    assert _build is not None
+    global _rebuild
+    assert _build is not None and _rebuild is not None
     try:
         report = _build.search_index(Path(config.site_dir))
     except SearchIndexError as exc:
@@ -131,6 +185,10 @@ def on_post_build(*, config: MkDocsConfig) -> None:
             f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
             f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited {report.waited:.1f} s for it"
         )
+    site = Path(config.site_dir)
+    templates = [*config.theme.static_templates, "sitemap.xml.gz"]  # the engine writes these
+    log.info(_rebuild.finish(str(site / name) for name in templates))
+    _rebuild = None
 
 
 def on_build_error(*, error: Exception) -> None:

@@ -7,18 +7,19 @@ move to another engine only rewrites hooks/.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
-from channelhub.content import ContentIndex, Piece, load_index
+from channelhub.content import ContentIndex, Piece, Reader, load_index
 from channelhub.feeds import feeds
 from channelhub.health import load_health
 from channelhub.markup import Links
-from channelhub.pages import Site
+from channelhub.pages import Body, Decoration, Site
 from channelhub.problems import Problem
+from channelhub.rebuild.keys import digest
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
 
@@ -42,11 +43,26 @@ class HubBuild:
     fragments: dict[str, list[str]] = field(default_factory=dict)
     #: what the index gets of a piece whose page is made and not yet sent, by page
     search_docs: dict[str, tuple[search.SearchEntry, str]] = field(default_factory=dict)
+    #: the front matter of each generated page, as the engine reads it
+    sources: dict[str, str] = field(default_factory=dict)
+    #: bodies of generated pages and decorations of pieces made for their keys, kept until the
+    #: page renders (made once a build either way)
+    made: dict[str, Body | Decoration] = field(default_factory=dict)
+    #: links the hub made for a page's key to files that are not in the build, by page
+    missing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, root: Path, docs_dir: Path, settings: Settings) -> HubBuild:
+    def start(
+        cls,
+        root: Path,
+        docs_dir: Path,
+        settings: Settings,
+        *,
+        reader: Callable[[Hub], Reader] | None = None,
+    ) -> HubBuild:
+        """The build's data; `reader` gives the piece reader for the hub (a cached one)."""
         hub: Hub = load_hub(root)
-        index: ContentIndex = load_index(hub, docs_dir)
+        index: ContentIndex = load_index(hub, docs_dir, read=reader(hub) if reader else None)
         return cls(site=Site(hub=hub, index=index, settings=settings, health=load_health(root)))
 
     @property
@@ -65,7 +81,7 @@ class HubBuild:
                 self.replaced[src_uri] = taken[0]
                 continue
             self.generated[src_uri] = page
-            out[src_uri] = page.source()
+            out[src_uri] = self.sources[src_uri] = page.source()
         out.update(feeds(self.site))
         out.update(pages.redirects(self.site, self.site.settings.site_url or "/"))
         return out
@@ -89,13 +105,54 @@ class HubBuild:
         assert self.links is not None
         return self.links
 
-    def link_problems(self) -> list[str]:
-        """Links the hub wrote to files that are not in the build, since the last call."""
+    def link_problems(self, src_uri: str = "") -> list[str]:
+        """Links the hub wrote to files that are not in the build: those of this page's key,
+        and any made since the last call."""
+        found = self.missing.pop(src_uri, [])
         links = self.links
-        if links is None or not links.missing:
-            return []
-        found, links.missing = links.missing, []
+        if links is not None and links.missing:
+            found, links.missing = found + links.missing, []
         return [f"{here}: links to '{to}', which is not in the build" for here, to in found]
+
+    def page_parts(self, src_uri: str, file_hash: str | None) -> str | None:
+        """What the hub makes of a page, as a digest for the page's key (`file_hash`: the
+        digest of its file, None for a page the hub generates). The body or decoration made
+        for it is kept for its rendering. None when the page must always be rendered: a link
+        the hub made for it points at no file, and must be warned about in every build."""
+        links = self._links()
+        parts: list[str] = [
+            src_uri,
+            self.page_title(src_uri) or "",
+            self.canonical_url(src_uri) or "",
+        ]
+        piece = self.piece(src_uri)
+        generated = self.generated.get(src_uri)
+        if piece is not None:
+            if self.searcher is not None:
+                return None  # the search index needs its text (until it is cached)
+            decoration = pages.piece_decoration(self.site, links, piece)
+            self.made[src_uri] = decoration
+            parts += ["piece", "pulled" if piece.source else "", repr(decoration)]
+        elif generated is not None:
+            body = generated.body(links)
+            self.made[src_uri] = body
+            parts += ["generated", self.sources[src_uri], *body.parts()]
+        else:
+            rewritten = pages.rewrite_handwritten(self.site, src_uri, "")  # its text: the file
+            parts += ["file", *(rewritten.body(links).parts() if rewritten else [])]
+        if links.missing:
+            self.missing[src_uri], links.missing = links.missing, []
+            return None
+        if generated is not None and any(
+            part.startswith("M") and "--8<--" in part for part in parts
+        ):
+            return None  # an intro that includes files: its output depends on them
+        return digest(*parts)
+
+    def forget(self, src_uris: Iterable[str]) -> None:
+        """Pages the engine leaves as they are: what was made for their keys is not needed."""
+        for src_uri in src_uris:
+            self.made.pop(src_uri, None)
 
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
@@ -104,12 +161,17 @@ class HubBuild:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
         if self.piece(src_uri):
             return None  # a piece renders as written; its byline and the rest come in page_html
-        page = self.generated.get(src_uri) or pages.rewrite_handwritten(
-            self.site, src_uri, markdown
-        )
-        if page is None:
-            return None
-        text, self.fragments[src_uri] = page.body(self._links()).markdown(self.token)
+        made = self.made.pop(src_uri, None)
+        if isinstance(made, Body):
+            body = made
+        else:
+            page = self.generated.get(src_uri) or pages.rewrite_handwritten(
+                self.site, src_uri, markdown
+            )
+            if page is None:
+                return None
+            body = page.body(self._links())
+        text, self.fragments[src_uri] = body.markdown(self.token)
         return text
 
     def page_html(self, src_uri: str, html: str) -> str | None:
@@ -126,7 +188,12 @@ class HubBuild:
             return None
         if piece.source:
             html = sanitize_rendered(html)
-        around = pages.piece_decoration(self.site, self._links(), piece)
+        made = self.made.pop(src_uri, None)
+        around = (
+            made
+            if isinstance(made, Decoration)
+            else pages.piece_decoration(self.site, self._links(), piece)
+        )
         entry = search.SearchEntry(
             title=piece.title,
             kind_label=piece.kind_label,
