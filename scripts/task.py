@@ -54,14 +54,17 @@ def ensure_venv(extra: str = "") -> None:
 
 
 def ensure_node_packages() -> None:
-    """axe-core for the accessibility tests, from the npm registry (package.json pins it)."""
+    """axe-core, the stemmer, lunr, Pagefind and a word list from the npm registry (package.json pins them)."""
     if not (ROOT / "package.json").exists():
         return
     npm = shutil.which("npm")
     if npm is None:
         print("npm not found: the accessibility checks will skip (CI installs Node.js)", flush=True)
         return
-    if not (ROOT / "node_modules" / "axe-core").is_dir():
+    import json
+
+    wanted = json.loads((ROOT / "package.json").read_text(encoding="utf-8")).get("devDependencies", {})
+    if any(not (ROOT / "node_modules" / name).is_dir() for name in wanted):
         lock = (ROOT / "package-lock.json").exists()
         run(npm, "ci" if lock else "install", "--no-audit", "--no-fund", "--loglevel=error")
 

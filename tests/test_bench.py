@@ -116,16 +116,19 @@ def test_bench_smoke_run_reports_both_builds(tmp_path: Path) -> None:
     assert not (tmp_path / "work" / "n50" / "site-hub" / "search" / "search_index.json").exists()
 
 
-def _bench_script() -> Any:
-    loader = importlib.machinery.SourceFileLoader(
-        "channelhub_bench", str(ROOT / "scripts" / "bench")
-    )
+def load_script(name: str, module: str) -> Any:
+    """scripts/<name> (a file without .py) as the module `module`."""
+    loader = importlib.machinery.SourceFileLoader(module, str(ROOT / "scripts" / name))
     spec = importlib.util.spec_from_loader(loader.name, loader)
     assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[loader.name] = module  # its dataclasses look their module up there
-    loader.exec_module(module)
-    return module
+    found = importlib.util.module_from_spec(spec)
+    sys.modules[loader.name] = found  # its dataclasses look their module up there
+    loader.exec_module(found)
+    return found
+
+
+def _bench_script() -> Any:
+    return load_script("bench", "channelhub_bench")
 
 
 def test_bench_picks_queries_from_common_to_rare(tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ def test_base_fixture_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_broken_fixture_gets_one_clear_line(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_fixture_gets_one_clear_line(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected = (DATA / "cases" / case / "expected.txt").read_text(encoding="utf-8").splitlines()
     *lines, status = expected
     code, out, _err = run_check(hub_copy(tmp_path, case), monkeypatch=monkeypatch)
@@ -63,9 +65,13 @@ def test_check_limited_to_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_github_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = run_check(hub_copy(tmp_path, "bad-date"), "--format", "github", monkeypatch=monkeypatch)
+    code, out, _ = run_check(
+        hub_copy(tmp_path, "bad-date"), "--format", "github", monkeypatch=monkeypatch
+    )
     assert code == 1
-    assert out.startswith("::error file=docs/articles/2026/bad.md,line=3::'date' is not an ISO 8601 date")
+    assert out.startswith(
+        "::error file=docs/articles/2026/bad.md,line=3::'date' is not an ISO 8601 date"
+    )
 
 
 def test_missing_path_is_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

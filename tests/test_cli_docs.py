@@ -37,12 +37,18 @@ def test_every_command_is_in_the_commands_table() -> None:
         pattern = r"`channelhub " + r"[^`]*".join(re.escape(w) for w in words[:1]) + r"[^`]*`"
         rows = [line for line in SECTION.splitlines() if re.search(pattern, line)]
         assert rows, f"{path} is not in the README's Commands table"
-        assert any(all(w in row for w in words) for row in rows), f"{path}: no row names {' '.join(words)}"
+        assert any(all(w in row for w in words) for row in rows), (
+            f"{path}: no row names {' '.join(words)}"
+        )
 
 
 def test_every_option_is_in_the_readme() -> None:
     for path, command in COMMANDS:
         for param in command.params:
-            if isinstance(param, click.Option) and "--help" not in param.opts and "--version" not in param.opts:
+            if (
+                isinstance(param, click.Option)
+                and "--help" not in param.opts
+                and "--version" not in param.opts
+            ):
                 longest = max(param.opts, key=len)
                 assert longest in README, f"{path} {longest} is not documented in README.md"

@@ -28,7 +28,11 @@ def test_bom_and_crlf() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("---\ntitle: 'open\n---\n", 2, "invalid YAML: found unexpected end of stream while scanning a quoted scalar"),
+        (
+            "---\ntitle: 'open\n---\n",
+            2,
+            "invalid YAML: found unexpected end of stream while scanning a quoted scalar",
+        ),
         ("---\ntitle: T\n", 1, "front matter is not closed by a '---' line"),
         ("---\n42\n---\n", 2, "front matter must be a mapping of keys, got a number"),
     ],
@@ -41,7 +45,18 @@ def test_bad_front_matter(text: str, line: int, message: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["line\n---\nkey: evil", "...", "--- x", "a\u2028b", "tab\there", "\x85next", "{{ jinja }}", "'quoted' \"both\"", "#not a comment", "- not a list"],
+    [
+        "line\n---\nkey: evil",
+        "...",
+        "--- x",
+        "a\u2028b",
+        "tab\there",
+        "\x85next",
+        "{{ jinja }}",
+        "'quoted' \"both\"",
+        "#not a comment",
+        "- not a list",
+    ],
 )
 def test_risky_strings_round_trip_and_stay_one_line(value: str) -> None:
     text = frontmatter.render({"title": value, "date": "2026-01-01"}, "Body\n")
@@ -51,8 +66,25 @@ def test_risky_strings_round_trip_and_stay_one_line(value: str) -> None:
 
 
 def test_key_order_is_fixed() -> None:
-    text = frontmatter.render({"editor": "e", "summary": "s", "title": "t", "zzz": 1, "date": "2026-01-01", "topics": ["a", "b"]}, "")
-    assert text.splitlines()[1:7] == ["title: t", "date: 2026-01-01", "topics: [a, b]", "summary: s", "editor: e", "zzz: 1"]
+    text = frontmatter.render(
+        {
+            "editor": "e",
+            "summary": "s",
+            "title": "t",
+            "zzz": 1,
+            "date": "2026-01-01",
+            "topics": ["a", "b"],
+        },
+        "",
+    )
+    assert text.splitlines()[1:7] == [
+        "title: t",
+        "date: 2026-01-01",
+        "topics: [a, b]",
+        "summary: s",
+        "editor: e",
+        "zzz: 1",
+    ]
 
 
 def test_atomic_write_reports_no_change(tmp_path: Path) -> None:

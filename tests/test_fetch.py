@@ -380,7 +380,9 @@ def test_overall_concurrency_bound(feed_server: FeedServer) -> None:
 def test_fetch_all_keeps_order_and_reports_each_result_once(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    feed_server.route("/slow.xml", body=RSS, delay=2.0)  # long enough to finish last on a busy machine
+    feed_server.route(
+        "/slow.xml", body=RSS, delay=2.0
+    )  # long enough to finish last on a busy machine
     feed_server.route("/fast.xml", body=RSS)
     (tmp_path / "feeds").mkdir()
     (tmp_path / "feeds" / "demo.xml").write_bytes(RSS)

@@ -18,7 +18,9 @@ def test_handwritten_topic_intro_wins_and_keeps_the_listing(tmp_path: Path) -> N
     shutil.copytree(BASE, root)
     intro = "An editor's own words about **mobile**.\n"
     (root / "docs" / "topics").mkdir()
-    (root / "docs" / "topics" / "mobile-marketing.md").write_text(f"---\ntitle: Mobile\n---\n{intro}", encoding="utf-8")
+    (root / "docs" / "topics" / "mobile-marketing.md").write_text(
+        f"---\ntitle: Mobile\n---\n{intro}", encoding="utf-8"
+    )
     build = HubBuild.start(root, root / "docs", Settings(page_size=5))
     on_disk = {p.relative_to(root / "docs").as_posix() for p in (root / "docs").rglob("*.md")}
 
@@ -31,7 +33,9 @@ def test_handwritten_topic_intro_wins_and_keeps_the_listing(tmp_path: Path) -> N
     assert page.startswith(intro)
     html = build.page_html("topics/mobile-marketing.md", f"<p>{intro}</p>\n{page}")
     assert html is not None
-    assert 'href="../../articles/2026/good/">A good article</a>' in html  # the listing is still added
+    assert (
+        'href="../../articles/2026/good/">A good article</a>' in html
+    )  # the listing is still added
     assert "Apps and phones." not in html  # the intro replaces the topics.yml description
 
 

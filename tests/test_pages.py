@@ -47,7 +47,11 @@ def site(tmp_path: Path) -> Site:
     hub = load_hub(root)
     index = load_index(hub)
     assert not hub.problems and not index.problems
-    return Site(hub=hub, index=index, settings=Settings(page_size=5, site_url="https://hub.example/", title="Hub"))
+    return Site(
+        hub=hub,
+        index=index,
+        settings=Settings(page_size=5, site_url="https://hub.example/", title="Hub"),
+    )
 
 
 TOKEN = "0123456789abcdef"
@@ -60,7 +64,9 @@ def rendered(site: Site) -> dict[str, str]:
     out = {}
     for src_uri, page in generated.items():
         text, fragments = page.body(links).markdown(TOKEN)
-        content = pages.fill(markdown.markdown(text, extensions=list(SITE_EXTENSIONS)), TOKEN, fragments)
+        content = pages.fill(
+            markdown.markdown(text, extensions=list(SITE_EXTENSIONS)), TOKEN, fragments
+        )
         out[src_uri] = page.source() + content + "\n"
     assert links.missing == []  # every link the hub wrote reaches a file of the build
     return out
@@ -127,7 +133,9 @@ def test_links_to_files_outside_the_build_are_reported(site: Site) -> None:
 
 def test_pagination_window_stays_short() -> None:
     links = Links({})
-    nav = pages.pagination(links, "topics/t/page/50/index.md", 50, 300, lambda n: pages.topic_uri("t", n))
+    nav = pages.pagination(
+        links, "topics/t/page/50/index.md", 50, 300, lambda n: pages.topic_uri("t", n)
+    )
     numbers = re.findall(r'class="hub-page"[^>]*>(\d+)</a>', nav)
     assert numbers == ["1", "48", "49", "51", "52", "300"]
     assert '<span class="hub-current" aria-current="page">50</span>' in nav
@@ -149,8 +157,13 @@ def test_feed_entries_are_newest(site: Site) -> None:
     assert parsed.bozo == 0
     assert [e.title for e in parsed.entries] == [p.title for p in site.index.pieces]
     assert parsed.entries[0].link == "https://hub.example/articles/2026/mobile-7/"
-    assert datetime(*parsed.entries[0].published_parsed[:6], tzinfo=UTC) == site.index.pieces[0].date
+    assert (
+        datetime(*parsed.entries[0].published_parsed[:6], tzinfo=UTC) == site.index.pieces[0].date
+    )
 
 
 def _titles(page: str) -> list[str]:
-    return [html_module.unescape(m) for m in re.findall(r'<a class="hub-card-title" href="[^"]+">([^<]+)</a>', page)]
+    return [
+        html_module.unescape(m)
+        for m in re.findall(r'<a class="hub-card-title" href="[^"]+">([^<]+)</a>', page)
+    ]

@@ -215,10 +215,15 @@ def test_parse_in_a_sandbox_equals_parse_feed() -> None:
 
 def test_sandbox_map_keeps_order_and_reports_failures_as_values() -> None:
     calls = [
-        functools.partial(parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None),
+        functools.partial(
+            parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None
+        ),
         functools.partial(parse_feed, b"<html>nope</html>", url=FEED_URL, content_type=None),
         functools.partial(
-            parse_feed, (FEEDS / "jsonfeed11.json").read_bytes(), url=FEED_URL, content_type="application/feed+json"
+            parse_feed,
+            (FEEDS / "jsonfeed11.json").read_bytes(),
+            url=FEED_URL,
+            content_type="application/feed+json",
         ),
     ]
     with Sandbox(2) as sandbox:
@@ -257,5 +262,7 @@ def test_a_worker_death_fails_that_task_only_and_the_next_feed_parses() -> None:
         sandbox.run(functools.partial(sum, range(10)))  # start the worker
         with pytest.raises(SandboxError):
             sandbox.run(sum, range(10**12))
-        feed = sandbox.run(parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None)
+        feed = sandbox.run(
+            parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None
+        )
         assert len(feed.entries) == 3

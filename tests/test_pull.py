@@ -187,7 +187,9 @@ def test_new_then_updated_then_unchanged(hub: PullHub, feed_server: FeedServer) 
     assert sorted(hub.pieces("acme")) == sorted(pieces)
 
 
-def test_second_pull_of_unchanged_feeds_touches_no_file(hub: PullHub, feed_server: FeedServer) -> None:
+def test_second_pull_of_unchanged_feeds_touches_no_file(
+    hub: PullHub, feed_server: FeedServer
+) -> None:
     feed_server.route("/plain.xml", body=rss(*items(4, "plain")))  # no validators: 200 each time
     feed_server.route(
         "/tagged.xml", body=rss(*items(2, "tagged")), headers={"ETag": '"abc"'}
@@ -280,7 +282,9 @@ def test_410_marks_gone_and_no_request_follows(hub: PullHub, feed_server: FeedSe
     assert second.exit_code == 0
 
 
-def test_retry_after_nothing_fetched_inside_the_window(hub: PullHub, feed_server: FeedServer) -> None:
+def test_retry_after_nothing_fetched_inside_the_window(
+    hub: PullHub, feed_server: FeedServer
+) -> None:
     feed_server.route("/busy.xml", status=503, headers={"Retry-After": "3600"})
     feed_server.route("/ok.xml", body=rss(*items(1)))
     hub.sources(
@@ -305,7 +309,9 @@ def test_retry_after_nothing_fetched_inside_the_window(hub: PullHub, feed_server
 
 
 @pytest.mark.parametrize("status", [404, 500])
-def test_404_and_500_reported_and_retried(hub: PullHub, feed_server: FeedServer, status: int) -> None:
+def test_404_and_500_reported_and_retried(
+    hub: PullHub, feed_server: FeedServer, status: int
+) -> None:
     feed_server.route("/feed.xml", status=status, body=b"nope")
     hub.sources(source("acme", feed_server.url("/feed.xml")))
     first = hub.pull()
@@ -534,7 +540,9 @@ def test_excerpt_policy_writes_about_sixty_words_of_escaped_text(
     assert doc.meta["summary"].startswith("Intro *not bold* word0")
 
 
-def test_topics_from_the_tagger_else_the_source_defaults(hub: PullHub, feed_server: FeedServer) -> None:
+def test_topics_from_the_tagger_else_the_source_defaults(
+    hub: PullHub, feed_server: FeedServer
+) -> None:
     on_topic = Item(
         "Marketing automation for lead nurturing",
         "https://partner.example/ma",

@@ -669,7 +669,9 @@ def test_pages_load_nothing_from_other_hosts(built_site: BuiltSite) -> None:
     """No fonts, scripts or styles from elsewhere: readers are not tracked and the site works offline."""
     import re
 
-    external = re.compile(r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']?(?:https?:)?//""", re.IGNORECASE)
+    external = re.compile(
+        r"""<(?:link|script)\b[^>]*\b(?:href|src)=["']?(?:https?:)?//""", re.IGNORECASE
+    )
     offenders = []
     for page in built_site.site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")

@@ -35,7 +35,9 @@ def test_retag_rehashes_only_untouched_pulled_pieces(tmp_path: Path) -> None:
     body = "Our mobile app team tracks smartphone use. The mobile app ships weekly.\n"
     untouched = _pulled(root, "untouched", body)
     edited = _pulled(root, "edited", body)
-    edited.write_text(edited.read_text(encoding="utf-8").replace("ships weekly", "ships daily"), encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("ships weekly", "ships daily"), encoding="utf-8"
+    )
     assert ingest.is_untouched(untouched.read_text(encoding="utf-8"))
     assert not ingest.is_untouched(edited.read_text(encoding="utf-8"))
 

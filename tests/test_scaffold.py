@@ -49,7 +49,9 @@ EDITOR = "---\nname: Ana Ruiz\nrole: Senior editor\n---\nAna covers analytics.\n
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A minimal hub repository as the current directory."""
-    root = scratch_hub(tmp_path / "hub", topics=TOPICS, sources=SOURCES, editors={"ana-ruiz": EDITOR})
+    root = scratch_hub(
+        tmp_path / "hub", topics=TOPICS, sources=SOURCES, editors={"ana-ruiz": EDITOR}
+    )
     monkeypatch.chdir(root)
     return root
 

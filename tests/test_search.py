@@ -3,9 +3,12 @@ reads it (run in Node against a real HTTP server), and Material's box driving it
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -33,7 +36,9 @@ ENTRY = search.SearchEntry(
 
 
 def _entry(title: str) -> search.SearchEntry:
-    return search.SearchEntry(title=title, kind_label="Editorial", date_label="2 March 2026")
+    return search.SearchEntry(
+        title=title, kind_label="Editorial", date_label="2 March 2026", kind="editorial"
+    )
 
 
 # ---------------------------------------------------------------- words and markup
@@ -86,14 +91,33 @@ def test_words_are_lower_case_without_accents_and_split_at_anything_but_letters_
     assert search.words(text) == expected
 
 
-def test_html_text_is_what_a_reader_sees() -> None:
+def test_html_text_is_what_a_reader_sees_with_blocks_on_lines_of_their_own() -> None:
     html = (
         '<h2 id="x">Budget<a class="headerlink" href="#x" title="Permanent link">&para;</a></h2>\n'
         '<p>Owns <a href="/y/" title="a > b">the&nbsp;plan</a> &amp; more</p>'
         "<script>var hidden = 1;</script><style>p { color: red }</style>"
         '<img alt="x > y" src="z.png"><p>tail</p>'
     )
-    assert search.html_text(html) == "Budget Owns the plan & more tail"
+    assert search.html_text(html) == "Budget\nOwns the plan & more\ntail"
+
+
+def test_html_text_keeps_table_cells_list_items_and_headings_apart() -> None:
+    html = (
+        "<h3>Review cadence</h3><table><thead><tr><th>Journey completion</th><th>Funnel analytics</th>"
+        '</tr></thead><tbody><tr><td class="a>b">Error and latency logs</td><td>Weekly</td></tr>'
+        "</tbody></table><ul><li>First <em>item</em></li><li>Second</li></ul>Line<br>break"
+    )
+    assert search.html_text(html).split("\n") == [
+        "Review cadence",
+        "Journey completion",
+        "Funnel analytics",
+        "Error and latency logs",
+        "Weekly",
+        "First item",
+        "Second",
+        "Line",
+        "break",
+    ]
 
 
 def test_html_text_drops_comments_whatever_quotes_or_brackets_they_hold() -> None:
@@ -101,7 +125,7 @@ def test_html_text_drops_comments_whatever_quotes_or_brackets_they_hold() -> Non
         "<p>Intro</p><!-- don't publish --><p>The budget isn't final</p>"
         "<!-- a > b --><p>Later text</p><!-- never closed <p>gone</p>"
     )
-    assert search.html_text(html) == "Intro The budget isn't final Later text"
+    assert search.html_text(html) == "Intro\nThe budget isn't final\nLater text"
 
 
 # ---------------------------------------------------------------- the index
@@ -114,37 +138,69 @@ def _write(tmp_path: Path, pieces: dict[str, tuple[str, str]]) -> search.IndexRe
     return writer.write(tmp_path)
 
 
-def _postings(bundle: Path) -> dict[str, list[tuple[int, int]]]:
+def _postings(bundle: Path) -> dict[str, Any]:
     return dict(search.read_index(bundle))
 
 
-def test_the_index_holds_every_word_once_with_bm25_scores(tmp_path: Path) -> None:
-    report = _write(
-        tmp_path,
-        {
-            "/articles/one/": ("Martech budgets", "<p>The budget, the budget and the plan.</p>"),
-            "/articles/two/": ("Partner portals", "<p>The portal needs a budget line.</p>"),
-            "/notes/three/": ("Consent", "<p>Records of consent.</p>"),
-        },
+def _manifest(bundle: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    return manifest
+
+
+def _records(bundle: Path) -> list[dict[str, Any]]:
+    manifest = _manifest(bundle)
+    out = []
+    for block, name in enumerate(manifest["records"]):
+        versions = json.loads((bundle / "r" / f"{name}.json").read_text("utf-8"))
+        for i, version in enumerate(versions):
+            doc = block * manifest["block"] + i
+            out.append(json.loads((bundle / "d" / f"{doc}.{version}.json").read_text("utf-8")))
+    return out
+
+
+def test_the_index_holds_counts_stems_and_filters(tmp_path: Path) -> None:
+    writer = search.IndexWriter()
+    writer.add(
+        "/articles/one/",
+        search.SearchEntry(
+            "Martech budgets",
+            "Editorial",
+            "2 March 2026",
+            kind="editorial",
+            topics=(("technology-budget", "Technology budget"),),
+        ),
+        "<p>The budget, the budget and the plan.</p>",
     )
+    writer.add(
+        "/articles/two/",
+        search.SearchEntry("Partner portals", "Partner", "1 May 2026", kind="partner"),
+        "<p>The portal needs budgeting and a cadence.</p>",
+    )
+    writer.add("/notes/three/", _entry("Consent"), "<p>Records of consent.</p>")
+    report = writer.write(tmp_path)
     bundle = tmp_path / search.BUNDLE_DIR
     assert report.pages == 3 and report.bundle == bundle
     postings = _postings(bundle)
     assert report.terms == len(postings)
-    assert [doc for doc, _ in postings["budget"]] == [0, 1]
-    assert [doc for doc, _ in postings["the"]] == [0, 1]
-    one, two = dict(postings["budget"])[0], dict(postings["budget"])[1]
-    assert one > two  # said twice in a shorter piece
-    assert (
-        dict(postings["budgets"])[0] > one
-    )  # a word of the title weighs more than a word of the body
-    assert dict(postings["consent"])[2] > dict(postings["the"])[0]  # rarer words weigh more
+    # words of two letters or more in the body, and the title's counted TITLE_WEIGHT times
+    lengths = [7 + 2 * search.TITLE_WEIGHT, 6 + 2 * search.TITLE_WEIGHT, 3 + search.TITLE_WEIGHT]
+    codes = [search.length_code(n) for n in lengths]
+    assert postings["budget"] == [(0, 2, codes[0])]
+    assert postings["budgets"] == [(0, search.TITLE_WEIGHT, codes[0])]  # a word of the title
+    # every word with the stem "budget", counts summed
+    assert postings["~budget"] == [(0, 2 + search.TITLE_WEIGHT, codes[0]), (1, 1, codes[1])]
+    assert postings["~cadenc"] == "cadence"  # one word with that stem: a pointer, not a copy
+    assert "~consent" not in postings  # the stem is the word itself: the engine reads the word
+    assert postings["#kind:editorial"] == [(0, 1, codes[0]), (2, 1, codes[2])]
+    assert [doc for doc, *_ in postings["#topic:technology-budget"]] == [0]
     assert "s" not in postings and "a" not in postings
 
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest = _manifest(bundle)
     assert manifest["format"] == search.FORMAT and manifest["pieces"] == 3
-    record = json.loads((bundle / manifest["version"] / "d" / "0.json").read_text("utf-8"))
-    assert record == {
+    assert manifest["average"] == pytest.approx(sum(lengths) / 3, abs=0.01)
+    assert manifest["kinds"] == {"editorial": "Editorial", "partner": "Partner"}
+    assert manifest["topics"] == {"technology-budget": "Technology budget"}
+    assert _records(bundle)[0] == {
         "url": "articles/one/",
         "title": "Martech budgets",
         "kind": "Editorial",
@@ -153,21 +209,24 @@ def test_the_index_holds_every_word_once_with_bm25_scores(tmp_path: Path) -> Non
     }
 
 
-def test_scores_follow_bm25(tmp_path: Path) -> None:
-    _write(
-        tmp_path,
-        {"/a/": ("x", "<p>alpha alpha beta</p>"), "/b/": ("y", "<p>beta gamma delta epsilon</p>")},
-    )
-    postings = _postings(tmp_path / search.BUNDLE_DIR)
-    lengths = [3 + search.TITLE_WEIGHT * 0, 4]  # one-letter titles are not indexed
-    average = sum(lengths) / 2
-    idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
-    norm = search.K1 * (1 - search.B + search.B * lengths[0] / average)
-    expected = round(search.SCALE * idf * (search.K1 + 1) * 2 / (2 + norm))
-    assert postings["alpha"] == [(0, expected)]
+def test_length_codes_are_within_five_percent() -> None:
+    for length in (2, 3, 10, 57, 400, 1234, 99_999):
+        code = search.length_code(length)
+        assert abs(search.LENGTH_BASE**code / length - 1) <= 0.05
+    assert search.length_code(0) == search.length_code(1) == 0
+    assert search.length_code(10**12) == (1 << search.LENGTH_BITS) - 1
 
 
-def test_shards_hold_consecutive_words_in_javascript_string_order(
+def test_analysed_pieces_pickle_and_index_as_the_same_piece_sent_whole(tmp_path: Path) -> None:
+    entry = search.SearchEntry("A title", "Partner", "1 May 2026", kind="partner")
+    terms = pickle.loads(pickle.dumps(search.analyse(entry, "<p>Some budgets here.</p>")))
+    first, second = search.IndexWriter(), search.IndexWriter()
+    first.add("/a/", entry, "<p>Some budgets here.</p>")
+    second.add_analysed("/a/", terms)
+    assert first.files() == second.files()
+
+
+def test_shards_hold_consecutive_terms_in_javascript_string_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "SHARD_BYTES", 60)
@@ -175,14 +234,15 @@ def test_shards_hold_consecutive_words_in_javascript_string_order(
     pieces = {f"/p/{i}/": ("t", "<p>" + " ".join(vocabulary[i::3]) + "</p>") for i in range(3)}
     report = _write(tmp_path, pieces)
     bundle = tmp_path / search.BUNDLE_DIR
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest = _manifest(bundle)
     firsts = manifest["terms"]
-    assert report.shards == len(firsts) > 5
-    in_order = sorted(firsts, key=lambda w: w.encode("utf-16-be"))
-    assert firsts == in_order
+    assert report.shards == len(firsts) == len(manifest["shards"]) > 5
+    assert firsts == sorted(firsts, key=lambda w: w.encode("utf-16-be"))
     seen: list[str] = []
-    for i, first in enumerate(firsts):
-        shard = json.loads((bundle / manifest["version"] / "t" / f"{i}.json").read_text("utf-8"))
+    for first, name in zip(firsts, manifest["shards"], strict=True):
+        data = (bundle / "t" / f"{name}.json").read_bytes()
+        assert name == hashlib.blake2b(data, digest_size=6).hexdigest()  # named by its contents
+        shard = json.loads(data)
         assert next(iter(shard)) == first
         seen.extend(shard)
     # an astral-plane word sorts before U+FA0E in UTF-16, after it by code point
@@ -191,51 +251,95 @@ def test_shards_hold_consecutive_words_in_javascript_string_order(
     assert len(seen) == len(set(seen)) == report.terms
 
 
-def test_a_word_with_many_postings_gets_a_shard_of_its_own(
+def test_a_term_with_many_postings_gets_a_shard_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search, "SHARD_BYTES", 200)
     pieces = {f"/p/{i}/": ("t", f"<p>common unique{i:03d}</p>") for i in range(100)}
     _write(tmp_path, pieces)
     bundle = tmp_path / search.BUNDLE_DIR
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
-    shard = json.loads(
-        (
-            bundle / manifest["version"] / "t" / f"{manifest['terms'].index('common')}.json"
-        ).read_text()
-    )
+    manifest = _manifest(bundle)
+    name = manifest["shards"][manifest["terms"].index("common")]
+    shard = json.loads((bundle / "t" / f"{name}.json").read_text())
     assert list(shard) == ["common"]
     assert len(shard["common"]) == 200 and shard["common"][0::2] == [0] + [1] * 99
 
 
-def test_the_version_is_a_hash_of_the_contents(tmp_path: Path) -> None:
-    def version(body: str) -> str:
-        writer = search.IndexWriter()
-        writer.add("/a/", _entry("Title"), body)
-        manifest, _files = writer.files()
-        return str(manifest["version"])
-
-    assert version("<p>one</p>") == version("<p>one</p>")
-    assert version("<p>one</p>") != version("<p>two</p>")
+def _files(bundle: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(bundle).as_posix(): p.read_bytes()
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
-def test_writing_replaces_an_older_version_and_leaves_no_partial_file(tmp_path: Path) -> None:
+def test_a_changed_piece_rewrites_only_the_files_it_touches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its record, its record table and the shards of its words; the others stay as they were."""
+    monkeypatch.setattr(search, "SHARD_BYTES", 300)
+    monkeypatch.setattr(search, "RECORD_BLOCK", 10)
+    import random
+
+    rng = random.Random(3)
+    vocabulary = [f"{a}{b}" for a in "bcdfgklmnprst" for b in ("ale", "ine", "oto", "umba")]
+    bodies = {f"/p/{i}/": " ".join(rng.choices(vocabulary, k=40)) for i in range(40)}
+    _write(tmp_path, {url: ("Title", f"<p>{body}</p>") for url, body in bodies.items()})
+    bundle = tmp_path / search.BUNDLE_DIR
+    before = _files(bundle)
+    bodies["/p/25/"] += " zebra"  # one new word in one piece
+    report = _write(tmp_path, {url: ("Title", f"<p>{body}</p>") for url, body in bodies.items()})
+    after = _files(bundle)
+    added, gone = set(after) - set(before), set(before) - set(after)
+    assert report.written == len(added) and report.removed == len(gone)
+    assert {path.split("/")[0] for path in added} == {"d", "r", "t"}
+    assert sum(1 for path in added if path.startswith("d/")) == 1  # the changed piece's record
+    assert sum(1 for path in added if path.startswith("r/")) == 1  # its record table
+    # the shards of its words, not all of them: BM25 is computed when a reader searches
+    assert (
+        0 < sum(1 for path in added if path.startswith("t/")) < len(_manifest(bundle)["shards"]) / 2
+    )
+    assert all(after[path] == before[path] for path in set(after) & set(before))
+    assert len(added) == len(gone)
+    assert not [p for p in bundle.rglob("*.partial")]
+
+
+def test_a_write_killed_half_way_leaves_nothing_the_next_write_keeps(tmp_path: Path) -> None:
     bundle = tmp_path / search.BUNDLE_DIR
     _write(tmp_path, {"/a/": ("First", "<p>one</p>")})
-    old = json.loads((bundle / "manifest.json").read_text("utf-8"))["version"]
-    (bundle / ".leftover.partial").mkdir()  # a build killed while writing
+    writer = search.IndexWriter()
+    writer.add("/a/", _entry("Second"), "<p>two</p>")
+    writer.add("/b/", _entry("Third"), "<p>three</p>")
+    _, files = writer.files()
+    for path, data in files:  # killed while writing: every file cut short, no manifest
+        (bundle / path).write_bytes(data[: len(data) // 2])
+    report = writer.write(tmp_path)
+    assert report.written == len(files)
+    assert {path: (bundle / path).read_bytes() for path, _ in files} == dict(files)
+    assert writer.write(tmp_path).written == 0  # now the manifest names them all
+
+
+def test_writing_removes_what_an_older_index_left(tmp_path: Path) -> None:
+    bundle = tmp_path / search.BUNDLE_DIR
+    (bundle / "0123abcd" / "t").mkdir(parents=True)  # format 1's version folder
+    (bundle / "0123abcd" / "t" / "0.json").write_text("{}")
+    (bundle / "t").mkdir()
+    (bundle / "t" / ".x.json.partial").write_text("{")  # a build killed while writing
+    _write(tmp_path, {"/a/": ("First", "<p>one</p>")})
+    first = _files(bundle)
     _write(tmp_path, {"/a/": ("Second", "<p>two</p>")})
-    new = json.loads((bundle / "manifest.json").read_text("utf-8"))["version"]
-    assert new != old
-    assert sorted(p.name for p in bundle.iterdir()) == sorted([new, "manifest.json"])
+    second = _files(bundle)
+    assert not (bundle / "0123abcd").exists()
+    assert sorted(p.name for p in bundle.iterdir()) == ["d", "manifest.json", "r", "t"]
+    assert len(second) == len(first) == 3 and not set(first) & set(second)
 
 
 def test_a_hub_with_no_pieces_yet_gets_an_empty_index_that_finds_nothing(tmp_path: Path) -> None:
     report = search.IndexWriter().write(tmp_path)
     assert (report.pages, report.terms, report.shards) == (0, 0, 0)
     with serve(tmp_path) as base:
-        got = _run_engine(SEARCH, {"base": base, "queries": ["budget", "cio cmo"]})
-    assert [answer["docs"] for answer in got] == [[], []]
+        got = _run_engine(SEARCH, {"base": base, "queries": ["budget", "cio cmo", '"a b"']})
+    assert [answer["docs"] for answer in got] == [[], [], []]
 
 
 # ---------------------------------------------------------------- the index beside the build
@@ -250,8 +354,8 @@ def test_live_index_indexes_in_a_child_process_and_writes_when_asked(tmp_path: P
     report = live.finish(tmp_path)
     assert (report.pages, report.bundle) == (2, tmp_path / search.BUNDLE_DIR)
     postings = _postings(report.bundle)
-    assert postings["flamingos"] == [(0, postings["flamingos"][0][1])]
-    assert [doc for doc, _ in postings["body"]] == [0, 1]
+    assert [doc for doc, *_ in postings["flamingos"]] == [0]
+    assert [doc for doc, *_ in postings["body"]] == [0, 1]
 
 
 def test_a_page_sent_after_the_write_started_fails_the_build(tmp_path: Path) -> None:
@@ -344,29 +448,72 @@ TRICKY = [
 # with a newer one may see a letter where Python sees nothing, and no code can agree on those.
 @given(st.lists(st.text(st.characters(exclude_categories=("Cn", "Cs")), max_size=30), max_size=40))
 @settings(max_examples=20, deadline=None)
-def test_the_engine_cuts_words_exactly_as_the_index_does(texts: list[str]) -> None:
+def test_the_engine_cuts_and_stems_words_exactly_as_the_index_does(texts: list[str]) -> None:
     texts = TRICKY + texts
-    got = _run_engine("console.log(JSON.stringify(input.map((t) => engine.words(t))));", texts)
-    assert got == [search.words(t) for t in texts]
+    got = _run_engine(
+        "console.log(JSON.stringify(input.map((t) => engine.words(t).map((w) => [w, engine.stem(w)]))));",
+        texts,
+    )
+    assert got == [[[w, search.stem(w)] for w in search.words(t)] for t in texts]
 
 
-def _reference(
-    postings: dict[str, list[tuple[int, int]]], firsts: list[str], query: str
-) -> list[int]:
-    """What the engine should answer: pieces with every word (or a longer word it begins, when
-    those fill at most four shards), best first."""
+def _bm25(
+    counts: dict[int, tuple[int, int]], manifest: dict[str, Any], df: int | None = None
+) -> dict[int, float]:
+    """BM25 of doc -> (count, length code), as the engine computes it from the manifest."""
+    k1, b = manifest["bm25"]
+    base, _bits = manifest["length"]
+    n, df = manifest["pieces"], len(counts) if df is None else df
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return {
+        doc: idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * base**code / manifest["average"]))
+        for doc, (tf, code) in counts.items()
+    }
+
+
+def _counts(postings: dict[str, Any], found: Any) -> dict[int, tuple[int, int]]:
+    if isinstance(found, str):  # a stem's one word
+        found = postings.get(found)
+    return {doc: (tf, code) for doc, tf, code in found or []}
+
+
+def _reference(postings: dict[str, Any], manifest: dict[str, Any], query: str) -> list[int]:
+    """What the engine should answer, from the index's terms: pieces with every word of the
+    query, best first by the sum over the words of: BM25 of all the words with its stem as one
+    term (times 0.8 for a piece without the word itself), or 0.6 x BM25 of the longer words the
+    last word begins as one term, as rare as those and the word's own together (when they fill
+    at most four shards), whichever is more."""
+    firsts = manifest["terms"]
+    wanted = list(dict.fromkeys(search.words(query)))
+    last = wanted[-1] if wanted and query[-1:].isalnum() and len(wanted[-1]) >= 2 else ""
     totals: dict[int, float] | None = None
-    for word in dict.fromkeys(search.words(query)):
-        first = max(i for i, f in enumerate(firsts) if f <= word or i == 0)
-        last = first
-        while last + 1 < len(firsts) and firsts[last + 1].startswith(word):
-            last += 1
-        widen = len(word) >= 3 and last - first < 4
-        scores: dict[int, float] = {}
-        for term, pairs in postings.items():
-            weight = 1.0 if term == word else 0.7 if widen and term.startswith(word) else 0
-            for doc, score in pairs if weight else ():
-                scores[doc] = max(scores.get(doc, 0), score * weight)
+    for word in wanted:
+        own = _counts(postings, postings.get(word))
+        root = search.stem(word)
+        if f"~{root}" in postings:
+            group = _counts(postings, postings[f"~{root}"])
+        elif root != word and search.stem(root) == root and root in postings:
+            group = _counts(postings, postings[root])
+        else:
+            group = own
+        scores = {
+            doc: score * (1.0 if doc in own else 0.8)
+            for doc, score in _bm25(group, manifest).items()
+        }
+        if word == last:
+            first = max(i for i, f in enumerate(firsts) if f <= word or i == 0)
+            end = first
+            while end + 1 < len(firsts) and firsts[end + 1].startswith(word):
+                end += 1
+            longer: dict[int, tuple[int, int]] = {}
+            if end - first < 4:
+                for term, found in postings.items():
+                    if term != word and term.startswith(word) and not isinstance(found, str):
+                        for doc, (tf, code) in _counts(postings, found).items():
+                            longer[doc] = (longer.get(doc, (0, 0))[0] + tf, code)
+            union = len(set(longer) | set(group))  # the words it begins include itself
+            for doc, score in _bm25(longer, manifest, union).items():
+                scores[doc] = max(scores.get(doc, 0.0), 0.6 * score)
         totals = (
             scores
             if totals is None
@@ -390,6 +537,7 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "portal",
         "consent",
         "alignment",
+        "aligning",
         "analytics",
         "cio",
         "cmo",
@@ -398,11 +546,21 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "the",
         "and",
     ]
+    kinds = ["editorial", "partner", "analyst"]
     writer = search.IndexWriter()
     for i in range(300):
         body = " ".join(vocabulary[(i * k) % len(vocabulary)] for k in range(1, 1 + i % 13))
+        kind = kinds[i % 3]
         writer.add(
-            f"/p/{i}/", _entry(f"Piece {vocabulary[i % len(vocabulary)]}"), f"<p>{body} word{i}</p>"
+            f"/p/{i}/",
+            search.SearchEntry(
+                f"Piece {vocabulary[i % len(vocabulary)]}",
+                kind.title(),
+                "2 March 2026",
+                kind=kind,
+                topics=((f"topic-{i % 4}", f"Topic {i % 4}"),),
+            ),
+            f"<p>{body} word{i}</p>",
         )
     old = search.SHARD_BYTES
     search.SHARD_BYTES = 400  # many shards, so prefixes cross shard boundaries
@@ -410,14 +568,14 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
         writer.write(site)
     finally:
         search.SHARD_BYTES = old
+    bundle = site / search.BUNDLE_DIR
     with serve(site) as base:
-        manifest = json.loads((site / search.BUNDLE_DIR / "manifest.json").read_text("utf-8"))
-        yield base, _postings(site / search.BUNDLE_DIR), manifest["terms"]
+        yield base, _postings(bundle), _manifest(bundle)
 
 
 def test_the_engine_finds_what_a_brute_force_scan_of_the_texts_finds(tmp_path: Path) -> None:
-    """Not from the index: each piece's own words, and whether every query word is one of them
-    or begins one (three letters or more), with the shards large enough for any prefix."""
+    """Not from the index: each piece's own words, and whether every query word is one of them,
+    has the stem of one of them, or (the last word, three letters or more) begins one."""
     import random
 
     rng = random.Random(5)
@@ -433,20 +591,40 @@ def test_the_engine_finds_what_a_brute_force_scan_of_the_texts_finds(tmp_path: P
     for url, text in texts.items():
         writer.add(url, _entry("x"), f"<p>{text}</p>")
     writer.write(tmp_path)
-    queries = ["budget", "budg", "mar", "markets data", "team anal", "porting consed", "bud", "zzz"]
+    queries = [
+        "budget",
+        "budgets",
+        "budg",
+        "mar",
+        "markets data",
+        "team anal",
+        "porting consed",
+        "bud",
+        "zzz",
+        "teamed ",
+    ]
     with serve(tmp_path) as base:
         got = _run_engine(SEARCH, {"base": base, "queries": queries})
     vocab = [set(search.words(text)) for text in texts.values()]
 
-    def found(word: str, words: set[str]) -> bool:
-        return word in words or (len(word) >= 3 and any(w.startswith(word) for w in words))
+    def found(word: str, words: set[str], last: bool) -> bool:
+        return (
+            word in words
+            or search.stem(word) in {search.stem(w) for w in words}
+            or (last and len(word) >= 2 and any(w.startswith(word) for w in words))
+        )
 
     for query, answer in zip(queries, got, strict=True):
         wanted = search.words(query)
-        expected = {i for i, words in enumerate(vocab) if all(found(w, words) for w in wanted)}
+        typed = query[-1:].isalnum()
+        expected = {
+            i
+            for i, words in enumerate(vocab)
+            if all(found(w, words, typed and k == len(wanted) - 1) for k, w in enumerate(wanted))
+        }
         assert set(answer["docs"]) == expected, query
         assert len(answer["docs"]) == len(expected)
-    assert got[0]["docs"] and not got[-1]["docs"]
+    assert got[0]["docs"] and not got[queries.index("zzz")]["docs"]
 
 
 def test_the_engine_cuts_every_code_point_as_the_index_does() -> None:
@@ -466,20 +644,30 @@ SEARCH = """
 const index = await engine.open(input.base);
 const out = [];
 for (const query of input.queries) {
-  const found = await index.search(query);
+  const filters = (input.filters || {})[query] || {};
+  const found = await index.search(query, filters);
   const first = found.results.length ? await found.results[0].data() : null;
-  out.push({ words: found.words, docs: found.results.map((r) => r.doc), first });
+  out.push({
+    words: found.words,
+    docs: found.results.map((r) => r.doc),
+    scores: found.results.map((r) => r.score),
+    corrected: found.corrected,
+    first,
+    excerpt: first ? found.excerpt(first.text) : null,
+  });
 }
 console.log(JSON.stringify(out));
 """
 
 
-def test_the_engine_finds_what_the_index_holds_in_order(served_index: Any) -> None:
-    base, postings, firsts = served_index
+def test_the_engine_ranks_what_the_index_holds_by_bm25(served_index: Any) -> None:
+    base, postings, manifest = served_index
     queries = [
         "budget",
+        "budgets",
         "budg",
         "market",
+        "aligned",
         "BUDGET marketing",
         "cio cmo",
         "the",
@@ -492,29 +680,115 @@ def test_the_engine_finds_what_the_index_holds_in_order(served_index: Any) -> No
     ]
     got = _run_engine(SEARCH, {"base": base, "queries": queries})
     for query, answer in zip(queries, got, strict=True):
-        assert answer["docs"] == _reference(postings, firsts, query), query
+        if query == "nothing":
+            continue  # a word in no piece: the engine tries the closest word instead
+        assert answer["docs"] == _reference(postings, manifest, query), query
         if answer["docs"]:
             assert answer["first"]["url"] == f"p/{answer['docs'][0]}/"
     word17 = got[queries.index("word17")]["docs"]
     assert word17[0] == 17 and sorted(word17) == [17, *range(170, 180)]  # the word itself first
-    assert got[queries.index("nothing")]["docs"] == []
+    aligned = got[queries.index("aligned")]["docs"]  # in no piece; "alignment" and "aligning" are
+    assert aligned and set(aligned) == set(got[queries.index("aligned")]["docs"])
+
+
+def test_an_exact_word_ranks_above_a_word_of_the_same_stem(tmp_path: Path) -> None:
+    writer = search.IndexWriter()
+    writer.add("/stem/", _entry("One"), "<p>The budgets of the team were set.</p>")
+    writer.add("/exact/", _entry("Two"), "<p>The budget of the team was set.</p>")
+    writer.add("/other/", _entry("Three"), "<p>Nothing about money at all here.</p>")
+    writer.write(tmp_path)
+    with serve(tmp_path) as base:
+        got = _run_engine(SEARCH, {"base": base, "queries": ["budget", "budgets", "budgeted"]})
+    assert got[0]["docs"] == [1, 0]
+    assert got[1]["docs"] == [0, 1]
+    assert sorted(got[2]["docs"]) == [0, 1]  # neither says it: both by their stem, alike
+    assert got[2]["scores"][0] == pytest.approx(got[2]["scores"][1], rel=0.01)
+
+
+def test_phrases_match_words_in_sequence_within_a_block(tmp_path: Path) -> None:
+    writer = search.IndexWriter()
+    writer.add("/seq/", _entry("One"), "<p>Who owns the budget for marketing technology?</p>")
+    writer.add("/apart/", _entry("Two"), "<p>Marketing owns the technology budget.</p>")
+    writer.add("/blocks/", _entry("Three"), "<h2>Marketing</h2><p>Technology teams.</p>")
+    writer.add("/stems/", _entry("Four"), "<p>Budgets for marketing technologies.</p>")
+    writer.write(tmp_path)
+    queries = [
+        '"marketing technology"',
+        "marketing technology",
+        '"budget for marketing"',
+        '"marketing technology',  # a quote left open while typing
+        '"technology marketing"',
+    ]
+    with serve(tmp_path) as base:
+        got = _run_engine(SEARCH, {"base": base, "queries": queries})
+    assert sorted(got[0]["docs"]) == [0, 3]  # in sequence, by stem; not across a heading
+    assert sorted(got[1]["docs"]) == [0, 1, 2, 3]
+    assert sorted(got[2]["docs"]) == [0, 3]
+    assert sorted(got[3]["docs"]) == [0, 3]
+    assert got[4]["docs"] == []
+
+
+def test_filters_narrow_by_kind_and_topic(served_index: Any) -> None:
+    base, postings, manifest = served_index
+    queries = ["budget", "the", "data"]
+    filters = {
+        "budget": {"kind": "partner"},
+        "the": {"topic": "topic-2"},
+        "data": {"kind": "analyst", "topic": "topic-1"},
+    }
+    got = _run_engine(SEARCH, {"base": base, "queries": queries, "filters": filters})
+    assert manifest["kinds"] == {
+        "analyst": "Analyst",
+        "editorial": "Editorial",
+        "partner": "Partner",
+    }
+    assert set(manifest["topics"]) == {f"topic-{i}" for i in range(4)}
+    for query, answer in zip(queries, got, strict=True):
+        unfiltered = _reference(postings, manifest, query)
+        kind, topic = filters[query].get("kind"), filters[query].get("topic")
+        kinds = ["editorial", "partner", "analyst"]
+        expected = [
+            d
+            for d in unfiltered
+            if (not kind or kinds[d % 3] == kind) and (not topic or f"topic-{d % 4}" == topic)
+        ]
+        assert answer["docs"] == expected and expected, query
+
+
+def test_a_word_in_no_piece_gets_the_closest_indexed_word(served_index: Any) -> None:
+    base = served_index[0]
+    queries = ["budgte", "marketnig data", "cosnent", "qqqqqqq", "aligment"]
+    got = _run_engine(SEARCH, {"base": base, "queries": queries})
+    assert got[0]["corrected"] == "budget" and got[0]["docs"]
+    assert got[1]["corrected"] == "marketing data" and got[1]["docs"]
+    assert got[2]["corrected"] == "consent"
+    assert got[3]["corrected"] is None and got[3]["docs"] == []
+    assert got[4]["corrected"] == "alignment"
 
 
 def test_the_engine_finds_only_the_word_itself_when_its_prefix_fills_many_shards(
     served_index: Any,
 ) -> None:
-    base, postings, _firsts = served_index
+    base, postings, _ = served_index
     got = _run_engine(SEARCH, {"base": base, "queries": ["wor", "word"]})
-    # "wor..." words fill more shards than the engine fetches for a prefix: only the word itself
-    assert got[0]["docs"] == [] and got[1]["docs"] == []
+    # "wor..." words fill more shards than the engine fetches for a prefix: only the word itself,
+    # which is in no piece; "word" is one letter from an indexed word, which is searched instead
+    assert got[0]["docs"] == [] and got[0]["corrected"] is None
+    assert got[1]["corrected"] == "word0" and got[1]["docs"] == [0]
     assert sum(1 for term in postings if term.startswith("word")) == 300
 
 
-def test_the_excerpt_marks_the_query_words_around_the_first_match() -> None:
+def test_the_excerpt_marks_the_query_words_and_their_stems_around_the_first_match() -> None:
     text = " ".join(f"w{i}" for i in range(40)) + " the Budgeting plan, at last."
     got = _run_engine(
-        "console.log(JSON.stringify(input.map(([t, w]) => engine.excerpt(t, w, 10))));",
-        [[text, ["budget"]], ["Short text, no match.", ["zebra"]], ["Café owners", ["cafe"]]],
+        "console.log(JSON.stringify(input.map(([t, w, p]) => engine.excerpt(t, w, 10, p))));",
+        [
+            [text, ["budgets"], ""],
+            ["Short text, no match.", ["zebra"], ""],
+            ["Café owners", ["cafe"], ""],
+            ["Review cadence\nJourney completion\nFunnel analytics", ["funnel"], ""],
+            ["Planning the planet", ["pla"], "pla"],
+        ],
     )
     assert got[0] == [
         ["… ", False],
@@ -524,6 +798,26 @@ def test_the_excerpt_marks_the_query_words_around_the_first_match() -> None:
     ]
     assert got[1] == [["Short text, no match.", False]]
     assert got[2] == [["Café", True], [" owners", False]]
+    assert got[3] == [
+        ["Review cadence · Journey completion · ", False],
+        ["Funnel", True],
+        [" analytics", False],
+    ]
+    assert got[4] == [["Planning", True], [" the ", False], ["planet", True]]
+
+
+def test_queries_parse_into_words_phrases_and_the_word_being_typed() -> None:
+    queries = ['budget "marketing tech" own', "budg", "budget ", '"open phrase', 'a "one" b2', "x"]
+    got = _run_engine("console.log(JSON.stringify(input.map((q) => engine.parse(q))));", queries)
+    assert got[0] == {
+        "terms": ["budget", "marketing", "tech", "own"],
+        "phrases": [["marketing", "tech"]],
+        "prefix": "own",
+    }
+    assert got[1]["prefix"] == "budg" and got[2]["prefix"] == ""
+    assert got[3] == {"terms": ["open", "phrase"], "phrases": [["open", "phrase"]], "prefix": ""}
+    assert got[4] == {"terms": ["one", "b2"], "phrases": [], "prefix": "b2"}
+    assert got[5] == {"terms": [], "phrases": [], "prefix": ""}
 
 
 # ---------------------------------------------------------------- the built demo
@@ -554,12 +848,10 @@ def test_every_piece_is_in_the_index_with_its_kind_and_date_and_nothing_else_is(
     pieces = _pieces(built_site)
     assert pieces
     bundle = built_site.site / search.BUNDLE_DIR
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
-    records = [
-        json.loads(p.read_text("utf-8"))
-        for p in (bundle / manifest["version"] / "d").glob("*.json")
-    ]
+    manifest = _manifest(bundle)
+    records = _records(bundle)
     assert manifest["pieces"] == len(records) == len(pieces)
+    assert len(list((bundle / "d").iterdir())) == len(records)
     by_url = {record["url"]: record for record in records}
     for piece in pieces.values():
         record = by_url[url_of(piece.src_uri)]
@@ -574,6 +866,15 @@ def test_every_piece_is_in_the_index_with_its_kind_and_date_and_nothing_else_is(
     # the byline, topic chips and related list are around the text, not in it
     some = next(iter(pieces.values()))
     assert "min read" not in by_url[url_of(some.src_uri)]["text"]
+    # the filters: every kind and every topic of the pieces, with their titles
+    hub = load_hub(built_site.root)
+    assert manifest["kinds"] == {p.kind: p.kind_label for p in pieces.values()}
+    topics = {slug for p in pieces.values() for slug in p.topics}
+    assert manifest["topics"] == {slug: hub.topic(slug).title for slug in topics}  # type: ignore[union-attr]
+    postings = _postings(bundle)
+    for slug in topics:
+        expected = sorted(url_of(p.src_uri) for p in pieces.values() if slug in p.topics)
+        assert sorted(records[doc]["url"] for doc, *_ in postings[f"#topic:{slug}"]) == expected
 
 
 # ---------------------------------------------------------------- in Chromium
@@ -668,4 +969,168 @@ def test_more_results_come_as_the_reader_scrolls(built_site: BuiltSite) -> None:
             )
         hrefs = page.locator("a.md-search-result__link").evaluate_all("all => all.map(a => a.href)")
         assert len(hrefs) == len(set(hrefs)) == 30
+        browser.close()
+
+
+def _stem_sets(records: list[dict[str, Any]]) -> list[set[str]]:
+    return [{search.stem(w) for w in search.words(f"{r['title']}\n{r['text']}")} for r in records]
+
+
+def _all_results(page: Any) -> list[str]:
+    """Every result's href, scrolling the list until all are shown."""
+    meta = page.locator("[data-hub-search-meta]")
+    page.wait_for_function(
+        "document.querySelector('.md-search-result__item') || "
+        "/No matching/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+    )
+    found = re.search(r"(\d+) matching document", meta.inner_text())
+    total = int(found.group(1)) if found else 0
+    for _ in range(20):
+        items = page.locator(".md-search-result__item")
+        if items.count() >= total:
+            break
+        page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+        page.wait_for_timeout(200)
+    hrefs: list[str] = page.locator("a.md-search-result__link").evaluate_all(
+        "all => all.map(a => new URL(a.href).pathname)"
+    )
+    assert len(hrefs) == total
+    return hrefs
+
+
+def _search(page: Any, query: str) -> None:
+    box = page.locator(".md-search__input")
+    box.fill("")
+    page.wait_for_function(
+        "/Type to start/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+    )
+    box.type(query)
+
+
+@pytest.mark.browser
+def test_budgets_finds_budget_and_a_phrase_finds_its_words_in_sequence(
+    built_site: BuiltSite,
+) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    bundle = built_site.site / search.BUNDLE_DIR
+    records = _records(bundle)
+    stems = _stem_sets(records)
+    plain = [
+        r
+        for r in records
+        if "budget" in search.words(f"{r['title']} {r['text']}")
+        and "budgets" not in search.words(f"{r['title']} {r['text']}")
+    ]
+    assert plain, "some demo piece says budget and never budgets"
+    budget = {"/" + r["url"] for r, s in zip(records, stems, strict=True) if "budget" in s}
+    # a phrase whose two words are both in some piece that does not have them in sequence
+    phrase, expected = "", set()
+    for record in records:
+        for block in record["text"].split("\n"):
+            ws = search.words(block)
+            for a, b in itertools.pairwise(ws):
+                if len(a) < 5 or len(b) < 5:
+                    continue
+                having = [
+                    r
+                    for r, s in zip(records, stems, strict=True)
+                    if {search.stem(a), search.stem(b)} <= s
+                ]
+                inside = {"/" + r["url"] for r in having if _has_phrase(r, [a, b])}
+                if len(having) > len(inside) >= 1:
+                    phrase, expected = f'"{a} {b}"', inside
+                    break
+            if phrase:
+                break
+        if phrase:
+            break
+    assert phrase, "no phrase of the demo to test"
+    with serve(built_site.site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        _search(page, "budgets")
+        found = set(_all_results(page))
+        assert found == budget
+        assert {"/" + r["url"] for r in plain} <= found
+        first = page.locator(".md-search-result__item").first
+        assert "budget" in first.locator("mark").first.inner_text().lower()
+        _search(page, phrase)
+        assert set(_all_results(page)) == expected
+        browser.close()
+
+
+def _has_phrase(record: dict[str, Any], phrase: list[str]) -> bool:
+    wanted = [search.stem(w) for w in phrase]
+    for block in f"{record['title']}\n{record['text']}".split("\n"):
+        seen = [search.stem(w) for w in search.words(block)]
+        if any(seen[i : i + len(wanted)] == wanted for i in range(len(seen))):
+            return True
+    return False
+
+
+@pytest.mark.browser
+def test_a_kind_chip_narrows_by_keyboard_the_url_shares_it_and_a_typo_gets_a_suggestion(
+    built_site: BuiltSite,
+) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    bundle = built_site.site / search.BUNDLE_DIR
+    records = _records(bundle)
+    stems = _stem_sets(records)
+    partner = {
+        "/" + r["url"]
+        for r, s in zip(records, stems, strict=True)
+        if "budget" in s and r["kind"] == "Partner"
+    }
+    assert partner
+    with serve(built_site.site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        _search(page, "budget")
+        page.locator(".md-search-result__item").first.wait_for()
+        chip = page.locator('.hub-search-chip[data-kind="partner"]')
+        for _ in range(10):  # the chips are reached with Tab from the search box
+            page.keyboard.press("Tab")
+            if chip.evaluate("e => e === document.activeElement"):
+                break
+        assert chip.evaluate("e => e === document.activeElement")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "document.querySelector('.hub-search-chip[data-kind=partner]').getAttribute('aria-pressed') === 'true'"
+        )
+        page.wait_for_function(
+            f"/^{len(partner)} matching/.test(document.querySelector('[data-hub-search-meta]').textContent)"
+        )
+        assert set(_all_results(page)) == partner
+        facts = page.locator(".hub-search-result__facts .hub-kind").all_inner_texts()
+        assert {f.lower() for f in facts} == {"partner"}
+        shared = page.url
+        assert "q=budget" in shared and "kind=partner" in shared
+
+        other = browser.new_page(viewport={"width": 1280, "height": 720})
+        other.goto(shared, wait_until="networkidle")  # a shared search opens as it was
+        assert other.evaluate("document.getElementById('__search').checked")
+        assert other.locator(".md-search__input").input_value() == "budget"
+        assert set(_all_results(other)) == partner
+        assert (
+            other.locator('.hub-search-chip[data-kind="partner"]').get_attribute("aria-pressed")
+            == "true"
+        )
+        other.keyboard.press("Escape")
+        assert "q=" not in other.url
+
+        page.keyboard.press("Enter")  # the chip again: every kind
+        _search(page, "budgte")
+        suggestion = page.locator(".hub-search-suggestion")
+        suggestion.wait_for()
+        assert suggestion.inner_text() == "budget"
+        assert "Did you mean" in page.locator("[data-hub-search-meta]").inner_text()
+        assert page.locator(".md-search-result__item").count() > 0
         browser.close()

@@ -376,5 +376,3 @@ def test_selected_pieces(hub_tagger: Tagger, name: str, expected: list[str]) -> 
     assert [
         s.slug for s in hub_tagger.tag(doc.meta["title"], doc.meta["summary"], doc.body)
     ] == expected
-
-

@@ -2,22 +2,36 @@
  * channelhub search engine: reads the index the build wrote (src/channelhub/search.py).
  *
  * Loaded by hub-search.js on the reader's first search, never with a page. A query fetches the
- * manifest (revalidated, a few KB), one shard of postings per word (a few more when a word is
- * also a prefix) and, for each result shown, that piece's record; every file but the manifest
- * sits under a folder named by the index's hash, so the browser may cache it for good.
+ * manifest (revalidated, a few KB), for each word the shard of the word and the shard of its
+ * stem (a few more for the word being typed, which also finds the longer words it begins), for
+ * a filter the shard of its list, and, for each result shown, its record table and its record.
+ * Every file but the manifest is named by its contents, so the browser may cache it for good.
  *
- * Words are cut exactly as channelhub.search.words cuts them: keep the two in step.
+ * Words are cut and stemmed exactly as channelhub.search cuts and stems them: keep the two in
+ * step (the tests compare them over every code point and a large vocabulary).
  */
 
-const FORMAT = 1;
+import { stem as porter2 } from "./hub-search-stemmer.js";
+
+const FORMAT = 2;
 const MIN_WORD = 2;
 const MAX_WORD = 40;
-const PREFIX_MIN = 3; // a query word of 3 letters or more also finds the longer words it begins ...
+const STEM_MARK = "~";
+const FILTER_MARK = "#";
+const PREFIX_MIN = 2; // the word being typed, of 2 letters or more, also finds the words it begins ...
 const PREFIX_SHARDS = 4; // ... unless those fill more shards than this; then it finds only itself
-const PREFIX_WEIGHT = 0.7; // a longer word counts for less than the word itself
+// how much a piece counts that has a word of the same stem but not the word itself, or only a
+// longer word that the word being typed begins (tuned on the judged queries' tune split)
+export const WEIGHTS = { stem: 0.8, prefix: 0.6 };
 const MAX_QUERY_WORDS = 8;
+const PHRASE_CHECK = 200; // a phrase is checked in the text of at most this many best pieces
+const BATCH = 25; // records fetched at once while checking phrases
+const NEAR = 2; // shards either side of a word's own that a suggestion for it may come from
 const WORD = /[\p{L}\p{N}]+/gu;
 const RUN = /[\p{L}\p{N}\p{M}]+/gu; // a word of the original text, accents and all
+const STEMMABLE = /^[a-z]{3,}$/;
+const BLOCK = /\s*\n\s*/g; // the record's text keeps paragraphs, cells, items and headings apart
+const SEPARATOR = " · ";
 
 export function normalize(text) {
   // final sigma as any sigma, so that a capitalised prefix finds the longer word (as in Python)
@@ -34,66 +48,144 @@ export function words(text) {
   );
 }
 
-function matches(word, wanted) {
-  return wanted.some((w) => word === w || (size(w) >= PREFIX_MIN && word.startsWith(w)));
+/* The Porter2 stem of an indexed word of 3+ letters a-z; any other word is its own stem. */
+export function stem(word) {
+  return STEMMABLE.test(word) ? porter2(word) : word;
+}
+
+/*
+ * A query: its words (every one must be in a piece), its phrases (words in double quotes, which
+ * must be in sequence; a quote left open runs to the end) and the word being typed, which also
+ * finds the longer words it begins: the last word, unless a space or a quote follows it.
+ */
+export function parse(query) {
+  const terms = [];
+  const phrases = [];
+  const parts = query.split('"');
+  parts.forEach((part, i) => {
+    const found = words(part);
+    terms.push(...found);
+    if (i % 2 === 1 && found.length > 1) phrases.push(found);
+  });
+  const unique = [...new Set(terms)].slice(0, MAX_QUERY_WORDS);
+  const outside = parts.length % 2 === 1; // an even number of quotes: the end is in no phrase
+  const last = words(parts[parts.length - 1]).pop();
+  const typing = outside && last && /[\p{L}\p{N}\p{M}]$/u.test(query) && size(last) >= PREFIX_MIN;
+  const prefix = typing && unique.includes(last) ? last : "";
+  return { terms: unique, phrases, prefix };
+}
+
+/* Edit distance with transpositions (optimal string alignment), at most `limit` + 1. */
+export function distance(a, b, limit = 2) {
+  const x = [...a];
+  const y = [...b];
+  if (Math.abs(x.length - y.length) > limit) return limit + 1;
+  let before = null;
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i += 1) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= y.length; j += 1) {
+      let cost = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (before && i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        cost = Math.min(cost, before[j - 2] + 1);
+      }
+      row.push(cost);
+      best = Math.min(best, cost);
+    }
+    if (best > limit) return limit + 1;
+    before = previous;
+    previous = row;
+  }
+  return previous[y.length];
+}
+
+function matcher(wanted, prefix) {
+  const stems = new Set(wanted.map(stem));
+  return (word) =>
+    wanted.includes(word) || stems.has(stem(word)) || (prefix !== "" && word.startsWith(prefix));
 }
 
 /*
  * About `length` words of `text` around the first that the query matches (the start when only
- * the title matched), as [text, marked] pairs for the caller to render as text and <mark>.
+ * the title matched), as [text, marked] pairs for the caller to render as text and <mark>; a
+ * word matches when it is a query word, has the same stem, or begins with the word being typed.
+ * The text's blocks (paragraphs, table cells, list items, headings) are set apart by " · ".
  */
-export function excerpt(text, wanted, length = 24) {
+export function excerpt(text, wanted, length = 24, prefix = "") {
+  const hits = matcher(wanted, prefix);
   const runs = [];
   for (const found of text.matchAll(RUN)) {
     const parts = words(found[0]);
-    runs.push({ start: found.index, end: found.index + found[0].length, hit: parts.some((p) => matches(p, wanted)) });
+    runs.push({ start: found.index, end: found.index + found[0].length, hit: parts.some(hits) });
   }
   if (!runs.length) return [];
   const first = Math.max(0, runs.findIndex((run) => run.hit));
   const from = Math.max(0, Math.min(first - 6, runs.length - length));
   const to = Math.min(runs.length, from + length);
   const out = from > 0 ? [["… ", false]] : [];
+  const plain = (part) => [part.replace(BLOCK, SEPARATOR), false];
   let at = runs[from].start;
   for (const run of runs.slice(from, to)) {
     if (!run.hit) continue;
-    if (run.start > at) out.push([text.slice(at, run.start), false]);
+    if (run.start > at) out.push(plain(text.slice(at, run.start)));
     out.push([text.slice(run.start, run.end), true]);
     at = run.end;
   }
-  out.push([text.slice(at, to < runs.length ? runs[to - 1].end : text.length), false]);
+  out.push(plain(text.slice(at, to < runs.length ? runs[to - 1].end : text.length)));
   if (to < runs.length) out.push([" …", false]);
   return out.filter(([part]) => part);
+}
+
+/* True when the words of `phrase` follow one another (by stem) within one block of `text`. */
+export function hasPhrase(text, phrase) {
+  const wanted = phrase.map(stem);
+  for (const block of text.split("\n")) {
+    const seen = words(block).map(stem);
+    for (let i = 0; i + wanted.length <= seen.length; i += 1) {
+      if (wanted.every((w, k) => seen[i + k] === w)) return true;
+    }
+  }
+  return false;
 }
 
 class Index {
   constructor(base, manifest) {
     this.base = base;
+    this.manifest = manifest;
     this.firsts = manifest.terms;
     this.pieces = manifest.pieces;
-    this.shards = new Map();
-    this.records = new Map();
+    this.kinds = manifest.kinds || {};
+    this.topics = manifest.topics || {};
+    const [k1, b] = manifest.bm25;
+    const [lengthBase, bits] = manifest.length;
+    this.k1 = k1;
+    this.bits = bits;
+    // BM25's length part for each length code: k1 * (1 - b + b * length / average)
+    this.norms = Array.from({ length: 1 << bits }, (_, code) => k1 * (1 - b + (b * lengthBase ** code) / manifest.average));
+    this.files = new Map();
   }
 
-  get(path, cache) {
-    if (!cache.has(path)) {
+  get(path) {
+    if (!this.files.has(path)) {
       const loading = fetch(new URL(path, this.base)).then((response) => {
         if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
         return response.json();
       });
-      loading.catch(() => cache.delete(path)); // a failed fetch is tried again next time
-      cache.set(path, loading);
+      loading.catch(() => this.files.delete(path)); // a failed fetch is tried again next time
+      this.files.set(path, loading);
     }
-    return cache.get(path);
+    return this.files.get(path);
   }
 
-  /* The shard whose first word is the last one at or before `word` (JavaScript's string order). */
-  shardOf(word) {
+  /* The shard whose first term is the last one at or before `term` (JavaScript's string order). */
+  shardOf(term) {
     let low = 0;
     let high = this.firsts.length - 1;
     let at = 0;
     while (low <= high) {
       const middle = (low + high) >> 1;
-      if (this.firsts[middle] <= word) {
+      if (this.firsts[middle] <= term) {
         at = middle;
         low = middle + 1;
       } else {
@@ -103,44 +195,125 @@ class Index {
     return at;
   }
 
-  /* Score of every piece a query word finds: doc number -> score. */
-  async postings(word) {
-    if (!this.firsts.length) return new Map(); // a hub with no pieces yet
+  shard(i) {
+    return this.get(`t/${this.manifest.shards[i]}.json`);
+  }
+
+  /* A term's postings (a flat [doc gap, value, ...] list), or undefined. */
+  async lookup(term) {
+    if (!this.firsts.length) return undefined;
+    const shard = await this.shard(this.shardOf(term));
+    return Object.hasOwn(shard, term) ? shard[term] : undefined;
+  }
+
+  /* Decode postings into doc -> [count, length code]; several lists are summed, as one term. */
+  counts(lists) {
+    const mask = (1 << this.bits) - 1;
+    const out = new Map();
+    for (const flat of lists) {
+      let doc = 0;
+      for (let k = 0; flat && k < flat.length; k += 2) {
+        doc += flat[k];
+        const before = out.get(doc);
+        const tf = Math.floor(flat[k + 1] / (mask + 1));
+        out.set(doc, [(before ? before[0] : 0) + tf, flat[k + 1] & mask]);
+      }
+    }
+    return out;
+  }
+
+  /* BM25 of each piece of decoded postings (by default their number is the term's document frequency). */
+  bm25(counts, df = counts.size) {
+    const idf = Math.log(1 + (this.pieces - df + 0.5) / (df + 0.5));
+    const scores = new Map();
+    for (const [doc, [tf, code]] of counts) {
+      scores.set(doc, (idf * tf * (this.k1 + 1)) / (tf + this.norms[code]));
+    }
+    return scores;
+  }
+
+  /* The stem's postings: `~stem`, or the one word it points to, or the stem itself as a word. */
+  async stemPostings(word) {
+    const root = stem(word);
+    const found = await this.lookup(STEM_MARK + root);
+    if (typeof found === "string") return this.lookup(found);
+    if (found) return found;
+    return root !== word && stem(root) === root ? this.lookup(root) : undefined;
+  }
+
+  /* The longer words a typed word begins, when they fill at most PREFIX_SHARDS shards. */
+  async longer(word) {
+    if (!this.firsts.length) return [];
     const first = this.shardOf(word);
     let last = first;
-    const prefix = size(word) >= PREFIX_MIN;
-    if (prefix) {
-      while (last + 1 < this.firsts.length && this.firsts[last + 1].startsWith(word)) last += 1;
-    }
-    const widen = prefix && last - first < PREFIX_SHARDS;
+    while (last + 1 < this.firsts.length && this.firsts[last + 1].startsWith(word)) last += 1;
+    if (last - first >= PREFIX_SHARDS) return [];
     const numbers = [];
-    for (let i = first; i <= (widen ? last : first); i += 1) numbers.push(i);
-    const shards = await Promise.all(numbers.map((i) => this.get(`t/${i}.json`, this.shards)));
-    const scores = new Map();
+    for (let i = first; i <= last; i += 1) numbers.push(i);
+    const shards = await Promise.all(numbers.map((i) => this.shard(i)));
+    const out = [];
     for (const shard of shards) {
       for (const [term, flat] of Object.entries(shard)) {
-        const weight = term === word ? 1 : widen && term.startsWith(word) ? PREFIX_WEIGHT : 0;
-        if (!weight) continue;
-        let doc = 0;
-        for (let k = 0; k < flat.length; k += 2) {
-          doc += flat[k];
-          const score = flat[k + 1] * weight;
-          if (!(scores.get(doc) >= score)) scores.set(doc, score);
-        }
+        if (term !== word && term.startsWith(word) && typeof flat !== "string") out.push(flat);
+      }
+    }
+    return out;
+  }
+
+  /*
+   * Score of every piece a query word finds: BM25 of all the words with its stem, as one term;
+   * a piece without the word itself counts WEIGHTS.stem of that. The word being typed also
+   * finds the longer words it begins, all of them as one term, at WEIGHTS.prefix.
+   */
+  async scores(word, prefix) {
+    const [exact, stemmed, longer] = await Promise.all([
+      this.lookup(word),
+      this.stemPostings(word),
+      prefix ? this.longer(word) : [],
+    ]);
+    const own = typeof exact === "string" ? undefined : exact;
+    const has = this.counts([own]);
+    const scores = this.bm25(this.counts([stemmed || own]));
+    for (const [doc, score] of scores) if (!has.has(doc)) scores.set(doc, score * WEIGHTS.stem);
+    if (longer.length) {
+      // the words it begins include itself: as rare as all of them together, never rarer
+      const df = this.counts([stemmed || own, ...longer]).size;
+      for (const [doc, score] of this.bm25(this.counts(longer), df)) {
+        if (!(scores.get(doc) >= score * WEIGHTS.prefix)) scores.set(doc, score * WEIGHTS.prefix);
       }
     }
     return scores;
   }
 
-  /* Pieces with every word of the query, best first; each result's record loads on demand. */
-  async search(query) {
-    const wanted = [...new Set(words(query))].slice(0, MAX_QUERY_WORDS);
-    if (!wanted.length) return { words: [], excerpt: (text) => excerpt(text, []), results: [] };
-    const lists = await Promise.all(wanted.map((word) => this.postings(word)));
-    lists.sort((a, b) => a.size - b.size);
-    const [fewest, ...others] = lists;
+  /* The pieces a filter keeps, or null when it is not set. */
+  async only(name, value) {
+    if (!value) return null;
+    const flat = await this.lookup(`${FILTER_MARK}${name}:${value}`);
+    const docs = new Set();
+    let doc = 0;
+    for (let k = 0; flat && k < flat.length; k += 2) docs.add((doc += flat[k]));
+    return docs;
+  }
+
+  async record(doc) {
+    const block = this.manifest.block;
+    const table = await this.get(`r/${this.manifest.records[Math.floor(doc / block)]}.json`);
+    return this.get(`d/${doc}.${table[doc % block]}.json`);
+  }
+
+  /* Pieces with every word of the query, best first, as [doc, score]; the lists of words with none. */
+  async match(parsed, filters) {
+    const [lists, kind, topic] = await Promise.all([
+      Promise.all(parsed.terms.map((word) => this.scores(word, word === parsed.prefix))),
+      this.only("kind", filters.kind),
+      this.only("topic", filters.topic),
+    ]);
+    const missing = parsed.terms.filter((_, i) => lists[i].size === 0);
+    const order = [...lists].sort((a, b) => a.size - b.size);
+    const [fewest, ...others] = order;
     const hits = [];
     for (const [doc, score] of fewest) {
+      if ((kind && !kind.has(doc)) || (topic && !topic.has(doc))) continue;
       let total = score;
       for (const other of others) {
         const more = other.get(doc);
@@ -153,10 +326,87 @@ class Index {
       if (total >= 0) hits.push([doc, total]);
     }
     hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    if (!parsed.phrases.length) return { hits, missing, more: false };
+    // a phrase: the best pieces with all its words, checked in their text, a batch at a time
+    const kept = [];
+    for (let i = 0; i < Math.min(hits.length, PHRASE_CHECK); i += BATCH) {
+      const batch = hits.slice(i, Math.min(i + BATCH, PHRASE_CHECK));
+      const records = await Promise.all(batch.map(([doc]) => this.record(doc)));
+      batch.forEach((hit, j) => {
+        const text = `${records[j].title}\n${records[j].text}`;
+        if (parsed.phrases.every((phrase) => hasPhrase(text, phrase))) kept.push(hit);
+      });
+    }
+    return { hits: kept, missing, more: hits.length > PHRASE_CHECK };
+  }
+
+  /* The indexed word closest to `word`, from the shards around where it would be (not the whole vocabulary). */
+  async closest(word) {
+    if (!this.firsts.length) return null;
+    // the shards of the words that share its first three letters, up to NEAR each side, and
+    // the shards either side of its own
+    const at = this.shardOf(word);
+    const start = [...word].slice(0, 3).join("");
+    const from = Math.max(0, Math.min(at - 1, Math.max(this.shardOf(start), at - NEAR)));
+    let to = Math.min(at + 1, this.firsts.length - 1);
+    while (to + 1 < this.firsts.length && to < at + NEAR && this.firsts[to + 1].startsWith(start)) to += 1;
+    const numbers = [];
+    for (let i = from; i <= to; i += 1) numbers.push(i);
+    const shards = await Promise.all(numbers.map((i) => this.shard(i)));
+    const limit = size(word) <= 4 ? 1 : 2;
+    let best = null;
+    for (const shard of shards) {
+      for (const [term, flat] of Object.entries(shard)) {
+        if (typeof flat === "string" || term.startsWith(STEM_MARK) || term.startsWith(FILTER_MARK)) continue;
+        const d = distance(word, term, limit);
+        if (d > limit) continue;
+        const candidate = { term, d, df: flat.length / 2 };
+        if (!best || d < best.d || (d === best.d && (candidate.df > best.df || (candidate.df === best.df && term < best.term)))) {
+          best = candidate;
+        }
+      }
+    }
+    return best && best.term;
+  }
+
+  /*
+   * Pieces that match the query (and the filters: {kind, topic}), best first; each result's
+   * record loads on demand. When nothing matches because a word is in no piece, the query with
+   * each such word replaced by the closest indexed word is searched instead, and `corrected`
+   * says so ("did you mean ...?").
+   */
+  async search(query, filters = {}) {
+    let parsed = parse(query);
+    if (!parsed.terms.length) return this.answer(parsed, { hits: [], more: false }, null);
+    let found = await this.match(parsed, filters);
+    let corrected = null;
+    if (!found.hits.length && found.missing.length) {
+      const fixes = await Promise.all(found.missing.map((word) => this.closest(word)));
+      if (fixes.every(Boolean)) {
+        const replace = new Map(found.missing.map((word, i) => [word, fixes[i]]));
+        corrected = normalize(query).replace(WORD, (word) => replace.get(word) || word);
+        const retry = parse(`${corrected} `); // whole words now: no longer words they begin
+        const again = await this.match(retry, filters);
+        if (again.hits.length) {
+          parsed = retry;
+          found = again;
+        } else {
+          corrected = null;
+        }
+      }
+    }
+    return this.answer(parsed, found, corrected);
+  }
+
+  answer(parsed, found, corrected) {
     return {
-      words: wanted,
-      excerpt: (text) => excerpt(text, wanted),
-      results: hits.map(([doc, score]) => ({ doc, score, data: () => this.get(`d/${doc}.json`, this.records) })),
+      words: parsed.terms,
+      phrases: parsed.phrases,
+      prefix: parsed.prefix,
+      corrected,
+      more: found.more,
+      excerpt: (text) => excerpt(text, parsed.terms, 24, parsed.prefix),
+      results: found.hits.map(([doc, score]) => ({ doc, score, data: () => this.record(doc) })),
     };
   }
 }
@@ -168,5 +418,5 @@ export async function open(root) {
   if (!response.ok) throw new Error(`search index: HTTP ${response.status}`);
   const manifest = await response.json();
   if (manifest.format !== FORMAT) throw new Error(`search index: format ${manifest.format}`);
-  return new Index(new URL(`${manifest.version}/`, folder), manifest);
+  return new Index(folder, manifest);
 }

@@ -1,9 +1,13 @@
 /*
  * channelhub search: Material's search box, driven by the hub's own index.
  *
- * Nothing is fetched for search until the reader focuses the box or presses /, s or f; then
- * hub-search-engine.js and the index's manifest, and for each query only the shards of its
- * words and the records of the results shown, come from the site itself.
+ * Nothing is fetched for search until the reader focuses the box or presses /, s or f (or opens
+ * a shared search: ?q=...&kind=...&topic=... in the URL); then hub-search-engine.js and the
+ * index's manifest, and for each query only the shards of its words and filters and the records
+ * of the results shown, come from the site itself. The kind chips and the topic list narrow the
+ * results; the query and the filters stay in the URL while the dialog is open, so a search can
+ * be shared. When nothing matches, the engine searches the closest indexed words instead and
+ * the dialog says so ("did you mean ...?").
  * The dialog is overrides/partials/search.html when the header rendered it, otherwise the
  * same markup is built here (Material's header shows its box only while its own search
  * plugin is on, and that plugin is off so that no search_index.json reaches the reader).
@@ -34,6 +38,7 @@
     <div class="md-search__output">
       <div class="md-search__scrollwrap" tabindex="0" data-md-scrollfix>
         <div class="md-search-result">
+          <div class="hub-search-filters" role="group" aria-label="Filter results" data-hub-search-filters hidden></div>
           <div class="md-search-result__meta" aria-live="polite" data-hub-search-meta>Type to start searching</div>
           <ol class="md-search-result__list" aria-label="Search" data-hub-search-results></ol>
         </div>
@@ -87,6 +92,9 @@
   const input = dialog.querySelector("[data-hub-search-query]");
   const form = input.form;
   const meta = dialog.querySelector("[data-hub-search-meta]");
+  const filterBar = dialog.querySelector("[data-hub-search-filters]");
+  const filters = { kind: "", topic: "" };
+  const PARAMS = { q: "q", kind: "kind", topic: "topic" };
   const list = dialog.querySelector("[data-hub-search-results]");
   let index = null; // Promise of the site's index (the engine module opens it), made on first use
   let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
@@ -98,11 +106,85 @@
     if (!index) {
       const engine = import(new URL("assets/hub-search-engine.js", root).href);
       index = engine.then((module) => module.open(root));
-      index.catch(() => {
+      index.then(showFilters, () => {
         index = null;
       });
     }
     return index;
+  }
+
+  // The kind chips (toggle buttons) and the topic list, from the index's manifest.
+  function showFilters(site) {
+    if (!filterBar || filterBar.childElementCount) return;
+    const chips = document.createElement("div");
+    chips.className = "hub-search-filters__kinds";
+    for (const [slug, label] of Object.entries(site.kinds)) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "hub-search-chip " + kindClass(label);
+      chip.dataset.kind = slug;
+      chip.textContent = label;
+      chip.setAttribute("aria-pressed", String(filters.kind === slug));
+      chip.addEventListener("click", () => {
+        filters.kind = filters.kind === slug ? "" : slug;
+        refreshFilters();
+        run(input.value);
+      });
+      chips.append(chip);
+    }
+    const topics = document.createElement("select");
+    topics.className = "hub-search-filters__topic";
+    topics.setAttribute("aria-label", "Topic");
+    topics.append(new Option("All topics", ""));
+    for (const [slug, title] of Object.entries(site.topics)) topics.append(new Option(title, slug));
+    topics.value = filters.topic in site.topics ? filters.topic : "";
+    filters.topic = topics.value;
+    topics.addEventListener("change", () => {
+      filters.topic = topics.value;
+      run(input.value);
+    });
+    filterBar.append(chips, topics);
+    filterBar.hidden = false;
+  }
+
+  function refreshFilters() {
+    if (!filterBar) return;
+    for (const chip of filterBar.querySelectorAll("[data-kind]")) {
+      chip.setAttribute("aria-pressed", String(chip.dataset.kind === filters.kind));
+    }
+    const topics = filterBar.querySelector("select");
+    if (topics) topics.value = filters.topic;
+  }
+
+  // The query and the filters in the page's URL while the dialog is open, so a search can be shared.
+  function remember(query) {
+    if (!window.history || !history.replaceState) return;
+    const url = new URL(window.location.href);
+    const values = { q: toggle.checked ? query.trim() : "", kind: toggle.checked ? filters.kind : "", topic: toggle.checked ? filters.topic : "" };
+    for (const [key, name] of Object.entries(PARAMS)) {
+      if (values[key]) url.searchParams.set(name, values[key]);
+      else url.searchParams.delete(name);
+    }
+    if (url.href !== window.location.href) history.replaceState(history.state, "", url.href);
+  }
+
+  function sayCorrected(query, search, total) {
+    // "did you mean ...?": the engine searched the closest indexed words instead
+    meta.replaceChildren();
+    const suggestion = document.createElement("button");
+    suggestion.type = "button";
+    suggestion.className = "hub-search-suggestion";
+    suggestion.textContent = search.corrected;
+    suggestion.addEventListener("click", () => {
+      input.value = search.corrected;
+      run(input.value);
+      input.focus();
+    });
+    meta.append(
+      `${say("search.result.none", "No matching documents")} for “${query.trim()}”. Did you mean `,
+      suggestion,
+      `? ${total === 1 ? "1 matching document" : `${total} matching documents`}.`,
+    );
   }
 
   function open() {
@@ -120,6 +202,7 @@
       toggle.dispatchEvent(new Event("change"));
     }
     input.blur();
+    remember("");
   }
 
   // The excerpt comes as [text, marked] pairs: text nodes and <mark>s, never parsed as HTML.
@@ -180,6 +263,7 @@
 
   async function run(query) {
     const number = ++latest;
+    remember(query);
     if (!query.trim()) {
       list.replaceChildren();
       meta.textContent = say("search.result.placeholder", "Type to start searching");
@@ -196,7 +280,7 @@
     if (number !== latest) return;
     let rendered = false;
     try {
-      const search = await site.search(query);
+      const search = await site.search(query, { ...filters });
       if (number !== latest) return;
       const total = search.results.length;
       if (total === 0) {
@@ -204,10 +288,15 @@
         meta.textContent = say("search.result.none", "No matching documents");
         return;
       }
-      meta.textContent =
-        total === 1
-          ? say("search.result.one", "1 matching document")
-          : say("search.result.other", "# matching documents", total);
+      if (search.corrected) {
+        sayCorrected(query, search, total);
+      } else {
+        meta.textContent =
+          total === 1
+            ? say("search.result.one", "1 matching document")
+            : say("search.result.other", "# matching documents", total);
+        if (search.more) meta.textContent += " (the first 200 checked for the phrase)";
+      }
       // The first result alone, so the reader sees it before the other records arrive.
       const firstData = await search.results[0].data();
       if (number !== latest) return;
@@ -304,6 +393,8 @@
         }
         return;
       }
+      const inFilters = event.target instanceof Element && event.target.closest("[data-hub-search-filters]");
+      if (inFilters && event.key !== "Escape") return; // the chips and the topic list keep their own keys
       const all = [input, ...links()];
       const at = all.indexOf(document.activeElement);
       if (event.key === "Escape") {
@@ -322,4 +413,14 @@
     },
     true,
   );
+
+  // A shared search: open the dialog with the query and the filters in the URL.
+  const shared = new URLSearchParams(window.location.search);
+  if (shared.get(PARAMS.q)) {
+    filters.kind = shared.get(PARAMS.kind) || "";
+    filters.topic = shared.get(PARAMS.topic) || "";
+    input.value = shared.get(PARAMS.q);
+    open();
+    run(input.value);
+  }
 })();

@@ -198,6 +198,10 @@ class HubBuild:
             title=piece.title,
             kind_label=piece.kind_label,
             date_label=markup.human_date(piece.date),
+            kind=piece.kind,
+            topics=tuple(
+                (slug, topic.title) for slug in piece.topics if (topic := self.site.hub.topic(slug))
+            ),
         )
         text = f"{around.figure}\n{html}" if around.figure else html
         if self.searcher is not None:  # the index gets the piece's text, not what is around it

@@ -239,6 +239,12 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
     return tuple(dict.fromkeys(slugs))
 
 
+def meta_text(meta: Mapping[str, Any], key: str) -> str:
+    """A front matter value that should be text, or "" when it is absent or not text."""
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def piece_files(docs_dir: Path) -> Iterator[Path]:
     """Every piece file under docs/, in a stable order."""
     for top in PIECE_DIRS:

@@ -29,7 +29,8 @@ from channelhub.dates import parse_date, utc_text
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.parse import Entry, parse_feed
-from channelhub.tagger import Tagger, compile_rules
+from channelhub.profiles import HubTagger, Profiles
+from channelhub.tagger import compile_rules
 from channelhub.urls import normalise_link
 
 #: bump when the written pieces change shape, so unchanged feeds are re-ingested once
@@ -61,16 +62,38 @@ class FeedSpec:
     topics_key: str  # identifies `topics`, so a worker compiles the tagger once per run
     #: the run's first-seen time: workers render new pieces with it (YAML is the costly part)
     now: datetime | None = None
+    #: the topics' profiles (small arrays, built once in the main process); None: rules only
+    profiles: Profiles | None = None
 
     @classmethod
-    def of(cls, source: Source, topics: Sequence[Topic], now: datetime | None = None) -> FeedSpec:
-        return cls(source.id, source.policy, source.topics, tuple(topics), topics_key(topics), now)
+    def of(
+        cls,
+        source: Source,
+        topics: Sequence[Topic],
+        now: datetime | None = None,
+        profiles: Profiles | None = None,
+    ) -> FeedSpec:
+        return cls(
+            source.id,
+            source.policy,
+            source.topics,
+            tuple(topics),
+            topics_key(topics),
+            now,
+            profiles,
+        )
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever the same feed bytes would be written differently."""
         basis = "\x1f".join(
-            [FORMAT_VERSION, self.policy, ",".join(self.default_topics), self.topics_key]
+            [
+                FORMAT_VERSION,
+                self.policy,
+                ",".join(self.default_topics),
+                self.topics_key,
+                self.profiles.key if self.profiles is not None else "",
+            ]
         )
         return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
@@ -126,13 +149,17 @@ class PreparedFeed:
     warnings: tuple[str, ...] = ()
 
 
-_TAGGERS: dict[str, Tagger] = {}
+_TAGGERS: dict[tuple[str, str], HubTagger] = {}
 
 
-def _tagger(spec: FeedSpec) -> Tagger:
-    tagger = _TAGGERS.get(spec.topics_key)
+def _tagger(spec: FeedSpec) -> HubTagger:
+    """The rules (compiled once per worker) with the spec's profiles."""
+    key = (spec.topics_key, spec.profiles.key if spec.profiles is not None else "")
+    tagger = _TAGGERS.get(key)
     if tagger is None:
-        tagger = _TAGGERS[spec.topics_key] = compile_rules(spec.topics)
+        rules = next((t.rules for (k, _), t in _TAGGERS.items() if k == spec.topics_key), None)
+        tagger = HubTagger(rules or compile_rules(spec.topics), spec.profiles)
+        _TAGGERS[key] = tagger
     return tagger
 
 
@@ -149,7 +176,7 @@ def excerpt_markdown(summary_html: str) -> str:
     return escape_text(_first_words(text, EXCERPT_WORDS)) if text else ""
 
 
-def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: Tagger) -> PreparedEntry:
+def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: HubTagger) -> PreparedEntry:
     """Clean, convert and tag one entry (pure)."""
     summary_source = entry.summary_html or entry.content_html
     summary = summary_to_text(summary_source)

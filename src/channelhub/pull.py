@@ -39,6 +39,7 @@ from channelhub.files import write_atomic
 from channelhub.ingest import FeedSpec, Ingestor, ItemResult, PreparedFeed, prepare_feed
 from channelhub.parse import FeedError
 from channelhub.problems import Problem, errors
+from channelhub.profiles import hub_profiles
 from channelhub.sandbox import Sandbox, SandboxError
 from channelhub.state import SourceState, SourceStatus
 
@@ -263,7 +264,8 @@ class PullRun:
     _saved_at: float = field(default_factory=time.monotonic)
 
     async def run(self) -> tuple[SourceReport, ...]:
-        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now) for s in self.sources}
+        profiles = hub_profiles(self.hub)
+        specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
         ingestor = Ingestor(self.root, self.now)
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)

@@ -19,31 +19,39 @@ from typing import Any
 
 from channelhub import frontmatter, ingest
 from channelhub.config import Hub, slug_list
+from channelhub.content import meta_text as _text
 from channelhub.content import piece_files
 from channelhub.files import write_atomic
 from channelhub.frontmatter import Document, FrontMatterError
 from channelhub.problems import Problem, errors
+from channelhub.profiles import (
+    HubTagger,
+    cross_validate,
+    editor_labelled,
+    labelled_pieces,
+    load_hub_tagger,
+)
 from channelhub.sandbox import Sandbox
-from channelhub.tagger import Tagger, TopicScore, compile_rules, validate_topics
+from channelhub.tagger import TopicScore, TopicTagger, compile_rules, validate_topics
 
 # --- reading pieces -----------------------------------------------------------------------
 
 
-def _text(meta: Mapping[str, Any], key: str) -> str:
-    value = meta.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def tag_document(tagger: Tagger, doc: Document) -> list[TopicScore]:
+def tag_document(tagger: TopicTagger, doc: Document) -> list[TopicScore]:
     """The tagger's topics for a piece: its title, summary and body."""
     return tagger.tag(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
 
 
-def load_tagger(hub: Hub) -> tuple[Tagger, list[Problem]]:
-    """The compiled vocabulary, and the errors in topics.yml that make tagging unreliable."""
+def load_tagger(hub: Hub) -> tuple[HubTagger, list[Problem]]:
+    """The rules with the topics' profiles (from the labelled examples and the editors'
+    pieces), and the errors in topics.yml that make tagging unreliable."""
     found = errors([*hub.problems, *validate_topics(hub.topics)])
     problems = [p for p in found if p.path.endswith("topics.yml")]
-    return compile_rules(hub.topics), problems
+    rules = compile_rules(hub.topics)
+    if problems:
+        return HubTagger(rules), problems
+    tagger, _notes = load_hub_tagger(hub.root, rules)
+    return tagger, problems
 
 
 # --- re-tagging ---------------------------------------------------------------------------
@@ -70,7 +78,7 @@ class RetagReport:
     problems: tuple[Problem, ...] = field(default=())
 
 
-def _migrate(slugs: Sequence[str], tagger: Tagger) -> list[str]:
+def _migrate(slugs: Sequence[str], tagger: TopicTagger) -> list[str]:
     """Slugs with renamed ones replaced by their new topic, duplicates dropped, order kept."""
     return list(dict.fromkeys(tagger.resolve_slug(s)[0] for s in slugs))
 
@@ -79,7 +87,7 @@ Defaults = Mapping[str, Sequence[str]]  # source id -> the source's default topi
 
 
 def plan_piece(
-    tagger: Tagger, doc: Document, defaults: Defaults | None = None
+    tagger: TopicTagger, doc: Document, defaults: Defaults | None = None
 ) -> tuple[dict[str, list[str]], str, bool]:
     """(keys to set, reason, tagger-owned) for one piece; no keys when nothing changes."""
     meta = doc.meta
@@ -109,7 +117,7 @@ _Outcome = tuple[bool | None, Change | None, Problem | None]
 
 
 def retag_piece(
-    root: Path, path: Path, tagger: Tagger, write: bool, defaults: Defaults | None = None
+    root: Path, path: Path, tagger: TopicTagger, write: bool, defaults: Defaults | None = None
 ) -> _Outcome:
     """Re-tag one piece (or migrate its renamed slugs); write it only when its topics change."""
     display = path.relative_to(root).as_posix()
@@ -134,14 +142,14 @@ def retag_piece(
 
 
 def _retag_chunk(
-    root: Path, paths: list[Path], tagger: Tagger, write: bool, defaults: Defaults
+    root: Path, paths: list[Path], tagger: TopicTagger, write: bool, defaults: Defaults
 ) -> list[_Outcome]:
     return [retag_piece(root, path, tagger, write, defaults) for path in paths]
 
 
 def retag(
     root: Path,
-    tagger: Tagger,
+    tagger: TopicTagger,
     *,
     write: bool = True,
     defaults: Defaults | None = None,
@@ -284,7 +292,7 @@ def labelled_files(folder: Path) -> Iterator[Path]:
     return (p for p in sorted(folder.rglob("*.md")) if not p.name.startswith("."))
 
 
-def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
+def evaluate(tagger: TopicTagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
     """Micro and per-topic precision/recall/F1 for the pieces with `expected_topics`."""
     per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
     problems: list[Problem] = []
@@ -311,17 +319,42 @@ def evaluate(tagger: Tagger, folder: Path) -> tuple[Evaluation, list[Problem]]:
         expected = {tagger.resolve_slug(s)[0] for s in expected_list}
         got = [s.slug for s in tag_document(tagger, doc)]
         pieces += 1
-        for slug in expected | set(got):
-            hit = Counts(
-                tp=int(slug in expected and slug in got),
-                fp=int(slug in got and slug not in expected),
-                fn=int(slug in expected and slug not in got),
-            )
-            per_topic[slug] = per_topic.get(slug, Counts()) + hit
+        _count(per_topic, expected, got)
         if expected != set(got):
             misses.append((str(path), tuple(sorted(expected)), tuple(got)))
     micro = sum(per_topic.values(), Counts())
     return Evaluation(pieces, micro, per_topic, tuple(misses)), problems
+
+
+def _count(per_topic: dict[str, Counts], expected: set[str], got: Sequence[str]) -> None:
+    for slug in expected | set(got):
+        hit = Counts(
+            tp=int(slug in expected and slug in got),
+            fp=int(slug in got and slug not in expected),
+            fn=int(slug in expected and slug not in got),
+        )
+        per_topic[slug] = per_topic.get(slug, Counts()) + hit
+
+
+def cross_validated(root: Path, tagger: HubTagger) -> Evaluation | None:
+    """The tagger on the hub's own editor-labelled pieces, each tagged by profiles built and
+    calibrated without it (5 folds); None without the model or without such pieces."""
+    embedder = tagger.model()
+    if embedder is None:
+        return None
+    pieces, _problems = labelled_pieces(root, tagger.rules)
+    scored = editor_labelled(pieces)
+    if not scored:
+        return None
+    per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
+    misses = []
+    outcomes = cross_validate(embedder, tagger.rules, pieces, scored, root=root)
+    for outcome in outcomes:
+        _count(per_topic, set(outcome.expected), outcome.got)
+        if set(outcome.expected) != set(outcome.got):
+            misses.append((outcome.name, tuple(sorted(outcome.expected)), outcome.got))
+    micro = sum(per_topic.values(), Counts())
+    return Evaluation(len(outcomes), micro, per_topic, tuple(misses))
 
 
 # --- what `channelhub tag` shows -----------------------------------------------------------
@@ -332,14 +365,28 @@ def json_result(path: str, scores: Iterable[TopicScore]) -> dict[str, Any]:
 
 
 def evidence_text(score: TopicScore) -> str:
-    """'CMO/CIO (title), chief marketing officer (body x2)' for one topic."""
-    return ", ".join(
-        f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
-    )
+    """'CMO/CIO (title), chief marketing officer (body x2)' for one topic, then for a match of
+    meaning its confidence, the closest sentences and the labelled pieces it most resembles."""
+    parts = [
+        ", ".join(
+            f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
+        )
+    ]
+    meaning = score.meaning
+    if meaning is not None and (meaning.sentences or meaning.resembles):
+        parts.append(f"meaning {meaning.confidence:.2f}")
+        parts += [f'closest: "{_clip(s)}"' for s in meaning.sentences]
+        if meaning.resembles:
+            parts.append("like " + ", ".join(meaning.resembles))
+    return "; ".join(p for p in parts if p)
 
 
-def table_rows(tagger: Tagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
-    scores = tag_document(tagger, doc)
+def _clip(sentence: str, limit: int = 140) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
+    scores = tagger.explain(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
     if scores:
         return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores]
     best = tagger.score_all(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)

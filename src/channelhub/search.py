@@ -1,32 +1,44 @@
 """The site's search: an index of the pieces the hub writes itself, sharded so that a reader
 fetches only the few small files a query needs.
 
-Owns the tokenizer (mirrored word for word in docs/assets/hub-search-engine.js), the ranking
-(BM25, computed at build time), `IndexWriter` (pieces in, files out), `LiveIndex` (the writer
-in a child process, fed while MkDocs renders, so it runs on the second core) and the markup of
-a piece's indexed part. The search dialog (overrides/partials/search.html,
-docs/assets/hub-search.js) loads the engine on the reader's first search; no search data is
-sent with a page.
+Owns the tokenizer and the stemmer's use (mirrored in docs/assets/hub-search-engine.js, which
+stems with docs/assets/hub-search-stemmer.js), what is indexed of a piece (`analyse`, pure, its
+result picklable so that a later build can reuse it), `IndexWriter` (analysed pieces in, files
+out), `LiveIndex` (the writer in a child process, fed while MkDocs renders, so it runs on the
+second core) and the markup of a piece's indexed part. The search dialog
+(overrides/partials/search.html, docs/assets/hub-search.js) loads the engine on the reader's
+first search; no search data is sent with a page.
 
-Written here rather than taken from a library: Pagefind, used until now, needed 1.96 GB and
+Written here rather than taken from a library: Pagefind, used until issue 8, needed 1.96 GB and
 sent 354 KB before the first result for a common word at 10,000 pieces, over both budgets and
 with no option to bound either, and no maintained library writes a static, sharded index for
-the browser from Python.
+the browser from Python. Stemming is Snowball's English (Porter2) on both sides.
 
 The files, under `search-index/` in the built site:
 
-    manifest.json          {"format": 1, "version": V, "pieces": N, "terms": [first term of each shard]}
-    V/t/<i>.json           shard i: {"term": [doc, score, doc - previous doc, score, ...], ...}
-    V/d/<doc>.json         {"url": ..., "title": ..., "kind": ..., "date": ..., "text": ...}
+    manifest.json     {"format": 2, "pieces": N, "average": mean length, "bm25": [k1, b],
+                       "length": [base, bits], "terms": [first term of each shard],
+                       "shards": [name of each shard], "block": B, "records": [name of each
+                       record table], "kinds": {slug: label}, "topics": {slug: title}}
+    t/<hash>.json     a shard: {"term": [doc - previous doc, tf << bits | length code, ...], ...}
+    r/<hash>.json     a record table: the version of each record of docs [i * B, (i + 1) * B)
+    d/<doc>.<v>.json  {"url": ..., "title": ..., "kind": ..., "date": ..., "text": ...}
 
-Shards hold consecutive terms in UTF-16 order (JavaScript's string order), so the client finds
-a term's shard by binary search over the first terms. V is a hash of the index's contents:
-every file under it can be cached for good, and only the manifest is revalidated.
+A term is a word as written (lower case, no accents); `~stem` holds the summed counts of every
+word with that Porter2 stem (left out when the only such word is the stem itself); `#kind:K`
+and `#topic:T` list the pieces of a kind and of a topic, for the filters. Shards hold
+consecutive terms in UTF-16 order (JavaScript's string order), so the client finds a term's
+shard by binary search over the first terms. Scores are BM25, computed by the engine from each
+posting's count and its piece's length code with N and the average length from the manifest:
+a changed piece changes only the shards of its own terms, its record and its record table.
+Every file but the manifest is named by its contents, so it can be cached for good; a build
+writes only the files that are not there yet and removes those no longer named.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -37,18 +49,21 @@ import shutil
 import time
 import unicodedata
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# the generated class itself: snowballstemmer.stemmer() would pick PyStemmer (Snowball 3) if installed
+from snowballstemmer.english_stemmer import EnglishStemmer
 
 from channelhub.sandbox import Child
 
 #: folder of the built site that holds the index
 BUNDLE_DIR = "search-index"
 #: version of the file layout above; the client refuses a manifest of another format
-FORMAT = 1
+FORMAT = 2
 #: seconds the indexer may take to write at the end of the build (10,000 pieces: a few seconds)
 DEFAULT_TIMEOUT = 600.0
 #: set to 0 to skip the index (e.g. a quick `mkdocs serve` of a huge site); search then says so
@@ -58,22 +73,36 @@ ENV_SWITCH = "CHANNELHUB_SEARCH"
 MIN_WORD, MAX_WORD = 2, 40
 #: a word of the title counts as this many words of the body
 TITLE_WEIGHT = 5
-#: BM25's term-frequency saturation and length normalisation (the usual values)
+#: BM25's term-frequency saturation and length normalisation (the usual values), used by the engine
 K1, B = 1.2, 0.75
-#: scores are stored as integers: BM25 times this, at least 1
-SCALE = 10
-#: a posting is one integer: the piece's number, shifted left by this, or'd with the word's count in it
+#: a piece's length is stored as a code c of LENGTH_BITS bits, length ~ LENGTH_BASE ** c (within 5 %)
+LENGTH_BASE, LENGTH_BITS = 1.1, 7
+#: a posting is one integer while indexing: the piece's number, shifted left by this, or'd with the count
 COUNT_BITS = 20
 MAX_COUNT = (1 << COUNT_BITS) - 1
 #: a shard is closed once its JSON passes this many bytes (about 15 KB gzipped); a term whose
 #: postings alone are larger gets a shard of its own
 SHARD_BYTES = 48_000
+#: pieces per record table
+RECORD_BLOCK = 512
+#: the marks of the terms that are not words (a query word is letters and digits only)
+STEM_MARK, FILTER_MARK = "~", "#"
 
 _WORD = re.compile(r"[^\W_]{2,}")  # letters and digits: JavaScript's [\p{L}\p{N}]+
+# Porter2 leaves shorter words alone; words of other scripts are not English
+_STEMMABLE = re.compile(r"[a-z]{3,}")
 # a tag, with quoted attribute values that may hold ">" (the sanitizer's output keeps them raw)
-_TAG = re.compile(r"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+_ATTRIBUTES = r"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>"""
+_TAG = re.compile("<" + _ATTRIBUTES)
+# a tag that starts or ends a block a reader sees apart: paragraph, heading, list item, table cell
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|h[1-6]|li|dt|dd|tr|td|th|caption|blockquote|pre|figcaption|br|hr|table|ul|ol"
+    r"|dl|section|details|summary)\b" + _ATTRIBUTES,
+    re.I,
+)
 _HIDDEN = re.compile(r"<!--.*?(?:-->|$)|<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+_ENGLISH = EnglishStemmer()
 
 
 class SearchIndexError(Exception):
@@ -82,11 +111,28 @@ class SearchIndexError(Exception):
 
 @dataclass(frozen=True)
 class SearchEntry:
-    """What a search result shows about a piece, beyond the excerpt the client makes."""
+    """What a search result shows about a piece, beyond the excerpt the client makes, and what
+    the filters narrow by."""
 
     title: str
     kind_label: str  # Editorial | Partner | Analyst note
     date_label: str  # as readers see it, e.g. 14 January 2026
+    kind: str = ""  # editorial | partner | analyst
+    topics: tuple[tuple[str, str], ...] = ()  # (slug, title) of each of its topics
+
+
+@dataclass(frozen=True)
+class PieceTerms:
+    """What the index keeps of one piece: made by `analyse` from its rendered HTML, picklable,
+    so that a build may keep it for a piece that did not change and feed `add_analysed`."""
+
+    entry: SearchEntry
+    #: what a reader sees, each block (paragraph, cell, item, heading) on a line of its own
+    text: str
+    #: word -> times in the text + TITLE_WEIGHT x times in the title
+    counts: dict[str, int] = field(hash=False)
+    #: words in the text + TITLE_WEIGHT x words in the title
+    length: int
 
 
 @dataclass(frozen=True)
@@ -95,11 +141,13 @@ class IndexReport:
 
     pages: int
     words: int  # words indexed over all pages
-    terms: int  # distinct words
+    terms: int  # distinct terms (words, stems, filters)
     shards: int
     seconds: float  # writing the files
     bundle: Path
     waited: float = 0.0  # how long the build waited for them at its end
+    written: int = 0  # files written (the others were there already, named by their contents)
+    removed: int = 0  # files of an earlier build no longer named
 
 
 def enabled(environ: dict[str, str] | None = None) -> bool:
@@ -132,117 +180,188 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(normalize(text)) if len(w) <= MAX_WORD]
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def stem(word: str) -> str:
+    """The Porter2 stem of an indexed word of three or more letters a-z; any other word is its own
+    stem (JavaScript: `stem` in hub-search-engine.js, with the same algorithm)."""
+    return _ENGLISH.stemWord(word) if _STEMMABLE.fullmatch(word) else word
+
+
 def html_text(fragment: str) -> str:
-    """The text a reader sees in rendered HTML: tags, comments, scripts and heading anchors dropped."""
+    """The text a reader sees in rendered HTML, one line per block (paragraph, heading, list item,
+    table cell): tags, comments, scripts and heading anchors dropped."""
     fragment = _HEADERLINK.sub(" ", _HIDDEN.sub(" ", fragment))
-    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+    text = html.unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n", fragment)))
+    return "\n".join(line for line in (" ".join(part.split()) for part in text.split("\n")) if line)
+
+
+def length_code(length: int) -> int:
+    """A piece's length in LENGTH_BITS bits: the nearest power of LENGTH_BASE."""
+    if length <= 1:
+        return 0
+    return min(round(math.log(length) / math.log(LENGTH_BASE)), (1 << LENGTH_BITS) - 1)
+
+
+def analyse(entry: SearchEntry, content_html: str) -> PieceTerms:
+    """What the index keeps of a piece: its text, and how often each word is in it (a pure function)."""
+    text = html_text(content_html)
+    counts = Counter(_WORD.findall(normalize(text)))
+    title = Counter(words(entry.title))
+    length = sum(counts.values()) + TITLE_WEIGHT * sum(title.values())
+    for word, count in title.items():
+        counts[word] += TITLE_WEIGHT * count
+    if counts and (max(map(len, counts)) > MAX_WORD or max(counts.values()) > MAX_COUNT):
+        counts = Counter({w: min(c, MAX_COUNT) for w, c in counts.items() if len(w) <= MAX_WORD})
+    return PieceTerms(entry=entry, text=text, counts=dict(counts), length=length)
 
 
 def _utf16(term: str) -> bytes:
     return term.encode("utf-16-be")  # byte order of UTF-16-BE is JavaScript's string order
 
 
+def _name(data: bytes, size: int) -> str:
+    return hashlib.blake2b(data, digest_size=size).hexdigest()
+
+
 # ---------------------------------------------------------------- the index
 
 
-@dataclass(frozen=True)
-class _Doc:
-    url: str
-    title: str
-    kind: str
-    date: str
-    text: str
-
-
 class IndexWriter:
-    """Pieces in, the files of the index out; memory is the pieces' text plus 8 bytes a posting."""
+    """Analysed pieces in, the files of the index out; memory is the pieces' text plus 8 bytes a posting."""
 
     def __init__(self) -> None:
-        self.docs: list[_Doc] = []
-        self.lengths = array(
-            "I"
-        )  # indexed words of each piece, the title's counted TITLE_WEIGHT times
-        self.postings: dict[str, array[int]] = {}  # word -> doc << COUNT_BITS | count, by doc
+        self.records: list[bytes] = []  # each piece's record, as written
+        # indexed words of each piece, the title's counted TITLE_WEIGHT times
+        self.lengths = array("I")
+        self.postings: dict[str, array[int]] = {}  # term -> doc << COUNT_BITS | count, by doc
         self.words = 0
+        self.kinds: dict[str, str] = {}
+        self.topics: dict[str, str] = {}
+        self.terms = 0  # distinct terms written, once `files` has run
 
     def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
         """Index one piece: its title and the text of its rendered content, found at `url` (from the site root)."""
-        text = html_text(content_html)
-        body = Counter(_WORD.findall(normalize(text)))
-        title = Counter(words(entry.title))
-        length = sum(body.values()) + TITLE_WEIGHT * sum(title.values())
-        for word, count in title.items():
-            body[word] += TITLE_WEIGHT * count
-        if body and (max(map(len, body)) > MAX_WORD or max(body.values()) > MAX_COUNT):
-            body = Counter({w: min(c, MAX_COUNT) for w, c in body.items() if len(w) <= MAX_WORD})
-        doc = len(self.docs)
-        self.docs.append(
-            _Doc(url.lstrip("/"), entry.title, entry.kind_label, entry.date_label, text)
-        )
-        self.lengths.append(length)
-        self.words += length
+        self.add_analysed(url, analyse(entry, content_html))
+
+    def add_analysed(self, url: str, terms: PieceTerms) -> None:
+        """Index one piece from what `analyse` made of it."""
+        entry = terms.entry
+        doc = len(self.records)
+        record = {
+            "url": url.lstrip("/"),
+            "title": entry.title,
+            "kind": entry.kind_label,
+            "date": entry.date_label,
+            "text": terms.text,
+        }
+        self.records.append(json.dumps(record, ensure_ascii=False).encode())
+        self.lengths.append(terms.length)
+        self.words += terms.length
         postings = self.postings
         key = doc << COUNT_BITS
-        for word, count in body.items():  # the hot loop: one lookup and one append a posting
+        # the hot loop: one lookup and one append a posting
+        for word, count in terms.counts.items():
             found = postings.get(word)
             if found is None:
                 found = postings[word] = array("Q")
             found.append(key | count)
+        filters = [f"kind:{entry.kind}"] if entry.kind else []
+        if entry.kind:
+            self.kinds.setdefault(entry.kind, entry.kind_label)
+        for slug, title in entry.topics:
+            filters.append(f"topic:{slug}")
+            self.topics.setdefault(slug, title)
+        for name in dict.fromkeys(filters):
+            postings.setdefault(FILTER_MARK + name, array("Q")).append(key | 1)
+
+    def stems(self) -> dict[str, array[int] | str]:
+        """`~stem` -> the summed postings of every word with that stem, or the one word that has
+        it (a pointer, not a copy); left out when the only such word is the stem itself."""
+        groups: dict[str, list[str]] = defaultdict(list)
+        for word in self.postings:
+            if not word.startswith(FILTER_MARK):
+                groups[stem(word)].append(word)
+        out: dict[str, array[int] | str] = {}
+        for root, members in groups.items():
+            if members == [root]:
+                continue  # the engine reads the word itself
+            if len(members) == 1:
+                out[STEM_MARK + root] = members[0]
+                continue
+            summed: Counter[int] = Counter()
+            for word in members:
+                for posting in self.postings[word]:
+                    summed[posting >> COUNT_BITS] += posting & MAX_COUNT
+            out[STEM_MARK + root] = array(
+                "Q",
+                [
+                    doc << COUNT_BITS | min(count, MAX_COUNT)
+                    for doc, count in sorted(summed.items())
+                ],
+            )
+        return out
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-        """The manifest and every other file (path under the version folder, bytes), in a fixed order."""
+        """The manifest and every other file (path under the bundle, bytes), in a fixed order."""
         shards, firsts = self._shards()
-        files = [(f"t/{i}.json", shard) for i, shard in enumerate(shards)]
-        for i, doc in enumerate(self.docs):
-            record = {
-                "url": doc.url,
-                "title": doc.title,
-                "kind": doc.kind,
-                "date": doc.date,
-                "text": doc.text,
-            }
-            files.append((f"d/{i}.json", json.dumps(record, ensure_ascii=False).encode()))
-        digest = hashlib.blake2b(digest_size=8)
-        for path, data in files:
-            digest.update(path.encode())
-            digest.update(len(data).to_bytes(8, "big"))
-            digest.update(data)
+        files: list[tuple[str, bytes]] = []
+        shard_names = []
+        for shard in shards:
+            shard_names.append(_name(shard, 6))
+            files.append((f"t/{shard_names[-1]}.json", shard))
+        tables = []
+        for start in range(0, len(self.records), RECORD_BLOCK):
+            versions = []
+            for doc in range(start, min(start + RECORD_BLOCK, len(self.records))):
+                versions.append(_name(self.records[doc], 4))
+                files.append((f"d/{doc}.{versions[-1]}.json", self.records[doc]))
+            table = json.dumps(versions).encode()
+            tables.append(_name(table, 8))
+            files.append((f"r/{tables[-1]}.json", table))
+        count = len(self.records)
         manifest = {
             "format": FORMAT,
-            "version": digest.hexdigest(),
-            "pieces": len(self.docs),
+            "pieces": count,
+            "average": round(sum(self.lengths) / count, 2) if count else 1.0,
+            "bm25": [K1, B],
+            "length": [LENGTH_BASE, LENGTH_BITS],
             "terms": firsts,
+            "shards": shard_names,
+            "block": RECORD_BLOCK,
+            "records": tables,
+            "kinds": dict(sorted(self.kinds.items())),
+            "topics": dict(sorted(self.topics.items(), key=lambda item: item[1].lower())),
         }
         return manifest, files
 
     def _shards(self) -> tuple[list[bytes], list[str]]:
-        """Each word's postings as JSON, cut into shards of consecutive words."""
-        count = len(self.docs)
-        average = (sum(self.lengths) / count) if count else 1.0
-        # BM25's length part, per piece: k1 * (1 - b + b * length / average)
-        norms = [K1 * (1 - B + B * length / average) for length in self.lengths]
+        """Each term's postings as JSON, cut into shards of consecutive terms."""
+        codes = [length_code(length) for length in self.lengths]
+        terms: dict[str, array[int] | str] = {**self.postings, **self.stems()}
+        self.terms = len(terms)
         shards: list[bytes] = []
         firsts: list[str] = []
         current: list[str] = []
         size = 0
-        for word in sorted(self.postings, key=_utf16):
-            packed = self.postings[word]
-            idf = math.log(1 + (count - len(packed) + 0.5) / (len(packed) + 0.5))
-            weight = SCALE * idf * (K1 + 1)
-            docs = [p >> COUNT_BITS for p in packed]
-            tfs = [p & MAX_COUNT for p in packed]
-            scores = [
-                int(weight * tf / (tf + norms[d]) + 0.5) or 1
-                for d, tf in zip(docs, tfs, strict=True)
-            ]
-            deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
-            flat = [n for pair in zip(deltas, scores, strict=True) for n in pair]
-            entry = f'"{word}":[{",".join(map(str, flat))}]'
+        for term in sorted(terms, key=_utf16):
+            packed = terms[term]
+            if isinstance(packed, str):  # a stem with one word: the engine reads that word
+                entry = (
+                    json.dumps(term, ensure_ascii=False)
+                    + ":"
+                    + json.dumps(packed, ensure_ascii=False)
+                )
+            else:
+                docs = [p >> COUNT_BITS for p in packed]
+                values = [(p & MAX_COUNT) << LENGTH_BITS | codes[p >> COUNT_BITS] for p in packed]
+                deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
+                flat = [n for pair in zip(deltas, values, strict=True) for n in pair]
+                entry = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
             if current and size + len(entry) > SHARD_BYTES:
                 shards.append(("{" + ",".join(current) + "}").encode())
                 current, size = [], 0
             if not current:
-                firsts.append(word)
+                firsts.append(term)
             current.append(entry)
             size += len(entry) + 1
         if current:
@@ -250,37 +369,75 @@ class IndexWriter:
         return shards, firsts
 
     def write(self, site_dir: Path) -> IndexReport:
-        """Write the index into the built site; the manifest goes last, and older versions are removed."""
+        """Write the index into the built site: the files the last complete index (the manifest
+        on disk) does not already name, then the manifest, then remove the files no longer named.
+
+        A file is trusted only once a manifest names it, so a write killed half-way leaves
+        nothing that the next write would keep: it writes those files again."""
         started = time.monotonic()
         manifest, files = self.files()  # no pieces yet: an empty index, and search finds nothing
         bundle = site_dir / BUNDLE_DIR
-        version = bundle / manifest["version"]
-        partial = bundle / f".{manifest['version']}.partial"
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(partial)
-        (partial / "t").mkdir(parents=True)
-        (partial / "d").mkdir()
+        for folder in ("t", "d", "r"):
+            (bundle / folder).mkdir(parents=True, exist_ok=True)
+        complete = _named(bundle)
+        written = 0
         for path, data in files:
-            (partial / path).write_bytes(data)
-        # the same contents, by their hash, are already there: keep the folder readers may be using
-        if version.exists():
-            shutil.rmtree(partial)
-        else:
-            partial.rename(version)
+            if path in complete:  # named by its contents: the same bytes
+                continue
+            (bundle / path).write_bytes(data)
+            written += 1
         temporary = bundle / ".manifest.json.partial"
         temporary.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         temporary.replace(bundle / "manifest.json")
-        for other in bundle.iterdir():  # a `--dirty` build leaves the last version behind
-            if other.is_dir() and other.name != manifest["version"]:
-                shutil.rmtree(other, ignore_errors=True)
+        removed = _remove_stale(bundle, {path for path, _data in files})
         return IndexReport(
-            pages=len(self.docs),
+            pages=len(self.records),
             words=self.words,
-            terms=len(self.postings),
+            terms=self.terms,
             shards=len(manifest["terms"]),
             seconds=time.monotonic() - started,
             bundle=bundle,
+            written=written,
+            removed=removed,
         )
+
+
+def _named(bundle: Path) -> set[str]:
+    """The files the index on disk names (none if it has no readable manifest of this format)."""
+    try:
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            return set()
+        named = {f"t/{name}.json" for name in manifest["shards"]}
+        for block, name in enumerate(manifest["records"]):
+            named.add(f"r/{name}.json")
+            versions = json.loads((bundle / "r" / f"{name}.json").read_text(encoding="utf-8"))
+            start = block * manifest["block"]
+            named.update(f"d/{start + i}.{v}.json" for i, v in enumerate(versions))
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {path for path in named if (bundle / path).is_file()}
+
+
+def _remove_stale(bundle: Path, named: set[str]) -> int:
+    """Remove what an earlier build left that this index does not name (a killed write's
+    partial files, an older layout's folders); returns how many files went."""
+    removed = 0
+    for entry in bundle.iterdir():
+        if entry.name == "manifest.json":
+            continue
+        if entry.is_dir() and entry.name in ("t", "d", "r"):
+            for file in entry.iterdir():
+                if f"{entry.name}/{file.name}" not in named:
+                    file.unlink(missing_ok=True)
+                    removed += 1
+        elif entry.is_dir():
+            removed += sum(1 for p in entry.rglob("*") if p.is_file())
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 # ---------------------------------------------------------------- the index beside the build
@@ -401,15 +558,19 @@ class LiveIndex:
         self._child.kill()
 
 
-def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int]]]]:
-    """Every word of a written index with its (doc, score) postings: for tests and the bench."""
+def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int, int]] | str]]:
+    """Every term of a written index with its (doc, count, length code) postings, or the one word
+    of a stem: for tests and the bench."""
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    folder = bundle / manifest["version"] / "t"
-    for i in range(len(manifest["terms"])):
-        shard = json.loads((folder / f"{i}.json").read_text(encoding="utf-8"))
-        for word, flat in shard.items():
-            doc, pairs = 0, []
-            for delta, score in zip(flat[::2], flat[1::2], strict=True):
+    mask = (1 << manifest["length"][1]) - 1
+    for name in manifest["shards"]:
+        shard = json.loads((bundle / "t" / f"{name}.json").read_text(encoding="utf-8"))
+        for term, flat in shard.items():
+            if isinstance(flat, str):  # a stem's one word
+                yield term, flat
+                continue
+            doc, postings = 0, []
+            for delta, value in zip(flat[::2], flat[1::2], strict=True):
                 doc += delta
-                pairs.append((doc, score))
-            yield word, pairs
+                postings.append((doc, value >> manifest["length"][1], value & mask))
+            yield term, postings

@@ -105,6 +105,21 @@ def stem(word: str) -> str:
     return w
 
 
+def prose(text: str) -> str:
+    """The text without link targets, bare URLs, HTML tags and inline code: what rules may match."""
+    return _NOISE.sub(" ", text)
+
+
+#: the parts of a piece, in the order `tokens` returns them
+PLACES: tuple[Where, Where, Where] = ("title", "summary", "body")
+Parts = tuple[list[str], list[str], list[str]]
+
+
+def tokens(title: str, summary: str, body: str) -> Parts:
+    """The words (and "&") of a piece's title, summary and body (its prose only)."""
+    return _TOKEN.findall(title), _TOKEN.findall(summary), _TOKEN.findall(prose(body))
+
+
 def _capital(raw: str) -> bool:
     """True for a word in capitals, also as a plural or possessive: IT, CMOs, IT's."""
     if raw.endswith(("'s", "’s")):
@@ -359,6 +374,16 @@ def validate_topics(
     return problems
 
 
+class TopicTagger(Protocol):
+    """What tagging a piece needs: the rules' `Tagger`, or rules and profiles together."""
+
+    @property
+    def slugs(self) -> tuple[str, ...]: ...
+    def resolve_slug(self, slug: str) -> tuple[str, bool]: ...
+    def tag(self, title: str, summary: str, body: str) -> list[TopicScore]: ...
+    def score_all(self, title: str, summary: str, body: str) -> list[TopicScore]: ...
+
+
 # --- compiled matching ------------------------------------------------------------------
 
 
@@ -373,12 +398,25 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Meaning:
+    """Why the meaning of a piece points at a topic (channelhub.profiles fills it in)."""
+
+    #: the calibrated chance that an editor would file the piece under the topic
+    confidence: float
+    #: the piece's sentences closest to the topic, best first
+    sentences: tuple[str, ...] = ()
+    #: the labelled pieces of the topic that the piece most resembles, best first
+    resembles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TopicScore:
     """A topic the tagger gives a piece, with its score and why."""
 
     slug: str
     score: float
     evidence: tuple[Evidence, ...] = ()
+    meaning: Meaning | None = None
 
 
 @dataclass(frozen=True)
@@ -464,23 +502,31 @@ class Tagger:
 
     def _ranked(self, title: str, summary: str, body: str) -> list[tuple[TopicScore, bool]]:
         """(score, qualifies) for every topic with evidence, best first."""
-        places: tuple[tuple[Where, str], ...] = (
-            ("title", title),
-            ("summary", summary),
-            ("body", _NOISE.sub(" ", body)),
-        )
+        return [
+            (score, qualifies)
+            for score, qualifies, _excluded in self.assess(title, summary, body)
+            if score.score > 0
+        ]
+
+    def assess(self, title: str, summary: str, body: str) -> list[tuple[TopicScore, bool, bool]]:
+        """(score, qualifies, excluded) for every topic with evidence or a matched exclusion, best first."""
+        return self.assess_tokens(tokens(title, summary, body))
+
+    def assess_tokens(self, parts: Parts) -> list[tuple[TopicScore, bool, bool]]:
+        """`assess` of a piece already split by `tokens` (whoever also needs its words)."""
         totals = [0.0] * len(self.topics)
         evidence: list[list[Evidence]] = [[] for _ in self.topics]
         headline = [False] * len(self.topics)
         body_mentions = [0] * len(self.topics)
-        for where, text in places:
-            tokens = _TOKEN.findall(text)
+        excluded = [False] * len(self.topics)
+        for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
             scale = PLACE_WEIGHTS[where]
             if where == "body":
                 scale /= math.sqrt(max(1.0, len(tokens) / BODY_WORDS))
-            for index, (found, mentions) in self._evidence(tokens, where).items():
+            for index, (found, mentions, masked) in self._evidence(tokens, where).items():
+                excluded[index] = excluded[index] or masked
                 evidence[index] += found
                 totals[index] += scale * sum(
                     e.weight * (e.count if where == "body" else 1) for e in found
@@ -494,9 +540,10 @@ class Tagger:
             (
                 TopicScore(t.slug, totals[i], tuple(evidence[i])),
                 totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2),
+                excluded[i],
             )
             for i, t in enumerate(self.topics)
-            if totals[i] > 0
+            if totals[i] > 0 or excluded[i]
         ]
         return sorted(ranked, key=lambda pair: (-pair[0].score, pair[0].slug))
 
@@ -547,15 +594,15 @@ class Tagger:
 
     def _evidence(
         self, tokens: Sequence[str], where: Where
-    ) -> dict[int, tuple[list[Evidence], int]]:
-        """(evidence, number of separate mentions) per topic index, from one part of a piece."""
+    ) -> dict[int, tuple[list[Evidence], int, bool]]:
+        """(evidence, separate mentions, an exclusion matched) per topic index, from one part of a piece."""
         by_topic: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
         for term_id, start, end in self._spans(tokens):
             for use in self.uses[term_id]:
                 roles = by_topic.setdefault(use.topic, {})
                 roles.setdefault(use.role, []).append((start, end, use.rule))
         return {
-            index: _topic_evidence(self.topics[index].rules, roles, where)
+            index: (*_topic_evidence(self.topics[index].rules, roles, where), "exclude" in roles)
             for index, roles in by_topic.items()
         }
 

@@ -12,9 +12,11 @@ from channelhub import frontmatter
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.config import Hub, load_hub
 from channelhub.frontmatter import Document, FrontMatterError
+from channelhub.profiles import HubTagger, load_hub_tagger
 from channelhub.retag import (
     Evaluation,
     RetagReport,
+    cross_validated,
     evaluate,
     json_result,
     load_tagger,
@@ -22,7 +24,6 @@ from channelhub.retag import (
     table_rows,
     tag_document,
 )
-from channelhub.tagger import Tagger
 
 
 def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
@@ -34,7 +35,7 @@ def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
         table.add_column("file", overflow="fold")
         table.add_column("topic", no_wrap=True)
         table.add_column("score", justify="right")
-        table.add_column("evidence (phrase, where it matched)")
+        table.add_column("evidence (phrase, where it matched; meaning: closest sentences, like)")
         for row in rows:
             table.add_row(*row)
         Console().print(table)
@@ -66,6 +67,19 @@ def _print_evaluation(result: Evaluation) -> None:
         click.echo(f"  {path}: expected [{', '.join(expected)}], got [{', '.join(got)}]")
 
 
+def _print_cross_validated(result: Evaluation | None) -> None:
+    if result is None:
+        click.echo(
+            "\nno editor-labelled pieces under docs/ (topics an editor set): nothing to cross-validate"
+        )
+        return
+    click.echo(
+        f"\ncross-validated on the hub's {result.pieces} editor-labelled pieces (5 folds, each "
+        "tagged by profiles built without it):"
+    )
+    _print_evaluation(result)
+
+
 def _print_retag(report: RetagReport, *, write: bool) -> None:
     for change in report.changes:
         verb = "migrated" if change.reason == "rename" else "re-tagged"
@@ -82,7 +96,7 @@ def _print_retag(report: RetagReport, *, write: bool) -> None:
         click.echo(f"warning: {problem}", err=True)
 
 
-def _repo_tagger(root: Path) -> tuple[Tagger, Hub]:
+def _repo_tagger(root: Path) -> tuple[HubTagger, Hub]:
     hub = load_hub(root)
     tagger, problems = load_tagger(hub)
     if problems:
@@ -120,7 +134,8 @@ def _read_for_tagging(path: str) -> Document:
     "--evaluate",
     "evaluate_dir",
     type=click.Path(file_okay=False),
-    help="Precision, recall and F1 over the pieces in DIR with expected_topics.",
+    help="Precision, recall and F1 over the pieces in DIR with expected_topics, then "
+    "cross-validated on the hub's editor-labelled pieces.",
 )
 def tag(
     files: tuple[str, ...], as_json: bool, retag_all: bool, dry_run: bool, evaluate_dir: str | None
@@ -141,14 +156,23 @@ def tag(
     if evaluate_dir is not None:
         if not Path(evaluate_dir).is_dir():
             raise UsageError(f"no such folder: {evaluate_dir}")
-        result, problems = evaluate(tagger, Path(evaluate_dir))
+        # The folder being measured never teaches the profiles that are measured on it.
+        measured, _notes = load_hub_tagger(root, tagger.rules, leave_out=Path(evaluate_dir))
+        result, problems = evaluate(measured, Path(evaluate_dir))
         for problem in problems:
             click.echo(f"warning: {problem}", err=True)
         if not result.pieces:
             raise UsageError(
                 f"no piece in {evaluate_dir} has 'expected_topics' in its front matter"
             )
-        click.echo(json.dumps(result.as_json(), indent=2)) if as_json else _print_evaluation(result)
+        checked = cross_validated(root, tagger)
+        if as_json:
+            figures = result.as_json()
+            figures["cross_validated"] = checked.as_json() if checked is not None else None
+            click.echo(json.dumps(figures, indent=2))
+        else:
+            _print_evaluation(result)
+            _print_cross_validated(checked)
         return
     docs = [(path, _read_for_tagging(path)) for path in files]
     if as_json:

@@ -1,0 +1,756 @@
+"""Topic profiles: what each topic's labelled pieces mean, and how meaning and rules combine.
+
+Owns collecting the examples (the repository's labelled sets, never a `heldout` folder, and
+every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
+topics an editor removed counted against), embedding them (cached under .cache/channelhub/ by
+content hash), one profile per topic (the mean meaning of its examples against the mean of
+the others, plus the examples for "resembles"), calibration (a small logistic model shared by
+the topics over four figures, rule strength, meaning, lead over the other topics and nearest
+example, fitted on leave-one-out scores, and a threshold per topic chosen the same way),
+cross-validation of that whole recipe, and `HubTagger`, which tags with rules and profiles
+together: an exclusion vetoes, a strong rule match always counts, and each tag says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from channelhub import frontmatter
+from channelhub.config import Hub, slug_list
+from channelhub.content import meta_text, piece_files
+from channelhub.files import write_atomic
+from channelhub.frontmatter import FrontMatterError
+from channelhub.problems import Problem
+from channelhub.semantic import (
+    MODEL_NAME,
+    Embedder,
+    ModelMissing,
+    Vectors,
+    load_embedder,
+    model_folder,
+    sentences,
+)
+from channelhub.semantic import normalise as unit
+from channelhub.tagger import Meaning, Parts, Tagger, TopicScore, compile_rules, tokens
+
+#: the repository's labelled sets that teach the profiles (relative to the repository)
+EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
+#: folders under EXAMPLE_DIRS never read as examples: they measure, they do not teach
+HELD_OUT = frozenset({"heldout"})
+CACHE_DIR = ".cache/channelhub"
+#: bump when `piece_vector` changes, so cached example vectors are not reused
+RECIPE_VERSION = "body-mean-1"
+#: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
+PART_WEIGHTS = (2.0, 1.0, 3.0)
+#: a rule score this many times the topic's threshold is given whatever the meaning says
+STRONG_RULE = 3.0
+#: an example whose topic an editor removed counts this much more against it
+AGAINST_WEIGHT = 3.0
+#: L2 penalty of the logistic fit (not on the bias)
+RIDGE = 1.0
+NEWTON_STEPS = 30
+FOLDS = 5
+EVIDENCE_SENTENCES = 2
+EVIDENCE_EXAMPLES = 2
+#: an example this similar is the same text (float16 storage keeps it just under 1)
+SAME_TEXT = 0.995
+MAX_TOPICS = 3
+#: rows of pieces compared with every example at once in `_nearest`
+NEAREST_ROWS = 64
+
+
+@dataclass(frozen=True)
+class LabelledPiece:
+    """A piece whose topics a person chose: an example for them, and against `against`."""
+
+    name: str  # its path, relative to the repository
+    title: str
+    summary: str
+    body: str
+    topics: tuple[str, ...]
+    against: tuple[str, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        text = "\x1f".join((self.title, self.summary, self.body))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _known(slugs: Iterable[str], tagger: Tagger) -> tuple[str, ...]:
+    known = set(tagger.slugs)
+    return tuple(
+        dict.fromkeys(s for s in map(lambda s: tagger.resolve_slug(s)[0], slugs) if s in known)
+    )
+
+
+# `topics: [...]` and `auto_topics: [...]` on one line each, as pull, new and --retag write them.
+_FLOW_TOPICS = re.compile(r"^(auto_topics|topics):[ \t]*(\[[^\]\n]*\])[ \t]*$", re.MULTILINE)
+
+
+def tagger_owned_at_a_glance(text: str) -> bool:
+    """True when the front matter plainly says `topics` equals `auto_topics` (most pulled
+    pieces): then the piece is no editor's label and its YAML need not be parsed."""
+    yaml_text, _body, _line = frontmatter.split(text)
+    if yaml_text is None:
+        return False
+    found = {m.group(1): m.group(2) for m in _FLOW_TOPICS.finditer(yaml_text)}
+    return len(found) == 2 and found["topics"] == found["auto_topics"]
+
+
+def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> LabelledPiece | None:
+    """A labelled piece from `key` (expected_topics, or an editor's topics), None if unlabelled."""
+    try:
+        with open(path, encoding="utf-8") as file:  # the plain call: this runs for every piece
+            text = file.read()
+    except (OSError, UnicodeDecodeError):
+        text = frontmatter.read_text(path, name)  # raises the error as a FrontMatterError
+    if key == "topics" and tagger_owned_at_a_glance(text):
+        return None
+    doc = frontmatter.parse(text, path=name, with_lines=False)
+    topics = slug_list(doc.meta.get(key))
+    if topics is None:
+        return None
+    against: tuple[str, ...] = ()
+    if key == "topics":
+        auto = slug_list(doc.meta.get("auto_topics"))
+        if auto is not None and auto == topics:
+            return None  # the tagger's own choice: not an editor's label
+        against = tuple(s for s in _known(auto or [], tagger) if s not in _known(topics, tagger))
+    return LabelledPiece(
+        name,
+        meta_text(doc.meta, "title"),
+        meta_text(doc.meta, "summary"),
+        doc.body,
+        _known(topics, tagger),
+        against,
+    )
+
+
+def labelled_pieces(root: Path, tagger: Tagger) -> tuple[list[LabelledPiece], list[Problem]]:
+    """The repository's labelled examples and the hub's editor-labelled pieces, in a fixed order."""
+    pieces: list[LabelledPiece] = []
+    problems: list[Problem] = []
+    sources: list[tuple[Path, str]] = []
+    for folder in EXAMPLE_DIRS:
+        base = root / folder
+        if base.is_dir():
+            sources += [
+                (p, "expected_topics")
+                for p in sorted(base.rglob("*.md"))
+                if not HELD_OUT & set(p.relative_to(base).parts) and not p.name.startswith(".")
+            ]
+    sources += [(p, "topics") for p in piece_files(root / "docs")]
+    prefix = len(str(root)) + 1  # every path here starts with root: no pathlib per file
+    for path, key in sources:
+        name = str(path)[prefix:].replace(os.sep, "/")
+        try:
+            piece = read_labelled(path, name, tagger, key=key)
+        except FrontMatterError as exc:
+            problems.append(exc.problem(" (not used as an example)"))
+            continue
+        if piece is not None:
+            pieces.append(piece)
+    return pieces, problems
+
+
+def editor_labelled(pieces: Sequence[LabelledPiece]) -> list[LabelledPiece]:
+    """The pieces under docs/: the hub's own editors' labels."""
+    return [p for p in pieces if p.name.startswith("docs/")]
+
+
+# --- meaning of a piece --------------------------------------------------------------------
+
+
+def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vectors:
+    """One unit vector for a piece: its title, summary and body (all its words), weighted."""
+    return parts_vector(embedder, tokens(title, summary, body))
+
+
+def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
+    """`piece_vector` of a piece already split into words by the tagger."""
+    vectors = embedder.embed_words(parts)
+    weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
+    return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
+
+
+class VectorCache:
+    """Example vectors by content hash, in one JSON file; a missing or corrupt file is empty."""
+
+    def __init__(self, root: Path | None, model: str) -> None:
+        # `model` names the recipe (model, weights, version): another recipe's vectors are ignored
+        self.path = root / CACHE_DIR / "example-vectors.json" if root is not None else None
+        self.model = model
+        self.vectors: dict[str, Vectors] = {}
+        self.dirty = False
+        if self.path is None:
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("model") == model:
+                for digest, text in data["vectors"].items():
+                    vector = np.frombuffer(base64.b64decode(text), dtype=np.float32)
+                    if vector.shape == (data["dimensions"],):
+                        self.vectors[digest] = vector
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self.vectors = {}  # rebuilt from the examples: a cache is never the truth
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        dims = {v.shape[0] for v in self.vectors.values()}
+        data = {
+            "model": self.model,
+            "dimensions": dims.pop() if len(dims) == 1 else 0,
+            "vectors": {
+                k: base64.b64encode(v.astype(np.float32).tobytes()).decode("ascii")
+                for k, v in sorted(self.vectors.items())
+            },
+        }
+        with contextlib.suppress(OSError):  # a read-only checkout tags as well, only slower
+            write_atomic(self.path, json.dumps(data), durable=False)
+
+
+def recipe(model: str = MODEL_NAME) -> str:
+    """What a cached vector depends on besides the text: the model and how a piece is embedded."""
+    return f"{model}|parts {PART_WEIGHTS}|{RECIPE_VERSION}"
+
+
+def example_vectors(
+    embedder: Embedder, pieces: Sequence[LabelledPiece], root: Path | None = None
+) -> Vectors:
+    """One unit vector per piece, from the cache where the content is unchanged."""
+    cache = VectorCache(root, recipe(embedder.name))
+    rows = []
+    for piece in pieces:
+        vector = cache.vectors.get(piece.digest)
+        if vector is None:
+            vector = piece_vector(embedder, piece.title, piece.summary, piece.body)
+            cache.vectors[piece.digest] = vector
+            cache.dirty = True
+        rows.append(vector)
+    cache.save()
+    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+
+
+# --- rules' view of a piece -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """What the rules say of one piece, per topic (in the tagger's topic order)."""
+
+    strength: npt.NDArray[np.float64]  # rule score / the topic's threshold
+    qualifies: npt.NDArray[np.bool_]
+    excluded: npt.NDArray[np.bool_]
+    scores: Mapping[str, TopicScore]
+
+
+def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
+    return parts_rule_view(tagger, tokens(title, summary, body))
+
+
+def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
+    """`rule_view` of a piece already split into words."""
+    index = {slug: i for i, slug in enumerate(tagger.slugs)}
+    strength = np.zeros(len(index))
+    qualifies = np.zeros(len(index), dtype=bool)
+    excluded = np.zeros(len(index), dtype=bool)
+    scores: dict[str, TopicScore] = {}
+    for score, ok, masked in tagger.assess_tokens(parts):
+        i = index[score.slug]
+        strength[i] = score.score / tagger.topics[i].threshold
+        qualifies[i], excluded[i] = ok, masked
+        if score.score > 0:
+            scores[score.slug] = score
+    return RuleView(strength, qualifies, excluded, scores)
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Every topic's profile and the calibration: small arrays, cheap to send to a worker."""
+
+    model: str
+    slugs: tuple[str, ...]
+    positive: Vectors  # (topics, dims): unit mean of each topic's examples
+    negative: Vectors  # (topics, dims): unit mean of the other examples
+    centre: npt.NDArray[np.float64]  # (topics,): mean and spread of the examples' meaning scores
+    spread: npt.NDArray[np.float64]
+    weights: tuple[float, ...]  # rule strength, meaning, lead, nearest example, bias
+    thresholds: tuple[float, ...]  # per topic, on the calibrated confidence
+    examples: npt.NDArray[np.float16]  # (examples, dims)
+    labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
+    names: tuple[str, ...]
+    key: str = field(default="")
+
+    @cached_property
+    def taught(self) -> npt.NDArray[np.bool_]:
+        """Topics with at least one example: the others are left to the rules."""
+        return np.asarray((self.labels == 1).any(axis=0))
+
+    @cached_property
+    def examples32(self) -> Vectors:
+        """The examples as float32, converted once per process (they travel as float16)."""
+        return self.examples.astype(np.float32)
+
+    @cached_property
+    def direction(self) -> Vectors:
+        """(topics, dims): towards a topic's examples and away from the others."""
+        return np.asarray(self.positive - self.negative, dtype=np.float32)
+
+
+def _features(
+    meaning: npt.NDArray[np.float64],
+    nearest: npt.NDArray[np.float64],
+    strength: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """(..., topics, 5) figures: log(1 + rule score / threshold), meaning, its lead over the
+    best other topic, nearest example, 1 (the bias)."""
+    topics = meaning.shape[-1]
+    if topics > 1:
+        ordered = np.sort(meaning, axis=-1)
+        best, second = ordered[..., -1:], ordered[..., -2:-1]
+        others = np.where(meaning >= best, second, best)
+    else:
+        others = np.zeros_like(meaning)
+    return np.stack(
+        [np.log1p(strength), meaning, meaning - others, nearest, np.ones_like(meaning)],
+        axis=-1,
+    )
+
+
+def _sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -40, 40))))
+
+
+def _fit_logistic(
+    X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w_sample: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Ridge logistic regression by Newton's method: deterministic, no random start."""
+    dims = X.shape[1]
+    penalty = np.full(dims, RIDGE)
+    penalty[-1] = 0.0
+    w = np.zeros(dims)
+    for _ in range(NEWTON_STEPS):
+        p = _sigmoid(X @ w)
+        grad = X.T @ (w_sample * (p - y)) + penalty * w
+        hess = (X.T * (w_sample * p * (1 - p))) @ X + np.diag(penalty + 1e-9)
+        w = w - np.linalg.solve(hess, grad)
+    return w
+
+
+def _threshold(confidence: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]) -> float:
+    """The confidence with the best F1 on these pieces, halfway back to 0.5 (small samples)."""
+    if not truth.any():
+        return 1.0
+    best_f1, best = -1.0, 0.5
+    for cut in np.unique(confidence):
+        said = confidence >= cut
+        tp = int((said & truth).sum())
+        f1 = 2 * tp / (said.sum() + truth.sum())
+        if f1 > best_f1 + 1e-12:
+            best_f1, best = f1, float(cut)
+    return (best + 0.5) / 2
+
+
+def _loo_meaning(
+    E: Vectors, labels: npt.NDArray[np.int8]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each example's meaning score and nearest-example figure with itself left out."""
+    E64 = E.astype(np.float64)
+    pos = (labels == 1).astype(np.float64)
+    neg = 1.0 - pos
+    scores = []
+    for mask in (pos, neg):
+        sums = mask.T @ E64  # (topics, dims)
+        dots = E64 @ sums.T  # (examples, topics)
+        sq = (sums * sums).sum(axis=1)[None, :] - 2 * mask * dots + mask
+        scores.append((dots - mask) / np.sqrt(np.maximum(sq, 1e-12)))
+    meaning = scores[0] - scores[1]
+    sims = E64 @ E64.T
+    np.fill_diagonal(sims, -np.inf)
+    nearest = _nearest(sims, labels)
+    return meaning, nearest
+
+
+def _nearest(
+    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
+) -> npt.NDArray[np.float64]:
+    """(pieces, topics): similarity to the closest example for the topic minus to the closest
+    other example (0 for a topic without examples, or without others)."""
+    member = (labels == 1)[None, :, :]  # (1, examples, topics)
+    out = np.zeros((sims.shape[0], labels.shape[1]))
+    for start in range(0, sims.shape[0], NEAREST_ROWS):  # bounded memory for large hubs
+        column = sims[start : start + NEAREST_ROWS, :, None]  # (rows, examples, 1)
+        closest = np.where(member, column, -np.inf).max(axis=1, initial=-np.inf)
+        other = np.where(member, -np.inf, column).max(axis=1, initial=-np.inf)
+        with np.errstate(invalid="ignore"):  # no example on one side: -inf - -inf, set to 0 below
+            out[start : start + NEAREST_ROWS] = closest - other
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
+    """Names everything a set of profiles depends on: the recipe and its constants, the topics'
+    rules (their scores are a figure) and every example's text and labels."""
+    settings = (STRONG_RULE, AGAINST_WEIGHT, RIDGE, NEWTON_STEPS)
+    basis = "\x1e".join(
+        [recipe(model), repr(settings), repr(rules.topics)]
+        + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
+    )
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def build_profiles(
+    model: str,
+    slugs: Sequence[str],
+    pieces: Sequence[LabelledPiece],
+    vectors: Vectors,
+    rules: Sequence[RuleView],
+    key: str = "",
+) -> Profiles:
+    """Profiles and calibration from labelled pieces (their vectors and what the rules say of them)."""
+    topics = len(slugs)
+    labels = np.zeros((len(pieces), topics), dtype=np.int8)
+    index = {s: i for i, s in enumerate(slugs)}
+    for row, piece in enumerate(pieces):
+        for slug in piece.against:
+            labels[row, index[slug]] = -1
+        for slug in piece.topics:
+            labels[row, index[slug]] = 1
+    E = vectors.astype(np.float32)
+    positive = unit(((labels == 1).astype(np.float32).T @ E).astype(np.float32))
+    negative = unit(((labels != 1).astype(np.float32).T @ E).astype(np.float32))
+    meaning, nearest = _loo_meaning(E, labels)
+    centre = meaning.mean(axis=0) if len(pieces) else np.zeros(topics)
+    spread = meaning.std(axis=0) + 1e-6 if len(pieces) else np.ones(topics)
+    strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
+    X = _features((meaning - centre) / spread, nearest * 10, strength)
+    truth = labels == 1
+    sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
+    weights = _fit_logistic(
+        X.reshape(-1, X.shape[-1]), truth.reshape(-1).astype(np.float64), sample.reshape(-1)
+    )
+    confidence = _sigmoid(X @ weights)
+    thresholds = tuple(_threshold(confidence[:, t], truth[:, t]) for t in range(topics))
+    return Profiles(
+        model=model,
+        slugs=tuple(slugs),
+        positive=positive,
+        negative=negative,
+        centre=centre,
+        spread=spread,
+        weights=tuple(float(w) for w in weights),
+        thresholds=thresholds,
+        examples=E.astype(np.float16),
+        labels=labels,
+        names=tuple(p.name for p in pieces),
+        key=key,
+    )
+
+
+# --- tagging with rules and profiles ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the tagger decided for one topic of one piece."""
+
+    slug: str
+    confidence: float
+    given: bool
+    rule: TopicScore | None
+
+
+def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
+    """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
+    rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
+    # elementwise products summed by numpy: the same order on every machine (no BLAS threads)
+    meaning = ((profiles.direction * vector).sum(axis=1) - profiles.centre) / profiles.spread
+    sims = (profiles.examples32 * vector).sum(axis=1).astype(np.float64)
+    nearest = _nearest(sims[None, :], profiles.labels)[0]
+    figures = _features(meaning, nearest * 10, view.strength)
+    confidence = _sigmoid((figures * np.array(profiles.weights)).sum(axis=-1))
+    taught = profiles.taught
+    out = []
+    for t, slug in enumerate(profiles.slugs):
+        if not taught[t]:
+            given = bool(view.qualifies[t])
+        elif view.excluded[t] and not view.qualifies[t]:
+            given = False
+        else:
+            given = bool(
+                confidence[t] >= profiles.thresholds[t]
+                or (view.qualifies[t] and view.strength[t] >= STRONG_RULE)
+            )
+        out.append(Judgement(slug, float(confidence[t]), given, view.scores.get(slug)))
+    return out
+
+
+def chosen(judgements: Sequence[Judgement], limit: int = MAX_TOPICS) -> list[Judgement]:
+    """The given topics, most confident first (ties by slug), at most `limit`."""
+    given = [j for j in judgements if j.given]
+    return sorted(given, key=lambda j: (-j.confidence, j.slug))[:limit]
+
+
+@dataclass(frozen=True)
+class HubTagger:
+    """The rules and, when the model and examples are there, the profiles: tags with both.
+
+    Pickles small (the rules and the profiles' arrays); each process loads the model once.
+    """
+
+    rules: Tagger
+    profiles: Profiles | None = None
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return self.rules.slugs
+
+    @property
+    def key(self) -> str:
+        return self.profiles.key if self.profiles is not None else ""
+
+    def resolve_slug(self, slug: str) -> tuple[str, bool]:
+        return self.rules.resolve_slug(slug)
+
+    def model(self) -> Embedder | None:
+        """The embedding model when it is installed and matches the profiles, else None."""
+        if self.profiles is None:
+            return None
+        try:
+            embedder = load_embedder()
+        except ModelMissing:
+            return None
+        return embedder if embedder.name == self.profiles.model else None
+
+    def judgements(self, title: str, summary: str, body: str) -> list[Judgement]:
+        """Every topic's confidence and decision; [] without the model or profiles."""
+        embedder = self.model()
+        if embedder is None or self.profiles is None:
+            return []
+        parts = tokens(title, summary, body)  # one split for the rules and the meaning
+        view = parts_rule_view(self.rules, parts)
+        return judge(self.profiles, view, parts_vector(embedder, parts))
+
+    def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
+        """The topics, most confident first; the rules alone when there are no profiles."""
+        found = self.judgements(title, summary, body)
+        if not found:
+            return self.rules.tag(title, summary, body)
+        return [_score(j) for j in chosen(found)]
+
+    def score_all(self, title: str, summary: str, body: str) -> list[TopicScore]:
+        """Every topic with any rule evidence or meaning, most confident first (for explaining)."""
+        found = self.judgements(title, summary, body)
+        if not found:
+            return self.rules.score_all(title, summary, body)
+        ranked = sorted(found, key=lambda j: (-j.confidence, j.slug))
+        return [_score(j) for j in ranked if j.rule is not None or j.confidence >= 0.05]
+
+    def explain(self, title: str, summary: str, body: str) -> list[TopicScore]:
+        """The topics with their evidence: matched phrases, and for meaning the closest
+        sentences and the labelled pieces the piece most resembles."""
+        embedder = self.model()
+        found = self.judgements(title, summary, body)
+        if embedder is None or self.profiles is None or not found:
+            return self.rules.tag(title, summary, body)
+        profiles = self.profiles
+        sims = profiles.examples32 @ piece_vector(embedder, title, summary, body)
+        texts = [t for t in (title, summary) if t] + sentences(body)
+        rows = embedder.embed(texts)
+        out = []
+        for j in chosen(found):
+            t = profiles.slugs.index(j.slug)
+            closeness = rows @ profiles.direction[t]
+            best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
+            # an example with this very text is the piece itself: it resembles nothing by that
+            members = np.flatnonzero((profiles.labels[:, t] == 1) & (sims < SAME_TEXT))
+            like = sorted(members, key=lambda i: (-sims[i], i))[:EVIDENCE_EXAMPLES]
+            meaning = Meaning(
+                round(j.confidence, 3),
+                tuple(texts[i] for i in best),
+                tuple(f"{profiles.names[i]} ({sims[i]:.2f})" for i in like),
+            )
+            out.append(replace(_score(j), meaning=meaning))
+        return out
+
+
+def _score(j: Judgement) -> TopicScore:
+    evidence = j.rule.evidence if j.rule is not None else ()
+    return TopicScore(j.slug, round(j.confidence * 10, 3), evidence, Meaning(j.confidence))
+
+
+def load_hub_tagger(
+    root: Path, rules: Tagger, *, leave_out: Path | None = None
+) -> tuple[HubTagger, list[Problem]]:
+    """Rules plus profiles from the repository's examples (none from under `leave_out`, the
+    folder being measured); the rules alone when the model is not installed."""
+    try:
+        model_folder()  # the model is loaded only if the profiles must be built
+    except ModelMissing as exc:
+        return HubTagger(rules), [
+            Problem("feeds/topics.yml", 1, f"{exc}: tagging by rules only", "warning")
+        ]
+    pieces, problems = labelled_pieces(root, rules)
+    if leave_out is not None:
+        skip = leave_out.resolve()
+        pieces = [p for p in pieces if not (root / p.name).resolve().is_relative_to(skip)]
+    if not pieces:
+        return HubTagger(rules), problems
+    key = profile_key(MODEL_NAME, rules, pieces)
+    profiles = load_profiles(root, key)
+    if profiles is None:
+        profiles = profiles_for(load_embedder(), rules, pieces, root, key=key)
+        save_profiles(root, profiles)
+    return HubTagger(rules, profiles), problems
+
+
+def hub_profiles(hub: Hub) -> Profiles | None:
+    """The profiles for pull: built in the main process, handed to each worker in its FeedSpec."""
+    tagger, _problems = load_hub_tagger(hub.root, compile_rules(hub.topics))
+    return tagger.profiles
+
+
+def profiles_for(
+    embedder: Embedder,
+    rules: Tagger,
+    pieces: Sequence[LabelledPiece],
+    root: Path | None = None,
+    *,
+    key: str = "",
+) -> Profiles:
+    vectors = example_vectors(embedder, pieces, root)
+    views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    key = key or profile_key(embedder.name, rules, pieces)
+    return build_profiles(embedder.name, rules.slugs, pieces, vectors, views, key)
+
+
+# --- the profiles' cache ----------------------------------------------------------------------
+
+PROFILES_FILE = "profiles.npz"
+_ARRAYS = ("positive", "negative", "centre", "spread", "examples", "labels")
+
+
+def save_profiles(root: Path, profiles: Profiles) -> None:
+    """Keep the profiles under .cache/channelhub/ (numpy arrays and JSON text, no pickle), so a
+    pull whose examples did not change neither loads the model nor fits anything."""
+    meta = {
+        "key": profiles.key,
+        "model": profiles.model,
+        "slugs": list(profiles.slugs),
+        "weights": list(profiles.weights),
+        "thresholds": list(profiles.thresholds),
+        "names": list(profiles.names),
+    }
+    buffer = io.BytesIO()
+    arrays = {name: getattr(profiles, name) for name in _ARRAYS}
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    with contextlib.suppress(OSError):  # a read-only checkout builds them each time
+        write_atomic(root / CACHE_DIR / PROFILES_FILE, buffer.getvalue(), durable=False)
+
+
+def load_profiles(root: Path, key: str) -> Profiles | None:
+    """The cached profiles if they were built for `key`; None when missing, stale or corrupt."""
+    try:
+        with np.load(root / CACHE_DIR / PROFILES_FILE, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("key") != key:
+                return None
+            arrays = {name: data[name] for name in _ARRAYS}
+        profiles = Profiles(
+            model=str(meta["model"]),
+            slugs=tuple(meta["slugs"]),
+            weights=tuple(float(w) for w in meta["weights"]),
+            thresholds=tuple(float(t) for t in meta["thresholds"]),
+            names=tuple(meta["names"]),
+            key=key,
+            **arrays,
+        )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+    topics, dims = profiles.positive.shape
+    if profiles.labels.shape != (len(profiles.names), topics) or len(profiles.slugs) != topics:
+        return None
+    if profiles.examples.shape != (len(profiles.names), dims):
+        return None
+    return profiles
+
+
+# --- cross-validation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One labelled piece tagged by profiles built without it."""
+
+    name: str
+    expected: tuple[str, ...]
+    got: tuple[str, ...]
+
+
+def cross_validate(
+    embedder: Embedder,
+    rules: Tagger,
+    pieces: Sequence[LabelledPiece],
+    scored: Sequence[LabelledPiece] | None = None,
+    *,
+    folds: int = FOLDS,
+    root: Path | None = None,
+) -> list[Outcome]:
+    """Tag each piece of `scored` (default: all) with profiles built and calibrated on the
+    folds it is not in; pieces are put in folds by a hash of their name, so runs agree."""
+    scored_names = {p.name for p in (scored if scored is not None else pieces)}
+    vectors = example_vectors(embedder, pieces, root)
+    views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    fold_of = [int(hashlib.sha256(p.name.encode()).hexdigest(), 16) % folds for p in pieces]
+    outcomes: list[Outcome] = []
+    for fold in range(folds):
+        train = [i for i in range(len(pieces)) if fold_of[i] != fold]
+        test = [
+            i for i in range(len(pieces)) if fold_of[i] == fold and pieces[i].name in scored_names
+        ]
+        if not test or not train:
+            continue
+        profiles = build_profiles(
+            embedder.name,
+            rules.slugs,
+            [pieces[i] for i in train],
+            vectors[train],
+            [views[i] for i in train],
+        )
+        for i in test:
+            got = chosen(judge(profiles, views[i], vectors[i]))
+            outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))
+    return sorted(outcomes, key=lambda o: o.name)
+
+
+def describe(profiles: Profiles) -> dict[str, Any]:
+    """The calibration in numbers, for `--evaluate --json` and the README."""
+    names = ("rule strength", "meaning", "lead", "nearest example", "bias")
+    return {
+        "weights": {n: round(w, 3) for n, w in zip(names, profiles.weights, strict=True)},
+        "thresholds": {
+            s: round(t, 3) for s, t in zip(profiles.slugs, profiles.thresholds, strict=True)
+        },
+        "examples": len(profiles.names),
+        "examples_per_topic": {
+            s: int((profiles.labels[:, i] == 1).sum()) for i, s in enumerate(profiles.slugs)
+        },
+    }
