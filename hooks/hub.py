@@ -97,31 +97,23 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     assert _rebuild is not None
     root = Path(config.config_file_path).parent
     _build = HubBuild.start(
-        root, Path(config.docs_dir), _settings(config), reader=_rebuild.piece_reader
+        root,
+        Path(config.docs_dir),
+        _settings(config),
+        reader=_rebuild.piece_reader,
+        search_state=(*_rebuild.search_state(), Path(config.site_dir)),
     )
-    try:
-        _build.start_search()
-    except SearchIndexError as exc:
-        raise PluginError(f"search index: {exc}") from None
     for problem in _build.problems:
         log.warning(str(problem)) if problem.is_error else log.info(str(problem))
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))
     _build.set_urls({file.src_uri: file.url for file in files})
-    nav = [path for entry in config.nav or [] for path in _nav_paths(entry)]
-    kept = _rebuild.plan(files, _build.page_parts, nav=nav, rendering=_rendering)
-    _build.forget(kept)
+    kept = _rebuild.plan(
+        files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
+    )
+    _build.planned(_rebuild.keys, kept)
     return files
-
-
-def _nav_paths(entry: Any) -> list[str]:
-    """The docs/ paths of a nav entry ('x.md', {'Title': 'x.md'}, or a section's list)."""
-    if isinstance(entry, str):
-        return [entry]
-    if isinstance(entry, dict):
-        return [p for value in entry.values() for p in _nav_paths(value)]
-    return [p for item in entry for p in _nav_paths(item)] if isinstance(entry, list) else []
 
 
 def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
@@ -187,7 +179,11 @@ def on_post_build(*, config: MkDocsConfig) -> None:
         )
     site = Path(config.site_dir)
     templates = [*config.theme.static_templates, "sitemap.xml.gz"]  # the engine writes these
-    log.info(_rebuild.finish(str(site / name) for name in templates))
+    log.info(
+        _rebuild.finish(
+            (str(site / name) for name in templates), search=report.fingerprint if report else ""
+        )
+    )
     _rebuild = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from channelhub import markup, pages, search
@@ -50,6 +51,8 @@ class HubBuild:
     made: dict[str, Body | Decoration] = field(default_factory=dict)
     #: links the hub made for a page's key to files that are not in the build, by page
     missing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: each page's key (`planned`), which also names a piece's text in the search index
+    keys: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -59,11 +62,18 @@ class HubBuild:
         settings: Settings,
         *,
         reader: Callable[[Hub], Reader] | None = None,
+        search_state: tuple[Path, str, Path] | None = None,
     ) -> HubBuild:
-        """The build's data; `reader` gives the piece reader for the hub (a cached one)."""
+        """The build's data; `reader` gives the piece reader for the hub (a cached one). With
+        `search_state` (`start_search`'s arguments) the search index starts first, taking up
+        the last build's index while the content is read."""
+        searcher = None
+        if search_state is not None and search.enabled():
+            searcher = search.LiveIndex(*search_state)
         hub: Hub = load_hub(root)
         index: ContentIndex = load_index(hub, docs_dir, read=reader(hub) if reader else None)
-        return cls(site=Site(hub=hub, index=index, settings=settings, health=load_health(root)))
+        site = Site(hub=hub, index=index, settings=settings, health=load_health(root))
+        return cls(site=site, searcher=searcher)
 
     @property
     def problems(self) -> list[Problem]:
@@ -128,8 +138,6 @@ class HubBuild:
         piece = self.piece(src_uri)
         generated = self.generated.get(src_uri)
         if piece is not None:
-            if self.searcher is not None:
-                return None  # the search index needs its text (until it is cached)
             decoration = pages.piece_decoration(self.site, links, piece)
             self.made[src_uri] = decoration
             parts += ["piece", "pulled" if piece.source else "", repr(decoration)]
@@ -149,10 +157,24 @@ class HubBuild:
             return None  # an intro that includes files: its output depends on them
         return digest(*parts)
 
-    def forget(self, src_uris: Iterable[str]) -> None:
-        """Pages the engine leaves as they are: what was made for their keys is not needed."""
-        for src_uri in src_uris:
+    def can_keep(self, src_uri: str, key: str) -> bool:
+        """Whether the engine may leave a page as it is: a piece only if the search index (when
+        there is one) holds it as it is."""
+        if self.searcher is None or self.piece(src_uri) is None:
+            return True
+        return key in self.searcher.known()
+
+    def planned(self, keys: Mapping[str, str | None], kept: Iterable[str]) -> None:
+        """Each page's key, and the pages the engine leaves as they are: what was made for
+        their keys is not needed."""
+        self.keys = dict(keys)
+        for src_uri in kept:
             self.made.pop(src_uri, None)
+
+    def _search_key(self, src_uri: str) -> str:
+        """What identifies a piece's text in the search index: its page's key (a page with
+        none is new to the index in every build)."""
+        return self.keys.get(src_uri) or f"{self.token}:{src_uri}"
 
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
@@ -208,22 +230,33 @@ class HubBuild:
             self.search_docs[src_uri] = (entry, text)
         return search.piece_html(f"{around.byline}\n{text}\n{around.bottom}", entry)
 
-    def start_search(self) -> None:
-        """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
+    def start_search(
+        self, state: Path | None = None, fingerprint: str = "", site_dir: Path | None = None
+    ) -> None:
+        """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off),
+        taking up the last build's index when its `fingerprint` is given (`search.LiveIndex`)."""
         self.stop_search()
         if search.enabled():
-            self.searcher = search.LiveIndex()
+            self.searcher = search.LiveIndex(state, fingerprint, site_dir)
 
     def index_page(self, src_uri: str, url: str) -> None:
         """Send a piece's text (kept by `page_html`) to the index at its URL; other pages are not results."""
         found = self.search_docs.pop(src_uri, None)
-        if self.searcher is not None and found is not None:
-            self.searcher.add(url, *found)
+        piece = self.piece(src_uri)
+        if self.searcher is not None and found is not None and piece is not None:
+            self.searcher.add(
+                url, *found, key=self._search_key(src_uri), order=_search_order(piece)
+            )
 
     def write_search(self, site_dir: Path) -> None:
         """Every page is rendered: let the index write its files while the engine writes pages."""
         if self.searcher is not None:
-            self.searcher.write(site_dir)
+            urls = self._links().urls
+            plan = [
+                (self._search_key(p.src_uri), _search_order(p), urls.get(p.src_uri, p.src_uri))
+                for p in self.site.index.pieces
+            ]
+            self.searcher.write(site_dir, plan)
 
     def search_index(self, site_dir: Path) -> search.IndexReport | None:
         """Wait for the search index in the built site (None when search is off)."""
@@ -248,3 +281,9 @@ class HubBuild:
             return None
         source = self.site.hub.source(piece.source)
         return piece.canonical if source and source.canonical == "original" else None
+
+
+def _search_order(piece: Piece) -> str:
+    """Where a piece goes in the search index: pieces are numbered oldest first (then by path),
+    so the pieces a pull brings take the next numbers and no other piece's number changes."""
+    return f"{piece.date.astimezone(UTC):%Y%m%d%H%M%S%f} {piece.src_uri}"

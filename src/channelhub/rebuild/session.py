@@ -252,13 +252,16 @@ class Rebuild:
         files: Any,
         page_parts: PageParts,
         *,
-        nav: Iterable[str],
+        nav: Any,
         rendering: Callable[[], str | None],
+        keep: Callable[[str, str], bool] = lambda _page, _key: True,
     ) -> list[str]:
         """Key every documentation page and tell the engine which to leave as they are (each
         file's `is_modified`); record the link lookups of the pages it renders (`rendering`
-        names the page being rendered, or None). Returns the pages left as they are."""
-        in_nav = set(nav)
+        names the page being rendered, or None). `nav`: the config's nav; `keep`: whether the
+        hub can do without rendering a page whose output is as it was (a piece the search
+        index does not hold must be rendered). Returns the pages left as they are."""
+        in_nav = set(nav_paths(nav))
         nav_key = keys.digest(*sorted(in_nav))
         lookup = files.get_file_from_path
         serving = _MODE.command == "serve"
@@ -272,7 +275,12 @@ class Rebuild:
             self.dests[src] = file.abs_dest_path
             key = self._key(src, file, page_parts, nav_key)
             self.keys[src] = key
-            if self.reuse and src not in in_nav and self._unchanged(src, key, lookup):
+            if (
+                self.reuse
+                and src not in in_nav
+                and self._unchanged(src, key, lookup)
+                and keep(src, key or "")
+            ):
                 self.kept.add(src)
                 file.is_modified = _NEVER
             else:
@@ -343,10 +351,16 @@ class Rebuild:
 
     # ------------------------------------------------------------ after the build
 
-    def finish(self, outputs: Iterable[str]) -> str:
+    def search_state(self) -> tuple[Path, str]:
+        """Where the search indexer keeps its index for the next build, and the fingerprint of
+        the index the last build wrote ("" when nothing of the last build may be reused)."""
+        return self.store.search_state, self.before.search
+
+    def finish(self, outputs: Iterable[str], *, search: str = "") -> str:
         """Remove what the last build wrote and this one did not, remember this build for the
         next, and say what was reused. `outputs`: files the engine wrote besides its files'
-        (its static templates: 404.html, sitemap.xml)."""
+        (its static templates: 404.html, sitemap.xml); `search`: the fingerprint of the search
+        index written."""
         now = self.outputs | set(outputs) | {self.dests[p] for p in self.written}
         removed = prune(self.site_dir, self.before.outputs - now)
         taken = time.time_ns()
@@ -366,6 +380,7 @@ class Rebuild:
                 continue  # not built this time (excluded): nothing to reuse
             self.after.pages[src] = record
         self.after.outputs = now
+        self.after.search = search
         if self.global_key:
             self.store.save(self.before, self.after)
         self._close()
@@ -384,6 +399,17 @@ class Rebuild:
         if _LISTENER.current is self:
             _LISTENER.current = None
         self.store.unlock()
+
+
+def nav_paths(entry: Any) -> list[str]:
+    """The docs/ paths of a nav ("x.md", {"Title": "x.md"}, a section's list, or a list)."""
+    if isinstance(entry, str):
+        return [entry]
+    if isinstance(entry, dict):
+        return [path for value in entry.values() for path in nav_paths(value)]
+    if isinstance(entry, list):
+        return [path for item in entry for path in nav_paths(item)]
+    return []
 
 
 def prune(site_dir: Path, stale: Iterable[str]) -> int:

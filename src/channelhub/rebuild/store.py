@@ -68,6 +68,7 @@ class Snapshot:
     generation: str = ""
     global_key: str = ""
     complete: bool = False
+    search: str = ""  # fingerprint of the search index the build wrote (channelhub.search)
     pages: dict[str, PageRecord] = field(default_factory=dict)
     outputs: set[str] = field(default_factory=set)
     pieces: dict[str, bytes] = field(default_factory=dict)  # key -> pickled (Piece, problems)
@@ -145,6 +146,7 @@ class Store:
                     generation=generation,
                     global_key=meta.get("global_key", ""),
                     complete=complete,
+                    search=meta.get("search", ""),
                 )
                 # every row carries a checksum: a damaged row is a page built again, never trusted
                 for *row, checksum in db.execute("select * from pages"):
@@ -166,9 +168,14 @@ class Store:
             self.discard()
             return Snapshot()
 
+    @property
+    def search_state(self) -> Path:
+        """Where the search indexer keeps its index for the next build."""
+        return self.path.with_suffix(".search")
+
     def discard(self) -> None:
         _MEMORY.pop(self.path, None)
-        for suffix in ("", "-journal"):
+        for suffix in ("", "-journal", ".search"):
             with contextlib.suppress(OSError):
                 os.unlink(f"{self.path}{suffix}")
 
@@ -235,6 +242,7 @@ class Store:
                         ("state", "complete"),
                         ("global_key", after.global_key),
                         ("generation", after.generation),
+                        ("search", after.search),
                     ],
                 )
         except sqlite3.Error:
@@ -283,8 +291,8 @@ def unpickled(data: bytes) -> Any:
 
 
 def stale_caches(root: Path, keep: Iterable[Path]) -> list[Path]:
-    """Cache files of output folders that no longer exist (e.g. `mkdocs serve`'s temporary
-    folders), to remove."""
+    """Cache files (and their search indexes) of output folders that no longer exist (e.g.
+    `mkdocs serve`'s temporary folders), to remove."""
     folder = root / CACHE_DIR
     kept = {p.resolve() for p in keep}
     out = []
@@ -297,5 +305,5 @@ def stale_caches(root: Path, keep: Iterable[Path]) -> list[Path]:
         except sqlite3.Error:
             continue
         if row and not Path(row[0]).exists():
-            out.append(path)
+            out += [path, path.with_suffix(".search")]
     return out
