@@ -14,12 +14,13 @@ from typing import Any
 from mkdocs.commands import build as engine_build
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_build_date
 
 from channelhub import engine, rebuild, search, theme
 from channelhub.build import HubBuild
+from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
 from channelhub.settings import Settings
 
@@ -38,7 +39,9 @@ def _rendering() -> str | None:
 
 
 def on_startup(*, command: str, dirty: bool) -> None:
-    rebuild.started(command, dirty)  # kept in the package: hooks may be loaded again
+    # kept in the package (hooks may be loaded again); `serve` previews drafts, scheduled and
+    # expired pieces (`rebuild.serving`)
+    rebuild.started(command, dirty)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -63,7 +66,7 @@ def _stop() -> None:
 def on_pre_build(*, config: MkDocsConfig) -> None:
     global _rebuild
     root = Path(config.config_file_path).parent
-    switches = {"search": str(search.enabled())}
+    switches = {"search": str(search.enabled()), "preview": str(rebuild.serving())}
     _rebuild = rebuild.Rebuild.open(
         root, Path(config.site_dir), config, extra=switches, today=get_build_date()
     )
@@ -96,19 +99,27 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
     assert _rebuild is not None
     root = Path(config.config_file_path).parent
-    _build = HubBuild.start(
-        root,
-        Path(config.docs_dir),
-        _settings(config),
-        reader=_rebuild.piece_reader,
-        search_state=(*_rebuild.search_state(), Path(config.site_dir)),
-    )
+    try:
+        _build = HubBuild.start(
+            root,
+            Path(config.docs_dir),
+            _settings(config),
+            preview=rebuild.serving(),
+            reader=_rebuild.piece_reader,
+            search_state=(*_rebuild.search_state(), Path(config.site_dir)),
+        )
+    except NowError as exc:
+        raise PluginError(str(exc)) from None
     for problem in _build.problems:
         log.warning(str(problem)) if problem.is_error else log.info(str(problem))
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
     for src_uri, content in generated.items():
         files.append(File.generated(config, src_uri, content=content))
-    _build.set_urls({file.src_uri: file.url for file in files})
+    for src_uri in _build.held_files():  # not rendered, not in the sitemap; a link to one is info
+        held = files.get_file_from_path(src_uri)
+        if held is not None:
+            held.inclusion = InclusionLevel.EXCLUDED
+    _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
     kept = _rebuild.plan(
         files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +75,40 @@ def axe_source() -> str:
     if not AXE.is_file():
         unavailable(f"axe-core is not installed ({AXE.relative_to(ROOT)} missing; run npm ci)")
     return AXE.read_text(encoding="utf-8")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium launched by Playwright with CHROMIUM_ARGS (a Browser), closed after."""
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def local_only(context: Any, base_url: str) -> Any:
+    """A Playwright browser context that aborts every request but those to `base_url`."""
+    context.route(
+        re.compile(r"^(?!" + re.escape(base_url) + ")"),
+        lambda route: route.abort("blockedbyclient"),
+    )
+    return context
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Critical and serious axe-core violations on a Playwright page, as readable lines."""
+    page.add_script_tag(content=axe_source())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]
 
 
 SITE_URL = "https://channelhub.example/"

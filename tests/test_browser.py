@@ -17,14 +17,14 @@ from urllib.parse import urljoin
 import pytest
 
 from browser import (
-    CHROMIUM_ARGS,
     DEMO_PAGE_SIZE,
     SCREENSHOTS,
     BuiltSite,
-    axe_source,
+    axe_violations,
+    chromium,
     chromium_path,
     in_ci,
-    require_chromium,
+    local_only,
     serve,
 )
 
@@ -46,7 +46,21 @@ PHONE = {"width": 375, "height": 800}
 PIECE = "articles/2026/who-owns-the-martech-budget/"
 TOPIC = "topics/marketing-it-alignment/"
 EDITOR = "editors/maya-okafor/"
-AUDITED = {"home": "", "topic": TOPIC, "piece": PIECE, "editor": EDITOR}
+#: the archive (issue 14): its years, and a year's pieces by month
+ARCHIVE, ARCHIVE_YEAR = "archive/", "archive/2026/"
+AUDITED = {
+    "home": "",
+    "topic": TOPIC,
+    "piece": PIECE,
+    "editor": EDITOR,
+    "archive": ARCHIVE,
+    "archive-year": ARCHIVE_YEAR,
+}
+#: a demo piece that moved, and its old address
+MOVED, ALIAS = (
+    "articles/2026/a-martech-rfp-scorecard-for-both-teams/",
+    "articles/2026/martech-rfp-scorecard/",
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,21 +71,14 @@ def base_url(built_site: BuiltSite) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _context(browser: Browser, base_url: str, **options: Any) -> BrowserContext:
     """A fresh context (no stored palette) that only reaches the local server."""
-    context = browser.new_context(color_scheme="light", **options)
-    context.route(
-        re.compile(r"^(?!" + re.escape(base_url) + ")"),
-        lambda route: route.abort("blockedbyclient"),
+    context: BrowserContext = local_only(
+        browser.new_context(color_scheme="light", **options), base_url
     )
     return context
 
@@ -159,15 +166,23 @@ def test_a_topic_with_more_pieces_than_a_page_has_a_working_page_two(
     assert _cards(page) == first_page
 
 
-def _axe(page: Page) -> list[str]:
-    """Critical and serious axe-core violations as readable lines."""
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
-        for v in result["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
+def test_an_alias_takes_the_reader_to_the_piece(page: Page, base_url: str) -> None:
+    page.goto(base_url + ALIAS)
+    page.wait_for_url(base_url + MOVED)
+    assert page.locator(".hub-byline").count() == 1
+
+
+def test_the_archive_takes_the_reader_from_a_month_to_its_pieces(page: Page, base_url: str) -> None:
+    page.goto(base_url)
+    page.locator(".md-content a[href$='archive/']").first.click()
+    page.wait_for_url(base_url + ARCHIVE)
+    month = page.locator(".hub-months a").nth(1)  # the second month of the newest year
+    name = month.inner_text().strip()
+    month.click()
+    page.wait_for_url(re.compile(r"/archive/\d{4}/(page/\d+/)?#" + name.lower() + "$"))
+    heading = page.locator(f"h2#{name.lower()}")
+    assert heading.is_visible() and heading.inner_text().startswith(name)
+    assert page.locator(f"h2#{name.lower()} + .hub-cards .hub-card").count() >= 1
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -180,7 +195,7 @@ def test_axe_finds_no_serious_violation(
     page.goto(base_url + AUDITED[name])
     if scheme == "dark":
         _toggle_palette(page, "slate")
-    violations = _axe(page)
+    violations = axe_violations(page)
     context.close()
     assert violations == [], f"{name} ({scheme}): " + "; ".join(violations)
 

@@ -283,6 +283,12 @@ def test_html_to_markdown_without_rel_attrs() -> None:
     assert md == "[x](https://x.example/)"
 
 
+def test_images_can_be_dropped_for_their_alt_text() -> None:
+    source = '<p>See <img src="a.png" alt="the *chart*"> here.</p><p><img src="b.png"></p><p>End</p>'
+    assert html_to_markdown(source, base_url=BASE, images=False) == "See the \\*chart\\* here.\n\nEnd"
+    assert "![the \\*chart\\*](" in html_to_markdown(source, base_url=BASE)
+
+
 def test_relative_links_without_base_are_dropped_but_text_kept() -> None:
     assert html_to_markdown('<a href="/x">text</a> <img src="y.png" alt="pic">', base_url=None) == (
         "text pic"

@@ -61,9 +61,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, st
     today = datetime.now(UTC).date()
     args = ["new", "article", "--title", TITLE, "--editor", editor, "--topics", ",".join(TOPICS)]
     newest = newest_piece_day(repo)
+    env: dict[str, str] = {}
     if newest >= today:
-        # Demo pieces dated later than today would push ours off the home page.
-        args += ["--date", (newest + timedelta(days=1)).isoformat()]
+        # Demo pieces dated later than today would push ours off the home page; a later date
+        # schedules the piece, so the build runs as of that day (issue 14).
+        day = newest + timedelta(days=1)
+        args += ["--date", day.isoformat()]
+        env["CHANNELHUB_NOW"] = f"{day.isoformat()}T12:00:00Z"
     created = channelhub(repo, *args)
     assert created.returncode == 0, created.stderr
     path = created.stdout.strip()
@@ -76,14 +80,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, st
     body = "\nThe customer data platform sits between both teams, which is the problem.\n"
     frontmatter.write(repo / path, meta, body)
 
-    checked = channelhub(repo, "check", path)
+    checked = channelhub(repo, "check", path, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout == ""
-    checked_all = channelhub(repo, "check")
+    checked_all = channelhub(repo, "check", env=env)
     assert checked_all.returncode == 0, checked_all.stdout + checked_all.stderr
 
     site = repo / "site"
-    build = channelhub(repo, "build")
+    build = channelhub(repo, "build", env=env)
     assert build.returncode == 0, build.stdout + build.stderr
     return repo, site, f"/articles/{year}/{SLUG}/", editor
 

@@ -243,6 +243,21 @@ def test_drip_server_is_stopped_by_the_deadline(feed_server: FeedServer) -> None
     assert 0 < feed_server.body_bytes_sent("/slow.xml") < len(RSS)
 
 
+def test_a_request_deadline_overrides_the_policys(feed_server: FeedServer) -> None:
+    feed_server.route("/slow.xml", body=RSS, drip=0.2)
+    feed_server.route("/fast.xml", body=RSS)
+    policy = FetchPolicy(allow_private=True, deadline=30.0, read_timeout=5.0)
+    assert FetchPolicy().deadline == 30.0  # the default for a feed
+    result = fetch(feed_server.url("/slow.xml"), policy, deadline=0.8)
+    assert (result.outcome, result.error) == ("error", "deadline of 0.8 s exceeded")
+    assert (result.deadline, result.timed_out) == (0.8, True)
+    assert result.elapsed >= 0.8
+    fine = fetch(feed_server.url("/fast.xml"), policy, deadline=0.8)
+    assert (fine.outcome, fine.deadline, fine.timed_out) == ("ok", 0.8, False)
+    default = fetch(feed_server.url("/fast.xml"), policy)
+    assert default.deadline == 30.0
+
+
 def test_slow_headers_hit_the_read_timeout(feed_server: FeedServer) -> None:
     feed_server.route("/slow.xml", body=RSS, delay=3.0)
     policy = FetchPolicy(allow_private=True, read_timeout=0.3, deadline=5.0)

@@ -13,12 +13,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
 import yaml
@@ -27,120 +23,16 @@ from channelhub import frontmatter
 from channelhub.ingest import is_untouched, rehash
 from channelhub.pull import (
     PullConfigError,
-    PullReport,
     new_sandbox,
-    pull,
     pull_before_build,
     pull_enabled,
 )
-from channelhub.sandbox import Sandbox
 from feedserver import FeedServer, RecordedRequest, Reply
+from pulling import NOW, Item, PullHub, hub, items, outcome, rss, sandbox, source
 from scratch import channelhub, scratch_hub
 
 REPO = Path(__file__).parents[1]
-NOW = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
-
-
-# --- building feeds and hubs ------------------------------------------------------------------
-
-
-@dataclass
-class Item:
-    title: str
-    link: str
-    guid: str | None = None
-    date: str | None = "Sun, 01 Mar 2026 10:00:00 GMT"
-    description: str = "A short summary of the post."
-    content: str | None = None
-    author: str | None = None
-
-
-def rss(*items: Item, title: str = "Test feed") -> bytes:
-    parts = []
-    for item in items:
-        fields = [f"<title>{escape(item.title)}</title>", f"<link>{escape(item.link)}</link>"]
-        if item.guid:
-            fields.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
-        if item.date:
-            fields.append(f"<pubDate>{item.date}</pubDate>")
-        fields.append(f"<description>{escape(item.description)}</description>")
-        if item.content:
-            fields.append(f"<content:encoded>{escape(item.content)}</content:encoded>")
-        if item.author:
-            fields.append(f"<dc:creator>{escape(item.author)}</dc:creator>")
-        parts.append("<item>" + "".join(fields) + "</item>")
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
-        f"<title>{escape(title)}</title><link>https://partner.example/</link>"
-        + "".join(parts)
-        + "</channel></rss>"
-    ).encode()
-
-
-def items(n: int, prefix: str = "post", host: str = "partner.example") -> list[Item]:
-    return [
-        Item(f"{prefix.title()} number {i}", f"https://{host}/{prefix}-{i}", guid=f"{prefix}-{i}")
-        for i in range(n)
-    ]
-
-
-def source(id: str, url: str, **extra: Any) -> dict[str, Any]:
-    return {"id": id, "name": id.replace("-", " ").title(), "url": url, "kind": "partner", **extra}
-
-
-@dataclass
-class PullHub:
-    """A scratch hub (conftest's `hub`) with the sources to pull and the pulls made so far."""
-
-    root: Path
-    sandbox: Sandbox
-    runs: list[PullReport] = field(default_factory=list)
-
-    def sources(self, *entries: dict[str, Any]) -> None:
-        text = yaml.safe_dump({"sources": list(entries)}, sort_keys=False)
-        (self.root / "feeds" / "sources.yml").write_text(text, encoding="utf-8")
-
-    def pull(self, now: datetime = NOW, **options: Any) -> PullReport:
-        report = pull(self.root, allow_private=True, now=now, sandbox=self.sandbox, **options)
-        self.runs.append(report)
-        return report
-
-    def pieces(self, source_id: str | None = None) -> dict[str, frontmatter.Document]:
-        folder = self.root / "docs" / "sources" / (source_id or "")
-        return {
-            p.relative_to(self.root).as_posix(): frontmatter.read(p)
-            for p in sorted(folder.rglob("*.md"))
-            if not p.name.startswith(".")
-        }
-
-    def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.root / "feeds" / "state.json").read_text())
-        return data["sources"]
-
-    def snapshot(self) -> dict[str, tuple[bytes, int]]:
-        paths = [*(self.root / "docs").rglob("*"), self.root / "feeds" / "state.json"]
-        return {
-            p.relative_to(self.root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in paths
-            if p.is_file()
-        }
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with new_sandbox(1) as pool:
-        yield pool
-
-
-@pytest.fixture
-def hub(hub: Path, sandbox: Sandbox) -> PullHub:
-    return PullHub(hub, sandbox)
-
-
-def outcome(report: PullReport, source_id: str) -> str:
-    return next(s.outcome for s in report.sources if s.id == source_id)
+__all__ = ["hub", "sandbox"]  # the fixtures this module uses from pulling.py
 
 
 # --- new, updated, unchanged, idempotent ------------------------------------------------------
@@ -618,9 +510,13 @@ def test_cli_exit_codes_plain_lines_and_json_report(hub: PullHub, feed_server: F
 
     done = channelhub(hub.root, "pull", "--allow-private", "--report", "out/report.json")
     assert done.returncode == 1
-    assert "good: ok" in done.stderr  # progress lines without a terminal
-    assert "good: ok: 2 new" in done.stdout
-    assert "missing: failed: HTTP 404" in done.stdout
+    # one line per source, printed as each is done, then totals that add the lines up
+    assert done.stdout.splitlines() == [
+        "good: ok: 2 new",
+        "missing: failed: HTTP 404 Not Found",
+        "2 sources: 1 ok, 1 failed; entries: 2 new",
+    ]
+    assert done.stderr == ""
     report = json.loads((hub.root / "out" / "report.json").read_text())
     assert report["exit_status"] == 1
     assert report["totals"]["new"] == 2 and report["totals"]["failed"] == 1
@@ -634,10 +530,7 @@ def test_cli_exit_codes_plain_lines_and_json_report(hub: PullHub, feed_server: F
     one = channelhub(hub.root, "pull", "--allow-private", "--source", "good", "--quiet")
     assert one.returncode == 0
     assert one.stderr == ""
-    assert (
-        one.stdout.strip()
-        == "1 sources: 0 new, 0 updated, 0 unchanged, 0 skipped, 0 kept edits, 0 duplicate; no source failed"
-    )
+    assert one.stdout.strip() == "1 source: 1 unchanged; no entries"
     assert (hub.root / ".cache/channelhub/pull-report.json").is_file()
 
     unknown = channelhub(hub.root, "pull", "--source", "nope")
@@ -655,7 +548,7 @@ def test_pull_before_build_reports_in_lines_and_writes_the_report(hub: PullHub) 
     (hub.root / "feeds" / "demo" / "x.xml").write_bytes(rss(*items(2)))
     hub.sources(source("local", "feeds/demo/x.xml"))  # a bundled copy: no network at all
     info, warnings = pull_before_build(hub.root)
-    assert info == ["pull: 2 new, 0 updated, 0 unchanged across 1 sources"]
+    assert info == ["pull: 1 source: 1 ok; entries: 2 new"]
     assert warnings == []
     assert (hub.root / ".cache/channelhub/pull-report.json").is_file()
     (hub.root / "feeds" / "sources.yml").write_text("sources: 3\n")

@@ -9,6 +9,7 @@ and the pages are read with html5lib as a browser would parse them.
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -104,9 +105,29 @@ def _editors(root: Path) -> dict[str, tuple[dict[str, Any], str]]:
     }
 
 
+def _now() -> datetime:
+    """The moment the demo was built as of: CHANNELHUB_NOW when set, else the clock."""
+    given = os.environ.get("CHANNELHUB_NOW", "").strip()
+    return _aware(given) if given else datetime.now(UTC)
+
+
+def _published(meta: dict[str, Any], now: datetime) -> bool:
+    """Not a draft, not dated later than now, not expired (the rules of issue 14)."""
+    if meta.get("draft") is True or _aware(meta["date"]) > now:
+        return False
+    return not meta.get("expires") or _aware(meta["expires"]) > now
+
+
+def _editor_ids(meta: dict[str, Any]) -> list[str]:
+    """`editor:` as a list: one id, or co-authors."""
+    value = meta.get("editor") or []
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _pieces(root: Path) -> list[Expected]:
     docs = root / "docs"
     sources = _sources(root)
+    now = _now()
     found = []
     for folder in ("articles", "notes", "sources"):
         for path in sorted((docs / folder).rglob("*.md")):
@@ -114,6 +135,8 @@ def _pieces(root: Path) -> list[Expected]:
             if not meta.get("title") or not meta.get("date"):
                 continue
             if not meta.get("editor") and not meta.get("source"):
+                continue
+            if not _published(meta, now):
                 continue
             src = path.relative_to(docs).as_posix()
             if meta.get("source"):
@@ -228,6 +251,7 @@ def paged(built: BuiltSite, first: str) -> Iterator[Page]:
 @build
 def test_every_interface_url_exists(built_site: BuiltSite, content: list[Expected]) -> None:
     urls = ["/", "/topics/", "/editors/", "/feed.xml", "/notes/", "/sources/", "/sitemap.xml"]
+    urls += ["/archive/", *(f"/archive/{year}/" for year in {p.when.year for p in content})]
     urls += [f"/topics/{t['slug']}/" for t in _topics(built_site.root)]
     urls += [f"/topics/{t['slug']}/feed.xml" for t in _topics(built_site.root)]
     urls += [f"/editors/{e}/" for e in _editors(built_site.root)]
@@ -284,42 +308,78 @@ def test_topic_page_has_description_count_feed_and_related_topics(
             assert chip in titles
 
 
+def assert_paginated(built: BuiltSite, base: str, count: int) -> None:
+    """A listing of `count` pieces at `base`: full pages, the rest on the last, no page after
+    it, and each page's numbered, previous and next links right."""
+    pages = math.ceil(count / PAGE_SIZE)
+
+    def url(k: int) -> str:
+        return base if k == 1 else f"{base}page/{k}/"
+
+    assert not _file(built.site, url(pages + 1)).exists(), base
+    for k in range(1, pages + 1):
+        pg = page(built, url(k))
+        size = PAGE_SIZE if k < pages else count - PAGE_SIZE * (pages - 1)
+        assert len(pg.cards()) == size, (base, k)
+        if pages == 1:
+            assert pg.all("nav", "hub-pagination") == [], base
+            continue
+        nav = pg.one("nav", "hub-pagination")
+        links = {
+            cls: [pg.href(a) for a in nav.iter("a") if cls in (a.get("class") or "")]
+            for cls in ("hub-prev", "hub-next", "hub-page")
+        }
+        assert links["hub-prev"] == ([url(k - 1)] if k > 1 else []), (base, k)
+        assert links["hub-next"] == ([url(k + 1)] if k < pages else []), (base, k)
+        numbered = set(links["hub-page"])
+        assert {url(1), url(pages)} - {url(k)} <= numbered <= {url(j) for j in range(1, pages + 1)}
+        assert url(k) not in numbered
+        current = pg.one("span", "hub-current")
+        assert (pg.text(current), current.get("aria-current")) == (str(k), "page")
+        rels = [a.get("rel") for a in nav.iter("a") if a.get("rel")]
+        assert rels == (["prev"] if k > 1 else []) + (["next"] if k < pages else [])
+
+
 @build
 def test_topic_pagination_boundaries(built_site: BuiltSite, content: list[Expected]) -> None:
     counts = Counter(t for p in content for t in p.topics)
     paginated = {slug: n for slug, n in counts.items() if n > PAGE_SIZE}
     assert paginated, "the demo needs a topic with more pieces than a page"
     for slug, count in paginated.items():
-        base = f"/topics/{slug}/"
-        pages = math.ceil(count / PAGE_SIZE)
-
-        def url(k: int, base: str = base) -> str:
-            return base if k == 1 else f"{base}page/{k}/"
-
-        assert not _file(built_site.site, url(pages + 1)).exists(), slug
-        for k in range(1, pages + 1):
-            pg = page(built_site, url(k))
-            size = PAGE_SIZE if k < pages else count - PAGE_SIZE * (pages - 1)
-            assert len(pg.cards()) == size, (slug, k)
-            nav = pg.one("nav", "hub-pagination")
-            links = {
-                cls: [pg.href(a) for a in nav.iter("a") if cls in (a.get("class") or "")]
-                for cls in ("hub-prev", "hub-next", "hub-page")
-            }
-            assert links["hub-prev"] == ([url(k - 1)] if k > 1 else []), (slug, k)
-            assert links["hub-next"] == ([url(k + 1)] if k < pages else []), (slug, k)
-            numbered = set(links["hub-page"])
-            assert (
-                {url(1), url(pages)} - {url(k)} <= numbered <= {url(j) for j in range(1, pages + 1)}
-            )
-            assert url(k) not in numbered
-            current = pg.one("span", "hub-current")
-            assert (pg.text(current), current.get("aria-current")) == (str(k), "page")
-            rels = [a.get("rel") for a in nav.iter("a") if a.get("rel")]
-            assert rels == (["prev"] if k > 1 else []) + (["next"] if k < pages else [])
+        assert_paginated(built_site, f"/topics/{slug}/", count)
 
 
 # ---------------------------------------------------------------- home, editors, notes, sources
+
+
+def _sections(pg: Page) -> dict[str, list[str]]:
+    """The cards of each section of a page, by the text of the heading before them."""
+    sections: dict[str, list[str]] = {}
+    heading = ""
+    for el in pg.main:
+        if el.tag == "h2":
+            heading = pg.text(el).rstrip("¶ ")
+        elif el.tag == "div" and "hub-cards" in (el.get("class") or "").split():
+            sections[heading] = [pg.href(Page.one_in(c, "a", "hub-card-title")) for c in el if "hub-card" in (c.get("class") or "")]
+    return sections
+
+
+@build
+def test_home_leads_with_featured_pieces_and_gives_the_editors_a_section(
+    built_site: BuiltSite, content: list[Expected]
+) -> None:
+    home = page(built_site, "/")
+    featured = [p.url for p in content if p.meta.get("featured") is True][:3]
+    assert featured, "the demo features a piece"
+    written = [p.url for p in content if p.meta.get("editor") and p.url not in featured]
+    pulled = [p.url for p in content if p.meta.get("source") and p.url not in featured]
+    assert _sections(home) == {
+        "Featured": featured,
+        "From the editors": written[:HOME_LATEST],
+        "From partners and analysts": pulled[:HOME_LATEST],
+    }
+    assert any(p.kind == "editorial" and p.url in written[:HOME_LATEST] for p in content)
+    assert "/archive/" in [home.href(a) for a in home.main.iter("a")]
 
 
 @build
@@ -327,7 +387,6 @@ def test_home_labels_kinds_and_lists_topics_and_editors(
     built_site: BuiltSite, content: list[Expected]
 ) -> None:
     home = page(built_site, "/")
-    assert home.cards() == [p.url for p in content[:HOME_LATEST]]
     by_url = {p.url: p for p in content}
     for card in home.all("div", "hub-card"):
         url = home.href(Page.one_in(card, "a", "hub-card-title"))
@@ -352,7 +411,7 @@ def test_editor_page_shows_photo_role_bio_links_and_exactly_their_pieces(
         url = f"/editors/{editor_id}/"
         pages = list(paged(built_site, url))
         first = pages[0]
-        expected = [p.url for p in content if p.meta.get("editor") == editor_id]
+        expected = [p.url for p in content if editor_id in _editor_ids(p.meta)]
         assert [u for pg in pages for u in pg.cards()] == expected, editor_id
         assert len(pages) == max(1, math.ceil(len(expected) / PAGE_SIZE))
         assert first.text(first.one("h1")) == meta["name"]
@@ -368,13 +427,87 @@ def test_editor_page_shows_photo_role_bio_links_and_exactly_their_pieces(
 
 
 @build
-def test_every_byline_links_to_its_editor(built_site: BuiltSite, content: list[Expected]) -> None:
+def test_every_byline_links_to_its_editors(built_site: BuiltSite, content: list[Expected]) -> None:
+    editors = _editors(built_site.root)
+    co_authored = 0
     for piece in content:
-        if not piece.meta.get("editor"):
+        ids = _editor_ids(piece.meta)
+        if not ids:
             continue
+        co_authored += len(ids) > 1
         pg = page(built_site, piece.url)
         byline = pg.one("p", "hub-byline")
-        assert f"/editors/{piece.meta['editor']}/" in [pg.href(a) for a in byline.iter("a")]
+        links = [(pg.href(a), pg.text(a)) for a in byline.iter("a")]
+        assert links[-len(ids) :] == [(f"/editors/{i}/", editors[i][0]["name"]) for i in ids]
+        names = [editors[i][0]["name"] for i in ids]
+        expected = " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+        assert f"By {expected}" in pg.text(byline), piece.url
+    assert co_authored, "the demo has a piece by two editors"
+
+
+@build
+def test_feeds_list_every_author_of_a_piece(built_site: BuiltSite, content: list[Expected]) -> None:
+    editors = _editors(built_site.root)
+    by_link = {built_site.site_url + p.url.lstrip("/"): p for p in content}
+    for entry in feedparser.parse((built_site.site / "feed.xml").read_bytes()).entries:
+        piece = by_link[entry.link]
+        if piece.meta.get("editor"):
+            expected = [editors[i][0]["name"] for i in _editor_ids(piece.meta)]
+            assert [a["name"] for a in entry.authors] == expected, entry.link
+
+
+# ---------------------------------------------------------------- the archive and aliases
+
+
+@build
+def test_archive_lists_every_year_and_month_with_counts(
+    built_site: BuiltSite, content: list[Expected]
+) -> None:
+    pg = page(built_site, "/archive/")
+    years = Counter(p.when.year for p in content)
+    blocks = pg.all("div", "hub-archive-year")
+    headings = [next(b.iter("h2")) for b in blocks]
+    assert [pg.href(next(h.iter("a"))) for h in headings] == [
+        f"/archive/{y}/" for y in sorted(years, reverse=True)
+    ]
+    for block, heading, year in zip(blocks, headings, sorted(years, reverse=True), strict=True):
+        assert pg.text(heading).startswith(f"{year} {years[year]} piece")
+        in_year = [p for p in content if p.when.year == year]
+        months = Counter(p.when.month for p in in_year)
+        shown = [(pg.text(a), a.get("href") or "") for a in block.iter("a")][1:]
+        assert [name for name, _ in shown] == [date(2000, m, 1).strftime("%B") for m in sorted(months, reverse=True)]
+        counts = [pg.text(s) for s in Page(pg.url, block).all("span", "hub-count")][1:]
+        assert counts == [str(months[m]) for m in sorted(months, reverse=True)]
+        for (name, href), month in zip(shown, sorted(months, reverse=True), strict=True):
+            first = next(i for i, p in enumerate(in_year) if p.when.month == month)
+            target, _, anchor = href.partition("#")
+            expected = f"/archive/{year}/" + (f"page/{first // PAGE_SIZE + 1}/" if first >= PAGE_SIZE else "")
+            assert (pg.href(ET.Element("a", href=target)), anchor) == (expected, name.lower())
+            listing = page(built_site, expected)
+            assert [h for h in listing.all("h2") if h.get("id") == anchor], (year, name)
+
+
+@build
+def test_archive_year_pages_list_exactly_their_pieces_newest_first(
+    built_site: BuiltSite, content: list[Expected]
+) -> None:
+    for year in {p.when.year for p in content}:
+        expected = [p.url for p in content if p.when.year == year]
+        listed = [u for pg in paged(built_site, f"/archive/{year}/") for u in pg.cards()]
+        assert listed == expected, year
+        assert_paginated(built_site, f"/archive/{year}/", len(expected))
+
+
+@build
+def test_aliases_redirect_to_their_piece(built_site: BuiltSite, content: list[Expected]) -> None:
+    moved = [(alias, p) for p in content for alias in p.meta.get("aliases") or []]
+    assert moved, "the demo has a piece that moved"
+    for alias, piece in moved:
+        pg = page(built_site, alias)
+        assert pg.meta("robots") == ["noindex"]
+        (refresh,) = [m.get("content") or "" for m in pg.all("meta") if m.get("http-equiv") == "refresh"]
+        assert pg.href(ET.Element("a", href=refresh.partition("url=")[2])) == piece.url
+        assert _single(pg, "canonical") == [built_site.site_url + piece.url.lstrip("/")]
 
 
 @build
@@ -397,32 +530,35 @@ def test_notes_section_lists_every_analyst_note_with_figure(
 
 
 @build
-def test_source_pages_show_site_last_pulled_and_their_pieces(
+def test_source_pages_show_site_last_new_content_status_and_their_pieces(
     built_site: BuiltSite, content: list[Expected]
 ) -> None:
     table = page(built_site, "/sources/")
+    head = [table.text(th) for th in table.main.iter("th") if th.get("scope") == "col"]
+    assert head == ["Source", "Pieces", "Last new content", "Status"]
     for source_id, source in _sources(built_site.root).items():
         pg = page(built_site, f"/sources/{source_id}/")
         facts = pg.one("p", "hub-source-facts")
-        assert "last pulled" in pg.text(facts)
+        assert "last new content" in pg.text(facts)
         if source.get("site"):
             assert source["site"] in [a.get("href") for a in facts.iter("a")]
         expected = [p.url for p in content if p.meta.get("source") == source_id]
         listed = [u for sp in paged(built_site, f"/sources/{source_id}/") for u in sp.cards()]
         assert listed == expected
         rows = [
-            [table.text(td) for td in tr.iter("td")]
+            [table.text(cell) for cell in tr if cell.tag in ("th", "td")]
             for tr in table.main.iter("tr")
             if any(table.href(a) == f"/sources/{source_id}/" for a in tr.iter("a"))
         ]
         assert len(rows) == 1, source_id
-        name, kind, count, last_pulled, status = rows[0]
-        assert (name, kind, count) == (source["name"], source["kind"].title(), str(len(expected)))
+        name_and_kind, count, newest, status = rows[0]
+        assert name_and_kind == f"{source['name']} {source['kind'].title()}"
+        assert count == str(len(expected))
         if built_site.pulled and source.get("enabled", True):
             # the demo pull reads bundled copies: every source was pulled just now, and fine
-            assert re.fullmatch(r"\d{1,2} \w+ \d{4}", last_pulled), last_pulled
-            assert status == "fine", source_id
-            assert f"last pulled {last_pulled}" in pg.text(facts)
+            assert re.fullmatch(r"\d{1,2} \w+ \d{4}", newest), newest
+            assert status == "Up to date", source_id
+            assert f"last new content {newest} · Up to date" in pg.text(facts)
 
 
 # ---------------------------------------------------------------- a piece's own page
@@ -533,7 +669,8 @@ def test_hostile_titles_are_shown_as_text_everywhere(built_site: BuiltSite, tmp_
         encoding="utf-8",
     )
     env_site = tmp_path / "site"
-    result = channelhub(copy, "build", "-d", str(env_site), timeout=600)
+    # built as of a moment after its date, so that it is published (issue 14)
+    result = channelhub(copy, "build", "-d", str(env_site), env={"CHANNELHUB_NOW": "2031-01-03T00:00:00Z"}, timeout=600)
     assert result.returncode == 0, result.stderr
     raw = (env_site / "articles/2026/a-hostile-title/index.html").read_text(encoding="utf-8")
     tree = html5lib.parse(raw, namespaceHTMLElements=False)

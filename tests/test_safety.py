@@ -175,7 +175,7 @@ def test_channelhub_check_reports_path_and_line(
         tmp_path,
         {
             "docs/articles/2026/script-element.md": article,
-            "docs/sources/acme/2026/hostile.md": pulled_text,  # pull's output: layer 4's job
+            "docs/sources/acme/2026/hostile.md": pulled_text,  # a pulled piece edited by hand
             "docs/assets/evil.svg": svg,
             "docs/sources/acme/about.md": "# Not a piece\n<script>alert(1)</script>\n",
         },
@@ -189,6 +189,7 @@ def test_channelhub_check_reports_path_and_line(
     assert len(expected) == 3
     assert lines == [f"docs/articles/2026/script-element.md:{e}" for e in expected] + [
         f"docs/assets/evil.svg:3: {script}",
+        f"docs/sources/acme/2026/hostile.md:10: {script}",
         "docs/sources/acme/about.md:1: no front matter: a piece starts with '---', then title and date",
         f"docs/sources/acme/about.md:2: {script}",  # in pull's folder, but not a pulled piece
     ]
@@ -205,12 +206,16 @@ DECORATION = (
     '<time datetime="2026-01-05">5 January 2026</time> · From <a href="../../">Acme</a></p>\n'
     '<h2 id="a-heading">A heading<a class="headerlink" href="#a-heading" title="Permanent link">¶</a></h2>\n'
     '<div class="highlight"><pre><span></span><code>&lt;script&gt;\n</code></pre></div>\n'
-    '<p><a href="https://example.com/x" rel="nofollow noopener">link</a> <img alt="a" src="https://example.com/a.png"></p>\n'
+    '<p><a href="https://example.com/x" rel="nofollow noopener">link</a> <img loading="lazy" referrerpolicy="no-referrer" alt="a" src="https://example.com/a.png"></p>\n'
     '<nav class="hub-pagination" aria-label="Pages"><span class="hub-current" aria-current="page">1</span></nav>\n'
     '<table>\n<thead>\n<tr>\n<th style="text-align:right">n</th>\n</tr>\n</thead>\n</table>\n'
     '<p><a class="md-button hub-original" href="https://example.com/post" rel="nofollow noopener">Read</a></p>\n'
     '<ul>\n<li><a href="../../../../articles/2026/x/">X</a> <small>Editorial</small></li>\n</ul>'
 )
+
+
+#: every image of a pulled piece loads lazily and sends no referrer (issue 16)
+IMG_X = '<img loading="lazy" referrerpolicy="no-referrer" src="x">'
 
 
 def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
@@ -221,7 +226,7 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
     ("html", "expected"),
     [
         ('<p>a<script>alert(1)</script>b</p>', "<p>ab</p>"),
-        ('<img src="x" onerror="alert(1)">', '<img src="x">'),
+        ('<img src="x" onerror="alert(1)">', IMG_X),
         ('<a href="jav&#x09;ascript:alert(1)">x</a>', "<a>x</a>"),
         ('<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">x</a>', "<a>x</a>"),
         ('<svg><a xlink:href="javascript:alert(1)">x</a></svg>ok', "ok"),
@@ -231,7 +236,12 @@ def test_sanitize_rendered_keeps_the_hub_decoration_exactly() -> None:
         ('<p class="evil hub-x md-y" style="color:red" id="x">t</p>', '<p class="hub-x md-y" id="x">t</p>'),
         ('<h2 id="__md_scope">t</h2>', "<h2>t</h2>"),
         ('<a rel="opener nofollow" href="/x" target="_blank">t</a>', '<a rel="nofollow" href="/x">t</a>'),
-        ('<!--><img src=x onerror=alert(1)>-->', '<img src="x">--&gt;'),
+        ('<!--><img src=x onerror=alert(1)>-->', IMG_X + '--&gt;'),
+        ('<img src="x" loading="eager" referrerpolicy="unsafe-url">', IMG_X),
+        ('<IMG/src="x">', IMG_X),
+        ('<image src="x">', IMG_X),
+        # raw HTML with "<img" inside an attribute (Markdown writes &lt;): mangled, but inert
+        ('<a title="<img x>" href="/y">t</a>', '<a title="&lt;img loading=">" href="/y"&gt;t</a>'),
         ('<div data-md-component="search" hidden>t</div>', "<div>t</div>"),
         ('<td style="text-align: left; background: url(javascript:1)">t</td>', "t"),
         ('<table><tr><td style="text-align: left; background: url(x)">t</td></tr></table>',

@@ -176,7 +176,9 @@ def test_new_article_is_dated_today_in_utc(hub: Path) -> None:
     assert path == f"docs/articles/{doc.meta['date'][:4]}/today.md"
 
 
-def test_new_pieces_pass_check(hub: Path) -> None:
+def test_new_pieces_are_valid_and_check_names_what_is_left_to_write(hub: Path) -> None:
+    """The front matter `new` writes is valid; what check reports is only the work left: the
+    template's placeholder text (errors) and the empty summary (a warning). Once written, clean."""
     from channelhub.check import run_check
 
     created = [
@@ -201,6 +203,21 @@ def test_new_pieces_pass_check(hub: Path) -> None:
     ]
     assert [r.exit_code for r in created] == [0, 0, 0, 0]
     paths = [r.stdout.strip() for r in created]
+    left = [p for p in run_check(hub) if p.path in paths]
+    placeholders = [p for p in left if p.message.startswith("placeholder text")]
+    assert {p.path for p in placeholders} == set(paths)
+    assert all(p.is_error for p in placeholders)
+    warnings = [(p.path, p.message.split(":")[0]) for p in left if p not in placeholders]
+    # this hub's topics have no rules: the tagger suggests none, so only --topics gives some
+    no_summary, no_topics = "no summary", "no topics"
+    assert sorted(warnings) == sorted(
+        [(paths[0], no_summary)] + [(p, w) for p in paths[1:3] for w in (no_summary, no_topics)]
+    )
+    for path in paths:
+        doc = frontmatter.read(hub / path)
+        written = {"summary": "Written.", "topics": doc.meta.get("topics") or ["data-analytics"]}
+        meta = {**doc.meta, **written} if "title" in doc.meta else doc.meta
+        frontmatter.write(hub / path, meta, "\nMy own words, at last.\n")
     assert [p for p in run_check(hub) if p.path in paths] == []
 
 
@@ -259,6 +276,10 @@ def test_new_editor_writes_name_role_and_a_bio_prompt(hub: Path) -> None:
             ["article", "--title", "X", "--editor", "nobody"],
             "Error: unknown editor 'nobody' (known: ana-ruiz); add yourself first with "
             "`channelhub new editor --id ... --name ... --role ...`",
+        ),
+        (
+            ["article", "--title", "X", "--editor", "ana-ruiz", "--editor", "ana-ruis"],
+            "Error: unknown editor 'ana-ruis' (did you mean 'ana-ruiz'?) (known: ana-ruiz); add",
         ),
         (
             ["article", "--title", "X", "--editor", "ana-ruiz", "--date", "2026-02-30"],
@@ -322,3 +343,48 @@ def test_create_never_replaces_a_file_and_leaves_no_temporary(tmp_path: Path) ->
         )
     assert first.read_text() == "---\nname: X\nrole: Editor\n---\n\n"
     assert [p.name for p in first.parent.iterdir()] == ["x.md"]
+
+
+# --- co-authors, and "now" ---------------------------------------------------------------------
+
+
+def test_new_article_with_two_editors_writes_the_list(hub: Path) -> None:
+    (hub / "docs/editors/bo-chen.md").write_text(EDITOR.replace("Ana Ruiz", "Bo Chen"), encoding="utf-8")
+    result = new(
+        "article", "--title", "Written together", "--editor", "bo-chen", "--editor", "ana-ruiz",
+        "--editor", "bo-chen", "--topics", "data-analytics", "--date", "2026-03-02",
+    )
+    assert result.exit_code == 0, result.output
+    text = (hub / "docs/articles/2026/written-together.md").read_text(encoding="utf-8")
+    assert "\neditor: [bo-chen, ana-ruiz]\n" in text
+    from channelhub.check import run_check
+
+    assert [p for p in run_check(hub) if p.path.startswith("docs/")] == []
+
+
+def test_new_article_takes_today_from_channelhub_now(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "2031-07-04T23:30:00-02:00")  # already the 5th in UTC
+    result = new("article", "--title", "Later", "--editor", "ana-ruiz", "--topics", "")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "docs/articles/2031/later.md\n"
+    assert frontmatter.read(hub / "docs/articles/2031/later.md").meta["date"] == "2031-07-05"
+
+
+def test_a_later_date_is_scheduled_and_new_says_so(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "2026-03-01T10:00:00Z")
+    result = new("article", "--title", "Next week", "--editor", "ana-ruiz", "--topics", "", "--date", "2026-03-08")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: dated 2026-03-08, after today: the piece is scheduled, and the first build from "
+        "00:00 UTC that day publishes it" in result.stderr
+    )
+    same_day = new("article", "--title", "Today", "--editor", "ana-ruiz", "--topics", "", "--date", "2026-03-01")
+    assert "scheduled" not in same_day.stderr
+
+
+def test_a_bad_channelhub_now_is_a_usage_error(hub: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHANNELHUB_NOW", "next tuesday")
+    result = new("article", "--title", "X", "--editor", "ana-ruiz")
+    assert result.exit_code == 2
+    assert "Error: CHANNELHUB_NOW must be an ISO 8601 date and time with a zone" in result.stderr
+    assert files_under(hub / "docs") == {"editors/ana-ruiz.md"}

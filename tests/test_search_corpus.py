@@ -90,7 +90,7 @@ def test_pieces_of_every_kind_and_source(corpus: dict[str, Piece], hub: Hub) -> 
     kinds = Counter(p.kind_label for p in corpus.values())
     assert set(kinds) == set(KIND_LABELS.values())
     assert {p.source for p in corpus.values() if p.source} == {s.id for s in hub.sources}
-    assert {p.editor for p in corpus.values() if p.editor} == {e.id for e in hub.editors}
+    assert {e for p in corpus.values() for e in p.editor} == {e.id for e in hub.editors}
 
 
 def test_front_matter_shapes(corpus: dict[str, Piece]) -> None:

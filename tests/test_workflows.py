@@ -9,6 +9,7 @@ against a report file.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -146,6 +147,7 @@ def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
     ordered = [
         'pip install -e ".[dev]"',
         "channelhub check --format github",
+        'channelhub check --strict -- "${changed[@]}"',
         "python3 scripts/task.py test",
         "channelhub build",
         "python scripts/linkcheck site",
@@ -159,6 +161,54 @@ def test_ci_runs_on_pull_requests_with_the_full_pipeline() -> None:
     assert node["with"]["cache-dependency-path"] == "package-lock.json"
     upload = step_using(ci, job, "actions/upload-artifact")
     assert upload["with"]["path"] == "site/"
+
+
+def _strict_step(ci: dict[str, Any]) -> dict[str, Any]:
+    (job,) = ci["jobs"]
+    (step,) = [s for s in ci["jobs"][job]["steps"] if "--strict" in s.get("run", "")]
+    return step
+
+
+def test_ci_checks_the_changed_files_strictly_on_a_real_repository(tmp_path: Path) -> None:
+    """The strict step's own shell, run against a branch of a real git repository: a warning in
+    a changed file fails it, the same warning in an untouched file does not, a clean change passes."""
+    step = _strict_step(load_workflow("ci.yml"))
+    assert step["if"] == "github.event_name == 'pull_request'"
+    repo = copy_repository(tmp_path / "repo")
+    head = "---\ntitle: {title}\ndate: 2026-03-02\ntopics: [data-analytics]\n{summary}editor: maya-okafor\n---\n\nMy words.\n"
+    write(repo, "docs/articles/2026/old.md", head.format(title="Old, with no summary", summary=""))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "update-ref", "refs/remotes/origin/main", "main")
+
+    def run_step(branch: str, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        git(repo, "checkout", "-q", "-B", branch, "main")
+        for relative, text in files.items():
+            write(repo, relative, text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "--allow-empty", "-m", branch)
+        env = {
+            **os.environ,
+            "BASE_REF": "main",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        return subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    no_summary = head.format(title="A piece with no summary yet", summary="")
+    clean = head.format(title="A finished piece", summary="summary: Done.\n")
+    failed = run_step("warned", {"docs/articles/2026/no summary.md": no_summary})
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert failed.stdout.startswith("docs/articles/2026/no summary.md:1: warning: no summary")
+    passed = run_step("clean", {"docs/articles/2026/finished.md": clean})
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    nothing = run_step("nothing", {})
+    assert (nothing.returncode, nothing.stdout) == (0, "No content or data file changed.\n")
 
 
 def test_ci_provides_the_public_corpora_the_corpus_tests_need() -> None:
@@ -212,7 +262,12 @@ def test_pull_feeds_opens_one_pull_request_from_a_fixed_branch() -> None:
     cpr = step_using(pull, job, "peter-evans/create-pull-request")["with"]
     assert cpr["branch"] == "${{ env.PULL_BRANCH }}"
     assert cpr["body-path"] == "${{ runner.temp }}/pull-pr-body.md"
-    assert cpr["add-paths"].split() == ["docs/sources/**", "feeds/state.json"]
+    assert cpr["add-paths"].split() == [
+        "docs/sources/**",
+        "feeds/state.json",
+        "feeds/pulled.jsonl",
+        "feeds/takedowns.yml",
+    ]
 
 
 def test_only_pull_feeds_and_deploy_may_write() -> None:
@@ -352,6 +407,15 @@ REPORT = {
     "exit_status": 1,
     "totals": {"new": 1, "updated": 0, "unchanged": 5, "skipped": 1, "kept_edits": 1},
     "problems": ["feeds/sources.yml:9: warning: source 'old-blog' is disabled"],
+    "takedowns": [
+        {
+            "source": "acme-partner-blog",
+            "guid": "g-7",
+            "path": "docs/sources/acme-partner-blog/2026/gone.md",
+            "reason": "deleted from the repository; found by pull",
+            "line": 31,
+        }
+    ],
     "sources": [
         {
             "id": "acme-partner-blog",
@@ -368,6 +432,15 @@ REPORT = {
             "unchanged": 5,
             "skipped": [{"title": "No link", "reason": "entry has no usable link"}],
             "kept_edits": [{"title": "Edited", "path": "docs/sources/acme-partner-blog/2026/e.md"}],
+            "filtered": [{"title": "Join our webinar", "reason": "block rule: contains 'webinar'"}],
+            "kept_down": [
+                {
+                    "title": "Gone <b>again</b>",
+                    "path": "docs/sources/acme-partner-blog/2026/gone.md",
+                    "reason": "taken down on 2026-03-10; delete its record in"
+                    " feeds/takedowns.yml:31 to allow it again",
+                }
+            ],
             "duplicates": [],
             "warnings": ["1 entry skipped"],
             "failed": 0,
@@ -395,10 +468,10 @@ def test_pull_pr_body_renders_totals_attention_sources_and_pieces(tmp_path: Path
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[3] == (
-        "**1 new, 0 updated, 5 unchanged, 1 skipped, 1 kept edits, 0 duplicates** "
-        "from 2 sources; 1 failed."
-    )
-    attention = lines[lines.index("### Needs an editor") + 2 : lines.index("### Sources") - 1]
+        "**1 new, 0 updated, 5 unchanged, 1 filtered, 1 kept down, 1 skipped, 1 kept edits,"
+        " 0 duplicates** from 2 sources; 1 failed."
+    )  # a count missing from the report's totals is the sum over its sources
+    attention = lines[lines.index("### Needs an editor") + 2 : lines.index("### Taken down") - 1]
     assert attention == [
         "- `acme-partner-blog`: 1 piece(s) changed upstream but keep your edits; "
         "compare with the original.",
@@ -407,11 +480,26 @@ def test_pull_pr_body_renders_totals_attention_sources_and_pieces(tmp_path: Path
         "- `gone-analyst` failed: HTTP 404 Not Found. It is retried on the next run.",
         "- feeds/sources.yml:9: warning: source 'old-blog' is disabled",
     ]
-    assert "| `acme-partner-blog` | ok | 1 | 0 | 5 | 1 | 1 | 0 | 1 entry skipped |" in lines
+    assert "| `acme-partner-blog` | ok | 1 | 0 | 5 | 1 | 1 | 1 | 1 | 0 | 1 entry skipped |" in lines
     assert (
-        "| `gone-analyst` | error | 0 | 0 | 0 | 0 | 0 | 0 | HTTP 404 Not Found; "
+        "| `gone-analyst` | error | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | HTTP 404 Not Found; "
         "moved permanently to `https://new.example.com/feed.xml` |" in lines
     )
+    taken = lines[lines.index("### Taken down") + 2 : lines.index("### Sources") - 1]
+    assert taken == [
+        "These pulled pieces were deleted, so this pull recorded them in",
+        "`feeds/takedowns.yml` and no pull writes them again. To bring one back, delete its",
+        "record there.",
+        "",
+        "- `docs/sources/acme-partner-blog/2026/gone.md`: deleted from the repository; found by"
+        " pull (`feeds/takedowns.yml:31`)",
+    ]
+    assert (
+        "- kept down: Gone \\<b\\>again\\</b\\> (`docs/sources/acme-partner-blog/2026/gone.md`):"
+        " taken down on 2026-03-10; delete its record in feeds/takedowns.yml:31 to allow it again"
+        in lines
+    )
+    assert "- filtered: Join our webinar: block rule: contains 'webinar'" in lines
     assert (
         "- new: Mobile \\<script\\>alert(1)\\</script\\> \\[wins\\](javascript:x) "
         "(`docs/sources/acme-partner-blog/2026/mobile-wins.md`) - `mobile-marketing`" in lines
@@ -428,10 +516,12 @@ def test_pull_pr_body_of_a_quiet_run_needs_no_editor(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "### Needs an editor" not in result.stdout
     assert "<details>" not in result.stdout
-    assert "**0 new, 0 updated, 3 unchanged, 0 skipped, 0 kept edits, 0 duplicates** from 1 " in (
-        result.stdout
+    assert "### Taken down" not in result.stdout
+    assert (
+        "**0 new, 0 updated, 3 unchanged, 0 filtered, 0 kept down, 0 skipped, 0 kept edits,"
+        " 0 duplicates** from 1 " in result.stdout
     )
-    assert "| `a` | not\\_modified | 0 | 0 | 3 | 0 | 0 | 0 |  |" in result.stdout
+    assert "| `a` | not\\_modified | 0 | 0 | 3 | 0 | 0 | 0 | 0 | 0 |  |" in result.stdout
 
 
 def test_pull_pr_body_caps_its_length(tmp_path: Path) -> None:
@@ -450,6 +540,7 @@ def test_a_real_pull_renders_and_stays_inside_the_pull_request_paths(tmp_path: P
     """`channelhub pull` on a copy of the demo (bundled feeds, no network), as pull-feeds does."""
     repo = copy_repository(tmp_path / "hub")
     (repo / "feeds" / "state.json").unlink(missing_ok=True)
+    (repo / "feeds" / "pulled.jsonl").unlink(missing_ok=True)  # else the pieces were taken down
     shutil.rmtree(repo / "docs" / "sources", ignore_errors=True)
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
     report = tmp_path / "pull-report.json"
@@ -460,14 +551,15 @@ def test_a_real_pull_renders_and_stays_inside_the_pull_request_paths(tmp_path: P
         for p in repo.rglob("*")
         if p.is_file() and before.get(p) != p.read_bytes()
     )
-    # pull-feeds.yml commits only docs/sources/** and feeds/state.json: nothing may fall outside.
+    # pull-feeds.yml commits only docs/sources/** and these feeds/ files: nothing may fall outside.
     assert written, "the demo pull wrote nothing"
-    assert "feeds/state.json" in written
+    assert "feeds/state.json" in written and "feeds/pulled.jsonl" in written
+    committed = {"feeds/state.json", "feeds/pulled.jsonl", "feeds/takedowns.yml"}
     # .cache/ (the tagger's example vectors) is git-ignored: the workflow never sees it.
     outside = [
         p
         for p in written
-        if p != "feeds/state.json" and not p.startswith(("docs/sources/", ".cache/"))
+        if p not in committed and not p.startswith(("docs/sources/", ".cache/"))
     ]
     assert outside == []
 
@@ -501,3 +593,12 @@ def test_pull_pr_body_refuses_a_bad_report(tmp_path: Path, content: str, message
     assert result.returncode == 2
     assert result.stdout == ""
     assert message in result.stderr
+
+
+def test_publish_runs_at_least_hourly_so_scheduled_pieces_go_live() -> None:
+    """Issue 14: a piece dated later than its merge is published by a scheduled build."""
+    publish = load_workflow("publish.yml")
+    (schedule,) = publish["on"]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert minute.isdigit() and 0 <= int(minute) < 60
+    assert (hour, day, month, weekday) == ("*", "*", "*", "*")  # every hour of every day

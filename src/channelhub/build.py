@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from channelhub import markup, pages, search
@@ -61,19 +62,42 @@ class HubBuild:
         docs_dir: Path,
         settings: Settings,
         *,
+        preview: bool = False,
+        now: datetime | None = None,
         reader: Callable[[Hub], Reader] | None = None,
         search_state: tuple[Path, str, Path] | None = None,
     ) -> HubBuild:
-        """The build's data; `reader` gives the piece reader for the hub (a cached one). With
-        `search_state` (`start_search`'s arguments) the search index starts first, taking up
-        the last build's index while the content is read."""
+        """The build as of `now` (default `dates.now()`: NowError for a bad CHANNELHUB_NOW);
+        a preview (`serve`) shows the pieces that are not published too, each with a banner.
+        `reader` gives the piece reader for the hub (a cached one). With `search_state`
+        (`start_search`'s arguments) the search index starts first, taking up the last
+        build's index while the content is read."""
         searcher = None
         if search_state is not None and search.enabled():
             searcher = search.LiveIndex(*search_state)
-        hub: Hub = load_hub(root)
-        index: ContentIndex = load_index(hub, docs_dir, read=reader(hub) if reader else None)
+        try:
+            hub: Hub = load_hub(root)
+            index: ContentIndex = load_index(
+                hub,
+                docs_dir,
+                now=now,
+                occupied=partial(pages.page_at, hub, docs_dir),
+                read=reader(hub) if reader else None,
+            )
+        except BaseException:
+            if searcher is not None:
+                searcher.close()
+            raise
+        if preview:
+            index = index.previewing()
         site = Site(hub=hub, index=index, settings=settings, health=load_health(root))
         return cls(site=site, searcher=searcher)
+
+    def held_files(self) -> list[str]:
+        """Pieces this build leaves out (drafts, scheduled, expired), by path under docs/;
+        none in a preview."""
+        index = self.site.index
+        return [] if index.preview else [held.piece.src_uri for held in index.held]
 
     @property
     def problems(self) -> list[Problem]:
@@ -228,7 +252,8 @@ class HubBuild:
         text = f"{around.figure}\n{html}" if around.figure else html
         if self.searcher is not None:  # the index gets the piece's text, not what is around it
             self.search_docs[src_uri] = (entry, text)
-        return search.piece_html(f"{around.byline}\n{text}\n{around.bottom}", entry)
+        top = f"{around.banner}\n{around.byline}" if around.banner else around.byline
+        return search.piece_html(f"{top}\n{text}\n{around.bottom}", entry)
 
     def start_search(
         self, state: Path | None = None, fingerprint: str = "", site_dir: Path | None = None

@@ -551,6 +551,7 @@ class _Writer:
 
     base_url: str | None
     rel: str
+    images: bool = True  # False: an image becomes its alt text
 
     # Inline content: one logical line, '\n' only for <br>. `flat` (headings, table cells,
     # link text): blocks and <br> become spaces, images their alt text.
@@ -590,7 +591,7 @@ class _Writer:
 
     def image(self, element: _Element, flat: bool) -> str:
         alt = escape_text(plain_text(element.attrs.get("alt"), max_len=300, markup=False))
-        if flat:
+        if flat or not self.images:
             return alt
         src = safe_url(element.attrs.get("src"), base=self.base_url)
         return alt if src is None else f"![{alt}]({src})"
@@ -724,15 +725,18 @@ def _list_block(items: list[str]) -> list[Block]:
     return [("list", ("\n\n" if loose else "\n").join(items))]
 
 
-def html_to_markdown(html_text: str | None, *, base_url: str | None, rel_attrs: bool = True) -> str:
+def html_to_markdown(
+    html_text: str | None, *, base_url: str | None, rel_attrs: bool = True, images: bool = True
+) -> str:
     """Untrusted HTML as Markdown that renders to the allowlisted elements only.
 
     Relative links and images are resolved against `base_url`; links that are not http(s) or
     mailto are dropped (their text stays). With `rel_attrs`, links carry
     `{: rel="nofollow noopener" }` for attr_list; pass False where attr_list is not enabled.
+    With `images=False` every image becomes its alt text (a source's `images: drop`).
     """
     if not html_text or not html_text.strip():
         return ""
     tree = _parse_sanitised(sanitize_html(html_text))
-    writer = _Writer(base_url, '{: rel="nofollow noopener" }' if rel_attrs else "")
+    writer = _Writer(base_url, '{: rel="nofollow noopener" }' if rel_attrs else "", images)
     return _join(writer.blocks(tree.children, True))

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from channelhub import frontmatter
 from channelhub.frontmatter import FrontMatterError, LineList, LineMap
-from channelhub.problems import Problem, errors
+from channelhub.problems import Problem, did_you_mean, errors
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -26,11 +26,17 @@ EDITORS_DIR = "docs/editors"
 
 SourceKind = Literal["partner", "analyst"]
 Policy = Literal["excerpt", "full"]
+Images = Literal["keep", "drop"]
 
 TOPIC_KEYS = frozenset({"slug", "title", "description", "rules", "replaces"})
 SOURCE_KEYS = frozenset(
-    {"id", "name", "url", "kind", "site", "policy", "canonical", "topics", "enabled", "description"}
-)
+    {
+        "id", "name", "url", "kind", "site", "policy", "canonical", "topics", "enabled",
+        "description", "keep", "block", "require_topics", "timeout", "images",
+    }
+)  # fmt: skip
+#: the most seconds a source's `timeout:` may give one fetch
+MAX_TIMEOUT = 300.0
 EDITOR_KEYS = frozenset({"name", "role", "photo", "links", "email", "location", "title"})
 
 
@@ -61,6 +67,13 @@ class Source:
     topics: tuple[str, ...] = ()
     enabled: bool = True
     description: str = ""
+    #: words and phrases: an entry is kept only if one of `keep` is in it, dropped if any of
+    #: `block` is (block wins); whole words, case-insensitive, in title, summary and categories
+    keep: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+    require_topics: bool = False  # keep only entries the tagger files on a hub topic
+    timeout: float | None = None  # seconds for the whole fetch; None: the pull's default
+    images: Images = "keep"  # drop: pulled bodies keep an image's alt text, not the image
     line: int = 1
 
     @property
@@ -278,6 +291,81 @@ def _url_ok(url: str, root: Path) -> str | None:
     return None if path.is_file() else "names a file that does not exist"
 
 
+def _rule_words(reader: _Reader, item: LineMap, key: str, source_id: str) -> tuple[str, ...]:
+    """`keep:`/`block:`: a non-empty list of non-empty words or phrases (spaces collapsed)."""
+    value = item.get(key)
+    if value is None:
+        return ()
+    line = item.line_of(key)
+    if not isinstance(value, list):
+        reader.problem(line, f"Expected a list of words or phrases for '{key}', got {_kind(value)}")
+        return ()
+    if not value:
+        reader.problem(
+            line, f"'{key}' of source '{source_id}' is empty: list words, or remove the key"
+        )
+        return ()
+    words: list[str] = []
+    for index, word in enumerate(value):
+        at = value.line_of(index) if isinstance(value, LineList) else line
+        if not isinstance(word, str):
+            reader.problem(at, f"Expected a word or phrase in '{key}', got {_kind(word)}: quote it")
+        elif not word.split():
+            reader.problem(at, f"empty word in '{key}' of source '{source_id}'")
+        else:
+            words.append(" ".join(word.split()))
+    return tuple(words)
+
+
+def _choice(
+    reader: _Reader,
+    item: LineMap,
+    key: str,
+    source_id: str,
+    choices: tuple[str, str],
+    *,
+    default: str | None = None,
+    fallback: str | None = None,
+) -> Any:
+    """One of two words (the first by default); a problem and `fallback` for anything else."""
+    value = item.get(key, default or choices[0])
+    if value not in choices:
+        reader.problem(
+            item.line_of(key),
+            f"{key} of source '{source_id}' must be {choices[0]} or {choices[1]}, got '{value}'",
+        )
+        return fallback or choices[0]
+    return value
+
+
+def _flag(reader: _Reader, item: LineMap, key: str, *, default: bool) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        reader.problem(item.line_of(key), f"Expected true or false for '{key}', got {_kind(value)}")
+        return default
+    return value
+
+
+def _timeout(reader: _Reader, item: LineMap, source_id: str) -> float | None:
+    value = item.get("timeout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        reader.problem(
+            item.line_of("timeout"),
+            f"Expected a number of seconds for 'timeout', got {_kind(value)}",
+        )
+        return None
+    if not 0 < value <= MAX_TIMEOUT:
+        reader.problem(
+            item.line_of("timeout"),
+            f"timeout of source '{source_id}' must be more than 0 and at most"
+            f" {MAX_TIMEOUT:g} seconds, got {value:g}",
+        )
+        return None
+    return float(value)
+
+
 def load_sources(
     root: Path, sources_file: str = SOURCES_FILE, topic_slugs: Iterable[str] = ()
 ) -> tuple[tuple[Source, ...], list[Problem]]:
@@ -310,34 +398,13 @@ def load_sources(
         why = _url_ok(url, root)
         if why:
             reader.problem(item.line_of("url"), f"url of source '{source_id}' {why}: {url}")
-        kind = item.get("kind", "partner")
-        if kind not in ("partner", "analyst"):
-            reader.problem(
-                item.line_of("kind"),
-                f"kind of source '{source_id}' must be partner or analyst, got '{kind}'",
-            )
-            kind = "partner"
-        policy = item.get("policy", "excerpt")
-        if policy not in ("excerpt", "full"):
-            reader.problem(
-                item.line_of("policy"),
-                f"policy of source '{source_id}' must be excerpt or full, got '{policy}'",
-            )
-            policy = "excerpt"
-        canonical = item.get("canonical", "original" if policy == "full" else "hub")
-        if canonical not in ("original", "hub"):
-            reader.problem(
-                item.line_of("canonical"),
-                f"canonical of source '{source_id}' must be original or hub, got '{canonical}'",
-            )
-            canonical = "hub"
-        enabled = item.get("enabled", True)
-        if not isinstance(enabled, bool):
-            reader.problem(
-                item.line_of("enabled"),
-                f"Expected true or false for 'enabled', got {_kind(enabled)}",
-            )
-            enabled = True
+        kind = _choice(reader, item, "kind", source_id, ("partner", "analyst"))
+        policy = _choice(reader, item, "policy", source_id, ("excerpt", "full"))
+        canonical = _choice(
+            reader, item, "canonical", source_id, ("original", "hub"),
+            default="original" if policy == "full" else "hub", fallback="hub",
+        )  # fmt: skip
+        enabled = _flag(reader, item, "enabled", default=True)
         site = reader.text(item, "site", required=False, what="")
         if site and not is_web_url(site):
             reader.problem(
@@ -348,7 +415,9 @@ def load_sources(
         for slug in topics:
             if known_topics and slug not in known_topics:
                 reader.problem(
-                    item.line_of("topics"), f"unknown topic '{slug}' in source '{source_id}'"
+                    item.line_of("topics"),
+                    f"unknown topic '{slug}' in source '{source_id}'"
+                    + did_you_mean(slug, known_topics),
                 )
         sources.append(
             Source(
@@ -362,6 +431,11 @@ def load_sources(
                 topics=tuple(s for s in topics if not known_topics or s in known_topics),
                 enabled=enabled,
                 description=reader.text(item, "description", required=False, what="") or "",
+                keep=_rule_words(reader, item, "keep", source_id),
+                block=_rule_words(reader, item, "block", source_id),
+                require_topics=_flag(reader, item, "require_topics", default=False),
+                timeout=_timeout(reader, item, source_id),
+                images=_choice(reader, item, "images", source_id, ("keep", "drop")),
                 line=item.line,
             )
         )

@@ -1,24 +1,28 @@
 """Pieces (editorial articles, analyst notes, pulled partner and analyst posts) and the content index.
 
 A piece is a Markdown file under one of the piece folders of docs/. This module owns what a
-piece's front matter may say and turns each file into a `Piece`, or into problems.
+piece's front matter may say and turns each file into a `Piece`, or into problems; whether a
+piece is on the site at a given moment (`publication`: published, draft, scheduled, expired);
+and the content index, which keeps the pieces that are not published apart from those that are.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from channelhub import frontmatter
+from channelhub import dates, frontmatter
 from channelhub.config import Hub, slug_list
 from channelhub.dates import parse_date
 from channelhub.frontmatter import Document, FrontMatterError
-from channelhub.problems import Problem, errors
+from channelhub.problems import Problem, did_you_mean, errors
 from channelhub.problems import describe as _kind
 from channelhub.urls import is_web_url
 
@@ -43,6 +47,9 @@ PIECE_KEYS = frozenset(frontmatter.PIECE_ORDER) | {
 }
 
 _FRONTMATTER_TAGS = re.compile(r"<[^>]*>")
+#: an alias: a path from the site's root, '/old/url/' or '/old/page.html', in URL-safe segments
+#: none of which starts with a dot (so no '.', '..' or hidden file)
+_ALIAS = re.compile(r"/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*/)*(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*)?")
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Piece:
     kind: Kind
     topics: tuple[str, ...] = ()
     summary: str = ""
-    editor: str | None = None
+    editor: tuple[str, ...] = ()  # its authors' editor ids, first author first
     source: str | None = None
     canonical: str | None = None
     author: str | None = None
@@ -65,6 +72,10 @@ class Piece:
     updated: datetime | None = None
     words: int = 0
     auto_topics: tuple[str, ...] | None = None
+    draft: bool = False
+    expires: datetime | None = None
+    featured: bool = False
+    aliases: tuple[str, ...] = ()  # old site paths that redirect here: '/old/url/'
 
     @property
     def url(self) -> str:
@@ -85,6 +96,26 @@ class Piece:
         return self.auto_topics is not None and tuple(self.auto_topics) == self.topics
 
 
+class Publication(enum.Enum):
+    """Whether a piece is on the site at a given moment."""
+
+    PUBLISHED = "published"
+    DRAFT = "draft"  # `draft: true`
+    SCHEDULED = "scheduled"  # dated later than now
+    EXPIRED = "expired"  # `expires` is now or earlier
+
+
+def publication(piece: Piece, now: datetime) -> Publication:
+    """The decision for one piece at one moment (a draft stays a draft whatever its dates)."""
+    if piece.draft:
+        return Publication.DRAFT
+    if piece.date > now:
+        return Publication.SCHEDULED
+    if piece.expires is not None and piece.expires <= now:
+        return Publication.EXPIRED
+    return Publication.PUBLISHED
+
+
 def url_of(src_uri: str) -> str:
     """Directory URL (without the leading slash) of a Markdown file under docs/."""
     stem = src_uri[:-3] if src_uri.endswith(".md") else src_uri
@@ -103,9 +134,18 @@ class _Check:
     problems: list[Problem] = field(default_factory=list)
 
     def add(
-        self, key: str | None, message: str, severity: Literal["error", "warning"] = "error"
+        self,
+        key: str | None,
+        message: str,
+        severity: Literal["error", "warning"] = "error",
+        *,
+        item: int | None = None,
     ) -> None:
+        """A problem at the line of `key` (of its `item`-th list item when the list has lines)."""
         line = self.doc.line_of(key) if key else 1
+        value = self.doc.meta.get(key) if key else None
+        if item is not None and isinstance(value, frontmatter.LineList):
+            line = value.line_of(item)
         self.problems.append(Problem(self.path, line, message, severity))
 
     def text(self, key: str) -> str | None:
@@ -116,6 +156,15 @@ class _Check:
             self.add(key, f"Expected text for '{key}', got {_kind(value)}")
             return None
         return str(value).strip() or None
+
+    def flag(self, key: str) -> bool:
+        value = self.doc.meta.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.add(key, f"Expected true or false for '{key}', got {_kind(value)}: {value!r}")
+            return False
+        return value
 
 
 def piece_from_document(
@@ -155,12 +204,22 @@ def piece_from_document(
         updated = parse_date(meta["updated"])
         if updated is None:
             check.add("updated", f"'updated' is not an ISO 8601 date: {meta['updated']!r}")
+    expires = None
+    if "expires" in meta:
+        expires = parse_date(meta["expires"])
+        if expires is None:
+            check.add("expires", f"'expires' is not an ISO 8601 date: {meta['expires']!r}")
+        elif when is not None and expires <= when:
+            check.add(
+                "expires",
+                f"'expires' ({dates.utc_text(expires)}) is not after 'date' ({dates.utc_text(when)})",
+            )
     topics = _topics(check, hub, "topics")
     auto_topics = (
         _topics(check, hub, "auto_topics", report_unknown=False) if "auto_topics" in meta else None
     )
     summary = check.text("summary") or ""
-    editor, source = check.text("editor"), check.text("source")
+    editor, source = _editors(check, hub), check.text("source")
     kind: Kind = "editorial"
     top = src_uri.split("/", 1)[0]
     if editor and source:
@@ -168,18 +227,19 @@ def piece_from_document(
             "source", "a piece has either 'editor' (written here) or 'source' (pulled), not both"
         )
     elif editor:
-        if hub.editors and hub.editor(editor) is None:
-            check.add("editor", f"unknown editor '{editor}' (no docs/editors/{editor}.md)")
         kind = "analyst" if top == "notes" else "editorial"
     elif source:
         found = hub.source(source)
-        if found is None:
-            check.add("source", f"unknown source '{source}' (not in feeds/sources.yml)")
-        else:
+        if found is not None:
             kind = found.kind
+        elif hub.sources:  # no sources at all: sources.yml's own problem, reported there
+            hint = (
+                did_you_mean(source, (s.id for s in hub.sources)) or " (not in feeds/sources.yml)"
+            )
+            check.add("source", f"unknown source '{source}'{hint}")
         if "canonical" not in meta:
             check.add(None, "a pulled piece needs 'canonical', the original URL")
-    else:
+    elif "editor" not in meta:
         check.add(
             None, "missing 'editor' (for a piece written here) or 'source' (for a pulled one)"
         )
@@ -189,6 +249,8 @@ def piece_from_document(
         canonical = None
     if top == "sources" and not source:
         check.add(None, "pieces under docs/sources/ are pulled from a feed and need 'source'")
+    draft, featured = check.flag("draft"), check.flag("featured")
+    aliases = _aliases(check)
     if errors(check.problems):
         return None, check.problems
     assert title is not None and when is not None
@@ -209,8 +271,70 @@ def piece_from_document(
         updated=updated,
         words=len(doc.body.split()),  # for reading time; a quarter of the cost of counting \w+ runs
         auto_topics=auto_topics,
+        draft=draft,
+        expires=expires,
+        featured=featured,
+        aliases=aliases,
     )
     return piece, check.problems
+
+
+def _editors(check: _Check, hub: Hub) -> tuple[str, ...]:
+    """`editor:` as a tuple of ids (one id, or a list of co-authors), each a known editor."""
+    value = check.doc.meta.get("editor")
+    if value is None:
+        return ()
+    given = slug_list(value)
+    if given is None:
+        check.add(
+            "editor",
+            f"Expected an editor id or a list of editor ids for 'editor', got {_kind(value)}",
+        )
+        return ()
+    ids = tuple(dict.fromkeys(i for i in given if i))
+    if not ids:
+        check.add("editor", "'editor' is empty: give your editor id, e.g. editor: jane-doe")
+    for number, editor_id in enumerate(given if hub.editors else ()):
+        if editor_id and hub.editor(editor_id) is None:
+            where = f" (no docs/editors/{editor_id}.md)"
+            hint = did_you_mean(editor_id, (e.id for e in hub.editors)) or where
+            check.add("editor", f"unknown editor '{editor_id}'{hint}", item=number)
+    return ids
+
+
+def _aliases(check: _Check) -> tuple[str, ...]:
+    """`aliases:` as site paths ('/old/url/' or '/old/page.html'), each written once."""
+    value = check.doc.meta.get("aliases")
+    if value is None:
+        return ()
+    given = [value] if isinstance(value, str) else value
+    if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
+        check.add("aliases", f"Expected a list of site paths for 'aliases', got {_kind(value)}")
+        return ()
+    found: list[str] = []
+    for number, raw in enumerate(given):
+        alias = site_path(raw)
+        if alias is None:
+            check.add(
+                "aliases",
+                f"alias {raw!r} is not a site path: write the old address from the site's root, "
+                "e.g. /articles/2025/old-name/",
+                item=number,
+            )
+        else:
+            found.append(alias)
+    return tuple(dict.fromkeys(found))
+
+
+def site_path(text: str) -> str | None:
+    """An alias as the hub keeps it ('/old/url' -> '/old/url/'), or None when it is not a path
+    from the site's root made of URL-safe segments."""
+    alias = text.strip()
+    if not _ALIAS.fullmatch(alias):
+        return None
+    if alias.endswith("/index.html"):
+        return alias[: -len("index.html")]  # the same file as the folder's URL
+    return alias if alias.endswith(("/", ".html")) else alias + "/"  # directory URLs, as the hub's
 
 
 def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -> tuple[str, ...]:
@@ -235,7 +359,8 @@ def _topics(check: _Check, hub: Hub, key: str, *, report_unknown: bool = True) -
                 )
             slugs.append(renamed[slug])
         elif report_unknown and hub.topics:
-            check.add(key, f"unknown topic '{slug}' (not in feeds/topics.yml)")
+            hint = did_you_mean(slug, (t.slug for t in hub.topics)) or " (not in feeds/topics.yml)"
+            check.add(key, f"unknown topic '{slug}'{hint}")
     return tuple(dict.fromkeys(slugs))
 
 
@@ -270,11 +395,43 @@ def is_section_page(src_uri: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Held:
+    """A valid piece that is not on the site at the index's moment, and why."""
+
+    piece: Piece
+    state: Publication
+
+
+@dataclass(frozen=True)
 class ContentIndex:
-    """All valid pieces, newest first, with the lookups listing pages need."""
+    """The valid pieces on the site, newest first, with the lookups listing pages need.
+
+    Pieces that are not published at `now` (drafts, scheduled, expired) are kept apart in
+    `held`, so a build never sees them; a preview (`previewing()`) puts them among `pieces`.
+    """
 
     pieces: tuple[Piece, ...]
     problems: tuple[Problem, ...] = ()
+    held: tuple[Held, ...] = ()
+    #: the moment the pieces were split at (None: every piece was taken as published)
+    now: datetime | None = None
+    #: True when `held` pieces are among `pieces` (`channelhub serve`)
+    preview: bool = False
+
+    def previewing(self) -> ContentIndex:
+        """The index a preview shows: every valid piece, the held ones marked (`state_of`)."""
+        if self.preview:
+            return self
+        every = newest_first([*self.pieces, *(h.piece for h in self.held)])
+        return replace(self, pieces=tuple(every), preview=True)
+
+    @cached_property
+    def _held_states(self) -> dict[str, Publication]:
+        return {h.piece.src_uri: h.state for h in self.held}
+
+    def state_of(self, piece: Piece) -> Publication:
+        """PUBLISHED, or why a held piece is not on the site (shown in a preview)."""
+        return self._held_states.get(piece.src_uri, Publication.PUBLISHED)
 
     def by_topic(self) -> dict[str, list[Piece]]:
         groups: dict[str, list[Piece]] = {}
@@ -283,13 +440,14 @@ class ContentIndex:
                 groups.setdefault(slug, []).append(piece)
         return groups
 
-    def group(self, key: str) -> dict[str, list[Piece]]:
-        """Pieces grouped by 'editor' or 'source', newest first."""
+    def group(self, key: Literal["editor", "source"]) -> dict[str, list[Piece]]:
+        """Pieces grouped by 'editor' or 'source', newest first; a co-authored piece is in
+        the group of each of its editors."""
         groups: dict[str, list[Piece]] = {}
         for piece in self.pieces:
             value = getattr(piece, key)
-            if value:
-                groups.setdefault(value, []).append(piece)
+            for name in (value,) if isinstance(value, str) else value or ():
+                groups.setdefault(name, []).append(piece)
         return groups
 
     def of_kind(self, kind: Kind) -> list[Piece]:
@@ -304,22 +462,35 @@ def newest_first(pieces: Iterable[Piece]) -> list[Piece]:
 Reader = Callable[[Path, str, str], tuple["Piece | None", list[Problem]]]
 
 
+#: what the site has at a path from its root ('/about/'), in words, or None when it is free
+Occupied = Callable[[str], str | None]
+
+
 def load_index(
     hub: Hub,
     docs_dir: Path | None = None,
     *,
+    now: datetime | None = None,
+    occupied: Occupied | None = None,
     with_lines: bool = False,
     read: Reader | None = None,
 ) -> ContentIndex:
     """Read every piece under docs/; invalid pieces are left out and reported.
 
+    The pieces published at `now` (default: `dates.now()`) are the index's pieces; the others
+    are held. Each alias is checked against `occupied` (the pages the site has besides its
+    aliases) and against the aliases of earlier files; one that collides is reported and dropped.
     `read` reads one file (default `read_piece`); a build passes one that reuses what an
-    earlier build read from the same bytes (`channelhub.rebuild`)."""
+    earlier build read from the same bytes (`channelhub.rebuild`).
+    """
     docs_dir = docs_dir or hub.root / "docs"
+    moment = dates.now() if now is None else now
     pieces: list[Piece] = []
+    held: list[Held] = []
     problems: list[Problem] = []
     by_url: dict[str, str] = {}
-    docs_shown = _display(docs_dir, hub.root)  # resolved once: per piece it was a tenth of the read
+    by_alias: dict[str, str] = {}
+    docs_shown = display_path(docs_dir, hub.root)  # once: per piece it was a tenth of the read
     for path in piece_files(docs_dir):
         src_uri = path.relative_to(docs_dir).as_posix()
         display = f"{docs_shown}/{src_uri}"
@@ -333,9 +504,51 @@ def load_index(
             problems.append(Problem(display, 1, f"same URL /{url} as {by_url[url]}"))
             continue
         by_url[url] = display
-        if piece:
+        if piece is None:
+            continue
+        if piece.aliases:
+            piece, found = _claim_aliases(piece, path, display, by_alias, occupied)
+            problems += found
+        state = publication(piece, moment)
+        if state is Publication.PUBLISHED:
             pieces.append(piece)
-    return ContentIndex(pieces=tuple(newest_first(pieces)), problems=tuple(problems))
+        else:
+            held.append(Held(piece, state))
+    return ContentIndex(
+        pieces=tuple(newest_first(pieces)),
+        problems=tuple(problems),
+        held=tuple(sorted(held, key=lambda h: (h.piece.date, h.piece.src_uri), reverse=True)),
+        now=moment,
+    )
+
+
+def _claim_aliases(
+    piece: Piece, path: Path, display: str, by_alias: dict[str, str], occupied: Occupied | None
+) -> tuple[Piece, list[Problem]]:
+    """The piece with the aliases no page and no earlier alias has; a problem for each other."""
+    kept: list[str] = []
+    messages: list[tuple[str, str]] = []
+    for alias in piece.aliases:
+        taken = occupied(alias) if occupied else None
+        if taken is None and alias in by_alias:
+            taken = f"an alias of {by_alias[alias]}"
+        if taken is None:
+            by_alias[alias] = display
+            kept.append(alias)
+        else:
+            messages.append((alias, f"alias '{alias}' collides with {taken}"))
+    if not messages:
+        return piece, []
+    check = _Check(display, frontmatter.read(path, display=display, with_lines=True))
+    given = check.doc.meta.get("aliases")
+    written = (
+        [site_path(v) if isinstance(v, str) else None for v in given]
+        if isinstance(given, list)
+        else []
+    )
+    for alias, message in messages:
+        check.add("aliases", message, item=written.index(alias) if alias in written else None)
+    return replace(piece, aliases=tuple(kept)), check.problems
 
 
 def read_piece(
@@ -372,7 +585,8 @@ def reading_key(hub: Hub) -> str:
     return repr((hub.topics, hub.renamed, hub.sources, [e.id for e in hub.editors]))
 
 
-def _display(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
+    """`path` as problems show it: relative to the repository when it is inside."""
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
@@ -388,6 +602,6 @@ def meta_of(piece: Piece) -> Mapping[str, Any]:
         "kind": piece.kind,
         "topics": list(piece.topics),
         "summary": piece.summary,
-        "editor": piece.editor,
+        "editor": list(piece.editor),
         "source": piece.source,
     }

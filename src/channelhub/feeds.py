@@ -42,21 +42,20 @@ def atom_feed(
         entry.updated(piece.updated or piece.date)
         if piece.summary:
             entry.summary(piece.summary)
-        author = _author(site, piece)
-        if author:
-            entry.author({"name": author})
+        for name in _authors(site, piece):
+            entry.author({"name": name})
         for slug in piece.topics:
             topic = site.hub.topic(slug)
             entry.category(term=slug, label=topic.title if topic else slug)
     return feed.atom_str(pretty=True)
 
 
-def _author(site: Site, piece: Piece) -> str:
+def _authors(site: Site, piece: Piece) -> list[str]:
+    """Every editor of a piece written here; a pulled piece's author, or else its source."""
     if piece.editor:
-        editor = site.hub.editor(piece.editor)
-        return editor.name if editor else piece.editor
+        return [(e.name if (e := site.hub.editor(i)) else i) for i in piece.editor]
     source = site.hub.source(piece.source or "")
-    return piece.author or (source.name if source else "")
+    return [name] if (name := piece.author or (source.name if source else "")) else []
 
 
 def feeds(site: Site) -> dict[str, bytes]:

@@ -69,7 +69,10 @@ class FetchPolicy:
 
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
-    deadline: float = 60.0  # whole fetch of one feed: every hop, headers and body
+    #: the whole fetch of one feed (every hop, headers and body): a server that drips bytes
+    #: holds the run for no longer (Miniflux gives a whole request 20 s); a request may say less
+    #: or more (a source's `timeout:`)
+    deadline: float = 30.0
     max_bytes: int = 20 * MB  # counted after decompression
     max_redirects: int = 5
     per_host: int = 2
@@ -111,6 +114,7 @@ class FetchRequest:
     validators: Validators = Validators()
     not_before: datetime | None = None  # a stored Retry-After: nothing is sent before it
     key: str = ""  # the caller's name for it (the source id), echoed in the result
+    deadline: float | None = None  # seconds for the whole fetch; None: the policy's deadline
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class FetchResult:
     error: str | None = None
     elapsed: float = 0.0
     key: str = ""
+    deadline: float = 0.0  # the deadline this fetch was given, in seconds
+    timed_out: bool = False  # the deadline ended it
 
 
 def parse_retry_after(value: str, now: datetime, cap: float) -> datetime | None:
@@ -395,10 +401,14 @@ class Fetcher:
             result = FetchResult(FetchOutcome.DEFERRED, request.url, retry_after=request.not_before)
         else:
             result = await self._fetch_guarded(request)
-        return replace(result, elapsed=time.monotonic() - started, key=request.key)
+        deadline = request.deadline if request.deadline is not None else self.policy.deadline
+        return replace(
+            result, elapsed=time.monotonic() - started, key=request.key, deadline=deadline
+        )
 
     async def _fetch_guarded(self, request: FetchRequest) -> FetchResult:
-        deadline = _Deadline(self.policy.deadline)
+        seconds = request.deadline if request.deadline is not None else self.policy.deadline
+        deadline = _Deadline(seconds)
         try:
             if not is_local_path(request.url):
                 return await self._fetch_http(request, deadline)
@@ -407,8 +417,10 @@ class Fetcher:
                     read_local, request.url, self._root, self.policy.max_bytes
                 )
         except TimeoutError:
-            message = f"deadline of {self.policy.deadline:g} s exceeded"
-            return FetchResult(FetchOutcome.ERROR, request.url, error=message)
+            message = f"deadline of {seconds:g} s exceeded"
+            return FetchResult(
+                FetchOutcome.ERROR, request.url, error=message, deadline=seconds, timed_out=True
+            )
         except Exception as exc:  # one feed's surprise must never stop the run
             message = f"unexpected {type(exc).__name__}: {exc}"
             return FetchResult(FetchOutcome.ERROR, request.url, error=message)

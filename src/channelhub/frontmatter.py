@@ -24,12 +24,16 @@ PIECE_ORDER = (
     "title",
     "date",
     "updated",
+    "expires",
+    "draft",
+    "featured",
     "topics",
     "auto_topics",
     "summary",
     "editor",
     "source",
     "canonical",
+    "aliases",
     "author",
     "analyst",
     "firm",
@@ -122,12 +126,24 @@ LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
-def load_yaml(text: str, *, path: str, first_line: int = 1, with_lines: bool = True) -> Any:
-    """Parse YAML text; `first_line` is the file line the text starts on (for messages)."""
+def load_yaml(
+    text: str,
+    *,
+    path: str,
+    first_line: int = 1,
+    with_lines: bool = True,
+    what: str = "YAML files",
+) -> Any:
+    """Parse YAML text; `first_line` is the file line the text starts on (for messages), and
+    `what` names the text in them ("front matter", "YAML files")."""
     loader = LineLoader if with_lines else FastLoader
     try:
         data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
+        explained = explain_yaml_error(text, exc, what=what)
+        if explained is not None:
+            line, message = explained
+            raise FrontMatterError(path, first_line + line, message) from None
         # The context mark is where the broken construct starts (an unclosed quote or
         # bracket), which is where an editor should look; the problem mark is often EOF.
         mark = exc.context_mark or exc.problem_mark
@@ -141,6 +157,59 @@ def load_yaml(text: str, *, path: str, first_line: int = 1, with_lines: bool = T
     if with_lines and isinstance(data, LineMap | LineList):
         _shift_lines(data, first_line - 1)
     return data
+
+
+# `key: value` on one line, alone or as the first key of a list item (`- key: value`).
+_KEY_VALUE = re.compile(
+    r"^(?P<lead>[ ]*(?:-[ ]+)*)(?P<key>[A-Za-z0-9_][^:#]*?)[ ]*:[ ]+(?P<value>\S.*?)[ ]*$"
+)
+
+
+def explain_yaml_error(
+    text: str, exc: yaml.MarkedYAMLError, *, what: str = "YAML files"
+) -> tuple[int, str] | None:
+    """The commonest slips in hand-written YAML, in an editor's words: (0-based line, message).
+
+    A tab in the indentation, an unquoted value with ': ' in it (`title: Budgets: who pays?`),
+    a value starting with a character YAML reserves, text after a closing quote. None for
+    anything else, which keeps the parser's own words. Judged from the text at the parser's
+    mark, so PyYAML and libyaml (whose messages differ) explain a slip the same way.
+    """
+    mark = exc.problem_mark
+    lines = text.split("\n")
+    if mark is None or mark.line >= len(lines):
+        return None
+    line = lines[mark.line]
+    char = line[mark.column : mark.column + 1]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    problem = exc.problem or ""
+    if char == "\t" or "\t" in indent or "tab" in problem:
+        return mark.line, f"tabs are not allowed in {what}; indent with spaces"
+    found = _KEY_VALUE.match(line)
+    if problem.startswith("mapping values are not allowed"):
+        why = "has ': ' in it, which YAML reads as the start of another key"
+        # the mark on the key's own colon: a value running on from the line above
+        if found is None or mark.column <= line.index(":", found.end("key")):
+            return mark.line, f"a value here {why}: put the whole value in quotes"
+        if ": " not in found.group("value"):
+            why = "ends with ':', which YAML reads as the start of another key"
+        return mark.line, _quote_hint(found, why)
+    if found is None:
+        return None
+    value = found.group("value")
+    if "cannot start any token" in problem and value[:1] == char and char in "@`%":
+        return mark.line, _quote_hint(found, f"starts with '{char}', which YAML reserves")
+    quote = value[:1]
+    if quote in ("'", '"') and 0 < value.find(quote, 1) < len(value) - 1:
+        return mark.line, _quote_hint(found, "goes on after its closing quote")
+    return None
+
+
+def _quote_hint(found: re.Match[str], why: str) -> str:
+    """'the value of KEY WHY: put it in quotes: KEY: 'VALUE'' (YAML's single-quote escaping)."""
+    key, value = found.group("key"), found.group("value")
+    quoted = "'" + value.replace("'", "''") + "'"
+    return f"the value of '{key}' {why}: put the value in quotes: {key}: {quoted}"
 
 
 def _shift_lines(data: Any, offset: int) -> None:
@@ -221,7 +290,7 @@ def parse(text: str, *, path: str, with_lines: bool = True) -> Document:
         if text.startswith("---"):
             raise FrontMatterError(path, 1, "front matter is not closed by a '---' line")
         return Document(meta={}, body=body, has_front_matter=False)
-    data = load_yaml(yaml_text, path=path, first_line=2, with_lines=with_lines)
+    data = load_yaml(yaml_text, path=path, first_line=2, with_lines=with_lines, what="front matter")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -23,19 +23,23 @@ from typing import Literal
 from slugify import slugify
 
 from channelhub import frontmatter
+from channelhub import ledger as ledger_store
 from channelhub.clean import escape_text, html_to_markdown, plain_text, summary_to_text
-from channelhub.config import Source, Topic
+from channelhub.config import Images, Source, Topic
 from channelhub.dates import parse_date, utc_text
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
+from channelhub.ledger import SOURCES_DIR, Ledger, Pulled
 from channelhub.parse import Entry, parse_feed
+from channelhub.problems import Problem
 from channelhub.profiles import HubTagger, Profiles
+from channelhub.sourcerules import EntryRules
 from channelhub.tagger import compile_rules
+from channelhub.takedowns import TAKEDOWNS_FILE, Takedown, Takedowns, record_of
 from channelhub.urls import normalise_link
 
 #: bump when the written pieces change shape, so unchanged feeds are re-ingested once
 FORMAT_VERSION = "1"
-SOURCES_DIR = "docs/sources"
 SLUG_MAX = 60
 EXCERPT_WORDS = 60
 MAX_TOPICS = 3
@@ -45,7 +49,11 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 HASH_KEY = "pulled_hash"
 
-Action = Literal["new", "updated", "unchanged", "kept_edits", "duplicate", "skipped"]
+Action = Literal[
+    "new", "updated", "unchanged", "filtered", "kept_down", "kept_edits", "duplicate", "skipped"
+]
+#: how much of the summary the keep and block rules read (the written summary is shorter)
+RULES_SUMMARY_MAX = 4000
 
 
 # --- the worker half: entry -> prepared piece ---------------------------------------------------
@@ -64,6 +72,10 @@ class FeedSpec:
     now: datetime | None = None
     #: the topics' profiles (small arrays, built once in the main process); None: rules only
     profiles: Profiles | None = None
+    keep: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+    require_topics: bool = False
+    images: Images = "keep"
 
     @classmethod
     def of(
@@ -81,21 +93,28 @@ class FeedSpec:
             topics_key(topics),
             now,
             profiles,
+            keep=source.keep,
+            block=source.block,
+            require_topics=source.require_topics,
+            images=source.images,
         )
 
     @property
     def fingerprint(self) -> str:
         """Changes whenever the same feed bytes would be written differently."""
-        basis = "\x1f".join(
-            [
-                FORMAT_VERSION,
-                self.policy,
-                ",".join(self.default_topics),
-                self.topics_key,
-                self.profiles.key if self.profiles is not None else "",
-            ]
-        )
-        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+        parts = [
+            FORMAT_VERSION,
+            self.policy,
+            ",".join(self.default_topics),
+            self.topics_key,
+            self.profiles.key if self.profiles is not None else "",
+        ]
+        # only set rules join the basis: a source without them keeps the fingerprint it had
+        if self.keep or self.block or self.require_topics:
+            parts += ["\x1e".join(self.keep), "\x1e".join(self.block), str(self.require_topics)]
+        if self.images != "keep":
+            parts.append(f"images={self.images}")
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def topics_key(topics: Sequence[Topic]) -> str:
@@ -127,6 +146,7 @@ class PreparedEntry:
     body: str
     topics: tuple[str, ...]
     slug: str = ""  # the file name a new piece would get (before any -2, -3...)
+    tagged: bool = False  # the tagger found a hub topic (not only the source's default topics)
     draft: Rendered | None = None  # the file as a new piece first seen at `draft_seen`
     draft_seen: datetime | None = None
 
@@ -147,6 +167,7 @@ class PreparedFeed:
     entries: tuple[PreparedEntry, ...]
     skipped: tuple[Skipped, ...] = ()
     warnings: tuple[str, ...] = ()
+    filtered: tuple[Skipped, ...] = ()  # left out by the source's keep, block or require_topics
 
 
 _TAGGERS: dict[tuple[str, str], HubTagger] = {}
@@ -182,7 +203,9 @@ def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: HubTagger) -
     summary = summary_to_text(summary_source)
     if spec.policy == "full":
         html = entry.content_html or entry.summary_html
-        body = html_to_markdown(html, base_url=entry.base or entry.link)
+        body = html_to_markdown(
+            html, base_url=entry.base or entry.link, images=spec.images == "keep"
+        )
     else:
         body = excerpt_markdown(summary_source)
     title = plain_text(entry.title, max_len=300, markup=False) or _first_words(summary, 12)
@@ -200,6 +223,7 @@ def prepare_entry(entry: Entry, index: int, spec: FeedSpec, tagger: HubTagger) -
         body=body,
         topics=topics,
         slug=_slug(title, entry.id),
+        tagged=bool(scores),
     )
 
 
@@ -210,18 +234,39 @@ def prepare_feed(body: bytes, url: str, content_type: str | None, spec: FeedSpec
     """
     parsed = parse_feed(body, url=url, content_type=content_type)
     tagger = _tagger(spec)
+    rules = EntryRules.of(spec.keep, spec.block)
     entries: list[PreparedEntry] = []
     skipped = [Skipped(s.index, "", "", s.reason) for s in parsed.skipped]
+    filtered: list[Skipped] = []
     for index, entry in enumerate(parsed.entries):
         try:
+            if rules is not None:
+                dropped = _rule_drop(rules, entry, index)
+                if dropped is not None:
+                    filtered.append(dropped)
+                    continue
             prepared = prepare_entry(entry, index, spec, tagger)
+            if spec.require_topics and not prepared.tagged:
+                why = "require_topics: the tagger found no hub topic in it"
+                filtered.append(Skipped(index, prepared.title, prepared.guid, why))
+                continue
             if spec.now is not None and prepared.link and prepared.title:
                 _, draft = render_entry(prepared, spec.source_id, spec.now)
                 prepared = replace(prepared, draft=draft, draft_seen=spec.now)
             entries.append(prepared)
         except Exception as exc:  # one bad entry never sinks the feed
             skipped.append(Skipped(index, entry.title, entry.id, f"{type(exc).__name__}: {exc}"))
-    return PreparedFeed(parsed.title, tuple(entries), tuple(skipped), parsed.warnings)
+    return PreparedFeed(
+        parsed.title, tuple(entries), tuple(skipped), parsed.warnings, tuple(filtered)
+    )
+
+
+def _rule_drop(rules: EntryRules, entry: Entry, index: int) -> Skipped | None:
+    """The entry as dropped by its source's keep or block rule (title, summary, categories)."""
+    title = plain_text(entry.title, max_len=300, markup=False)
+    summary = plain_text(entry.summary_html or entry.content_html, max_len=RULES_SUMMARY_MAX)
+    why = rules.drop_reason(title, summary, entry.categories)
+    return None if why is None else Skipped(index, title, entry.id, why)
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -352,12 +397,15 @@ class _Known:
 class PieceIndex:
     """The pulled pieces on disk, read once per run and kept current as pull writes.
 
-    Finds an entry's file by (source, guid) and a link's owner by its normalised form.
+    Finds an entry's file by (source, guid) and a link's owner by its normalised form, and
+    keeps each piece's ledger row (`pieces`) and every file's path (`paths`, readable or not).
     """
 
     root: Path
     by_guid: dict[tuple[str, str], Path] = field(default_factory=dict)
     by_link: dict[str, _Known] = field(default_factory=dict)
+    pieces: dict[str, Pulled] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)
     loaded: bool = False
 
     def load(self) -> None:
@@ -367,11 +415,13 @@ class PieceIndex:
         folder = self.root / SOURCES_DIR
         if not folder.is_dir():
             return
+        prefix = len(str(self.root)) + 1
         for source_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
             for path in _markdown_files(source_dir):
-                self._add_file(source_dir.name, path)
+                self._add_file(source_dir.name, path, str(path)[prefix:].replace(os.sep, "/"))
 
-    def _add_file(self, source_id: str, path: Path) -> None:
+    def _add_file(self, source_id: str, path: Path, rel: str) -> None:
+        self.paths.add(rel)
         try:
             doc = frontmatter.read(path, with_lines=False)
         except FrontMatterError:
@@ -381,6 +431,15 @@ class PieceIndex:
             self.by_guid.setdefault((source_id, str(guid)), path)
         if isinstance(canonical, str) and canonical:
             self.by_link.setdefault(normalise_link(canonical), _Known(source_id, path))
+        row = Pulled.of_meta(rel, doc.meta)
+        if row is not None:
+            self.pieces[rel] = row
+
+    def holds(self, piece: Pulled) -> bool:
+        """True when the piece's entry or its link is on disk (under any path)."""
+        return (piece.source, piece.guid) in self.by_guid or (
+            bool(piece.link) and normalise_link(piece.link) in self.by_link
+        )
 
 
 def _markdown_files(folder: Path) -> Iterator[Path]:
@@ -436,12 +495,18 @@ def _slug(title: str, guid: str) -> str:
 
 
 class Ingestor:
-    """Writes one run's prepared entries; keeps the index current for dedupe across sources."""
+    """Writes one run's prepared entries; keeps the index current for dedupe across sources,
+    keeps taken-down entries down, and notices pieces deleted since the ledger was written."""
 
-    def __init__(self, root: Path, now: datetime) -> None:
+    def __init__(self, root: Path, now: datetime, takedowns: Takedowns | None = None) -> None:
         self.root = root
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.index = PieceIndex(root)
+        self.takedowns = takedowns if takedowns is not None else Takedowns(root)
+        self.ledger = Ledger()
+        #: the takedowns this run found and recorded, and what it could not know
+        self.recorded: list[Takedown] = []
+        self.problems: list[Problem] = []
         self._prefix = str(root) + os.sep
         self._folders: dict[Path, set[str]] = {}  # names in each year folder this run touched
 
@@ -450,6 +515,64 @@ class Ingestor:
         if text.startswith(self._prefix):  # every path here is built from root: skip pathlib
             return text[len(self._prefix) :].replace(os.sep, "/")
         return path.relative_to(self.root).as_posix()
+
+    def load(self) -> None:
+        """Read the pieces on disk once, record the ones deleted since the ledger was written
+        as takedowns, and make the ledger list what is on disk."""
+        if self.index.loaded:
+            return
+        self.index.load()
+        self.ledger, problems = ledger_store.load(self.root)
+        self.problems += problems
+        gone = [
+            (row, "deleted from the repository; found by pull")
+            for path, row in self.ledger.rows.items()
+            if path not in self.index.paths
+        ]
+        if not self.ledger.exists:
+            gone += self._deleted_before_the_ledger()
+        today = self.now.date()
+        records = [
+            record_of(row, today=today, reason=reason)
+            for row, reason in gone
+            if not self.index.holds(row)  # moved, or the same article is still on the site
+        ]
+        kept = [
+            row
+            for path, row in self.ledger.rows.items()
+            if path in self.index.paths and path not in self.index.pieces
+        ]  # fmt: skip  (unreadable files keep their rows)
+        # recorded before the ledger forgets them, so a kill in between loses nothing
+        try:
+            self.recorded = self.takedowns.add(records)
+        except (OSError, ValueError) as exc:
+            self.takedowns.hold(records)  # kept down in this run; the next run records them
+            kept += [row for row, _ in gone if self.ledger.rows.get(row.path) == row]
+            message = f"cannot record {len(records)} takedown(s), kept down in this run: {exc}"
+            self.problems.append(Problem(TAKEDOWNS_FILE, 1, message))
+        self.ledger.replace_all([*self.index.pieces.values(), *kept])
+
+    def _deleted_before_the_ledger(self) -> list[tuple[Pulled, str]]:
+        """With no ledger yet, the pulled pieces git history says were deleted."""
+        scan = ledger_store.deleted_in_git(self.root)
+        if scan.note is not None and self.index.pieces:
+            self.problems.append(
+                Problem(
+                    ledger_store.LEDGER_FILE,
+                    1,
+                    f"no ledger yet and {scan.note}: pieces deleted before this pull are not"
+                    " known, so a later pull may write them again (take them down with"
+                    " `channelhub takedown` or add them to feeds/takedowns.yml)",
+                    "warning",
+                )
+            )
+        return [(deleted.piece, deleted.reason) for deleted in scan.deleted]
+
+    def save(self) -> bool:
+        """Write the ledger if this run changed it (call before saving the feed state)."""
+        if not self.index.loaded:
+            return False
+        return self.ledger.save(self.root)
 
     def _new_path(self, source_id: str, year: int, slug: str) -> Path:
         folder = self.root / SOURCES_DIR / source_id / f"{year:04d}"
@@ -468,8 +591,9 @@ class Ingestor:
 
     def ingest(self, source_id: str, feed: PreparedFeed) -> list[ItemResult]:
         """Write (or keep) every entry of one source's feed; one entry's failure is its own."""
-        self.index.load()
+        self.load()
         results = [ItemResult("skipped", s.title, s.guid, reason=s.reason) for s in feed.skipped]
+        results += [ItemResult("filtered", f.title, f.guid, reason=f.reason) for f in feed.filtered]
         seen: set[str] = set()
         for entry in feed.entries:
             if entry.guid in seen:
@@ -500,8 +624,13 @@ class Ingestor:
             )
         if not entry.title:
             return ItemResult("skipped", "", entry.guid, reason="no title and no summary")
-        existing = self.index.by_guid.get((source_id, entry.guid))
         link_key = normalise_link(entry.link)
+        down = self.takedowns.blocking(source_id, entry.guid, link_key)
+        if down is not None:
+            return ItemResult(
+                "kept_down", entry.title, entry.guid, down.path or None, reason=down.describe()
+            )
+        existing = self.index.by_guid.get((source_id, entry.guid))
         if existing is None:
             owner = self.index.by_link.get(link_key)
             if owner is not None:
@@ -522,9 +651,11 @@ class Ingestor:
         )
         # no fsync (~5 ms a file would dominate a pull): git holds the durable copy
         write_atomic(path, rendered.text, durable=False, if_changed=False)
+        rel = self.rel(path)
         self.index.by_guid[(source_id, entry.guid)] = path
         self.index.by_link.setdefault(link_key, _Known(source_id, path))
-        return ItemResult("new", entry.title, entry.guid, self.rel(path), entry.topics)
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
+        return ItemResult("new", entry.title, entry.guid, rel, entry.topics)
 
     def _update(self, source_id: str, entry: PreparedEntry, path: Path) -> ItemResult:
         rel = self.rel(path)
@@ -545,4 +676,6 @@ class Ingestor:
                 reason="kept editor's edits: the original changed upstream",
             )  # fmt: skip
         write_atomic(path, rendered.text, durable=False, if_changed=False)
+        # the link may have changed upstream: the ledger follows the file
+        self.ledger.add(Pulled(rel, source_id, entry.guid, entry.link or ""))
         return ItemResult("updated", entry.title, entry.guid, rel, entry.topics)

@@ -12,18 +12,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import listparser
-import yaml
 from slugify import slugify
 
-from channelhub import frontmatter
+from channelhub import yamllists
 from channelhub.clean import plain_text
 from channelhub.config import SLUG, Source
 from channelhub.files import write_atomic
-from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
 from channelhub.urls import is_web_url, normalise_link
 
@@ -103,53 +100,14 @@ def plan_import(
     return added, skipped
 
 
-def entries_yaml(sources: Sequence[NewSource]) -> str:
-    """YAML text for new items of the `sources:` list, indented like the hub's file."""
-    blocks = []
-    for source in sources:
-        mapping = {"id": source.id, "name": source.name, "url": source.url, "kind": "partner"}
-        text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=1_000_000)
-        lines = text.splitlines()
-        block = ["  - " + lines[0], *("    " + line for line in lines[1:])]
-        blocks.append("\n".join(["", *block]) + "\n")
-    return "".join(blocks)
-
-
-def _source_count(text: str, path: str) -> tuple[int | None, Any]:
-    data = frontmatter.load_yaml(text, path=path, with_lines=False)
-    if data is None:
-        return 0, data
-    if not isinstance(data, dict):
-        return None, data
-    items = data.get("sources")
-    if items is None:
-        return 0, data
-    return (len(items) if isinstance(items, list) else None), data
+def _mapping(source: NewSource) -> dict[str, str]:
+    return {"id": source.id, "name": source.name, "url": source.url, "kind": "partner"}
 
 
 def appended_text(current: str, sources: Sequence[NewSource], *, path: str) -> str:
-    """The sources file with the new entries appended; ValueError if that would not add them
-    to the `sources:` list (for example when another top-level key follows the list)."""
-    base = current if current.strip() else "sources:\n"
-    if not base.endswith("\n"):
-        base += "\n"
-    candidate = base + entries_yaml(sources)
-    cannot = f"{path}: cannot append: the 'sources:' list must be the last thing in the file"
-    try:
-        before, before_data = _source_count(base, path)
-    except FrontMatterError as exc:
-        raise ValueError(str(exc)) from None
-    try:
-        after, after_data = _source_count(candidate, path)
-    except FrontMatterError:
-        raise ValueError(cannot) from None
-    if before is None or after != before + len(sources):
-        raise ValueError(cannot)
-    others_before = {k: v for k, v in (before_data or {}).items() if k != "sources"}
-    others_after = {k: v for k, v in (after_data or {}).items() if k != "sources"}
-    if others_before != others_after:
-        raise ValueError(f"{path}: cannot append without changing other keys")
-    return candidate
+    """The sources file with the new entries appended (comments kept); ValueError if that
+    would not add them to the `sources:` list."""
+    return yamllists.appended_text(current, "sources", [_mapping(s) for s in sources], path=path)
 
 
 def import_opml(

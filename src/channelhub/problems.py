@@ -53,8 +53,14 @@ def describe(value: Any) -> str:
     return "text"
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to `name` (difflib), or None when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the closest known name, or '' when none is close; for
     messages about an unknown topic, editor or source id."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(name, known)
+    return f" (did you mean '{close}'?)" if close else ""

@@ -1,12 +1,14 @@
 """`channelhub pull`: every enabled source fetched, parsed, written, and reported.
 
 This module owns the orchestration of a pull run and its `PullReport`: it reads the sources
-(a bad sources file is a `PullConfigError`), asks `fetch` for each feed with the validators,
-moved URL, Retry-After and gone flag kept in `state`, runs the CPU-heavy half of `ingest`
-(`prepare_feed`) in limited worker processes, then writes each source's pieces in
-sources.yml order (so deduplication across sources is deterministic) and saves the state
-right after each source's pieces (a kill in between costs at worst a refetch). One source's
-failure never stops the others. Printing is the CLI's job; this module returns values.
+and the takedowns (a bad sources or takedowns file is a `PullConfigError`), asks `fetch` for
+each feed with the validators, moved URL, Retry-After and gone flag kept in `state` and the
+source's deadline, runs the CPU-heavy half of `ingest` (`prepare_feed`: parse, the source's
+keep/block rules, clean, convert, tag) in limited worker processes, then writes each source's
+pieces in sources.yml order (so deduplication across sources is deterministic) and saves the
+ledger and then the state right after each source's pieces (a kill in between costs at worst
+a refetch). One source's failure never stops the others. Printing is the CLI's job; this
+module returns values and the words for them (one line per source, totals that add up).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from channelhub import state as state_store
+from channelhub import takedowns as takedown_store
 from channelhub.config import SOURCES_FILE, TOPICS_FILE, Hub, Source, load_hub
 from channelhub.dates import utc_text_or_none
 from channelhub.fetch import (
@@ -42,6 +45,7 @@ from channelhub.problems import Problem, errors
 from channelhub.profiles import hub_profiles
 from channelhub.sandbox import Sandbox, SandboxError
 from channelhub.state import SourceState, SourceStatus
+from channelhub.takedowns import Takedown, Takedowns
 
 REPORT_FILE = ".cache/channelhub/pull-report.json"
 #: CPU seconds one feed may take to parse, clean, convert and tag in its worker
@@ -49,7 +53,10 @@ PREPARE_TIME_LIMIT = 30.0
 PREPARE_MEMORY_LIMIT = 768 * 2**20
 #: most seconds between saves of feeds/state.json during a run (each save is an fsync)
 STATE_SAVE_INTERVAL = 1.0
-COUNTED = ("new", "updated", "unchanged", "skipped", "kept_edits", "duplicate")
+#: what happened to entries, in the order the report words them
+COUNTED = (
+    "new", "updated", "unchanged", "filtered", "kept_down", "skipped", "kept_edits", "duplicate"
+)  # fmt: skip
 
 
 class Outcome(StrEnum):
@@ -70,6 +77,8 @@ class Outcome(StrEnum):
 
 #: outcomes that make `pull` exit 1
 FAILED = frozenset({Outcome.ERROR, Outcome.REFUSED})
+#: how a source's run is counted in the totals, in the order they are worded
+SOURCE_COUNTS = ("ok", "unchanged", "deferred", "gone", "failed")
 
 
 class PullConfigError(Exception):
@@ -102,6 +111,15 @@ class SourceReport:
     def failed(self) -> bool:
         return self.outcome in FAILED
 
+    @property
+    def counted_as(self) -> str:
+        """Which of SOURCE_COUNTS this run counts as (both kinds of unchanged are one)."""
+        if self.failed:
+            return "failed"
+        if self.outcome in (Outcome.NOT_MODIFIED, Outcome.UNCHANGED):
+            return "unchanged"
+        return str(self.outcome)
+
     def of(self, action: str) -> list[ItemResult]:
         return [item for item in self.items if item.action == action]
 
@@ -131,6 +149,8 @@ class SourceReport:
             "updated": items("updated"),
             "unchanged": self.counts["unchanged"],
             "skipped": items("skipped"),
+            "filtered": items("filtered"),
+            "kept_down": items("kept_down"),
             "kept_edits": items("kept_edits"),
             "duplicates": items("duplicate"),
             "failed": int(self.failed),
@@ -146,6 +166,12 @@ def _item_json(item: ItemResult) -> dict[str, Any]:
     return out
 
 
+def _takedown_json(record: Takedown) -> dict[str, Any]:
+    out: dict[str, Any] = dict(record.as_yaml())
+    out["line"] = record.line
+    return out
+
+
 @dataclass(frozen=True)
 class PullReport:
     """The whole run: per source, in sources.yml order, plus problems that were not fatal."""
@@ -154,6 +180,8 @@ class PullReport:
     finished: datetime
     sources: tuple[SourceReport, ...]
     problems: tuple[Problem, ...] = ()
+    #: pieces found deleted in this run and recorded in feeds/takedowns.yml
+    takedowns: tuple[Takedown, ...] = ()
 
     @property
     def failed(self) -> list[SourceReport]:
@@ -161,17 +189,25 @@ class PullReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every source is fine, 1 when one or more failed."""
-        return 1 if self.failed else 0
+        """0 when every source is fine, 1 when one or more failed (or a takedown could not be
+        recorded)."""
+        return 1 if self.failed or errors(self.problems) else 0
 
     @property
     def totals(self) -> dict[str, int]:
+        """Entries by what happened to them, summed over the sources, and failed sources."""
         total: Counter[str] = Counter()
         for source in self.sources:
             total.update(source.counts)
         out = {action: total[action] for action in COUNTED}
         out["failed"] = len(self.failed)
         return out
+
+    @property
+    def source_totals(self) -> dict[str, int]:
+        """Sources by how their run went (SOURCE_COUNTS), matching the per-source lines."""
+        found = Counter(source.counted_as for source in self.sources)
+        return {kind: found[kind] for kind in SOURCE_COUNTS}
 
     @property
     def moved(self) -> list[SourceReport]:
@@ -186,7 +222,9 @@ class PullReport:
             "elapsed": round((self.finished - self.started).total_seconds(), 3),
             "exit_status": self.exit_code,
             "totals": totals,
+            "source_totals": self.source_totals,
             "problems": [str(p) for p in self.problems],
+            "takedowns": [_takedown_json(t) for t in self.takedowns],
             "sources": [s.to_json() for s in self.sources],
         }
 
@@ -204,6 +242,15 @@ def load_config(root: Path, sources_file: str = SOURCES_FILE) -> Hub:
     if fatal:
         raise PullConfigError([str(p) for p in fatal])
     return hub
+
+
+def load_takedowns(root: Path) -> Takedowns:
+    """The takedown records; PullConfigError when the file has errors (a pull that cannot
+    read them could write a taken-down piece again)."""
+    takedowns, problems = takedown_store.load(root)
+    if problems:
+        raise PullConfigError([str(p) for p in problems])
+    return takedowns
 
 
 def select_sources(hub: Hub, only: str | None) -> list[Source]:
@@ -260,13 +307,21 @@ class PullRun:
     on_source: Callable[[SourceReport, int, int], None] | None = None
     states: dict[str, SourceState] = field(default_factory=dict)
     sandbox: Sandbox | None = None  # a caller's pool of workers, left open; else one per run
+    takedowns: Takedowns | None = None
     _unsaved: bool = False
     _saved_at: float = field(default_factory=time.monotonic)
+    _ingestor: Ingestor | None = None
+
+    @property
+    def ingestor(self) -> Ingestor:
+        if self._ingestor is None:
+            self._ingestor = Ingestor(self.root, self.now, self.takedowns)
+        return self._ingestor
 
     async def run(self) -> tuple[SourceReport, ...]:
         profiles = hub_profiles(self.hub)
         specs = {s.id: FeedSpec.of(s, self.hub.topics, self.now, profiles) for s in self.sources}
-        ingestor = Ingestor(self.root, self.now)
+        ingestor = self.ingestor
         reports: list[SourceReport] = []
         sandbox = self.sandbox or new_sandbox(self.workers)
         try:
@@ -305,6 +360,7 @@ class PullRun:
             validators=Validators(stored.etag, stored.last_modified),
             not_before=stored.retry_after,
             key=source.id,
+            deadline=source.timeout,
         )
         result = await fetcher.fetch(request)
         if result.outcome != FetchOutcome.OK or result.body is None:
@@ -342,6 +398,9 @@ class PullRun:
 
     def save_state(self) -> None:
         if self._unsaved:
+            # the ledger first: the state never says a feed was ingested before the ledger
+            # lists its pieces (a deletion of one of them would go unnoticed)
+            self.ingestor.save()
             state_store.save(self.root, self.states)
             self._unsaved = False
         self._saved_at = time.monotonic()
@@ -383,6 +442,7 @@ class PullRun:
                 status=status,
                 message=result.error or "failed",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=result.retry_after,
             )
             return replace(base, error=result.error), failing
@@ -397,6 +457,7 @@ class PullRun:
             status=SourceStatus.OK,
             message="",
             failures=0,
+            failing_since=None,
         )
         base = replace(base, moved_to=healthy.current_url)
         if result.outcome == FetchOutcome.NOT_MODIFIED or fetched.same_bytes:
@@ -412,6 +473,7 @@ class PullRun:
                 status=SourceStatus.ERROR,
                 message=fetched.error or "cannot parse",
                 failures=stored.failures + 1,
+                failing_since=stored.failing_since or self.now,
                 retry_after=None,
             )
             return replace(base, outcome=Outcome.ERROR, error=fetched.error), failing
@@ -453,6 +515,7 @@ def pull(
     root = root.resolve()
     hub = load_config(root, sources_file)
     sources = select_sources(hub, only)
+    takedowns = load_takedowns(root)
     states, problems = state_store.load(root)
     started = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     if policy is None:
@@ -461,15 +524,21 @@ def pull(
         policy = replace(policy, allow_private=True)
     if on_start is not None:
         on_start(len(sources))
-    run = PullRun(root, hub, sources, policy, started, workers, on_source, states, sandbox)
+    run = PullRun(
+        root, hub, sources, policy, started, workers, on_source, states, sandbox, takedowns
+    )
     listed = {s.id for s in hub.sources}
     if only is None and not set(states) <= listed:
         # a source taken out of sources.yml takes its record with it
         run.states = {k: v for k, v in states.items() if k in listed}
         run._unsaved = True
     reports = asyncio.run(run.run())
+    run.ingestor.save()  # also when no feed state changed (a ledger rebuilt from the disk)
     finished = datetime.now(UTC)
-    return PullReport(started, max(finished, started), reports, tuple(problems))
+    problems += run.ingestor.problems
+    return PullReport(
+        started, max(finished, started), reports, tuple(problems), tuple(run.ingestor.recorded)
+    )
 
 
 def pull_enabled(extra_hub: Any, environ: dict[str, str] | None = None) -> bool:
@@ -488,17 +557,22 @@ def pull_before_build(root: Path) -> tuple[list[str], list[str]]:
     except PullConfigError as exc:
         return [], [f"pull skipped: {line}" for line in exc.lines]
     report.write_json(root / REPORT_FILE)
-    totals = report.totals
-    info = [
-        f"pull: {totals['new']} new, {totals['updated']} updated, {totals['unchanged']} unchanged"
-        f" across {len(report.sources)} sources"
-    ]
+    info = [f"pull: {totals_line(report)}"]
     warnings = [f"pull: {s.id}: {s.error}" for s in report.failed]
     warnings += [f"pull: update sources.yml: {s.id} moved to {s.moved_to}" for s in report.moved]
+    warnings += [f"pull: {p}" for p in report.problems]
     return info, warnings
 
 
 # --- words for people (the CLI prints them) ---------------------------------------------------
+
+#: how each entry action is worded ("3 kept down")
+ACTION_WORDS = {action: action.replace("_", " ") for action in COUNTED}
+
+
+def entry_words(counts: dict[str, int]) -> str:
+    """'3 new, 1 updated, 2 filtered': the non-zero entry counts, in COUNTED order."""
+    return ", ".join(f"{counts[a]} {ACTION_WORDS[a]}" for a in COUNTED if counts.get(a))
 
 
 def outcome_words(source: SourceReport) -> str:
@@ -511,30 +585,57 @@ def outcome_words(source: SourceReport) -> str:
         return "unchanged (HTTP 304)"
     if source.outcome == Outcome.UNCHANGED:
         return "unchanged (same bytes)"
-    counts = source.counts
-    words = [f"{counts[a]} {a.replace('_', ' ')}" for a in COUNTED if counts[a]]
-    return "ok: " + (", ".join(words) if words else "no entries")
+    return "ok: " + (entry_words(source.counts) or "no entries")
 
 
-def summary_lines(report: PullReport, *, quiet: bool = False) -> list[str]:
-    """The printed summary without a terminal (and with --quiet: only what needs attention)."""
+#: entries listed under their source's line: with --quiet only those an editor must look at
+_DETAILED = ("kept_down", "kept_edits", "skipped")
+
+
+def source_lines(source: SourceReport, *, quiet: bool = False, header: bool = True) -> list[str]:
+    """The one line of a source (`id: outcome`) and, under it, the entries that were not
+    written for a reason a person may want to see; with `quiet`, only what needs attention;
+    without `header`, the entries only (a table row says the rest)."""
     lines: list[str] = []
-    for source in report.sources:
-        if not quiet or source.failed or source.outcome == Outcome.GONE:
-            lines.append(f"{source.id}: {outcome_words(source)}")
-        for item in source.of("skipped") + source.of("kept_edits"):
-            if not quiet or item.action == "kept_edits":
-                where = item.path or item.guid or item.title
-                lines.append(f"  {item.action.replace('_', ' ')}: {where}: {item.reason}")
-    lines += [f"update sources.yml: {s.id} moved to {s.moved_to}" for s in report.moved]
+    if header and (not quiet or source.failed or source.outcome == Outcome.GONE):
+        lines.append(f"{source.id}: {outcome_words(source)}")
+    for action in _DETAILED:
+        if quiet and action != "kept_edits":
+            continue
+        for item in source.of(action):
+            where = item.path or item.title or item.guid
+            lines.append(f"  {ACTION_WORDS[action]}: {where}: {item.reason}")
+    return lines
+
+
+def closing_lines(report: PullReport) -> list[str]:
+    """What follows the sources: moved feeds, new takedowns, problems, and the totals."""
+    lines = [f"update sources.yml: {s.id} moved to {s.moved_to}" for s in report.moved]
+    lines += [
+        f"taken down: {t.path or t.link or t.guid}: {t.reason} (recorded in"
+        f" {takedown_store.TAKEDOWNS_FILE}:{t.line})"
+        for t in report.takedowns
+    ]
     lines += [str(p) for p in report.problems]
     lines.append(totals_line(report))
     return lines
 
 
+def summary_lines(report: PullReport, *, quiet: bool = False) -> list[str]:
+    """The printed summary without a terminal: one line per source (with the entries worth
+    a look under it), then `closing_lines`; with --quiet, only what needs attention."""
+    lines: list[str] = []
+    for source in report.sources:
+        lines += source_lines(source, quiet=quiet)
+    return lines + closing_lines(report)
+
+
 def totals_line(report: PullReport) -> str:
-    totals = report.totals
-    words = ", ".join(f"{totals[a]} {a.replace('_', ' ')}" for a in COUNTED)
-    failed = totals["failed"]
-    tail = f"{failed} source{'s' * (failed != 1)} failed" if failed else "no source failed"
-    return f"{len(report.sources)} sources: {words}; {tail}"
+    """'4 sources: 1 ok, 3 unchanged; entries: 2 new, 5 unchanged, 1 filtered': the sources
+    counted by their line's outcome and the entries summed from their lines, so they agree."""
+    sources = report.source_totals
+    kinds = ", ".join(f"{sources[k]} {k}" for k in SOURCE_COUNTS if sources[k])
+    count = len(report.sources)
+    head = f"{count} source{'s' * (count != 1)}" + (f": {kinds}" if kinds else "")
+    entries = entry_words(report.totals)
+    return f"{head}; " + (f"entries: {entries}" if entries else "no entries")

@@ -3,16 +3,18 @@
 This module owns layer 5 of the hub's defence against hostile content (issue 5; layer 4, the
 last net over pulled pieces, is `channelhub.sanitize`):
 
-* `check_markdown` / `check_html` / `check_tree`: editor-written pages (everything under docs/
-  except docs/sources/, which pull writes and layer 4 covers) may not carry script: raw
-  `<script>`, `<iframe>`, `<object>`, `<embed>` (and their kin), on* handlers in HTML or in an
-  attr_list, `javascript:`/`vbscript:`/`data:text/html` URLs, or snippet includes that reach
-  outside docs/. Code spans and fenced code blocks show code, so they are not flagged.
+* `check_markdown` / `check_html` / `check_tree`: pages under docs/, pulled pieces included (an
+  editor may edit one by hand in a pull request; what pull itself writes passes), may not carry
+  script: raw `<script>`, `<iframe>`, `<object>`, `<embed>` (and their kin), on* handlers in
+  HTML or in an attr_list, `javascript:`/`vbscript:`/`data:text/html` URLs, or snippet
+  includes that reach outside docs/. Code spans and fenced code blocks show code, so they are
+  not flagged.
 
 Markdown is scanned twice: a text scan gives exact lines, and a render with the site's own
-extensions (parsed with html5lib, as a browser would) catches whatever the text scan cannot
-see, such as code spans that are literal inside a raw HTML block. Layer 6 (front matter that
-always round-trips) lives in `channelhub.frontmatter`.
+extensions (`render`, parsed with html5lib, as a browser would) catches whatever the text scan
+cannot see, such as code spans that are literal inside a raw HTML block. The same render
+collects the Markdown links and images the build would resolve, for `channelhub.links`.
+Layer 6 (front matter that always round-trips) lives in `channelhub.frontmatter`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import html5lib
 import markdown
+from markdown.treeprocessors import Treeprocessor
 
 from channelhub.frontmatter import split
 from channelhub.problems import Problem
@@ -160,11 +164,17 @@ _FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*(`{3,}|~{3,})(.*)$")
 _BACKTICKS = re.compile(r"`+")
 
 
+@lru_cache(maxsize=2)  # the script check and the link check both mask the page being read
 def mask_code(text: str) -> str:
     """`text` with fenced code blocks and code spans blanked out (lines and columns kept).
 
     An unclosed fence is not code for Python-Markdown, so it is left as text.
     """
+    return _mask_code_spans(mask_fences(text))
+
+
+def mask_fences(text: str) -> str:
+    """`text` with fenced code blocks blanked out (lines and columns kept)."""
     lines = text.split("\n")
     code_lines: set[int] = set()
     index = 0
@@ -177,8 +187,7 @@ def mask_code(text: str) -> str:
                 index = close + 1
                 continue
         index += 1
-    kept = [_blank(line) if i in code_lines else line for i, line in enumerate(lines)]
-    return _mask_code_spans("\n".join(kept))
+    return "\n".join(_blank(line) if i in code_lines else line for i, line in enumerate(lines))
 
 
 def _closing_fence(lines: list[str], start: int, fence: str) -> int | None:
@@ -245,19 +254,33 @@ def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _markdown_findings(masked: str) -> Iterator[Finding]:
-    """Script URLs in Markdown links, images, definitions and autolinks; handlers in attr_list."""
+@dataclass(frozen=True)
+class Destination:
+    """Where a Markdown link, image or link definition points, as written, and its line."""
+
+    line: int
+    url: str
+    where: str  # "a Markdown link" | "a Markdown image" | "a link definition"
+
+
+def destinations(masked: str) -> Iterator[Destination]:
+    """Inline links and images, then link definitions, in text whose code is masked."""
     for match in _INLINE_LINK.finditer(masked):
         url = match.group(1) if match.group(1) is not None else match.group(2)
-        if scheme := dangerous_scheme(url):
-            opening = masked.rfind("[", 0, match.start())
-            image = opening > 0 and masked[opening - 1] == "!"
-            where = "a Markdown image" if image else "a Markdown link"
-            yield Finding(_line_at(masked, match.start()), ("url", scheme), where)
+        opening = masked.rfind("[", 0, match.start())
+        image = opening > 0 and masked[opening - 1] == "!"
+        where = "a Markdown image" if image else "a Markdown link"
+        yield Destination(_line_at(masked, match.start()), url, where)
     for match in _REFERENCE.finditer(masked):
         url = match.group(1) if match.group(1) is not None else match.group(2)
-        if scheme := dangerous_scheme(url):
-            yield Finding(_line_at(masked, match.start()), ("url", scheme), "a link definition")
+        yield Destination(_line_at(masked, match.start()), url, "a link definition")
+
+
+def _markdown_findings(masked: str) -> Iterator[Finding]:
+    """Script URLs in Markdown links, images, definitions and autolinks; handlers in attr_list."""
+    for found in destinations(masked):
+        if scheme := dangerous_scheme(found.url):
+            yield Finding(found.line, ("url", scheme), found.where)
     for match in _AUTOLINK.finditer(masked):
         if scheme := dangerous_scheme(match.group(1)):
             yield Finding(_line_at(masked, match.start()), ("url", scheme), "an autolink")
@@ -323,11 +346,48 @@ SITE_EXTENSIONS: tuple[str, ...] = (
 )
 
 
+class _LinkCollector(Treeprocessor):
+    """The Markdown links and images of a render, at the point MkDocs rewrites and checks them
+    (its own treeprocessor runs last, at priority 0, as this one does); raw HTML is not there."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.found: list[tuple[str, str]] = []
+
+    def run(self, root: Any) -> None:
+        for element in root.iter():
+            if element.tag == "a" and element.get("href") is not None:
+                self.found.append(("a", element.get("href")))
+            elif element.tag == "img" and element.get("src") is not None:
+                self.found.append(("img", element.get("src")))
+
+
 @lru_cache(maxsize=1)
-def _renderer() -> markdown.Markdown:
-    return markdown.Markdown(
+def _renderer() -> tuple[markdown.Markdown, _LinkCollector]:
+    md = markdown.Markdown(
         extensions=list(SITE_EXTENSIONS), extension_configs={"toc": {"permalink": True}}
     )
+    collector = _LinkCollector(md)
+    md.treeprocessors.register(collector, "hub-links", 0)
+    return md, collector
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A Markdown body rendered with the site's extensions (snippets aside)."""
+
+    html: str
+    #: (tag, URL) of each Markdown link ("a") and image ("img"), as the build would resolve them
+    links: tuple[tuple[str, str], ...]
+
+
+def render(text: str) -> Rendered:
+    """Render a Markdown body once, for the script check and the link check alike."""
+    renderer, collector = _renderer()
+    renderer.reset()
+    collector.found = []
+    html_text = renderer.convert(text)
+    return Rendered(html_text, tuple(collector.found))
 
 
 def rendered_keys(html_text: str) -> Counter[tuple[str, str]]:
@@ -355,12 +415,6 @@ def _attribute_name(raw: str) -> str:
     return raw.rpartition("}")[2].lower()
 
 
-def _render(text: str) -> str:
-    renderer = _renderer()
-    renderer.reset()
-    return renderer.convert(text)
-
-
 def _needle(key: tuple[str, str]) -> re.Pattern[str]:
     kind, what = key
     if kind == "tag":
@@ -380,12 +434,13 @@ def _locate(text: str, masked: str, key: tuple[str, str]) -> int:
     return 1
 
 
-def scan_markdown(text: str) -> list[Finding]:
-    """Findings in a Markdown body, by line of `text` (1-based), without snippet includes."""
+def scan_markdown(text: str, rendered: Rendered | None = None) -> list[Finding]:
+    """Findings in a Markdown body, by line of `text` (1-based), without snippet includes;
+    `rendered` is the body's `render` when the caller has it already."""
     masked = mask_code(text)
     findings = _scan_tags(masked) + list(_markdown_findings(masked))
     seen = Counter(f.key for f in findings)
-    for key, count in rendered_keys(_render(text)).items():
+    for key, count in rendered_keys((rendered or render(text)).html).items():
         findings += [Finding(_locate(text, masked, key), key)] * max(0, count - seen[key])
     return findings
 
@@ -396,13 +451,18 @@ def _problems(findings: list[Finding], *, path: str, first_line: int) -> list[Pr
 
 
 def check_markdown(
-    text: str, *, path: str, body_line: int = 1, docs_dir: Path | None = None
+    text: str,
+    *,
+    path: str,
+    body_line: int = 1,
+    docs_dir: Path | None = None,
+    rendered: Rendered | None = None,
 ) -> list[Problem]:
-    """Problems in an editor-written Markdown body; `body_line` is the file line it starts on.
+    """Problems in a Markdown body; `body_line` is the file line it starts on.
 
     With `docs_dir`, snippet paths are also resolved (symlinks included) to prove they stay inside.
     """
-    findings = scan_markdown(text)
+    findings = scan_markdown(text, rendered)
     findings += [
         Finding(line, ("snippet", target))
         for line, target in snippet_paths(text)
@@ -428,43 +488,72 @@ PULLED_DIR = "sources"
 _PULLED_MARK = re.compile(r"^source:[ \t]*\S", re.MULTILINE)
 
 
-def editor_files(docs_dir: Path) -> Iterator[Path]:
-    """Pages and active files under docs/, hidden folders aside (pulled pieces are kept out later)."""
+@dataclass(frozen=True)
+class PageFile:
+    """A page or active file under docs/, read once for every check of it."""
+
+    path: Path
+    display: str  # the path from the repository's root, for messages
+    text: str  # without a byte-order mark
+    front_matter: str | None  # the YAML text of a Markdown file's front matter
+    body: str
+    body_line: int  # the file line the body starts on
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.path.suffix == ".md"
+
+
+def page_files(
+    root: Path, wanted: Callable[[str], bool] = lambda _display: True
+) -> Iterator[PageFile]:
+    """Pages and active files under `root`/docs (those whose path from `root` is `wanted`),
+    hidden folders aside; unreadable files are left to the content model, which reports them
+    with their own message."""
+    docs_dir = root / "docs"
+    if not docs_dir.is_dir():
+        return
     for path in sorted(docs_dir.rglob("*")):
         relative = path.relative_to(docs_dir).parts
         if any(part.startswith(".") for part in relative):
             continue
-        if path.is_file() and (path.suffix == ".md" or path.suffix.lower() in ACTIVE_SUFFIXES):
-            yield path
+        if not path.is_file() or not (
+            path.suffix == ".md" or path.suffix.lower() in ACTIVE_SUFFIXES
+        ):
+            continue
+        display = path.relative_to(root).as_posix()
+        if not wanted(display):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if path.suffix != ".md":
+            yield PageFile(path, display, text, None, text, 1)
+            continue
+        front_matter, body, body_line = split(text)
+        yield PageFile(path, display, text, front_matter, body, body_line)
 
 
-def is_pulled(path: Path, docs_dir: Path, front_matter: str | None) -> bool:
-    """A piece that pull wrote under docs/sources/: layer 4 sanitizes it at build time.
+def is_pulled(page: PageFile, docs_dir: Path) -> bool:
+    """A piece that pull wrote (or an editor edits) under docs/sources/, with its `source:`."""
+    in_sources = page.path.relative_to(docs_dir).parts[0] == PULLED_DIR
+    return (
+        in_sources
+        and page.front_matter is not None
+        and bool(_PULLED_MARK.search(page.front_matter))
+    )
 
-    Anything else there (a page without `source:`, an HTML or SVG file) is checked like an
-    editor's page, so a pull request cannot slip a page past both layers by its folder.
-    """
-    in_sources = path.relative_to(docs_dir).parts[0] == PULLED_DIR
-    return in_sources and front_matter is not None and bool(_PULLED_MARK.search(front_matter))
+
+def check_page(page: PageFile, docs_dir: Path, rendered: Rendered | None = None) -> list[Problem]:
+    """Script-safety problems in one page (`rendered`: its body's `render`, if made already)."""
+    if not page.is_markdown:
+        return check_html(page.text, path=page.display)
+    return check_markdown(
+        page.body, path=page.display, body_line=page.body_line, docs_dir=docs_dir, rendered=rendered
+    )
 
 
 def check_tree(root: Path) -> list[Problem]:
-    """Script-safety problems in every hand-written page under `root`/docs (not pulled pieces)."""
-    docs_dir = root / "docs"
-    if not docs_dir.is_dir():
-        return []
-    problems: list[Problem] = []
-    for path in editor_files(docs_dir):
-        display = path.relative_to(root).as_posix()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # the content model reports unreadable pieces with their own message
-        if path.suffix != ".md":
-            problems += check_html(text, path=display)
-            continue
-        front_matter, body, body_line = split(text.removeprefix("\ufeff"))
-        if is_pulled(path, docs_dir, front_matter):
-            continue
-        problems += check_markdown(body, path=display, body_line=body_line, docs_dir=docs_dir)
-    return problems
+    """Script-safety problems in every page under `root`/docs, pulled pieces included."""
+    return [p for page in page_files(root) for p in check_page(page, root / "docs")]

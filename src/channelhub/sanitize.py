@@ -4,6 +4,8 @@ The rendered HTML of a pulled piece goes through nh3 once more just before templ
 the body layer's strict allowlist plus the hub's own decoration (`hub-`/`md-` classes, toc
 heading ids and permalinks, `<time datetime>`, link `rel`). The elements dropped with their
 content are the body layer's own list (`clean.DROPPED_WITH_CONTENT`), so the two never drift.
+Every image of a pulled piece loads lazily and sends no referrer to the partner's host
+(`PULLED_IMAGE_ATTRIBUTES`), whatever the piece's Markdown says.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ RENDERED_TAGS = frozenset(
         "details", "summary",
     }
 )  # fmt: skip
+#: set on every <img> of a pulled piece: third-party hosts learn nothing of the reader's page,
+#: and images below the fold cost nothing until scrolled to
+PULLED_IMAGE_ATTRIBUTES = {"loading": "lazy", "referrerpolicy": "no-referrer"}
 _RENDERED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"class", "id", "title", "lang", "dir", "aria-label", "aria-hidden", "aria-current"},
     "a": {"href", "rel"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "alt", "width", "height", *PULLED_IMAGE_ATTRIBUTES},
     "time": {"datetime"},
     "ol": {"start", "reversed"},
     "td": {"colspan", "rowspan", "style"},
@@ -54,6 +59,8 @@ def _rendered_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "rel":
         rels = [r for r in value.lower().split() if r in KEPT_RELS]
         return " ".join(rels) or None
+    if tag == "img" and name in PULLED_IMAGE_ATTRIBUTES:
+        return PULLED_IMAGE_ATTRIBUTES[name]
     return value
 
 
@@ -71,6 +78,16 @@ def _rendered_cleaner() -> nh3.Cleaner:
     )
 
 
+# An HTML parser reads <image> as <img>. The attributes go first: a parser keeps the first of
+# two with one name, and nh3's set_tag_attribute_values adds several in a random order (a hash
+# map), which would make a page differ from build to build.
+_IMAGE_TAG = re.compile(r"<((?i:img|image))(?=[\s/>])")  # "<" stays a literal prefix: fast
+_IMAGE_ATTRIBUTES = " ".join(f'{name}="{value}"' for name, value in PULLED_IMAGE_ATTRIBUTES.items())
+
+
 def sanitize_rendered(html_text: str) -> str:
-    """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration."""
-    return _rendered_cleaner().clean(html_text)
+    """A pulled piece's rendered page content on the strict allowlist plus the hub's decoration,
+    every image with PULLED_IMAGE_ATTRIBUTES."""
+    # inserted before nh3 parses the page, so whatever the insertion meets is sanitized too
+    marked = _IMAGE_TAG.sub(rf"<\1 {_IMAGE_ATTRIBUTES}", html_text)
+    return _rendered_cleaner().clean(marked)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 from slugify import slugify
 
-from channelhub import frontmatter
+from channelhub import dates, frontmatter
 from channelhub.config import EDITORS_DIR, SLUG, Hub
 from channelhub.files import write_atomic
+from channelhub.problems import did_you_mean
 from channelhub.tagger import compile_rules
 from channelhub.urls import is_web_url
 
@@ -119,8 +120,9 @@ def parse_day(value: str | None, *, today: date) -> date:
 
 
 def today_utc() -> date:
-    """Today's date in UTC, so a piece's year does not depend on the editor's time zone."""
-    return datetime.now(UTC).date()
+    """Today's date in UTC (as of CHANNELHUB_NOW when it is set: `dates.now`), so a piece's year
+    does not depend on the editor's time zone; NowError for a bad CHANNELHUB_NOW."""
+    return dates.now().date()
 
 
 def split_topics(value: str | None) -> tuple[str, ...] | None:
@@ -155,16 +157,23 @@ def suggest_topics(hub: Hub, title: str, summary: str = "") -> tuple[tuple[str, 
     return slugs, None
 
 
-def known_editor(hub: Hub, editor_id: str) -> str:
-    """The editor id, checked against docs/editors/; ScaffoldError when unknown."""
-    editor_id = editor_id.strip()
-    if hub.editor(editor_id) is None:
-        known = ", ".join(e.id for e in hub.editors) or "none yet"
-        raise ScaffoldError(
-            f"unknown editor '{editor_id}' (known: {known}); "
-            "add yourself first with `channelhub new editor --id ... --name ... --role ...`"
-        )
-    return editor_id
+def known_editors(hub: Hub, editor_ids: Sequence[str]) -> tuple[str, ...]:
+    """The editor ids (one, or co-authors), each checked against docs/editors/, each once;
+    ScaffoldError for an unknown one."""
+    found: list[str] = []
+    for given in editor_ids:
+        editor_id = given.strip()
+        if hub.editor(editor_id) is None:
+            known = ", ".join(e.id for e in hub.editors) or "none yet"
+            raise ScaffoldError(
+                f"unknown editor '{editor_id}'{did_you_mean(editor_id, (e.id for e in hub.editors))} "
+                f"(known: {known}); "
+                "add yourself first with `channelhub new editor --id ... --name ... --role ...`"
+            )
+        found.append(editor_id)
+    if not found:
+        raise ScaffoldError("--editor is missing: give your editor id, e.g. --editor jane-doe")
+    return tuple(dict.fromkeys(found))
 
 
 def free_path(root: Path, relative: str) -> str:
@@ -179,14 +188,18 @@ def plan_piece(
     kind: PieceKind,
     *,
     title: str,
-    editor: str,
+    editors: Sequence[str],
     topics: Sequence[str] | None = None,
     day: date,
+    today: date | None = None,
     note: NoteFields | None = None,
 ) -> Scaffold:
-    """What `new article` / `new note` would write; raises ScaffoldError for bad input."""
+    """What `new article` / `new note` would write; raises ScaffoldError for bad input.
+
+    One editor is written as `editor: id`, co-authors as a list, `editor: [a, b]`.
+    """
     title = clean_title(title)
-    editor = known_editor(hub, editor)
+    authors = known_editors(hub, editors)
     slug = slug_for(title)
     path = free_path(hub.root, f"{FOLDERS[kind]}/{day.year:04d}/{slug}.md")
     note = note or NoteFields()
@@ -201,13 +214,18 @@ def plan_piece(
         meta["auto_topics"] = list(suggested)
         notes = (why_not,) if why_not else ()
     meta["summary"] = ""
-    meta["editor"] = editor
+    meta["editor"] = authors[0] if len(authors) == 1 else list(authors)
     if kind == "note":
         meta.update(
             analyst=note.analyst.strip(), firm=note.firm.strip(), figure=note.figure.strip()
         )
         if note.canonical:
             meta["canonical"] = check_url(note.canonical)
+    if today is not None and day > today:
+        notes += (
+            f"dated {day.isoformat()}, after today: the piece is scheduled, and the first build "
+            "from 00:00 UTC that day publishes it",
+        )
     body = ARTICLE_BODY if kind == "article" else NOTE_BODY
     return Scaffold(path=path, meta=meta, body="\n" + body, notes=notes)
 

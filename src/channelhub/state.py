@@ -3,10 +3,11 @@
 This module owns the file's shape and its reading and writing. A record keeps only what
 changes when a feed's content or health changes (validators exactly as received, the URL a
 301/308 moved the feed to, gone, Retry-After, status, failures, message, when content last
-arrived and when pieces last changed, a fingerprint of the last ingested body), never the
+arrived and when pieces last changed, when the current run of failures began, a fingerprint
+of the last ingested body), never the
 time of a run, so a pull of unchanged feeds leaves the file byte for byte as it was.
-`channelhub.health` reads `status`, `last_pulled`, `last_changed`, `message` and `failures`
-from the same records for the source pages.
+`channelhub.health` reads `status`, `last_pulled`, `last_changed`, `failures` and
+`failing_since` from the same records for the source pages.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class SourceState:
     failures: int = 0
     last_pulled: datetime | None = None  # the last fetch that brought new content
     last_changed: datetime | None = None  # the last run that wrote a piece of this source
+    failing_since: datetime | None = None  # the first failed run since the source last answered
 
     @property
     def fetch_url(self) -> str:
@@ -62,7 +64,7 @@ class SourceState:
 
 _DEFAULTS = SourceState(url="")
 _STATUSES = frozenset(s.value for s in SourceStatus)
-_TIMES = frozenset({"retry_after", "last_pulled", "last_changed"})
+_TIMES = frozenset({"retry_after", "last_pulled", "last_changed", "failing_since"})
 _FIELDS = tuple(f.name for f in fields(SourceState))
 
 

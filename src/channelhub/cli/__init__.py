@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from channelhub import __version__
-from channelhub.cli import check, new, pull, site, sources, tag
+from channelhub.cli import check, new, pull, site, sources, tag, takedown
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +29,7 @@ for command in (
     tag.tag,
     pull.pull,
     sources.sources,
+    takedown.takedown,
 ):
     main.add_command(command)
 

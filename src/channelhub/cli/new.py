@@ -9,6 +9,7 @@ import click
 
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.config import load_hub
+from channelhub.dates import NowError
 from channelhub.scaffold import (
     NoteFields,
     PieceKind,
@@ -38,13 +39,18 @@ def _piece_command(kind: PieceKind, options: dict[str, Any]) -> None:
     root = repo_root()
     hub = load_hub(root)
     try:
+        today = today_utc()
+    except NowError as error:
+        raise UsageError(str(error)) from None
+    try:
         scaffold = plan_piece(
             hub,
             kind,
             title=options["title"],
-            editor=options["editor"],
+            editors=options["editors"],
             topics=split_topics(options["topics"]),
-            day=parse_day(options["day"], today=today_utc()),
+            day=parse_day(options["day"], today=today),
+            today=today,
             note=NoteFields(
                 analyst=options.get("analyst") or "",
                 firm=options.get("firm") or "",
@@ -61,7 +67,13 @@ def _piece_options(function: Any) -> Any:
     """The options `new article` and `new note` share."""
     decorators = [
         click.option("--title", required=True, help="The headline; the file name is made from it."),
-        click.option("--editor", required=True, help="Your editor id (docs/editors/<id>.md)."),
+        click.option(
+            "--editor",
+            "editors",
+            required=True,
+            multiple=True,
+            help="Your editor id (docs/editors/<id>.md); give it once per author for co-authors.",
+        ),
         click.option(
             "--topics",
             default=None,

@@ -14,15 +14,17 @@ from channelhub import pull as puller
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.config import SOURCES_FILE
 
+#: column headings of the entry counts (the rest are the action capitalized)
+HEADINGS = {"kept_down": "Kept down", "kept_edits": "Kept edits", "duplicate": "Dupes"}
+
 
 def report_table(report: puller.PullReport) -> Table:
-    """The summary as a rich table, for a terminal."""
+    """The summary as a rich table, for a terminal: one row per source."""
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("Source")
     table.add_column("Outcome")
-    headings = {"kept_edits": "Kept edits", "duplicate": "Dupes"}
     for action in puller.COUNTED:
-        table.add_column(headings.get(action, action.capitalize()), justify="right")
+        table.add_column(HEADINGS.get(action, action.capitalize()), justify="right")
     table.add_column("Notes", overflow="fold")
     for source in report.sources:
         counts = source.counts
@@ -38,7 +40,7 @@ def report_table(report: puller.PullReport) -> Table:
         )
         table.add_row(
             source.id,
-            f"[{style}]{source.outcome}[/]" if style else source.outcome,
+            f"[{style}]{source.counted_as}[/]" if style else source.counted_as,
             *(str(counts[a]) if counts[a] else "·" for a in puller.COUNTED),
             escape(notes),
         )
@@ -74,6 +76,8 @@ def pull(
     """Fetch the enabled sources and write new and changed items under docs/sources/."""
     root = repo_root()
     err = Console(stderr=True)
+    out = Console()
+    table = out.is_terminal and not quiet
     progress = Progress(console=err, transient=True) if err.is_terminal and not quiet else None
     task = progress.add_task("Pulling", total=None) if progress else None
 
@@ -84,8 +88,9 @@ def pull(
     def done(report: puller.SourceReport, position: int, total: int) -> None:
         if progress is not None and task is not None:
             progress.update(task, completed=position, description=report.id)
-        elif not quiet:
-            click.echo(f"{report.id}: {report.outcome}", err=True)
+        if not table:  # each source's line as soon as it is done: the log shows progress
+            for line in puller.source_lines(report, quiet=quiet):
+                click.echo(line)
 
     try:
         if progress is not None:
@@ -108,12 +113,11 @@ def pull(
         report.write_json(root / report_path)
     except OSError as exc:
         click.echo(f"warning: cannot write the report to {report_path}: {exc.strerror}", err=True)
-    out = Console()
-    if out.is_terminal and not quiet:
+    if table:
         out.print(report_table(report))
-        lines = puller.summary_lines(report, quiet=True)
-    else:
-        lines = puller.summary_lines(report, quiet=quiet)
-    for line in lines:
+        for source in report.sources:  # the rows say the rest: the entries worth a look
+            for line in puller.source_lines(source, header=False):
+                click.echo(line)
+    for line in puller.closing_lines(report):
         click.echo(line)
     sys.exit(report.exit_code)

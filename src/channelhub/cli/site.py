@@ -10,6 +10,7 @@ import click
 
 from channelhub import engine
 from channelhub.cli.context import UsageError, repo_root
+from channelhub.dates import NowError, now
 
 _ENGINE_OPTION = click.option(
     "--engine",
@@ -22,7 +23,8 @@ _ENGINE_OPTION = click.option(
 def _run(requested: str | None, *args: str) -> int:
     try:
         chosen = engine.choose(requested)
-    except engine.EngineError as exc:
+        now()  # a bad CHANNELHUB_NOW is a usage error here, before the engine starts
+    except (engine.EngineError, NowError) as exc:
         raise UsageError(str(exc)) from None
     return subprocess.call(chosen.command(*args), env=chosen.environment())
 

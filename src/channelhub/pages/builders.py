@@ -1,4 +1,5 @@
-"""The pages the hub generates: home, topics, editors, analyst notes, sources, and their listings.
+"""The pages the hub generates: home, topics, editors, analyst notes, sources, the archive, and
+their listings.
 
 Each builder returns a `Generated` page whose body is made when the page renders; it only
 touches the pieces it shows. `generated_pages` lists every one of them by path under docs/;
@@ -7,17 +8,24 @@ touches the pieces it shows. `generated_pages` lists every one of them by path u
 
 from __future__ import annotations
 
+import calendar
+from collections.abc import Sequence
+from itertools import groupby
+
 from channelhub import markup
 from channelhub.config import Editor, Source, Topic
-from channelhub.health import health_text
+from channelhub.content import Piece
+from channelhub.health import badge, last_new_content
 from channelhub.markup import Links, attr, link, text
 from channelhub.pages.addresses import (
+    ARCHIVE,
     EDITORS,
     HOME,
     NOTES,
     SOURCES,
     TOPICS,
     alternatives,
+    archive_uri,
     editor_uri,
     notes_uri,
     source_uri,
@@ -34,15 +42,36 @@ from channelhub.pages.fragments import (
     pagination,
     photo_html,
     photo_md,
-    redirect_html,
     topic_chips,
 )
 from channelhub.pages.site import Site
 
+#: featured pieces the home page leads with, newest first; older featured pieces are in the
+#: sections below
+LEAD = 3
+
+
+def _home_sections(site: Site, lead: Sequence[Piece]) -> tuple[list[Piece], list[Piece]]:
+    """The newest pieces written here (editorial articles, analyst notes) and the newest pulled
+    ones, each up to `home_latest` and without the lead's pieces, so that feed volume never
+    pushes the editors' work off the home page: one pass that stops once both are full."""
+    most = site.settings.home_latest
+    shown = {p.src_uri for p in lead}
+    written: list[Piece] = []
+    pulled: list[Piece] = []
+    for piece in site.index.pieces:
+        if len(written) >= most and len(pulled) >= most:
+            break
+        section = written if piece.editor else pulled
+        if piece.src_uri not in shown and len(section) < most:
+            section.append(piece)
+    return written, pulled
+
 
 def home(site: Site) -> Generated:
     here = HOME
-    latest = site.index.pieces[: site.settings.home_latest]
+    lead = site.featured[:LEAD]
+    written, pulled = _home_sections(site, lead)
 
     def body(links: Links) -> Body:
         # HTML, not Markdown links: a topic, notes or sources page may be a hand-written file
@@ -63,22 +92,23 @@ def home(site: Site) -> Generated:
                 ("All topics", TOPICS),
                 ("Analyst notes", NOTES),
                 ("Sources", SOURCES),
+                ("Archive", ARCHIVE),
             )
         )
-        return (
-            Body()
-            .html(f'<p class="hub-lede">{attr(lede)}</p>' if lede else "")
-            .md("## Latest")
-            .html(
-                cards(site, links, latest, here),
-                f"<p>{more}</p>",
-                '<div class="hub-columns">',
-                f'<div>\n<h2 id="topics">Topics</h2>\n<ul>\n{topics}\n</ul>\n</div>',
-                '<div>\n<h2 id="editors">Editors</h2>\n'
-                + (f"<ul>\n{editors}\n</ul>" if editors else "<p>No editors yet.</p>")
-                + "\n</div>",
-                "</div>",
-            )
+        out = Body().html(f'<p class="hub-lede">{attr(lede)}</p>' if lede else "")
+        if lead:
+            out.md("## Featured").html(cards(site, links, lead, here, classes="hub-lead"))
+        out.md("## From the editors").html(cards(site, links, written, here))
+        if pulled:
+            out.md("## From partners and analysts").html(cards(site, links, pulled, here))
+        return out.html(
+            f"<p>{more}</p>",
+            '<div class="hub-columns">',
+            f'<div>\n<h2 id="topics">Topics</h2>\n<ul>\n{topics}\n</ul>\n</div>',
+            '<div>\n<h2 id="editors">Editors</h2>\n'
+            + (f"<ul>\n{editors}\n</ul>" if editors else "<p>No editors yet.</p>")
+            + "\n</div>",
+            "</div>",
         )
 
     return Generated(
@@ -209,7 +239,7 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
     lede = (
         intro
         if intro is not None
-        else "The partner blogs and analyst feeds the hub pulls, and how each fared on its last pull."
+        else "The partner blogs and analyst feeds the hub pulls, and whether each is up to date."
     )
 
     def body(links: Links) -> Body:
@@ -218,19 +248,30 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
         rows = []
         for source in site.hub.sources:
             health = site.health.get(source.id)
-            cells = [
-                links.a(source.name, here, source_uri(source.id)),
-                "Analyst" if source.kind == "analyst" else "Partner",
-                str(len(site.by_source.get(source.id, []))),
-                markup.human_date(health.last_pulled) if health and health.last_pulled else "never",
-                attr(health_text(source, health)),
-            ]
-            rows.append("<tr>\n" + "\n".join(f"<td>{c}</td>" for c in cells) + "\n</tr>")
+            kind = "Analyst" if source.kind == "analyst" else "Partner"
+            name = links.a(source.name, here, source_uri(source.id))
+            newest = last_new_content(health)
+            rows.append(
+                f'<tr>\n<th scope="row">{name}<br />\n<span class="hub-count">{kind}</span></th>\n'
+                f'<td class="hub-number">{len(site.by_source.get(source.id, []))}</td>\n'
+                f"<td>{markup.time_tag(newest) if newest else 'none yet'}</td>\n"
+                f"<td>{badge(source, health)}</td>\n</tr>"
+            )
         head = "".join(
-            f"<th>{h}</th>" for h in ("Source", "Kind", "Pieces", "Last pulled", "Status")
+            f'<th scope="col"{cls}>{h}</th>'
+            for h, cls in (
+                ("Source", ""),
+                ("Pieces", ' class="hub-number"'),
+                ("Last new content", ""),
+                ("Status", ""),
+            )
         )
-        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n" + "\n".join(rows)
-        return Body().md(lede).html(table + "\n</tbody>\n</table>")
+        table = (
+            f'<table class="hub-sources">\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n'
+            + "\n".join(rows)
+            + "\n</tbody>\n</table>"
+        )
+        return Body().md(lede).html(table)
 
     return Generated(
         "Sources",
@@ -249,10 +290,9 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
         facts = [f"<strong>{'Analyst firm' if source.kind == 'analyst' else 'Partner'}</strong>"]
         if source.site and (href := markup.safe_href(source.site)):
             facts.append(f'<a href="{attr(href)}" rel="nofollow">{attr(source.site)}</a>')
-        facts.append(
-            "last pulled "
-            + (markup.human_date(health.last_pulled) if health and health.last_pulled else "never")
-        )
+        newest = last_new_content(health)
+        facts.append(f"last new content {markup.time_tag(newest) if newest else 'none yet'}")
+        facts.append(badge(source, health))
         return Body().html(
             f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
             f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
@@ -265,6 +305,77 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
         paged_title(source.name, page, pages),
         body,
         description=f"Pieces from {source.name}.",
+    )
+
+
+def _months(pieces: Sequence[Piece], size: int) -> list[tuple[int, int, int]]:
+    """(month, pieces that month, listing page where the month starts) for a year's pieces,
+    newest first, in one pass."""
+    months: list[tuple[int, int, int]] = []
+    for number, piece in enumerate(pieces):
+        month = piece.date.month
+        if months and months[-1][0] == month:
+            months[-1] = (month, months[-1][1] + 1, months[-1][2])
+        else:
+            months.append((month, 1, number // size + 1))
+    return months
+
+
+def archive_index(site: Site, *, intro: str | None = None) -> Generated:
+    here = ARCHIVE
+    size = site.settings.page_size
+
+    def body(links: Links) -> Body:
+        out = Body()
+        if intro is not None:
+            out.md(intro)
+        else:
+            out.html("<p>Every piece on the hub by the year and month of its date.</p>")
+        if not site.by_year:
+            return out.html('<p class="hub-empty">Nothing here yet.</p>')
+        for year, pieces in site.by_year.items():
+            months = " · ".join(
+                f'<a href="{attr(links.href(here, archive_uri(year, page)))}#{calendar.month_name[month].lower()}">'
+                f'{calendar.month_name[month]}</a> <span class="hub-count">{count}</span>'
+                for month, count, page in _months(pieces, size)
+            )
+            out.html(
+                f'<div class="hub-archive-year">\n<h2 id="year-{year:04d}">'
+                f"{links.a(f'{year:04d}', here, archive_uri(year))} "
+                f'<span class="hub-count">{counted(len(pieces), "piece")}</span></h2>\n'
+                f'<p class="hub-months">{months}</p>\n</div>'
+            )
+        return out
+
+    return Generated(
+        "Archive", body, description="Every piece on the hub by year and month, with counts."
+    )
+
+
+def archive_year(site: Site, year: int, page: int = 1) -> Generated:
+    pieces = site.by_year.get(year, [])
+    shown, count = paged(pieces, page, site.settings.page_size)
+    here = archive_uri(year, page)
+
+    def body(links: Links) -> Body:
+        out = Body().html(
+            f'<p class="hub-count">{counted(len(pieces), "piece")} · '
+            f"{links.a('All years', here, ARCHIVE)}</p>"
+        )
+        # the piece before this page, to say when a month goes on from the page before
+        previous = pieces[(page - 1) * site.settings.page_size - 1] if page > 1 else None
+        for month, run in groupby(shown, key=lambda p: p.date.month):
+            name = calendar.month_name[month]
+            more = " (continued)" if previous is not None and previous.date.month == month else ""
+            out.md(f"## {name} {year:04d}{more} {{ #{name.lower()} }}")
+            out.html(cards(site, links, list(run), here))
+            previous = None
+        return out.html(pagination(links, here, page, count, lambda n: archive_uri(year, n)))
+
+    return Generated(
+        paged_title(f"Archive: {year:04d}", page, count),
+        body,
+        description=f"Every piece from {year:04d}, newest first.",
     )
 
 
@@ -291,15 +402,11 @@ def generated_pages(site: Site) -> dict[str, Generated]:
         count = page_count(len(site.by_source.get(source.id, [])), size)
         for n in range(1, count + 1):
             pages[source_uri(source.id, n)] = source_page(site, source, n)
+    pages[ARCHIVE] = archive_index(site)
+    for year, pieces in site.by_year.items():
+        for n in range(1, page_count(len(pieces), size) + 1):
+            pages[archive_uri(year, n)] = archive_year(site, year, n)
     return pages
-
-
-def redirects(site: Site, base_url: str) -> dict[str, str]:
-    """Static redirect pages for old topic slugs, by path under docs/."""
-    return {
-        f"topics/{old}/index.html": redirect_html(f"{base_url.rstrip('/')}/topics/{new}/")
-        for old, new in site.hub.renamed.items()
-    }
 
 
 def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> Generated | None:
@@ -316,6 +423,8 @@ def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> Generated | 
         return notes_page(site, 1, intro=markdown)
     if src_uri in alternatives(SOURCES):
         return sources_index(site, intro=markdown)
+    if src_uri in alternatives(ARCHIVE):
+        return archive_index(site, intro=markdown)
     for editor in site.hub.editors:
         if src_uri == editor.src_uri:
             return editor_page(site, editor, 1, bio=markdown)

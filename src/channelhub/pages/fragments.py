@@ -1,4 +1,5 @@
-"""The HTML parts of generated pages and of pieces: cards, bylines, chips, pagination, related.
+"""The HTML parts of generated pages and of pieces: cards, bylines, chips, pagination, related,
+and in a preview the banner of a piece that is not published.
 
 Every string from front matter or a feed goes through `markup.attr`; every link between the
 build's files through `markup.Links`, which reports a missing target as MkDocs' link check
@@ -10,10 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from channelhub import markup
 from channelhub.config import Editor
-from channelhub.content import KIND_LABELS, Piece
+from channelhub.content import KIND_LABELS, Piece, Publication
 from channelhub.markup import Links, attr
 from channelhub.pages.addresses import editor_uri, photo_target, source_uri, topic_uri
 from channelhub.pages.site import Site
@@ -23,12 +25,29 @@ def _kind_badge(piece: Piece) -> str:
     return f'<span class="hub-kind hub-kind-{piece.kind}">{KIND_LABELS[piece.kind]}</span>'
 
 
+def _status_badge(site: Site, piece: Piece) -> str:
+    """'Draft', 'Scheduled' or 'Expired' on a card in a preview; nothing for a published piece."""
+    state = site.index.state_of(piece)
+    if state is Publication.PUBLISHED:
+        return ""
+    return f' <span class="hub-status hub-status-{state.value}">{state.value.title()}</span>'
+
+
+def authors(site: Site, links: Links, piece: Piece, here: str) -> str:
+    """Every author of a piece written here, linked to their page: 'A', 'A and B', 'A, B and C'."""
+    names = []
+    for editor_id in piece.editor:
+        editor = site.hub.editor(editor_id)
+        names.append(
+            links.a(editor.name, here, editor_uri(editor_id)) if editor else attr(editor_id)
+        )
+    return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
+
+
 def byline(site: Site, links: Links, piece: Piece, here: str) -> str:
-    """'By <editor>' or 'From <source>' (with the original author), linked to their pages."""
+    """'By <editors>' or 'From <source>' (with the original author), linked to their pages."""
     if piece.editor:
-        editor = site.hub.editor(piece.editor)
-        name = editor.name if editor else piece.editor
-        who = "By " + (links.a(name, here, editor_uri(piece.editor)) if editor else attr(name))
+        who = "By " + authors(site, links, piece, here)
         if piece.kind == "analyst" and (piece.analyst or piece.firm):
             who += " · " + attr(", ".join(x for x in (piece.analyst, piece.firm) if x))
         return who
@@ -53,7 +72,8 @@ def card(site: Site, links: Links, piece: Piece, here: str) -> str:
     """One piece in a listing: kind, title, date, byline, summary, topics."""
     lines = [
         '<div class="hub-card">',
-        f'<p class="hub-card-meta">{_kind_badge(piece)} {markup.time_tag(piece.date)}</p>',
+        f'<p class="hub-card-meta">{_kind_badge(piece)} {markup.time_tag(piece.date)}'
+        f"{_status_badge(site, piece)}</p>",
         f"<p>{links.a(piece.title, here, piece.src_uri, classes='hub-card-title')}</p>",
     ]
     if piece.kind == "analyst" and piece.figure:
@@ -70,11 +90,13 @@ def card(site: Site, links: Links, piece: Piece, here: str) -> str:
     return "\n".join(lines)
 
 
-def cards(site: Site, links: Links, pieces: Sequence[Piece], here: str) -> str:
+def cards(
+    site: Site, links: Links, pieces: Sequence[Piece], here: str, *, classes: str = ""
+) -> str:
     if not pieces:
         return '<p class="hub-empty">Nothing here yet.</p>'
     return (
-        '<div class="hub-cards">\n'
+        f'<div class="{" ".join(("hub-cards", *classes.split()))}">\n'
         + "\n".join(card(site, links, p, here) for p in pieces)
         + "\n</div>"
     )
@@ -170,6 +192,7 @@ class Decoration:
     byline: str  # kind, date, reading time, who
     figure: str  # an analyst note's figure, part of its text (searched); else empty
     bottom: str  # link to the original, topics, related pieces
+    banner: str = ""  # in a preview, why the piece is not published; else empty
 
 
 def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
@@ -214,16 +237,43 @@ def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
             f'<div class="hub-related">\n<h2 id="hub-related">Related</h2>\n<ul>\n{items}\n</ul>\n</div>'
         )
     return Decoration(
-        byline=f'<p class="hub-byline">{meta_line}</p>', figure=figure, bottom="\n".join(bottom)
+        byline=f'<p class="hub-byline">{meta_line}</p>',
+        figure=figure,
+        bottom="\n".join(bottom),
+        banner=banner(site, piece),
     )
 
 
-def redirect_html(target_url: str) -> str:
-    """A static page that sends readers (and search engines) from an old topic URL to the new one."""
-    safe = markup.attr(target_url)
+def _moment(when: datetime) -> str:
+    """'14 March 2027, 09:00 UTC': a moment for an editor (a banner names the time, not only the day)."""
+    return f"{markup.human_date(when)}, {when:%H:%M} UTC"
+
+
+def banner(site: Site, piece: Piece) -> str:
+    """In a preview, what keeps a piece off the site, as a Material admonition above its byline."""
+    state = site.index.state_of(piece)
+    if state is Publication.DRAFT:
+        kind, title, why = (
+            "warning",
+            "Draft",
+            "Not published: <code>channelhub build</code> leaves this piece out while its "
+            "front matter says <code>draft: true</code>.",
+        )
+    elif state is Publication.SCHEDULED:
+        kind, title, why = (
+            "info",
+            f"Scheduled for {_moment(piece.date)}",
+            "Not published yet: the first build after that moment publishes it.",
+        )
+    elif state is Publication.EXPIRED and piece.expires is not None:
+        kind, title, why = (
+            "failure",
+            f"Expired on {_moment(piece.expires)}",
+            "No longer published: its <code>expires</code> date has passed.",
+        )
+    else:
+        return ""
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<title>Moved</title><meta http-equiv="refresh" content="0; url={safe}">'
-        f'<link rel="canonical" href="{safe}"></head>'
-        f'<body><p>This topic has moved to <a href="{safe}">{safe}</a>.</p></body></html>'
+        f'<div class="admonition {kind} hub-banner hub-banner-{state.value}" role="note">\n'
+        f'<p class="admonition-title">{attr(title)}</p>\n<p>{why}</p>\n</div>'
     )

@@ -43,6 +43,19 @@ class Site:
         return self.index.of_kind("analyst")
 
     @cached_property
+    def by_year(self) -> dict[int, list[Piece]]:
+        """Pieces by the year of their date (UTC), newest year first, each newest first."""
+        years: dict[int, list[Piece]] = {}
+        for piece in self.index.pieces:
+            years.setdefault(piece.date.year, []).append(piece)
+        return years
+
+    @cached_property
+    def featured(self) -> list[Piece]:
+        """Pieces marked `featured: true`, newest first."""
+        return [p for p in self.index.pieces if p.featured]
+
+    @cached_property
     def pieces_by_uri(self) -> dict[str, Piece]:
         return {p.src_uri: p for p in self.index.pieces}
 

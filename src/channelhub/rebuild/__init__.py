@@ -16,7 +16,7 @@ from an unfinished build means a clean build.
 from __future__ import annotations
 
 from channelhub.rebuild.keys import FORMAT, Unkeyable, digest
-from channelhub.rebuild.session import Rebuild, listen, started
+from channelhub.rebuild.session import Rebuild, listen, serving, started
 from channelhub.rebuild.store import CACHE_DIR
 
-__all__ = ["CACHE_DIR", "FORMAT", "Rebuild", "Unkeyable", "digest", "listen", "started"]
+__all__ = ["CACHE_DIR", "FORMAT", "Rebuild", "Unkeyable", "digest", "listen", "serving", "started"]

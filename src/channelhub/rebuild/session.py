@@ -65,6 +65,11 @@ def started(command: str, dirty: bool) -> None:
     _MODE.command, _MODE.dirty = command, dirty
 
 
+def serving() -> bool:
+    """Whether the engine runs `serve`: a preview, which shows the pieces not published too."""
+    return _MODE.command == "serve"
+
+
 class _Listener(logging.Handler):
     """The engine's log, as a rebuild needs it: a page that logs a warning while it is
     rendered is rendered again in every build (so a build fails the same way twice). One for
@@ -264,10 +269,11 @@ class Rebuild:
         in_nav = set(nav_paths(nav))
         nav_key = keys.digest(*sorted(in_nav))
         lookup = files.get_file_from_path
-        serving = _MODE.command == "serve"
+        preview = serving()
         for file in files:
-            if file.inclusion.is_in_serve() if serving else file.inclusion.is_included():
-                self.outputs.add(file.abs_dest_path)
+            if not (file.inclusion.is_in_serve() if preview else file.inclusion.is_included()):
+                continue  # not written (a piece held back): its old output is pruned
+            self.outputs.add(file.abs_dest_path)
             if not file.is_documentation_page():
                 file.is_modified = _ALWAYS  # static files and the hub's feeds: always written
                 continue
