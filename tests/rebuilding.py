@@ -31,6 +31,9 @@ SOURCES = {"acme-blog": "Acme Partner Blog", "zeta-notes": "Zeta Research Notes"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 #: a fixed build date: a build's sitemap (the only page that shows it) must not change at midnight
 ENV = {"SOURCE_DATE_EPOCH": "1767600000", "NO_MKDOCS_2_WARNING": "1"}
+#: the moment the hub publishes as of (CHANNELHUB_NOW), unless a test moves it: after every
+#: piece the small hub starts with, before the far dates tests give to schedule one
+NOW = "2026-06-30T12:00:00Z"
 
 
 def small_hub(root: Path, pieces: int = 12, *, page_size: int = 2) -> Path:
@@ -65,6 +68,7 @@ class Hub:
     root: Path
     sources: dict[str, str] = field(default_factory=lambda: dict(SOURCES))
     made: int = 0
+    now: str = NOW  # CHANNELHUB_NOW for its builds (`check_against_clean(..., now=hub.now)`)
 
     def write(self, path: str, text: str) -> None:
         target = self.root / path
@@ -175,6 +179,21 @@ class Hub:
         links = "\n".join(f"- [{t}]({os.path.relpath(t, '.')})" for t in targets)
         self.write("docs/about.md", f"---\ntitle: About\n---\n# About\n\nLinks:\n\n{links}\n")
 
+    def meta(self, path: str) -> dict[str, object]:
+        return dict(frontmatter.read(self.root / path, with_lines=False).meta)
+
+    def alias(self, path: str, alias: str | None) -> None:
+        """Give a piece one alias (an old address it moved from), or none."""
+        self.edit(path, aliases=[alias] if alias else None)
+
+    def co_author(self, path: str, editor_id: str) -> None:
+        """Add an editor to a piece's editors (`editor` becomes a list)."""
+        given = self.meta(path).get("editor")
+        editors = (
+            [str(e) for e in given] if isinstance(given, list) else [str(given)] if given else []
+        )
+        self.edit(path, editor=list(dict.fromkeys([*editors, editor_id])))
+
     def override(self, text: str) -> None:
         """Append a Jinja comment to the theme override (every page's template)."""
         path = self.root / "overrides" / "main.html"
@@ -196,9 +215,10 @@ class Built:
 
 
 @contextmanager
-def _environment() -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in ENV}
-    os.environ.update(ENV)
+def _environment(now: str) -> Iterator[None]:
+    wanted = {**ENV, "CHANNELHUB_NOW": now}
+    saved = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
@@ -222,9 +242,9 @@ class _Collect(logging.Handler):
             self.rebuild = record.getMessage()
 
 
-def build(root: Path, site: Path, *, clean: bool = False) -> Built:
+def build(root: Path, site: Path, *, clean: bool = False, now: str = NOW) -> Built:
     """One strict build of `root` into `site` in this process, as `channelhub build` runs it:
-    dirty (reusing the last build) unless `clean`."""
+    dirty (reusing the last build) unless `clean`; as of `now` (CHANNELHUB_NOW)."""
     from mkdocs.commands.build import build as engine_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -235,7 +255,7 @@ def build(root: Path, site: Path, *, clean: bool = False) -> Built:
     level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        with _environment():
+        with _environment(now):
             config = load_config(str(root / "mkdocs.yml"), site_dir=str(site), strict=True)
             config.plugins.on_startup(command="build", dirty=not clean)
             try:
@@ -273,12 +293,12 @@ def same_site(site: Path, reference: Path) -> str:
     return ""
 
 
-def check_against_clean(root: Path, tmp: Path) -> Built:
-    """Build `root` incrementally into tmp/site and from nothing into tmp/clean; the two must
-    have the same status, warnings and files. Returns the incremental build."""
-    incremental = build(root, tmp / "site")
+def check_against_clean(root: Path, tmp: Path, *, now: str = NOW) -> Built:
+    """Build `root` incrementally into tmp/site and from nothing into tmp/clean, as of `now`;
+    the two must have the same status, warnings and files. Returns the incremental build."""
+    incremental = build(root, tmp / "site", now=now)
     shutil.rmtree(tmp / "clean", ignore_errors=True)
-    reference = build(root, tmp / "clean", clean=True)
+    reference = build(root, tmp / "clean", clean=True, now=now)
     assert incremental.status == reference.status, (incremental, reference)
     assert incremental.warnings == reference.warnings
     difference = same_site(tmp / "site", tmp / "clean")

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,12 +120,18 @@ def test_a_title_edit_renders_the_piece_and_the_listings_that_show_it(
         "override",
         "page size",
         "topic intro",
+        "draft",
+        "date in the future",
+        "expired",
+        "alias",
+        "featured",
+        "co-author",
     ],
 )
 def test_each_kind_of_edit_gives_the_clean_build(hub: Hub, tmp_path: Path, change: str) -> None:
     first = hub.pieces()[0]
     edits: dict[str, Callable[[], object]] = {
-        "add": lambda: hub.add_piece(40, days=400),
+        "add": lambda: hub.add_piece(40, days=100),
         "delete": lambda: hub.remove(first),
         "rename": lambda: hub.rename(first),
         "date": lambda: hub.edit(first, date="2026-12-01"),
@@ -140,10 +147,51 @@ def test_each_kind_of_edit_gives_the_clean_build(hub: Hub, tmp_path: Path, chang
             encoding="utf-8",
         ),
         "topic intro": lambda: hub.topic_intro(TOPICS[1], "Our own words about *mobile*."),
+        "draft": lambda: hub.edit(first, draft=True),
+        "date in the future": lambda: hub.edit(first, date="2026-09-01T08:00:00Z"),
+        "expired": lambda: hub.edit(first, expires="2026-03-01"),
+        "alias": lambda: hub.alias(first, "/old/place/"),
+        "featured": lambda: hub.edit(first, featured=True),
+        "co-author": lambda: hub.co_author(first, list(EDITORS)[2]),
     }
     edits[change]()
     check_against_clean(hub.root, tmp_path)
     check_against_clean(hub.root, tmp_path)  # and a build with nothing changed after it
+
+
+def _page(path: str) -> str:
+    return path.removeprefix("docs/").removesuffix(".md") + "/index.html"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("draft", True), ("featured", True), ("aliases", ["/old/place/", "/older/one.html"])],
+)
+def test_a_flag_set_then_taken_back(hub: Hub, tmp_path: Path, key: str, value: object) -> None:
+    first = hub.pieces()[0]
+    hub.edit(first, **{key: value})
+    check_against_clean(hub.root, tmp_path)
+    hub.edit(first, **{key: None})
+    check_against_clean(hub.root, tmp_path)
+    site = tmp_path / "site"
+    assert (site / _page(first)).is_file()
+    assert not (site / "old" / "place").exists() and not (site / "older").exists()
+
+
+def test_now_crossing_a_scheduled_then_an_expiry_time(hub: Hub, tmp_path: Path) -> None:
+    """Nothing in the tree changes: only CHANNELHUB_NOW moves past a piece's date, then past
+    its expiry. The page set follows, exactly as a clean build's."""
+    first = hub.pieces()[0]
+    hub.edit(first, date="2026-09-01T08:00:00Z", expires="2026-10-01T00:00:00Z")
+    page = tmp_path / "site" / _page(first)
+    check_against_clean(hub.root, tmp_path)
+    assert not page.exists()  # scheduled
+    check_against_clean(hub.root, tmp_path, now="2026-09-01T07:59:59Z")
+    assert not page.exists()
+    published = check_against_clean(hub.root, tmp_path, now="2026-09-01T08:00:00Z")
+    assert page.is_file() and published.reused > 0
+    check_against_clean(hub.root, tmp_path, now="2026-10-01T00:00:01Z")
+    assert not page.exists()  # expired
 
 
 def test_a_link_target_appearing_and_disappearing(hub: Hub, tmp_path: Path) -> None:
@@ -214,8 +262,9 @@ _WORDS = st.sampled_from(["Budgets", "Café & <CIO>", "Mobile: first", "Data", "
 
 class RandomEdits(RuleBasedStateMachine):
     """Random edits, additions, deletions, renames, topic, editor and source changes, theme
-    and config changes, links that appear and go, builds that fail: after each, the dirty
-    build must equal a clean build of the same tree."""
+    and config changes, links that appear and go, builds that fail, drafts, schedules and
+    expiries with time passing, aliases, featured pieces and co-authors: after each, the
+    dirty build must equal a clean build of the same tree as of the same moment."""
 
     @initialize()
     def start(self) -> None:
@@ -301,10 +350,49 @@ class RandomEdits(RuleBasedStateMachine):
     def theme(self, text: str) -> None:
         self.hub.override(text)
 
+    @rule(n=st.integers(0, 50), draft=st.booleans())
+    def toggle_draft(self, n: int, draft: bool) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, draft=True if draft else None)
+
+    @rule(n=st.integers(0, 50), featured=st.booleans())
+    def toggle_featured(self, n: int, featured: bool) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, featured=True if featured else None)
+
+    @rule(n=st.integers(0, 50), days=st.integers(1, 120))
+    def schedule(self, n: int, days: int) -> None:
+        """A date after now: the piece waits for it."""
+        if path := self._piece(n):
+            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
+            self.hub.edit(path, date=when.isoformat().replace("+00:00", "Z"))
+
+    @rule(n=st.integers(0, 50), days=st.integers(-30, 120) | st.none())
+    def expire(self, n: int, days: int | None) -> None:
+        if path := self._piece(n):
+            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days or 0)
+            self.hub.edit(path, expires=None if days is None else when.date().isoformat())
+
+    @rule(days=st.integers(1, 90))
+    def time_passes(self, days: int) -> None:
+        """CHANNELHUB_NOW moves on: scheduled pieces come out, expiring ones go."""
+        when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
+        self.hub.now = when.isoformat().replace("+00:00", "Z")
+
+    @rule(n=st.integers(0, 50), alias=st.none() | st.sampled_from(["/old/one/", "/old/two.html"]))
+    def alias(self, n: int, alias: str | None) -> None:
+        if path := self._piece(n):
+            self.hub.alias(path, alias)
+
+    @rule(n=st.integers(0, 50), editor=st.sampled_from(list(EDITORS)))
+    def co_author(self, n: int, editor: str) -> None:
+        if (path := self._piece(n)) and "editor" in self.hub.meta(path):
+            self.hub.co_author(path, editor)
+
     @invariant()
     def equals_a_clean_build(self) -> None:
         if hasattr(self, "hub"):
-            check_against_clean(self.hub.root, self.tmp)
+            check_against_clean(self.hub.root, self.tmp, now=self.hub.now)
 
 
 TestRandomEdits = RandomEdits.TestCase
