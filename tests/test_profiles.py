@@ -122,10 +122,10 @@ def test_examples_never_come_from_a_heldout_folder(rules: Tagger) -> None:
 def test_calibration_is_fitted_and_thresholds_are_per_topic(hub_tagger: P.HubTagger) -> None:
     profiles = hub_tagger.profiles
     assert profiles is not None
-    weights = dict(
-        zip(("rule", "meaning", "lead", "nearest", "bias"), profiles.weights, strict=True)
-    )
-    assert weights["rule"] > 0 and weights["meaning"] > 0  # both signals count for a topic
+    weights = dict(zip(P.FIGURES, profiles.weights, strict=True))
+    assert list(weights) == ["rule strength", "cues", "meaning", "lead", "nearest example", "bias"]
+    # the rules, the cues and the meaning all count for a topic
+    assert weights["rule strength"] > 0 and weights["cues"] > 0 and weights["meaning"] > 0
     assert len(set(profiles.thresholds)) > 1
     assert all(0.25 <= t <= 1.0 for t in profiles.thresholds)
     assert profiles.taught.all()
@@ -196,23 +196,6 @@ def test_tagging_is_deterministic_in_this_and_a_fresh_process(hub_tagger: P.HubT
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert [tuple(x) for x in json.loads(out.stdout)] == first
-
-
-def test_a_corrupt_cache_is_harmless(tmp_path: Path, embedder: Embedder) -> None:
-    cache = tmp_path / P.CACHE_DIR / "example-vectors.json"
-    cache.parent.mkdir(parents=True)
-    cache.write_text("{not json", encoding="utf-8")
-    piece = P.LabelledPiece("x", "Loyalty app", "", "Tap to pay with the phone.", ())
-    fresh = P.example_vectors(embedder, [piece])
-    again = P.example_vectors(embedder, [piece], tmp_path)
-    assert np.array_equal(fresh, again)
-    assert json.loads(cache.read_text(encoding="utf-8"))["model"] == P.recipe(embedder.name)
-    assert np.array_equal(P.example_vectors(embedder, [piece], tmp_path), fresh)  # from the cache
-    # Vectors made by another recipe are never reused.
-    stale = json.loads(cache.read_text(encoding="utf-8"))
-    stale["model"] = stale["model"].replace(P.RECIPE_VERSION, "older-recipe")
-    cache.write_text(json.dumps(stale), encoding="utf-8")
-    assert P.VectorCache(tmp_path, P.recipe(embedder.name)).vectors == {}
 
 
 # --- learning from editors, evidence, --evaluate ----------------------------------------------
@@ -364,7 +347,7 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger
 ) -> None:
-    """Floors a little under what was measured (P 0.943, R 0.856, F1 0.897 over 115 pieces)."""
+    """Floors a little under what was measured (P 0.922, R 0.892, F1 0.907 over 186 pieces)."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
     examples = [p for p in pieces if not p.name.startswith("docs/")]
     outcomes = P.cross_validate(embedder, rules, examples)
@@ -373,9 +356,9 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     fn = sum(len(set(o.expected) - set(o.got)) for o in outcomes)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
-    assert len(outcomes) == len(examples) >= 110
-    assert precision >= 0.88
-    assert recall >= 0.80
+    assert len(outcomes) == len(examples) >= 180
+    assert precision >= 0.90
+    assert recall >= 0.86
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 

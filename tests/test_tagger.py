@@ -19,7 +19,9 @@ from channelhub.tagger import (
     resolve_slug,
     stem,
     token_key,
+    tokens,
     validate_topics,
+    without_boilerplate,
 )
 
 REPO = Path(__file__).parents[1]
@@ -244,6 +246,80 @@ def test_topic_threshold_overrides_the_default() -> None:
     assert [s.slug for s in strict.tag("alpha", "alpha", "")] == ["t"]
 
 
+# --- cues and context ---------------------------------------------------------------------
+
+CX = tagger_for(
+    cx={
+        "phrases": {"customer experience": 4},
+        "cues": {"queue": 1, "hold music": 2, "music": 1, "refund": 1},
+        "context": {"customer": 1, "caller": 1},
+        "exclude": ["queue jumping"],
+    }
+)
+
+
+def _assessed(tagger: Tagger, title: str, summary: str, body: str) -> tuple[float, list[str]]:
+    found = {s.slug: s for s, _ok, _ex in tagger.assess(title, summary, body)}
+    score = found.get("cx")
+    return (score.cue_score, [e.phrase for e in score.cues]) if score else (0.0, [])
+
+
+def test_each_cue_counts_once_and_more_in_the_title() -> None:
+    body = "Customers wait in a queue. The queue grows. Callers hear hold music. Customers leave."
+    body += " Other customers complain."
+    assert _assessed(CX, "", "", body) == (3.0, ["queue", "hold music"])  # not also "music"
+    assert _assessed(CX, "Hold music", "", body)[0] == 5.0  # x2 in the title
+    assert CX.tag("", "", body) == []  # cues never tag on their own: they are a figure
+
+
+def test_cues_count_in_part_without_their_context() -> None:
+    body = "The {who} waited in a queue for a refund while the music played."
+    full = _assessed(CX, "", "", body.format(who="customer customer caller caller"))[0]
+    some = _assessed(CX, "", "", body.format(who="customer"))[0]
+    none = _assessed(CX, "", "", body.format(who="crowd"))[0]
+    assert full == 3.0
+    assert 0.0 < some < full
+    assert none == 0.0
+
+
+def test_an_exclusion_masks_a_cue() -> None:
+    body = "Customers complained about queue jumping at the counter. Customers, customers."
+    assert _assessed(CX, "", "", body) == (0.0, [])
+
+
+def test_rules_alone_are_unchanged_by_cues() -> None:
+    plain = tagger_for(cx={"phrases": {"customer experience": 4}})
+    text = ("Customer experience", "", "Customers queue for a refund. Customer experience.")
+    assert plain.score_all(*text) == CX.score_all(*text)
+
+
+# --- a partner's boilerplate ---------------------------------------------------------------
+
+ARTICLE = "\n\n".join(
+    f"Paragraph {n} of the piece says what the piece is about, at some length, in plain words."
+    for n in range(8)
+)
+
+
+def test_an_about_section_and_what_follows_it_are_boilerplate() -> None:
+    body = ARTICLE + "\n\n## About Acme\n\nAcme sells marketing automation.\n\nContact us."
+    assert without_boilerplate(body) == ARTICLE
+    assert "automation" not in tokens("", "", body)[2]
+
+
+def test_a_footer_after_a_closing_rule_and_calls_to_action_at_the_edges_are_boilerplate() -> None:
+    body = "5 min read\n\n" + ARTICLE + "\n\nBook a demo today.\n\n---\n\nAcme Ltd, London."
+    assert without_boilerplate(body) == ARTICLE
+
+
+def test_text_in_the_middle_and_long_paragraphs_are_kept() -> None:
+    middle = "Customers told us: contact us any time, and they did."
+    body = ARTICLE + "\n\n" + middle + "\n\n" + ARTICLE
+    assert without_boilerplate(body) == body
+    long_close = " ".join(["Book a demo of how the whole process works for the buyer."] * 8)
+    assert without_boilerplate(ARTICLE + "\n\n" + long_close).endswith(long_close)
+
+
 # --- rules: parsing and validation ------------------------------------------------------------
 
 TOPICS_YAML = """\
@@ -268,6 +344,10 @@ topics:
       exclude: nope
       threshold: -1
       sometimes: 2
+      cues:
+        queue: 1
+        slow: zero
+      context: [customer, it]
 """
 
 
@@ -278,6 +358,8 @@ def test_parse_rules_reports_each_problem_with_its_line() -> None:
     assert [(p.text, p.weight) for p in rules.phrases] == [("good", 2.0)]
     assert rules.exclude == ("nope",)
     assert rules.threshold is None
+    assert [(p.text, p.weight) for p in rules.cues] == [("queue", 1.0)]
+    assert [(p.text, p.weight) for p in rules.context] == [("customer", 1.0)]
     assert sorted((p.line, p.message) for p in problems) == [
         (6, "weight of phrase 'bad weight' must be a number above 0 and at most 10, got 'many'"),
         (7, "weight of phrase 'too heavy' must be a number above 0 and at most 10, got 11"),
@@ -289,7 +371,15 @@ def test_parse_rules_reports_each_problem_with_its_line() -> None:
         (14, "'within' must be a whole number of words from 1 to 50, got 0"),
         (18, "unknown key 'colour' in a 'near' rule (known: a, b, within, weight)"),
         (20, "'threshold' must be a number above 0, got -1"),
-        (21, "unknown key 'sometimes' in rules (known: exclude, near, phrases, threshold)"),
+        (
+            21,
+            "unknown key 'sometimes' in rules (known: context, cues, exclude, near, phrases, threshold)",
+        ),
+        (24, "weight of cue 'slow' must be a number above 0 and at most 10, got 'zero'"),
+        (
+            25,
+            "context: phrase 'it' is too common a word to be evidence (write IT in capitals for information technology)",
+        ),
     ]
     assert all(p.path == "feeds/topics.yml" and p.severity == "error" for p in problems)
 
@@ -298,7 +388,7 @@ def test_rules_that_are_not_a_mapping() -> None:
     rules, problems = parse_rules(["cmo"], path="feeds/topics.yml", line=12)
     assert rules.phrases == ()
     assert [str(p) for p in problems] == [
-        "feeds/topics.yml:12: Expected a mapping for 'rules' (phrases, near, exclude, threshold)"
+        "feeds/topics.yml:12: Expected a mapping for 'rules' (phrases, near, exclude, threshold, cues, context)"
     ]
 
 

@@ -612,6 +612,22 @@ def test_pull_pr_body_refuses_a_bad_report(tmp_path: Path, content: str, message
     assert message in result.stderr
 
 
+def test_ci_runs_the_build_and_browser_tests_on_both_engines() -> None:
+    """A matrix leg per engine: the whole suite on ProperDocs, the build and browser tests and
+    the strict build on MkDocs; one leg uploads the site for preview."""
+    ci = load_workflow("ci.yml")
+    (job,) = ci["jobs"]
+    spec = ci["jobs"][job]
+    legs = {leg["engine"]: leg["pytest"] for leg in spec["strategy"]["matrix"]["include"]}
+    assert legs == {"properdocs": "", "mkdocs": '-m "build or browser"'}
+    assert spec["env"] == {
+        "CHANNELHUB_ENGINE": "${{ matrix.engine }}",
+        "PYTEST_ADDOPTS": "${{ matrix.pytest }}",
+    }
+    assert spec["strategy"]["fail-fast"] is False
+    assert step_using(ci, job, "actions/upload-artifact")["if"] == "matrix.engine == 'properdocs'"
+
+
 def test_publish_runs_at_least_hourly_so_scheduled_pieces_go_live() -> None:
     """Issue 14: a piece dated later than its merge is published by a scheduled build."""
     publish = load_workflow("publish.yml")

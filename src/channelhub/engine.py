@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -44,6 +45,22 @@ class Engine:
         """The environment to run it in: the caller's, with the banners off."""
         return {**(os.environ if environ is None else environ), **QUIET}
 
+    def activate(self) -> None:
+        """Run the engine in this process as `python -m <name>` would: with the banners off,
+        its log lines on the terminal as its command prints them, and, for ProperDocs,
+        `import mkdocs` answering with ProperDocs (its command line installs that alias on
+        import). Call it before anything imports `mkdocs`."""
+        os.environ.update(QUIET)
+        main = importlib.import_module(f"{self.name}.__main__")
+        if running() != self.name:
+            raise EngineError(f"this process already runs {running()}, not {self.name}")
+        terminal = logging.StreamHandler()
+        terminal.setFormatter(main.ColorFormatter())
+        for logger in loggers():
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+            logger.addHandler(terminal)
+
 
 def installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
@@ -67,9 +84,19 @@ def choose(requested: str | None = None, environ: Mapping[str, str] | None = Non
 def generator() -> str:
     """The page's generator meta for the engine this process runs under, e.g.
     "properdocs-1.6.7, mkdocs-material-9.8.2" (ProperDocs answers to `import mkdocs` too)."""
-    running = sys.modules.get("mkdocs")
-    name = running.__name__ if running is not None else "mkdocs"
+    name = running()
     return f"{name}-{_version(name)}, mkdocs-material-{_version('mkdocs-material')}"
+
+
+def loggers() -> list[logging.Logger]:
+    """The loggers the engine, Material and the hooks write to: `mkdocs` and ProperDocs' own."""
+    return [logging.getLogger(name) for name in dict.fromkeys(("mkdocs", running()))]
+
+
+def running() -> str:
+    """The engine this process runs: the module that answers to `import mkdocs`."""
+    module = sys.modules.get("mkdocs")
+    return module.__name__ if module is not None else "mkdocs"
 
 
 def _version(distribution: str) -> str:

@@ -2,18 +2,16 @@
 
 Owns collecting the examples (the repository's labelled sets, never a `heldout` folder, and
 every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
-topics an editor removed counted against), embedding them (cached under .cache/channelhub/ by
-content hash), one profile per topic (the mean meaning of its examples against the mean of
-the others, plus the examples for "resembles"), calibration (a small logistic model shared by
-the topics over four figures, rule strength, meaning, lead over the other topics and nearest
-example, fitted on leave-one-out scores, and a threshold per topic chosen the same way),
-cross-validation of that whole recipe, and `HubTagger`, which tags with rules and profiles
-together: an exclusion vetoes, a strong rule match always counts, and each tag says why.
+topics an editor removed counted against), embedding them, one profile per topic (the mean
+meaning of its examples against the mean of the others, plus the examples for "resembles"),
+calibration (a small logistic model shared by the topics over five figures: rule strength,
+cues, meaning, its lead over the other topics, and nearest example; fitted on leave-one-out
+figures, with a threshold per topic chosen the same way), cross-validation of that whole recipe, and `HubTagger`, which tags with rules and
+profiles together: an exclusion vetoes, a strong rule match always counts, and each tag says why.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import io
@@ -46,15 +44,27 @@ from channelhub.semantic import (
     sentences,
 )
 from channelhub.semantic import normalise as unit
-from channelhub.tagger import Meaning, Parts, Tagger, TopicScore, compile_rules, tokens
+from channelhub.tagger import (
+    Meaning,
+    Parts,
+    Tagger,
+    TopicScore,
+    compile_rules,
+    tokens,
+    without_boilerplate,
+)
 
 #: the repository's labelled sets that teach the profiles (relative to the repository)
-EXAMPLE_DIRS = ("tests/data/tagging", "tests/data/tagging-indirect/tune")
+EXAMPLE_DIRS = (
+    "tests/data/tagging",
+    "tests/data/tagging-indirect/tune",
+    "tests/data/tagging-varied/train",
+)
 #: folders under EXAMPLE_DIRS never read as examples: they measure, they do not teach
 HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
-#: bump when `piece_vector` changes, so cached example vectors are not reused
-RECIPE_VERSION = "body-mean-1"
+#: bump when what a piece's meaning is made of changes, so cached profiles are not reused
+RECIPE_VERSION = "cues-1"
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
@@ -72,6 +82,8 @@ SAME_TEXT = 0.995
 MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
+#: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
+FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
 
 
 @dataclass(frozen=True)
@@ -188,62 +200,14 @@ def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
     return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
 
 
-class VectorCache:
-    """Example vectors by content hash, in one JSON file; a missing or corrupt file is empty."""
-
-    def __init__(self, root: Path | None, model: str) -> None:
-        # `model` names the recipe (model, weights, version): another recipe's vectors are ignored
-        self.path = root / CACHE_DIR / "example-vectors.json" if root is not None else None
-        self.model = model
-        self.vectors: dict[str, Vectors] = {}
-        self.dirty = False
-        if self.path is None:
-            return
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("model") == model:
-                for digest, text in data["vectors"].items():
-                    vector = np.frombuffer(base64.b64decode(text), dtype=np.float32)
-                    if vector.shape == (data["dimensions"],):
-                        self.vectors[digest] = vector
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.vectors = {}  # rebuilt from the examples: a cache is never the truth
-
-    def save(self) -> None:
-        if self.path is None or not self.dirty:
-            return
-        dims = {v.shape[0] for v in self.vectors.values()}
-        data = {
-            "model": self.model,
-            "dimensions": dims.pop() if len(dims) == 1 else 0,
-            "vectors": {
-                k: base64.b64encode(v.astype(np.float32).tobytes()).decode("ascii")
-                for k, v in sorted(self.vectors.items())
-            },
-        }
-        with contextlib.suppress(OSError):  # a read-only checkout tags as well, only slower
-            write_atomic(self.path, json.dumps(data), durable=False)
-
-
 def recipe(model: str = MODEL_NAME) -> str:
-    """What a cached vector depends on besides the text: the model and how a piece is embedded."""
+    """What profiles depend on besides the examples: the model and how a piece is embedded."""
     return f"{model}|parts {PART_WEIGHTS}|{RECIPE_VERSION}"
 
 
-def example_vectors(
-    embedder: Embedder, pieces: Sequence[LabelledPiece], root: Path | None = None
-) -> Vectors:
-    """One unit vector per piece, from the cache where the content is unchanged."""
-    cache = VectorCache(root, recipe(embedder.name))
-    rows = []
-    for piece in pieces:
-        vector = cache.vectors.get(piece.digest)
-        if vector is None:
-            vector = piece_vector(embedder, piece.title, piece.summary, piece.body)
-            cache.vectors[piece.digest] = vector
-            cache.dirty = True
-        rows.append(vector)
-    cache.save()
+def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vectors:
+    """One unit vector per piece (embedding is cheap: the profiles, not the vectors, are cached)."""
+    rows = [piece_vector(embedder, p.title, p.summary, p.body) for p in pieces]
     return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
 
 
@@ -258,6 +222,7 @@ class RuleView:
     qualifies: npt.NDArray[np.bool_]
     excluded: npt.NDArray[np.bool_]
     scores: Mapping[str, TopicScore]
+    cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -268,16 +233,18 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
     """`rule_view` of a piece already split into words."""
     index = {slug: i for i, slug in enumerate(tagger.slugs)}
     strength = np.zeros(len(index))
+    cues = np.zeros(len(index))
     qualifies = np.zeros(len(index), dtype=bool)
     excluded = np.zeros(len(index), dtype=bool)
     scores: dict[str, TopicScore] = {}
     for score, ok, masked in tagger.assess_tokens(parts):
         i = index[score.slug]
         strength[i] = score.score / tagger.topics[i].threshold
+        cues[i] = score.cue_score
         qualifies[i], excluded[i] = ok, masked
-        if score.score > 0:
+        if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    return RuleView(strength, qualifies, excluded, scores)
+    return RuleView(strength, qualifies, excluded, scores, cues)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -293,7 +260,7 @@ class Profiles:
     negative: Vectors  # (topics, dims): unit mean of the other examples
     centre: npt.NDArray[np.float64]  # (topics,): mean and spread of the examples' meaning scores
     spread: npt.NDArray[np.float64]
-    weights: tuple[float, ...]  # rule strength, meaning, lead, nearest example, bias
+    weights: tuple[float, ...]  # one per FIGURES
     thresholds: tuple[float, ...]  # per topic, on the calibrated confidence
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
@@ -320,9 +287,10 @@ def _features(
     meaning: npt.NDArray[np.float64],
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
+    cues: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
-    """(..., topics, 5) figures: log(1 + rule score / threshold), meaning, its lead over the
-    best other topic, nearest example, 1 (the bias)."""
+    """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
+    score), meaning, its lead over the best other topic, nearest example, 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -331,7 +299,14 @@ def _features(
     else:
         others = np.zeros_like(meaning)
     return np.stack(
-        [np.log1p(strength), meaning, meaning - others, nearest, np.ones_like(meaning)],
+        [
+            np.log1p(strength),
+            np.log1p(cues),
+            meaning,
+            meaning - others,
+            nearest,
+            np.ones_like(meaning),
+        ],
         axis=-1,
     )
 
@@ -441,7 +416,8 @@ def build_profiles(
     centre = meaning.mean(axis=0) if len(pieces) else np.zeros(topics)
     spread = meaning.std(axis=0) + 1e-6 if len(pieces) else np.ones(topics)
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
-    X = _features((meaning - centre) / spread, nearest * 10, strength)
+    cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
+    X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights = _fit_logistic(
@@ -481,11 +457,12 @@ class Judgement:
 def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
-    # elementwise products summed by numpy: the same order on every machine (no BLAS threads)
-    meaning = ((profiles.direction * vector).sum(axis=1) - profiles.centre) / profiles.spread
-    sims = (profiles.examples32 * vector).sum(axis=1).astype(np.float64)
+    # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
+    whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
+    meaning = (whole - profiles.centre) / profiles.spread
+    sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    figures = _features(meaning, nearest * 10, view.strength)
+    figures = _features(meaning, nearest * 10, view.strength, view.cues)
     confidence = _sigmoid((figures * np.array(profiles.weights)).sum(axis=-1))
     taught = profiles.taught
     out = []
@@ -573,7 +550,7 @@ class HubTagger:
             return self.rules.tag(title, summary, body)
         profiles = self.profiles
         sims = profiles.examples32 @ piece_vector(embedder, title, summary, body)
-        texts = [t for t in (title, summary) if t] + sentences(body)
+        texts = [t for t in (title, summary) if t] + sentences(without_boilerplate(body))
         rows = embedder.embed(texts)
         out = []
         for j in chosen(found):
@@ -593,8 +570,8 @@ class HubTagger:
 
 
 def _score(j: Judgement) -> TopicScore:
-    evidence = j.rule.evidence if j.rule is not None else ()
-    return TopicScore(j.slug, round(j.confidence * 10, 3), evidence, Meaning(j.confidence))
+    rule = j.rule if j.rule is not None else TopicScore(j.slug, 0.0)
+    return replace(rule, score=round(j.confidence * 10, 3), meaning=Meaning(j.confidence))
 
 
 def load_hub_tagger(
@@ -617,7 +594,7 @@ def load_hub_tagger(
     key = profile_key(MODEL_NAME, rules, pieces)
     profiles = load_profiles(root, key)
     if profiles is None:
-        profiles = profiles_for(load_embedder(), rules, pieces, root, key=key)
+        profiles = profiles_for(load_embedder(), rules, pieces, key=key)
         save_profiles(root, profiles)
     return HubTagger(rules, profiles), problems
 
@@ -632,11 +609,10 @@ def profiles_for(
     embedder: Embedder,
     rules: Tagger,
     pieces: Sequence[LabelledPiece],
-    root: Path | None = None,
     *,
     key: str = "",
 ) -> Profiles:
-    vectors = example_vectors(embedder, pieces, root)
+    vectors = example_vectors(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     key = key or profile_key(embedder.name, rules, pieces)
     return build_profiles(embedder.name, rules.slugs, pieces, vectors, views, key)
@@ -690,6 +666,10 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         return None
     if profiles.examples.shape != (len(profiles.names), dims):
         return None
+    if profiles.centre.shape != (topics,) or profiles.spread.shape != (topics,):
+        return None
+    if len(profiles.weights) != len(FIGURES) or len(profiles.thresholds) != topics:
+        return None
     return profiles
 
 
@@ -712,12 +692,11 @@ def cross_validate(
     scored: Sequence[LabelledPiece] | None = None,
     *,
     folds: int = FOLDS,
-    root: Path | None = None,
 ) -> list[Outcome]:
     """Tag each piece of `scored` (default: all) with profiles built and calibrated on the
     folds it is not in; pieces are put in folds by a hash of their name, so runs agree."""
     scored_names = {p.name for p in (scored if scored is not None else pieces)}
-    vectors = example_vectors(embedder, pieces, root)
+    vectors = example_vectors(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     fold_of = [int(hashlib.sha256(p.name.encode()).hexdigest(), 16) % folds for p in pieces]
     outcomes: list[Outcome] = []
@@ -743,9 +722,8 @@ def cross_validate(
 
 def describe(profiles: Profiles) -> dict[str, Any]:
     """The calibration in numbers, for `--evaluate --json` and the README."""
-    names = ("rule strength", "meaning", "lead", "nearest example", "bias")
     return {
-        "weights": {n: round(w, 3) for n, w in zip(names, profiles.weights, strict=True)},
+        "weights": {n: round(w, 3) for n, w in zip(FIGURES, profiles.weights, strict=True)},
         "thresholds": {
             s: round(t, 3) for s, t in zip(profiles.slugs, profiles.thresholds, strict=True)
         },

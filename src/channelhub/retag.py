@@ -348,7 +348,7 @@ def cross_validated(root: Path, tagger: HubTagger) -> Evaluation | None:
         return None
     per_topic: dict[str, Counts] = {slug: Counts() for slug in tagger.slugs}
     misses = []
-    outcomes = cross_validate(embedder, tagger.rules, pieces, scored, root=root)
+    outcomes = cross_validate(embedder, tagger.rules, pieces, scored)
     for outcome in outcomes:
         _count(per_topic, set(outcome.expected), outcome.got)
         if set(outcome.expected) != set(outcome.got):
@@ -366,15 +366,19 @@ def json_result(path: str, scores: Iterable[TopicScore]) -> dict[str, Any]:
 
 def evidence_text(score: TopicScore) -> str:
     """'CMO/CIO (title), chief marketing officer (body x2)' for one topic, then for a match of
-    meaning its confidence, the closest sentences and the labelled pieces it most resembles."""
+    meaning its confidence, the cues found ('cues: queue, hold music (title)'), the closest
+    sentences and the labelled pieces it most resembles."""
     parts = [
         ", ".join(
             f"{e.phrase} ({e.where}{f' x{e.count}' if e.count > 1 else ''})" for e in score.evidence
         )
     ]
     meaning = score.meaning
-    if meaning is not None and (meaning.sentences or meaning.resembles):
+    if meaning is not None and (meaning.sentences or meaning.resembles or score.cues):
         parts.append(f"meaning {meaning.confidence:.2f}")
+        if score.cues:
+            cues = (f"{e.phrase}{f' ({e.where})' if e.where != 'body' else ''}" for e in score.cues)
+            parts.append("cues: " + ", ".join(cues))
         parts += [f'closest: "{_clip(s)}"' for s in meaning.sentences]
         if meaning.resembles:
             parts.append("like " + ", ".join(meaning.resembles))

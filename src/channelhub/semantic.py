@@ -78,11 +78,8 @@ class Embedder:
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("the embedding model is loaded in each process, never pickled")
 
-    def _learn(self, words: list[str]) -> None:
+    def _learn(self, unseen: set[str]) -> None:
         """Tokenize words not seen yet and keep their tokens' sums (up to WORD_CACHE words)."""
-        unseen = set(words).difference(self._rows)
-        if not unseen:
-            return
         new = sorted(unseen)  # a fixed order: the same rows whatever order words came in
         encoded = self.tokenizer.encode_batch(new, add_special_tokens=False)
         need = len(self._rows) + len(new)
@@ -104,21 +101,27 @@ class Embedder:
 
     def embed_words(self, words: Sequence[Sequence[str]]) -> Vectors:
         """One unit vector per list of words (the tagger's tokens will do: "&" is left out)."""
-        words = [[w for w in ws if w != "&"] for ws in words]
-        out = np.zeros((len(words), self.table.shape[1]), dtype=np.float32)
-        flat = [w for ws in words for w in ws]
-        if not flat:
-            return out
-        if len(self._rows) >= WORD_CACHE:  # full: start again rather than grow without bound
-            self._rows.clear()
-        self._learn(flat)
-        lookup = self._rows.__getitem__
-        for i, text_words in enumerate(words):
-            if text_words:
-                rows = np.fromiter(map(lookup, text_words), dtype=np.intp, count=len(text_words))
-                total = self._counts[rows].sum()
-                out[i] = self._sums[rows].sum(axis=0) / max(float(total), 1.0)
+        sums, rows = self.word_rows(words)
+        out = np.zeros((len(rows), sums.shape[1]), dtype=np.float32)
+        for i, text_rows in enumerate(rows):
+            if len(text_rows):
+                out[i] = sums[text_rows].sum(axis=0)  # the mean's direction: normalised below
         return normalise(out)
+
+    def word_rows(
+        self, words: Sequence[Sequence[str]]
+    ) -> tuple[Vectors, list[npt.NDArray[np.intp]]]:
+        """(table, rows): each list of words as rows of a table of the words' token-vector sums
+        ("&" is left out); gather and add rows to embed any run of the words."""
+        known = self._rows
+        unseen = {w for ws in words for w in ws if w not in known and w != "&"}
+        if unseen:
+            if len(known) + len(unseen) > WORD_CACHE:  # full: start again, not grow without bound
+                known.clear()
+                unseen = {w for ws in words for w in ws if w != "&"}
+            self._learn(unseen)
+        rows = [np.fromiter((known[w] for w in ws if w != "&"), dtype=np.intp) for ws in words]
+        return self._sums, rows
 
 
 def normalise(vectors: Vectors) -> Vectors:

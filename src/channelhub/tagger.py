@@ -1,10 +1,12 @@
 """The topic tagger: text + each topic's rules from feeds/topics.yml -> ranked topics with evidence.
 
 Pure and I/O-free. Owns the rule format (documented at the top of feeds/topics.yml), its
-validation (`parse_rules`, `validate_topics`), the light stemmer, and the scoring:
-matches in the title and summary weigh more than in the body, the body's share is normalised
-by its length, one passing mention in the body never qualifies, and at most three topics
-above a threshold come back, best first.
+validation (`parse_rules`, `validate_topics`), the light stemmer, what of a piece is prose
+(not link targets, code or a partner's boilerplate), and the scoring: matches in the title and
+summary weigh more than in the body, the body's share is normalised by its length, one passing
+mention in the body never qualifies, and at most three topics above a threshold come back, best
+first. In the same pass it finds each topic's cues (its wider vocabulary, counted once each and
+only in the topic's context), which `channelhub.profiles` weighs beside the meaning.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ MAX_TOPICS = 3
 MENTION_GAP = 3
 MAX_WEIGHT = 10.0
 MAX_WITHIN = 50
-RULE_KEYS = frozenset({"phrases", "near", "exclude", "threshold"})
+RULE_KEYS = frozenset({"phrases", "near", "exclude", "threshold", "cues", "context"})
+#: a cue or context phrase in the title or summary counts this many times its weight
+CUE_HEADLINE = 2.0
+#: a context phrase counts at most this many of its mentions
+CONTEXT_MENTIONS = 3
+#: a topic's cues count in full once its context reaches this score (a part of it below)
+CONTEXT_FULL = 3.5
 NEAR_KEYS = frozenset({"a", "b", "within", "weight"})
 #: words that may stand between the parts of a rule phrase written with "/" or a dash
 JOINERS = frozenset({"and", "&", "or", "vs", "versus", "plus"})
@@ -110,14 +118,119 @@ def prose(text: str) -> str:
     return _NOISE.sub(" ", text)
 
 
+# --- boilerplate --------------------------------------------------------------------------
+# A partner's post ends (and sometimes starts) with text about the partner, not the topic:
+# "About Acme", "Book a demo", "Subscribe to our newsletter", "© 2026 ... Privacy · Terms".
+
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+_HORIZONTAL_RULE = re.compile(
+    r"(?m)^[ \t]{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$"
+)
+_ABOUT_US = re.compile(
+    r"[\W_]{0,4}About\s+(?:the\s+)?[A-Z0-9][\w&'’.\- ]{0,50}?[\W_]{0,4}(?:$|[.:·|—–-]\s|\n)"
+)
+# Lower-case marks of a call to action or a byline: plain substrings, since one regular
+# expression of alternatives cost more than the rest of the tagging together.
+_CALL_TO_ACTION = (
+    "all rights reserved",
+    "©",
+    "copyright",
+    "privacy policy",
+    "privacy notice",
+    "cookie policy",
+    "cookie settings",
+    "terms of use",
+    "terms of service",
+    "book a demo",
+    "request a demo",
+    "see a demo",
+    "get a demo",
+    "schedule a demo",
+    "watch a demo",
+    "free trial",
+    "talk to sales",
+    "talk to us",
+    "talk to an expert",
+    "talk to our team",
+    "contact us",
+    "subscribe to",
+    "subscribe for",
+    "sign up for our",
+    "sign up for the",
+    "media enquiries",
+    "media inquiries",
+    "media contact",
+    "press enquiries",
+    "press inquiries",
+    "press contact",
+    "press office",
+    "min read",
+    "minute read",
+    "this post is part of",
+    "this article is part of",
+    "follow us on",
+    "download our",
+    "download the free",
+    "registered in england",
+    "registered in scotland",
+    "company no",
+    "you might also like",
+    "related posts",
+    "related articles",
+    "related reading",
+)
+#: paragraphs at either end of a body that may be a call to action, and their most words
+EDGE_PARAGRAPHS = 3
+CALL_TO_ACTION_WORDS = 60
+#: at most this many words after a closing horizontal rule, or after "About <Name>", are the
+#: partner's footer (and only when the piece before it is twice as long)
+FOOTER_WORDS = 150
+
+
+def without_boilerplate(body: str) -> str:
+    """The body without a partner's boilerplate: the footer after a closing horizontal rule,
+    an "About <Name>" section at the end and what follows it, and short calls to action or
+    bylines ("Book a demo", "Subscribe to...", "5 min read", "©...") in the first or last
+    paragraphs. Text in the middle of a piece is always kept."""
+    rules = list(_HORIZONTAL_RULE.finditer(body))
+    if rules:
+        footer = len(body[rules[-1].end() :].split())
+        if footer <= FOOTER_WORDS and len(body[: rules[-1].start()].split()) > 2 * footer:
+            body = body[: rules[-1].start()]
+    paragraphs = [p for p in _PARAGRAPHS.split(body) if p.strip()]
+    words = [len(p.split()) for p in paragraphs]
+    last = len(paragraphs)
+    kept: list[str] = []
+    for i, paragraph in enumerate(paragraphs):
+        if (
+            i >= last / 2
+            and words[i] <= FOOTER_WORDS
+            and sum(words[i + 1 :]) <= FOOTER_WORDS
+            and _ABOUT_US.match(paragraph.strip() + "\n")
+        ):
+            break  # the partner's "About" section and everything after it
+        edge = i < EDGE_PARAGRAPHS or i >= last - EDGE_PARAGRAPHS
+        if edge and words[i] <= CALL_TO_ACTION_WORDS:
+            lower = paragraph.lower()
+            if any(mark in lower for mark in _CALL_TO_ACTION):
+                continue
+        kept.append(paragraph)
+    return "\n\n".join(kept) if len(kept) < last else body
+
+
 #: the parts of a piece, in the order `tokens` returns them
 PLACES: tuple[Where, Where, Where] = ("title", "summary", "body")
 Parts = tuple[list[str], list[str], list[str]]
 
 
 def tokens(title: str, summary: str, body: str) -> Parts:
-    """The words (and "&") of a piece's title, summary and body (its prose only)."""
-    return _TOKEN.findall(title), _TOKEN.findall(summary), _TOKEN.findall(prose(body))
+    """The words (and "&") of a piece's title, summary and body (its prose only, without a
+    partner's boilerplate)."""
+    return (
+        _TOKEN.findall(title),
+        _TOKEN.findall(summary),
+        _TOKEN.findall(prose(without_boilerplate(body))),
+    )
 
 
 def _capital(raw: str) -> bool:
@@ -172,6 +285,10 @@ class TopicRules:
     near: tuple[Near, ...] = ()
     exclude: tuple[str, ...] = ()
     threshold: float | None = None
+    #: the topic's wider vocabulary: each distinct cue found counts its weight once
+    cues: tuple[Phrase, ...] = ()
+    #: what a piece must also talk about for the cues to count in full (none: always in full)
+    context: tuple[Phrase, ...] = ()
 
 
 def _line(raw: Any, key: str | int, default: int) -> int:
@@ -216,9 +333,15 @@ def _phrase_list(
     return tuple(found)
 
 
-def _parse_phrases(raw: Any, path: str, line: int, problems: list[Problem]) -> tuple[Phrase, ...]:
+def _parse_phrases(
+    raw: Any, path: str, line: int, problems: list[Problem], key: str = "phrases"
+) -> tuple[Phrase, ...]:
+    """A mapping of phrase: weight (for phrases, cues and context); for `context` a plain
+    list of phrases also does, each weighing 1."""
+    if key == "context" and isinstance(raw, list | str):
+        return tuple(Phrase(t, 1.0) for t in _phrase_list(raw, key, problems, path, line))
     if not isinstance(raw, Mapping):
-        problems.append(Problem(path, line, "Expected a mapping of phrase: weight for 'phrases'"))
+        problems.append(Problem(path, line, f"Expected a mapping of phrase: weight for '{key}'"))
         return ()
     found: list[Phrase] = []
     for text, weight in raw.items():
@@ -226,13 +349,14 @@ def _parse_phrases(raw: Any, path: str, line: int, problems: list[Problem]) -> t
         why = _phrase_problem(text)
         number = _number(weight)
         if why:
-            problems.append(Problem(path, at, f"phrases: {why}"))
+            problems.append(Problem(path, at, f"{key}: {why}"))
         elif number is None or not 0 < number <= MAX_WEIGHT:
             problems.append(
                 Problem(
                     path,
                     at,
-                    f"weight of phrase '{text}' must be a number above 0 and at most {MAX_WEIGHT:g}, got {weight!r}",
+                    f"weight of {key[:-1] if key != 'context' else 'context'} '{text}' must be a "
+                    f"number above 0 and at most {MAX_WEIGHT:g}, got {weight!r}",
                 )
             )
         else:
@@ -301,7 +425,9 @@ def parse_rules(raw: Any, *, path: str, line: int) -> tuple[TopicRules, list[Pro
     if not isinstance(raw, Mapping):
         return TopicRules(), [
             Problem(
-                path, line, "Expected a mapping for 'rules' (phrases, near, exclude, threshold)"
+                path,
+                line,
+                "Expected a mapping for 'rules' (phrases, near, exclude, threshold, cues, context)",
             )
         ]
     for key in raw:
@@ -313,10 +439,9 @@ def parse_rules(raw: Any, *, path: str, line: int) -> tuple[TopicRules, list[Pro
                     f"unknown key '{key}' in rules (known: {', '.join(sorted(RULE_KEYS))})",
                 )
             )
-    phrases = (
-        _parse_phrases(raw["phrases"], path, _line(raw, "phrases", line), problems)
-        if "phrases" in raw
-        else ()
+    phrases, cues, context = (
+        _parse_phrases(raw[key], path, _line(raw, key, line), problems, key) if key in raw else ()
+        for key in ("phrases", "cues", "context")
     )
     near = (
         _parse_near(raw["near"], path, _line(raw, "near", line), problems) if "near" in raw else ()
@@ -338,7 +463,7 @@ def parse_rules(raw: Any, *, path: str, line: int) -> tuple[TopicRules, list[Pro
                 )
             )
             threshold = None
-    return TopicRules(phrases, near, exclude, threshold), problems
+    return TopicRules(phrases, near, exclude, threshold, cues, context), problems
 
 
 class TopicLike(Protocol):
@@ -371,6 +496,29 @@ def validate_topics(
                     "warning",
                 )
             )
+        for key, phrases in (("cues", rules.cues), ("context", rules.context)):
+            problems += _repeated(phrases, topic.rules.get(key), key, path, topic.line)
+    return problems
+
+
+def _repeated(phrases: Sequence[Phrase], raw: Any, key: str, path: str, line: int) -> list[Problem]:
+    """Warnings for cues (or context phrases) that the matcher takes for an earlier one."""
+    first: dict[_Term, str] = {}
+    problems = []
+    for phrase in phrases:
+        term = compile_phrase(phrase.text)
+        if term in first:
+            problems.append(
+                Problem(
+                    path,
+                    _line(raw, phrase.text, line),
+                    f"{key}: '{phrase.text}' matches the same words as '{first[term]}' "
+                    "(inflections match alike): it counts once",
+                    "warning",
+                )
+            )
+        else:
+            first[term] = phrase.text
     return problems
 
 
@@ -417,6 +565,10 @@ class TopicScore:
     score: float
     evidence: tuple[Evidence, ...] = ()
     meaning: Meaning | None = None
+    #: the topic's cues found in the piece (each counted once, whatever `count` says)
+    cues: tuple[Evidence, ...] = ()
+    #: their weights summed, times the share of the topic's context the piece reaches
+    cue_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -449,7 +601,7 @@ class _Use:
     """How one topic uses a term: as a phrase, an exclusion or one side of a near rule."""
 
     topic: int
-    role: Literal["phrase", "exclude", "a", "b"]
+    role: Literal["phrase", "exclude", "a", "b", "cue", "context"]
     rule: int
 
 
@@ -469,7 +621,10 @@ class Tagger:
 
     topics: tuple[_Topic, ...]
     terms: tuple[_Term, ...]
+    #: per term, how topics' rules (phrases, near rules, exclusions) use it
     uses: tuple[tuple[_Use, ...], ...]
+    #: per term, the topics' cues and context it is: (topic, CUE or CONTEXT, index)
+    vocabulary: tuple[tuple[tuple[int, int, int], ...], ...]
     #: one-word terms by their key, longer terms by their first two keys, and every first key
     first: Mapping[str, tuple[int, ...]]
     pairs: Mapping[tuple[str, str], tuple[int, ...]]
@@ -504,7 +659,9 @@ class Tagger:
         """(score, qualifies) for every topic with evidence, best first."""
         return [
             (score, qualifies)
-            for score, qualifies, _excluded in self.assess(title, summary, body)
+            for score, qualifies, _excluded in self.assess_tokens(
+                tokens(title, summary, body), cues=False
+            )
             if score.score > 0
         ]
 
@@ -512,39 +669,48 @@ class Tagger:
         """(score, qualifies, excluded) for every topic with evidence or a matched exclusion, best first."""
         return self.assess_tokens(tokens(title, summary, body))
 
-    def assess_tokens(self, parts: Parts) -> list[tuple[TopicScore, bool, bool]]:
-        """`assess` of a piece already split by `tokens` (whoever also needs its words)."""
-        totals = [0.0] * len(self.topics)
+    def assess_tokens(
+        self, parts: Parts, *, cues: bool = True
+    ) -> list[tuple[TopicScore, bool, bool]]:
+        """`assess` of a piece already split by `tokens` (whoever also needs its words); with
+        `cues`, each topic's cues too (the rules alone do not weigh them)."""
+        topics = len(self.topics)
+        totals = [0.0] * topics
         evidence: list[list[Evidence]] = [[] for _ in self.topics]
-        headline = [False] * len(self.topics)
-        body_mentions = [0] * len(self.topics)
-        excluded = [False] * len(self.topics)
+        headline = [False] * topics
+        body_mentions = [0] * topics
+        excluded = [False] * topics
+        vocabulary = _Vocabulary(topics)
         for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
             scale = PLACE_WEIGHTS[where]
             if where == "body":
                 scale /= math.sqrt(max(1.0, len(tokens) / BODY_WORDS))
-            for index, (found, mentions, masked) in self._evidence(tokens, where).items():
-                excluded[index] = excluded[index] or masked
-                evidence[index] += found
+            spans = self._spans(tokens)
+            for index, found in self._evidence(spans, where).items():
+                excluded[index] = excluded[index] or found.excluded
+                evidence[index] += found.rules
                 totals[index] += scale * sum(
-                    e.weight * (e.count if where == "body" else 1) for e in found
+                    e.weight * (e.count if where == "body" else 1) for e in found.rules
                 )
-                if where == "body":
-                    body_mentions[index] = mentions
-                else:
-                    headline[index] = True
-        ranked = [
-            # A passing mention (one place in the body, nothing in title or summary) never qualifies.
-            (
-                TopicScore(t.slug, totals[i], tuple(evidence[i])),
-                totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2),
-                excluded[i],
-            )
-            for i, t in enumerate(self.topics)
-            if totals[i] > 0 or excluded[i]
-        ]
+                if found.rules:
+                    if where == "body":
+                        body_mentions[index] = found.mentions
+                    else:
+                        headline[index] = True
+            if cues:
+                self._vocabulary(spans, where, vocabulary)
+        ranked = []
+        for i, t in enumerate(self.topics):
+            cue_evidence, cue_score = vocabulary.score(i, t.rules)
+            if totals[i] > 0 or excluded[i] or cue_score > 0:
+                score = TopicScore(
+                    t.slug, totals[i], tuple(evidence[i]), cues=cue_evidence, cue_score=cue_score
+                )
+                # A passing mention (one place in the body, nothing in title or summary) never qualifies.
+                qualifies = totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2)
+                ranked.append((score, qualifies, excluded[i]))
         return sorted(ranked, key=lambda pair: (-pair[0].score, pair[0].slug))
 
     def _spans(self, tokens: Sequence[str]) -> list[Span]:
@@ -592,25 +758,96 @@ class Tagger:
             at += 1
         return at
 
-    def _evidence(
-        self, tokens: Sequence[str], where: Where
-    ) -> dict[int, tuple[list[Evidence], int, bool]]:
-        """(evidence, separate mentions, an exclusion matched) per topic index, from one part of a piece."""
+    def _evidence(self, spans: list[Span], where: Where) -> dict[int, _PartEvidence]:
+        """What one part of a piece says for each topic's rules (phrases, near, exclusions)."""
         by_topic: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
-        for term_id, start, end in self._spans(tokens):
+        for term_id, start, end in spans:
             for use in self.uses[term_id]:
                 roles = by_topic.setdefault(use.topic, {})
                 roles.setdefault(use.role, []).append((start, end, use.rule))
         return {
-            index: (*_topic_evidence(self.topics[index].rules, roles, where), "exclude" in roles)
+            index: _topic_evidence(self.topics[index].rules, roles, where)
             for index, roles in by_topic.items()
         }
+
+    def _vocabulary(self, spans: list[Span], where: Where, found: _Vocabulary) -> None:
+        """Add one part's cues and context to `found`: for each topic, a cue or context phrase
+        inside a longer one of the same kind, or inside one of the topic's exclusions, does
+        not count. One pass over the spans, longest first at each start."""
+        vocabulary = self.vocabulary
+        masks: dict[int, list[tuple[int, int]]] = {}
+        for term_id, start, end in spans:
+            for use in self.uses[term_id]:
+                if use.role == "exclude":
+                    masks.setdefault(use.topic, []).append((start, end))
+        reach: dict[tuple[int, int], tuple[int, int]] = {}
+        factor = 1.0 if where == "body" else CUE_HEADLINE
+        for term_id, start, end in sorted(spans, key=lambda s: (s[1], -s[2])):
+            for topic, kind, rule in vocabulary[term_id]:
+                last = reach.get((topic, kind))
+                if last is not None and end <= last[1] and (start, end) != last:
+                    continue  # inside a longer cue (or context phrase) of the same topic
+                if topic in masks and any(start < e and s < end for s, e in masks[topic]):
+                    continue
+                reach[topic, kind] = (start, end)
+                found.add(topic, kind, rule, where, factor)
+
+
+@dataclass(frozen=True)
+class _PartEvidence:
+    """One topic's evidence in one part of a piece."""
+
+    rules: list[Evidence]  # phrases and near rules
+    mentions: int  # separate mentions among them (for the passing-mention rule)
+    excluded: bool  # an exclusion matched
+
+
+CUE, CONTEXT = 0, 1
+
+
+class _Vocabulary:
+    """The cues and context found in a piece so far, per topic."""
+
+    def __init__(self, topics: int) -> None:
+        # per topic: cue -> (the most one mention of it weighs, where that was, mentions)
+        self.cues: list[dict[int, tuple[float, Where, int]]] = [{} for _ in range(topics)]
+        # per topic: context phrase's weight x mentions (at most CONTEXT_MENTIONS), per place
+        self.context: list[dict[tuple[int, float], int]] = [{} for _ in range(topics)]
+
+    def add(self, topic: int, kind: int, rule: int, where: Where, factor: float) -> None:
+        if kind == CUE:
+            cues = self.cues[topic]
+            best, place, count = cues.get(rule, (0.0, where, 0))
+            cues[rule] = (factor, where, count + 1) if factor > best else (best, place, count + 1)
+        else:
+            context = self.context[topic]
+            context[rule, factor] = context.get((rule, factor), 0) + 1
+
+    def score(self, topic: int, rules: TopicRules) -> tuple[tuple[Evidence, ...], float]:
+        """(the topic's cues found, its cue score): each distinct cue's weight (CUE_HEADLINE
+        times in the title or summary), times the share of CONTEXT_FULL the context reaches."""
+        found = self.cues[topic]
+        if not found:
+            return (), 0.0
+        cues = tuple(
+            Evidence(rules.cues[rule].text, where, count, rules.cues[rule].weight)
+            for rule, (_factor, where, count) in sorted(found.items())
+        )
+        total = sum(rules.cues[rule].weight * factor for rule, (factor, _w, _c) in found.items())
+        if rules.context:
+            context = sum(
+                rules.context[rule].weight * factor * min(count, CONTEXT_MENTIONS)
+                for (rule, factor), count in self.context[topic].items()
+            )
+            total *= min(1.0, math.log1p(context) / math.log1p(CONTEXT_FULL))
+        return cues, total
 
 
 def _topic_evidence(
     rules: TopicRules, roles: Mapping[str, list[tuple[int, int, int]]], where: Where
-) -> tuple[list[Evidence], int]:
-    """Count one topic's phrase and near rules (after exclusions, longest match wins) and its separate mentions."""
+) -> _PartEvidence:
+    """Count one topic's phrase and near rules (after exclusions, longest match wins) and its
+    separate mentions."""
     excluded = roles.get("exclude", [])
 
     def kept(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -619,12 +856,9 @@ def _topic_evidence(
         return [s for s in spans if not any(s[0] < e[1] and e[0] < s[1] for e in excluded)]
 
     phrases = _outermost(kept(roles.get("phrase", [])))
-    counts: dict[int, int] = {}
-    for _start, _end, rule in phrases:
-        counts[rule] = counts.get(rule, 0) + 1
     found = [
         Evidence(rules.phrases[r].text, where, n, rules.phrases[r].weight)
-        for r, n in sorted(counts.items())
+        for r, n in _counts(phrases)
     ]
     a_side, b_side = kept(roles.get("a", [])), kept(roles.get("b", []))
     starts = [p[0] for p in phrases]
@@ -639,7 +873,15 @@ def _topic_evidence(
         if near_starts:
             found.append(Evidence(near.label, where, len(near_starts), near.weight))
             starts += near_starts
-    return found, _mentions(starts)
+    return _PartEvidence(found, _mentions(starts), bool(excluded))
+
+
+def _counts(spans: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """(rule, how many times it matched), by rule."""
+    counts: dict[int, int] = {}
+    for _start, _end, rule in spans:
+        counts[rule] = counts.get(rule, 0) + 1
+    return sorted(counts.items())
 
 
 def _outermost(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -691,8 +933,14 @@ def compile_rules(topics: Iterable[TopicLike]) -> Tagger:
             term_ids[key] = len(terms)
             terms.append(term)
             uses.append([])
-        if use not in uses[term_ids[key]]:  # "automate" and "automated" are one term for one rule
-            uses[term_ids[key]].append(use)
+        same = uses[term_ids[key]]
+        if use in same:  # "automate" and "automated" are one term for one rule
+            return
+        if use.role in ("cue", "context") and any(
+            (u.topic, u.role) == (use.topic, use.role) for u in same
+        ):
+            return  # "wait" and "waiting" are one cue: it counts once
+        same.append(use)
 
     for index, topic in enumerate(topics):
         rules, _problems = parse_rules(topic.rules or None, path="", line=topic.line)
@@ -706,6 +954,10 @@ def compile_rules(topics: Iterable[TopicLike]) -> Tagger:
                 add(text, _Use(index, "a", rule))
             for text in near.b:
                 add(text, _Use(index, "b", rule))
+        for rule, phrase in enumerate(rules.cues):
+            add(phrase.text, _Use(index, "cue", rule))
+        for rule, phrase in enumerate(rules.context):
+            add(phrase.text, _Use(index, "context", rule))
         for old in topic.replaces:
             renamed[old] = topic.slug
     first: dict[str, list[int]] = {}
@@ -715,10 +967,15 @@ def compile_rules(topics: Iterable[TopicLike]) -> Tagger:
             first.setdefault(term.keys[0], []).append(term_id)
         else:
             pairs.setdefault((term.keys[0], term.keys[1]), []).append(term_id)
+    kinds = {"cue": CUE, "context": CONTEXT}
     return Tagger(
         topics=tuple(compiled),
         terms=tuple(terms),
-        uses=tuple(tuple(u) for u in uses),
+        uses=tuple(tuple(u for u in used if u.role not in kinds) for used in uses),
+        vocabulary=tuple(
+            tuple((u.topic, kinds[u.role], u.rule) for u in used if u.role in kinds)
+            for used in uses
+        ),
         first={k: tuple(v) for k, v in first.items()},
         pairs={k: tuple(v) for k, v in pairs.items()},
         starters=frozenset(first) | frozenset(k for k, _ in pairs),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -11,6 +10,9 @@ import click
 from channelhub import engine
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.dates import NowError, now
+
+#: where `channelhub serve` builds, kept between sessions so that a build can reuse the last
+SERVE_SITE = Path(".cache", "channelhub", "serve-site")
 
 _ENGINE_OPTION = click.option(
     "--engine",
@@ -20,12 +22,17 @@ _ENGINE_OPTION = click.option(
 )
 
 
-def _run(requested: str | None, *args: str) -> int:
+def _choose(requested: str | None) -> engine.Engine:
     try:
         chosen = engine.choose(requested)
         now()  # a bad CHANNELHUB_NOW is a usage error here, before the engine starts
     except (engine.EngineError, NowError) as exc:
         raise UsageError(str(exc)) from None
+    return chosen
+
+
+def _run(requested: str | None, *args: str) -> int:
+    chosen = _choose(requested)
     return subprocess.call(chosen.command(*args), env=chosen.environment())
 
 
@@ -57,6 +64,17 @@ def build(site_dir: str | None, clean: bool, engine: str | None) -> None:
 )
 @_ENGINE_OPTION
 def serve(dev_addr: str, engine: str | None) -> None:
-    """Preview the site with live reload."""
+    """Preview the site with live reload; problems show on the pages.
+
+    Builds into .cache/channelhub/serve-site/, kept for the next session. Ctrl-C, SIGTERM or
+    SIGHUP stop it and everything it started.
+    """
     root = repo_root()
-    sys.exit(_run(engine, "serve", "-f", str(root / "mkdocs.yml"), "--dev-addr", dev_addr))
+    chosen = _choose(engine)
+    chosen.activate()
+    from channelhub import preview_server  # imports the engine just activated
+
+    try:
+        preview_server.serve(chosen.name, root / "mkdocs.yml", dev_addr, root / SERVE_SITE)
+    except preview_server.PreviewError as exc:
+        raise click.ClickException(str(exc)) from None
