@@ -1,7 +1,8 @@
 """MkDocs event glue for channelhub: MkDocs objects in, plain data to the package, results back.
 
-No logic and no network here: everything lives in `channelhub.build`, so moving to another
-engine only means rewriting this file.
+No logic and no network here: everything lives in `channelhub.build` (the hub's part of a
+build) and `channelhub.rebuild` (what a dirty build may reuse), so moving to another engine
+only means rewriting this file. It runs unchanged under ProperDocs, which answers to `mkdocs`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mkdocs.commands import build as engine_build
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.utils import clean_directory, get_build_date
 
-from channelhub import engine
+from channelhub import engine, rebuild, search, theme
 from channelhub.build import HubBuild
 from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
@@ -25,35 +28,57 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 
 # Reset in on_config so that `mkdocs serve` rebuilds never see a previous build's state.
 _build: HubBuild | None = None
-# Set once per command: `mkdocs serve` previews drafts, scheduled and expired pieces.
-_preview = False
+_rebuild: rebuild.Rebuild | None = None
+_config: MkDocsConfig | None = None
+
+
+def _rendering() -> str | None:
+    """The page the engine is reading or writing now (MkDocs and ProperDocs keep it there)."""
+    page = getattr(_config, "_current_page", None)
+    return page.file.src_uri if page is not None else None
 
 
 def on_startup(*, command: str, dirty: bool) -> None:
-    global _preview
-    _preview = command == "serve"
+    # kept in the package (hooks may be loaded again); `serve` previews drafts, scheduled and
+    # expired pieces (`rebuild.serving`)
+    rebuild.started(command, dirty)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _build
+    global _build, _config
     _stop()
-    _build = None
+    _build, _config = None, config
+    rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
 
 def _stop() -> None:
-    """Stop a previous build's search indexer (a failed build, a `mkdocs serve` rebuild)."""
+    """Stop a previous build's search indexer and release its cache (a failed build, a
+    `mkdocs serve` rebuild)."""
+    global _rebuild
     if _build is not None:
         _build.stop_search()
+    if _rebuild is not None:
+        _rebuild.abandon()
+    _rebuild = None
 
 
 def on_pre_build(*, config: MkDocsConfig) -> None:
+    global _rebuild
+    root = Path(config.config_file_path).parent
+    switches = {"search": str(search.enabled()), "preview": str(rebuild.serving())}
+    _rebuild = rebuild.Rebuild.open(
+        root, Path(config.site_dir), config, extra=switches, today=get_build_date()
+    )
+    if _rebuild.must_clean:
+        log.info(f"rebuild: building everything ({_rebuild.why})")
+        clean_directory(config.site_dir)  # what the engine does itself when not dirty
     # Off by default: a normal build never touches the network.
     from channelhub.pull import pull_before_build, pull_enabled
 
     if not pull_enabled(config.extra.get("hub")):
         return
-    info, warnings = pull_before_build(Path(config.config_file_path).parent)
+    info, warnings = pull_before_build(root)
     for line in info + warnings:
         log.info(line)  # info, not warning: a failing feed must not fail a strict build
 
@@ -72,15 +97,19 @@ def _settings(config: MkDocsConfig) -> Settings:
 
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
+    assert _rebuild is not None
     root = Path(config.config_file_path).parent
     try:
-        _build = HubBuild.start(root, Path(config.docs_dir), _settings(config), preview=_preview)
+        _build = HubBuild.start(
+            root,
+            Path(config.docs_dir),
+            _settings(config),
+            preview=rebuild.serving(),
+            reader=_rebuild.piece_reader,
+            search_state=(*_rebuild.search_state(), Path(config.site_dir)),
+        )
     except NowError as exc:
         raise PluginError(str(exc)) from None
-    try:
-        _build.start_search()
-    except SearchIndexError as exc:
-        raise PluginError(f"search index: {exc}") from None
     for problem in _build.problems:
         log.warning(str(problem)) if problem.is_error else log.info(str(problem))
     generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
@@ -91,7 +120,17 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
         if held is not None:
             held.inclusion = InclusionLevel.EXCLUDED
     _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
+    kept = _rebuild.plan(
+        files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
+    )
+    _build.planned(_rebuild.keys, kept)
     return files
+
+
+def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+    assert _rebuild is not None
+    _rebuild.nav_pages(nav.pages)
+    return nav
 
 
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -109,7 +148,7 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     final = _build.page_html(page.file.src_uri, html)
-    for problem in _build.link_problems():
+    for problem in _build.link_problems(page.file.src_uri):
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
@@ -120,6 +159,7 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
 def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
+    env.globals.update(theme.template_globals())  # the nav rendered once per place, not per page
     try:  # every page's content is rendered by now; templates and writing come next
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:
@@ -128,7 +168,8 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
 
 
 def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
-    assert _build is not None
+    assert _build is not None and _rebuild is not None
+    _rebuild.wrote(page.file.src_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
     if _build.piece(page.file.src_uri):
         # A piece is in no nav and on no other page: once written, its text is not needed again.
         page.markdown, page.content = "", ""
@@ -136,7 +177,8 @@ def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
-    assert _build is not None
+    global _rebuild
+    assert _build is not None and _rebuild is not None
     try:
         report = _build.search_index(Path(config.site_dir))
     except SearchIndexError as exc:
@@ -146,6 +188,14 @@ def on_post_build(*, config: MkDocsConfig) -> None:
             f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
             f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited {report.waited:.1f} s for it"
         )
+    site = Path(config.site_dir)
+    templates = [*config.theme.static_templates, "sitemap.xml.gz"]  # the engine writes these
+    log.info(
+        _rebuild.finish(
+            (str(site / name) for name in templates), search=report.fingerprint if report else ""
+        )
+    )
+    _rebuild = None
 
 
 def on_build_error(*, error: Exception) -> None:

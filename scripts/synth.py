@@ -294,10 +294,13 @@ def synth_piece(
     topics: Sequence[str],
     editors: Sequence[str],
     sources: Sequence[SynthSource],
+    end: datetime = END,
+    span_days: int = SPAN_DAYS,
 ) -> SynthPiece:
-    """One piece with the front matter a real one of its kind would carry."""
+    """One piece with the front matter a real one of its kind would carry, dated in the
+    `span_days` before `end`."""
     kind = _kind(rng)
-    when = END - timedelta(minutes=rng.randrange(SPAN_DAYS * 24 * 60))
+    when = end - timedelta(minutes=rng.randrange(span_days * 24 * 60))
     title = _title(rng)
     slug = _slug(title, number)
     chosen = rng.sample(list(topics), k=min(len(topics), rng.choice((1, 2, 2, 3))))
@@ -347,14 +350,27 @@ def synth_pieces(
     editors: Sequence[str],
     sources: Sequence[SynthSource],
     seed: int = 8,
+    first: int = 1,
+    end: datetime = END,
+    span_days: int = SPAN_DAYS,
 ) -> list[SynthPiece]:
-    """N pieces, the same ones for the same arguments."""
+    """N pieces, the same ones for the same arguments; numbered from `first` (part of each
+    slug), dated in the `span_days` before `end` (a later `end` gives the newest pieces, as a
+    pull brings them)."""
     if not topics or not editors:
         raise ValueError("synthetic pieces need at least one topic and one editor")
     rng = random.Random(seed)
     return [
-        synth_piece(rng, number, topics=topics, editors=editors, sources=sources)
-        for number in range(1, n + 1)
+        synth_piece(
+            rng,
+            number,
+            topics=topics,
+            editors=editors,
+            sources=sources,
+            end=end,
+            span_days=span_days,
+        )
+        for number in range(first, first + n)
     ]
 
 

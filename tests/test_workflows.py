@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from channelhub.rebuild import CACHE_DIR
 from scratch import channelhub, copy_repository
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,6 +245,22 @@ def test_publish_deploys_pages_with_least_privilege() -> None:
     step_using(publish, "deploy", "actions/deploy-pages")
     build = next(s for s in publish["jobs"]["build"]["steps"] if s.get("run") == "channelhub build")
     assert build["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}/"
+
+
+def test_publish_restores_the_last_build_before_building() -> None:
+    """A merge publishes from the last build (issue 19): the site and the build cache are
+    restored before `channelhub build`, saved under each run, restored from the newest save."""
+    publish = load_workflow("publish.yml")
+    cache = step_using(publish, "build", "actions/cache")
+    assert cache["with"]["path"].splitlines() == ["site", CACHE_DIR.as_posix()]
+    assert "${{ github.sha }}" in cache["with"]["key"]
+    assert "${{ github.run_id }}" in cache["with"]["key"]  # hourly runs of one commit save too
+    (prefix,) = cache["with"]["restore-keys"].splitlines()
+    assert cache["with"]["key"].startswith(prefix)
+    steps = publish["jobs"]["build"]["steps"]
+    assert steps.index(cache) < next(
+        i for i, s in enumerate(steps) if s.get("run") == "channelhub build"
+    )
 
 
 def test_pull_feeds_opens_one_pull_request_from_a_fixed_branch() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import posixpath
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property, partial
 from html import unescape
 from pathlib import Path
@@ -19,12 +19,13 @@ from urllib.parse import unquote, urlsplit
 
 from channelhub import markup, pages, search
 from channelhub.config import Hub, load_hub
-from channelhub.content import ContentIndex, Piece, load_index, url_of
+from channelhub.content import ContentIndex, Piece, Reader, load_index, url_of
 from channelhub.feeds import feeds
 from channelhub.health import load_health
 from channelhub.markup import Links
-from channelhub.pages import Site
+from channelhub.pages import Body, Decoration, Site
 from channelhub.problems import Problem
+from channelhub.rebuild.keys import digest
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
 
@@ -51,6 +52,15 @@ class HubBuild:
     fragments: dict[str, list[str]] = field(default_factory=dict)
     #: what the index gets of a piece whose page is made and not yet sent, by page
     search_docs: dict[str, tuple[search.SearchEntry, str]] = field(default_factory=dict)
+    #: the front matter of each generated page, as the engine reads it
+    sources: dict[str, str] = field(default_factory=dict)
+    #: bodies of generated pages and decorations of pieces made for their keys, kept until the
+    #: page renders (made once a build either way)
+    made: dict[str, Body | Decoration] = field(default_factory=dict)
+    #: links the hub made for a page's key to files that are not in the build, by page
+    missing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: each page's key (`planned`), which also names a piece's text in the search index
+    keys: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -61,16 +71,34 @@ class HubBuild:
         *,
         preview: bool = False,
         now: datetime | None = None,
+        reader: Callable[[Hub], Reader] | None = None,
+        search_state: tuple[Path, str, Path] | None = None,
     ) -> HubBuild:
         """The build as of `now` (default `dates.now()`: NowError for a bad CHANNELHUB_NOW);
-        a preview (`serve`) shows the pieces that are not published too, each with a banner."""
-        hub: Hub = load_hub(root)
-        index: ContentIndex = load_index(
-            hub, docs_dir, now=now, occupied=partial(pages.page_at, hub, docs_dir)
-        )
+        a preview (`serve`) shows the pieces that are not published too, each with a banner.
+        `reader` gives the piece reader for the hub (a cached one). With `search_state`
+        (`start_search`'s arguments) the search index starts first, taking up the last
+        build's index while the content is read."""
+        searcher = None
+        if search_state is not None and search.enabled():
+            searcher = search.LiveIndex(*search_state)
+        try:
+            hub: Hub = load_hub(root)
+            index: ContentIndex = load_index(
+                hub,
+                docs_dir,
+                now=now,
+                occupied=partial(pages.page_at, hub, docs_dir),
+                read=reader(hub) if reader else None,
+            )
+        except BaseException:
+            if searcher is not None:
+                searcher.close()
+            raise
         if preview:
             index = index.previewing()
-        return cls(site=Site(hub=hub, index=index, settings=settings, health=load_health(root)))
+        site = Site(hub=hub, index=index, settings=settings, health=load_health(root))
+        return cls(site=site, searcher=searcher)
 
     def held_files(self) -> list[str]:
         """Pieces this build leaves out (drafts, scheduled, expired), by path under docs/;
@@ -94,7 +122,7 @@ class HubBuild:
                 self.replaced[src_uri] = taken[0]
                 continue
             self.generated[src_uri] = page
-            out[src_uri] = page.source()
+            out[src_uri] = self.sources[src_uri] = page.source()
         out.update(feeds(self.site))
         out.update(pages.redirects(self.site, self.site.settings.site_url or "/"))
         return out
@@ -118,13 +146,66 @@ class HubBuild:
         assert self.links is not None
         return self.links
 
-    def link_problems(self) -> list[str]:
-        """Links the hub wrote to files that are not in the build, since the last call."""
+    def link_problems(self, src_uri: str = "") -> list[str]:
+        """Links the hub wrote to files that are not in the build: those of this page's key,
+        and any made since the last call."""
+        found = self.missing.pop(src_uri, [])
         links = self.links
-        if links is None or not links.missing:
-            return []
-        found, links.missing = links.missing, []
+        if links is not None and links.missing:
+            found, links.missing = found + links.missing, []
         return [f"{here}: links to '{to}', which is not in the build" for here, to in found]
+
+    def page_parts(self, src_uri: str, file_hash: str | None) -> str | None:
+        """What the hub makes of a page, as a digest for the page's key (`file_hash`: the
+        digest of its file, None for a page the hub generates). The body or decoration made
+        for it is kept for its rendering. None when the page must always be rendered: a link
+        the hub made for it points at no file, and must be warned about in every build."""
+        links = self._links()
+        parts: list[str] = [
+            src_uri,
+            self.page_title(src_uri) or "",
+            self.canonical_url(src_uri) or "",
+        ]
+        piece = self.piece(src_uri)
+        generated = self.generated.get(src_uri)
+        if piece is not None:
+            decoration = pages.piece_decoration(self.site, links, piece)
+            self.made[src_uri] = decoration
+            parts += ["piece", "pulled" if piece.source else "", repr(decoration)]
+        elif generated is not None:
+            body = generated.body(links)
+            self.made[src_uri] = body
+            parts += ["generated", self.sources[src_uri], *body.parts()]
+        else:
+            rewritten = pages.rewrite_handwritten(self.site, src_uri, "")  # its text: the file
+            parts += ["file", *(rewritten.body(links).parts() if rewritten else [])]
+        if links.missing:
+            self.missing[src_uri], links.missing = links.missing, []
+            return None
+        if generated is not None and any(
+            part.startswith("M") and "--8<--" in part for part in parts
+        ):
+            return None  # an intro that includes files: its output depends on them
+        return digest(*parts)
+
+    def can_keep(self, src_uri: str, key: str) -> bool:
+        """Whether the engine may leave a page as it is: a piece only if the search index (when
+        there is one) holds it as it is."""
+        if self.searcher is None or self.piece(src_uri) is None:
+            return True
+        return key in self.searcher.known()
+
+    def planned(self, keys: Mapping[str, str | None], kept: Iterable[str]) -> None:
+        """Each page's key, and the pages the engine leaves as they are: what was made for
+        their keys is not needed."""
+        self.keys = dict(keys)
+        for src_uri in kept:
+            self.made.pop(src_uri, None)
+
+    def _search_key(self, src_uri: str) -> str:
+        """What identifies a piece's text in the search index: its page's key (a page with
+        none is new to the index in every build)."""
+        return self.keys.get(src_uri) or f"{self.token}:{src_uri}"
 
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
@@ -133,12 +214,17 @@ class HubBuild:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
         if self.piece(src_uri):
             return None  # a piece renders as written; its byline and the rest come in page_html
-        page = self.generated.get(src_uri) or pages.rewrite_handwritten(
-            self.site, src_uri, markdown
-        )
-        if page is None:
-            return None
-        text, self.fragments[src_uri] = page.body(self._links()).markdown(self.token)
+        made = self.made.pop(src_uri, None)
+        if isinstance(made, Body):
+            body = made
+        else:
+            page = self.generated.get(src_uri) or pages.rewrite_handwritten(
+                self.site, src_uri, markdown
+            )
+            if page is None:
+                return None
+            body = page.body(self._links())
+        text, self.fragments[src_uri] = body.markdown(self.token)
         return text
 
     def page_html(self, src_uri: str, html: str) -> str | None:
@@ -157,7 +243,12 @@ class HubBuild:
         html = unlinked
         if piece.source:
             html = sanitize_rendered(html)
-        around = pages.piece_decoration(self.site, self._links(), piece)
+        made = self.made.pop(src_uri, None)
+        around = (
+            made
+            if isinstance(made, Decoration)
+            else pages.piece_decoration(self.site, self._links(), piece)
+        )
         entry = search.SearchEntry(
             title=piece.title,
             kind_label=piece.kind_label,
@@ -194,22 +285,33 @@ class HubBuild:
 
         return _ANCHOR.sub(text_only, html)
 
-    def start_search(self) -> None:
-        """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off)."""
+    def start_search(
+        self, state: Path | None = None, fingerprint: str = "", site_dir: Path | None = None
+    ) -> None:
+        """Start the search index beside the build (not when CHANNELHUB_SEARCH=0 turns it off),
+        taking up the last build's index when its `fingerprint` is given (`search.LiveIndex`)."""
         self.stop_search()
         if search.enabled():
-            self.searcher = search.LiveIndex()
+            self.searcher = search.LiveIndex(state, fingerprint, site_dir)
 
     def index_page(self, src_uri: str, url: str) -> None:
         """Send a piece's text (kept by `page_html`) to the index at its URL; other pages are not results."""
         found = self.search_docs.pop(src_uri, None)
-        if self.searcher is not None and found is not None:
-            self.searcher.add(url, *found)
+        piece = self.piece(src_uri)
+        if self.searcher is not None and found is not None and piece is not None:
+            self.searcher.add(
+                url, *found, key=self._search_key(src_uri), order=_search_order(piece)
+            )
 
     def write_search(self, site_dir: Path) -> None:
         """Every page is rendered: let the index write its files while the engine writes pages."""
         if self.searcher is not None:
-            self.searcher.write(site_dir)
+            urls = self._links().urls
+            plan = [
+                (self._search_key(p.src_uri), _search_order(p), urls.get(p.src_uri, p.src_uri))
+                for p in self.site.index.pieces
+            ]
+            self.searcher.write(site_dir, plan)
 
     def search_index(self, site_dir: Path) -> search.IndexReport | None:
         """Wait for the search index in the built site (None when search is off)."""
@@ -234,3 +336,9 @@ class HubBuild:
             return None
         source = self.site.hub.source(piece.source)
         return piece.canonical if source and source.canonical == "original" else None
+
+
+def _search_order(piece: Piece) -> str:
+    """Where a piece goes in the search index: pieces are numbered oldest first (then by path),
+    so the pieces a pull brings take the next numbers and no other piece's number changes."""
+    return f"{piece.date.astimezone(UTC):%Y%m%d%H%M%S%f} {piece.src_uri}"

@@ -488,6 +488,10 @@ def newest_first(pieces: Iterable[Piece]) -> list[Piece]:
     return sorted(pieces, key=lambda p: (p.date, p.src_uri), reverse=True)
 
 
+#: reads one piece file: (path, src_uri, display path) -> the piece or None, and its problems
+Reader = Callable[[Path, str, str], tuple["Piece | None", list[Problem]]]
+
+
 #: what the site has at a path from its root ('/about/'), in words, or None when it is free
 Occupied = Callable[[str], str | None]
 
@@ -499,12 +503,15 @@ def load_index(
     now: datetime | None = None,
     occupied: Occupied | None = None,
     with_lines: bool = False,
+    read: Reader | None = None,
 ) -> ContentIndex:
     """Read every piece under docs/; invalid pieces are left out and reported.
 
     The pieces published at `now` (default: `dates.now()`) are the index's pieces; the others
     are held. Each alias is checked against `occupied` (the pages the site has besides its
     aliases) and against the aliases of earlier files; one that collides is reported and dropped.
+    `read` reads one file (default `read_piece`); a build passes one that reuses what an
+    earlier build read from the same bytes (`channelhub.rebuild`).
     """
     docs_dir = docs_dir or hub.root / "docs"
     moment = dates.now() if now is None else now
@@ -517,7 +524,10 @@ def load_index(
     for path in piece_files(docs_dir):
         src_uri = path.relative_to(docs_dir).as_posix()
         display = f"{docs_shown}/{src_uri}"
-        piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)
+        if read is None:
+            piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)
+        else:
+            piece, found = read(path, src_uri, display)
         problems += found
         url = url_of(src_uri)
         if url in by_url:
@@ -588,18 +598,37 @@ def _alias_problems(path: Path, display: str, messages: list[tuple[str, str]]) -
 
 
 def read_piece(
-    path: Path, src_uri: str, hub: Hub, *, display: str, with_lines: bool = True
+    path: Path,
+    src_uri: str,
+    hub: Hub,
+    *,
+    display: str,
+    with_lines: bool = True,
+    data: bytes | None = None,
 ) -> tuple[Piece | None, list[Problem]]:
+    """One piece file as a piece and its problems; from `data` when the caller read the bytes."""
     try:
-        doc = frontmatter.read(path, display=display, with_lines=with_lines)
+        text = (
+            frontmatter.read_text(path, display)
+            if data is None
+            else frontmatter.decode(data, display)
+        )
+        doc = frontmatter.parse(text, path=display, with_lines=with_lines)
     except FrontMatterError as exc:
         return None, [exc.problem()]
     piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     if problems and not with_lines:
-        # Re-read with line numbers only when there is something to point at.
-        doc = frontmatter.read(path, display=display, with_lines=True)
+        # Parse again with line numbers only when there is something to point at.
+        doc = frontmatter.parse(text, path=display, with_lines=True)
         piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     return piece, problems
+
+
+def reading_key(hub: Hub) -> str:
+    """Everything besides a file's bytes that `piece_from_document` reads from the hub (the
+    topics, the sources, the editors' ids), as text: a piece read under the same key from the
+    same bytes is the same piece with the same problems."""
+    return repr((hub.topics, hub.renamed, hub.sources, [e.id for e in hub.editors]))
 
 
 def display_path(path: Path, root: Path) -> str:

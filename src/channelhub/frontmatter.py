@@ -230,11 +230,18 @@ def _shift_lines(data: Any, offset: int) -> None:
 def read_text(path: Path, name: str) -> str:
     """A UTF-8 file's text; an unreadable file is a FrontMatterError at line 1."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise FrontMatterError(name, 1, "not UTF-8 text") from None
+        return decode(path.read_bytes(), name)
     except OSError as exc:
         raise FrontMatterError(name, 1, f"cannot read: {exc.strerror}") from None
+
+
+def decode(data: bytes, name: str) -> str:
+    """A file's bytes as text, as `open(..., encoding="utf-8")` reads it (universal newlines)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrontMatterError(name, 1, "not UTF-8 text") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def load_yaml_file(path: Path, *, display: str | None = None) -> Any:

@@ -37,6 +37,7 @@ writes only the files that are not there yet and removes those no longer named.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
@@ -44,13 +45,14 @@ import html
 import json
 import math
 import os
+import pickle
 import re
 import shutil
 import time
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,8 @@ MAX_COUNT = (1 << COUNT_BITS) - 1
 SHARD_BYTES = 48_000
 #: pieces per record table
 RECORD_BLOCK = 512
+#: version of what `IndexWriter.save` keeps for the next build
+STATE_FORMAT = 1
 #: the marks of the terms that are not words (a query word is letters and digits only)
 STEM_MARK, FILTER_MARK = "~", "#"
 
@@ -148,6 +152,7 @@ class IndexReport:
     waited: float = 0.0  # how long the build waited for them at its end
     written: int = 0  # files written (the others were there already, named by their contents)
     removed: int = 0  # files of an earlier build no longer named
+    fingerprint: str = ""  # of the index written: what the next build's `IndexWriter.load` wants
 
 
 def enabled(environ: dict[str, str] | None = None) -> bool:
@@ -226,27 +231,122 @@ def _name(data: bytes, size: int) -> str:
 # ---------------------------------------------------------------- the index
 
 
+@dataclass(frozen=True)
+class _Doc:
+    """One piece as the index holds it from one build to the next."""
+
+    key: str  # what it says: the same key is the same analysed piece
+    order: str  # where it goes: pieces are numbered in this order
+    url: str
+    version: str  # its record's version (part of the record file's name)
+    length: int
+    terms: tuple[str, ...]  # its words and filters, to take it out again
+    kind: str
+    kind_label: str
+    topics: tuple[tuple[str, str], ...]
+
+
 class IndexWriter:
-    """Analysed pieces in, the files of the index out; memory is the pieces' text plus 8 bytes a posting."""
+    """Analysed pieces in, the files of the index out; kept from one build to the next (`save`,
+    `load`), so that a build counts and serializes again only what changed.
+
+    Pieces are numbered in the order each was given (a build gives a piece's date, then its
+    URL): a new piece, dated after the others, takes the next number and no other moves, so an
+    edit or a pull changes the postings of its own words, its record and its record table only.
+    The files are the same whatever the last index was: a clean build and a build that starts
+    from the last index write the same bytes. Memory: the postings (8 bytes each), the terms of
+    each piece and each term's serialized entry.
+    """
 
     def __init__(self) -> None:
-        self.records: list[bytes] = []  # each piece's record, as written
-        # indexed words of each piece, the title's counted TITLE_WEIGHT times
-        self.lengths = array("I")
+        self.docs: list[_Doc] = []  # by number
         self.postings: dict[str, array[int]] = {}  # term -> doc << COUNT_BITS | count, by doc
-        self.words = 0
-        self.kinds: dict[str, str] = {}
-        self.topics: dict[str, str] = {}
+        self.entries: dict[str, str] = {}  # term (word, stem, filter) -> its JSON in a shard
         self.terms = 0  # distinct terms written, once `files` has run
+        self.fingerprint = ""  # of the last index written (its manifest)
+        self._added: dict[str, tuple[str, str, PieceTerms]] = {}  # key -> (order, url, terms)
+        self._records: dict[int, bytes] = {}  # records not written yet, by number
+        self._moved: dict[int, str] = {}  # number -> where its record was in the last index
+        self._count = 0
 
-    def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
-        """Index one piece: its title and the text of its rendered content, found at `url` (from the site root)."""
-        self.add_analysed(url, analyse(entry, content_html))
+    @property
+    def words(self) -> int:
+        return sum(doc.length for doc in self.docs)
 
-    def add_analysed(self, url: str, terms: PieceTerms) -> None:
-        """Index one piece from what `analyse` made of it."""
+    def add(
+        self, url: str, entry: SearchEntry, content_html: str, *, key: str = "", order: str = ""
+    ) -> None:
+        """Index one piece: its title and the text of its rendered content, found at `url` (from
+        the site root). Without `order`, pieces are numbered as they come."""
+        self.add_analysed(url, analyse(entry, content_html), key=key, order=order)
+
+    def add_analysed(self, url: str, terms: PieceTerms, *, key: str = "", order: str = "") -> None:
+        """Index one piece from what `analyse` made of it; `key` names what it says (a piece of
+        the last index with the same key is the same piece)."""
+        self._count += 1
+        self._added[key or f"\x00{self._count}"] = (order or f"{self._count:012d}", url, terms)
+
+    def update(self, plan: list[tuple[str, str, str]] | None = None) -> None:
+        """Make the index hold the pieces of `plan` (key, order, url): each one added since the
+        last update, or one of the last index with the same key. Without a plan: the last
+        index's pieces and those added."""
+        if plan is None:
+            known = {d.key: (d.key, d.order, d.url) for d in self.docs}
+            known.update({key: (key, order, url) for key, (order, url, _t) in self._added.items()})
+            plan = list(known.values())
+        old = {doc.key: number for number, doc in enumerate(self.docs)}
+        for key, order, url in plan:
+            if key in self._added:
+                continue
+            if key not in old:
+                raise SearchIndexError(f"{url}: neither sent to the index nor in its last build")
+            before = self.docs[old[key]]
+            if (before.order, before.url) != (order, url):  # its record says another URL
+                raise SearchIndexError(f"{url}: kept from the last build at {before.url}")
+        new = sorted(plan, key=lambda item: (item[1], item[2]))
+        first = 0  # pieces before it keep their numbers
+        while (
+            first < min(len(self.docs), len(new))
+            and self.docs[first].order == new[first][1]
+            and self.docs[first].url == new[first][2]
+        ):
+            first += 1
+        changed = [i for i in range(first) if new[i][0] != self.docs[i].key]
+        counts: dict[str, dict[str, int]] = {}  # a renumbered piece's counts, from its postings
+        for doc_number in range(first, len(self.docs)):
+            doc = self.docs[doc_number]
+            if doc.key not in self._added:
+                counts[doc.key] = {t: self._count_of(t, doc_number) for t in doc.terms}
+        touched: set[str] = set()
+        for i in changed:
+            touched.update(self.docs[i].terms)
+            self._take_out(self.docs[i].terms, i)
+        for doc_number in range(first, len(self.docs)):
+            touched.update(self.docs[doc_number].terms)
+        self._cut(touched, first)
+        docs = self.docs[:first]
+        for number, (key, order, url) in enumerate(new):
+            if number < first and number not in changed:
+                continue
+            if key in self._added:
+                doc, terms_counts = self._analysed(key, order, url, number)
+            else:
+                doc, terms_counts = self.docs[old[key]], counts[key]
+                if number != old[key]:  # renumbered: its record file gets another name
+                    self._moved[number] = f"d/{old[key]}.{doc.version}.json"
+            if number < first:
+                docs[number] = doc
+            else:
+                docs.append(doc)
+            self._put_in(terms_counts, number, in_order=number >= first)
+            touched.update(terms_counts)
+        self.docs = docs
+        self._added.clear()
+        self._serialize(touched)
+
+    def _analysed(self, key: str, order: str, url: str, number: int) -> tuple[_Doc, dict[str, int]]:
+        _order, _url, terms = self._added[key]
         entry = terms.entry
-        doc = len(self.records)
         record = {
             "url": url.lstrip("/"),
             "title": entry.title,
@@ -254,109 +354,155 @@ class IndexWriter:
             "date": entry.date_label,
             "text": terms.text,
         }
-        self.records.append(json.dumps(record, ensure_ascii=False).encode())
-        self.lengths.append(terms.length)
-        self.words += terms.length
+        data = json.dumps(record, ensure_ascii=False).encode()
+        self._records[number] = data
+        counts = dict(terms.counts)
+        filters = [f"kind:{entry.kind}"] if entry.kind else []
+        filters += [f"topic:{slug}" for slug, _title in entry.topics]
+        for name in dict.fromkeys(filters):
+            counts[FILTER_MARK + name] = 1
+        doc = _Doc(
+            key=key,
+            order=order,
+            url=url,
+            version=_name(data, 4),
+            length=terms.length,
+            terms=tuple(counts),
+            kind=entry.kind,
+            kind_label=entry.kind_label,
+            topics=entry.topics,
+        )
+        return doc, counts
+
+    def _count_of(self, term: str, doc: int) -> int:
+        found = self.postings[term]
+        i = bisect.bisect_left(found, doc << COUNT_BITS)
+        return found[i] & MAX_COUNT
+
+    def _take_out(self, terms: Iterable[str], doc: int) -> None:
+        for term in terms:
+            found = self.postings[term]
+            del found[bisect.bisect_left(found, doc << COUNT_BITS)]
+
+    def _cut(self, terms: Iterable[str], first: int) -> None:
+        """Take out every posting of the pieces numbered `first` and after."""
+        for term in terms:
+            found = self.postings.get(term)
+            if found is not None:
+                del found[bisect.bisect_left(found, first << COUNT_BITS) :]
+
+    def _put_in(self, counts: Mapping[str, int], doc: int, *, in_order: bool) -> None:
         postings = self.postings
         key = doc << COUNT_BITS
-        # the hot loop: one lookup and one append a posting
-        for word, count in terms.counts.items():
-            found = postings.get(word)
+        for term, count in counts.items():  # the hot loop: one lookup and one append a posting
+            found = postings.get(term)
             if found is None:
-                found = postings[word] = array("Q")
-            found.append(key | count)
-        filters = [f"kind:{entry.kind}"] if entry.kind else []
-        if entry.kind:
-            self.kinds.setdefault(entry.kind, entry.kind_label)
-        for slug, title in entry.topics:
-            filters.append(f"topic:{slug}")
-            self.topics.setdefault(slug, title)
-        for name in dict.fromkeys(filters):
-            postings.setdefault(FILTER_MARK + name, array("Q")).append(key | 1)
+                found = postings[term] = array("Q")
+            if in_order:
+                found.append(key | count)
+            else:
+                found.insert(bisect.bisect_left(found, key), key | count)
 
-    def stems(self) -> dict[str, array[int] | str]:
-        """`~stem` -> the summed postings of every word with that stem, or the one word that has
-        it (a pointer, not a copy); left out when the only such word is the stem itself."""
+    def _serialize(self, touched: set[str]) -> None:
+        """The JSON entry of every term whose postings changed, and of their stems."""
+        codes = [length_code(doc.length) for doc in self.docs]
+        for term in touched:
+            if self.postings.get(term):
+                self.entries[term] = _entry(term, self.postings[term], codes)
+            else:
+                self.postings.pop(term, None)
+                self.entries.pop(term, None)
         groups: dict[str, list[str]] = defaultdict(list)
         for word in self.postings:
             if not word.startswith(FILTER_MARK):
                 groups[stem(word)].append(word)
-        out: dict[str, array[int] | str] = {}
-        for root, members in groups.items():
-            if members == [root]:
-                continue  # the engine reads the word itself
-            if len(members) == 1:
-                out[STEM_MARK + root] = members[0]
-                continue
-            summed: Counter[int] = Counter()
-            for word in members:
-                for posting in self.postings[word]:
-                    summed[posting >> COUNT_BITS] += posting & MAX_COUNT
-            out[STEM_MARK + root] = array(
-                "Q",
-                [
-                    doc << COUNT_BITS | min(count, MAX_COUNT)
-                    for doc, count in sorted(summed.items())
-                ],
-            )
-        return out
+        roots = {stem(w) for w in touched if not w.startswith(FILTER_MARK)}
+        stale = [t for t in self.entries if t.startswith(STEM_MARK) and t[1:] not in groups]
+        for term in stale:
+            del self.entries[term]
+        for root in roots:
+            members = sorted(groups.get(root, []))
+            term = STEM_MARK + root
+            if not members or members == [root]:
+                self.entries.pop(term, None)  # the engine reads the word itself
+            elif len(members) == 1:
+                self.entries[term] = (
+                    json.dumps(term, ensure_ascii=False)
+                    + ":"
+                    + json.dumps(members[0], ensure_ascii=False)
+                )
+            else:
+                summed: Counter[int] = Counter()
+                for word in members:
+                    for posting in self.postings[word]:
+                        summed[posting >> COUNT_BITS] += posting & MAX_COUNT
+                packed = array(
+                    "Q",
+                    [
+                        doc << COUNT_BITS | min(count, MAX_COUNT)
+                        for doc, count in sorted(summed.items())
+                    ],
+                )
+                self.entries[term] = _entry(term, packed, codes)
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-        """The manifest and every other file (path under the bundle, bytes), in a fixed order."""
+        """The manifest and every file whose bytes are at hand (path under the bundle, bytes),
+        in a fixed order: all of them for an index built from nothing."""
+        manifest, files = self._layout()
+        return manifest, [(path, data) for path, data in files if data is not None]
+
+    def _layout(self) -> tuple[dict[str, Any], list[tuple[str, bytes | None]]]:
+        """The manifest and every file of the index: its bytes, or None for a record of the last
+        index that is on disk already (or was, under its old number: `_moved`)."""
+        self.update()
         shards, firsts = self._shards()
-        files: list[tuple[str, bytes]] = []
+        files: list[tuple[str, bytes | None]] = []
         shard_names = []
         for shard in shards:
             shard_names.append(_name(shard, 6))
             files.append((f"t/{shard_names[-1]}.json", shard))
         tables = []
-        for start in range(0, len(self.records), RECORD_BLOCK):
+        for start in range(0, len(self.docs), RECORD_BLOCK):
             versions = []
-            for doc in range(start, min(start + RECORD_BLOCK, len(self.records))):
-                versions.append(_name(self.records[doc], 4))
-                files.append((f"d/{doc}.{versions[-1]}.json", self.records[doc]))
+            for number in range(start, min(start + RECORD_BLOCK, len(self.docs))):
+                versions.append(self.docs[number].version)
+                path = f"d/{number}.{versions[-1]}.json"
+                files.append((path, self._records.get(number)))
             table = json.dumps(versions).encode()
             tables.append(_name(table, 8))
             files.append((f"r/{tables[-1]}.json", table))
-        count = len(self.records)
+        count = len(self.docs)
+        kinds: dict[str, str] = {}
+        topics: dict[str, str] = {}
+        for doc in self.docs:
+            if doc.kind:
+                kinds.setdefault(doc.kind, doc.kind_label)
+            for slug, title in doc.topics:
+                topics.setdefault(slug, title)
         manifest = {
             "format": FORMAT,
             "pieces": count,
-            "average": round(sum(self.lengths) / count, 2) if count else 1.0,
+            "average": round(self.words / count, 2) if count else 1.0,
             "bm25": [K1, B],
             "length": [LENGTH_BASE, LENGTH_BITS],
             "terms": firsts,
             "shards": shard_names,
             "block": RECORD_BLOCK,
             "records": tables,
-            "kinds": dict(sorted(self.kinds.items())),
-            "topics": dict(sorted(self.topics.items(), key=lambda item: item[1].lower())),
+            "kinds": dict(sorted(kinds.items())),
+            "topics": dict(sorted(topics.items(), key=lambda item: item[1].lower())),
         }
         return manifest, files
 
     def _shards(self) -> tuple[list[bytes], list[str]]:
-        """Each term's postings as JSON, cut into shards of consecutive terms."""
-        codes = [length_code(length) for length in self.lengths]
-        terms: dict[str, array[int] | str] = {**self.postings, **self.stems()}
-        self.terms = len(terms)
+        """The terms' entries cut into shards of consecutive terms."""
+        self.terms = len(self.entries)
         shards: list[bytes] = []
         firsts: list[str] = []
         current: list[str] = []
         size = 0
-        for term in sorted(terms, key=_utf16):
-            packed = terms[term]
-            if isinstance(packed, str):  # a stem with one word: the engine reads that word
-                entry = (
-                    json.dumps(term, ensure_ascii=False)
-                    + ":"
-                    + json.dumps(packed, ensure_ascii=False)
-                )
-            else:
-                docs = [p >> COUNT_BITS for p in packed]
-                values = [(p & MAX_COUNT) << LENGTH_BITS | codes[p >> COUNT_BITS] for p in packed]
-                deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
-                flat = [n for pair in zip(deltas, values, strict=True) for n in pair]
-                entry = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
+        for term in sorted(self.entries, key=_utf16):
+            entry = self.entries[term]
             if current and size + len(entry) > SHARD_BYTES:
                 shards.append(("{" + ",".join(current) + "}").encode())
                 current, size = [], 0
@@ -375,23 +521,36 @@ class IndexWriter:
         A file is trusted only once a manifest names it, so a write killed half-way leaves
         nothing that the next write would keep: it writes those files again."""
         started = time.monotonic()
-        manifest, files = self.files()  # no pieces yet: an empty index, and search finds nothing
+        manifest, files = self._layout()  # no pieces yet: an empty index, and search finds nothing
         bundle = site_dir / BUNDLE_DIR
         for folder in ("t", "d", "r"):
             (bundle / folder).mkdir(parents=True, exist_ok=True)
         complete = _named(bundle)
         written = 0
+        for number, path in self._moved.items():  # renumbered: the same record, another name
+            if f"d/{number}.{self.docs[number].version}.json" not in complete:
+                self._records[number] = _record_at(bundle, path, self.docs[number].version)
         for path, data in files:
             if path in complete:  # named by its contents: the same bytes
                 continue
+            if data is None:
+                data = self._records.get(int(path[2:].split(".", 1)[0]))
+            if data is None:
+                raise SearchIndexError(
+                    f"the search index in {bundle} lacks {path}: build again with --clean"
+                )
             (bundle / path).write_bytes(data)
             written += 1
+        text = json.dumps(manifest, ensure_ascii=False)
         temporary = bundle / ".manifest.json.partial"
-        temporary.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         temporary.replace(bundle / "manifest.json")
         removed = _remove_stale(bundle, {path for path, _data in files})
+        self._records.clear()
+        self._moved.clear()
+        self.fingerprint = _name(text.encode(), 16)
         return IndexReport(
-            pages=len(self.records),
+            pages=len(self.docs),
             words=self.words,
             terms=self.terms,
             shards=len(manifest["terms"]),
@@ -399,7 +558,87 @@ class IndexWriter:
             bundle=bundle,
             written=written,
             removed=removed,
+            fingerprint=self.fingerprint,
         )
+
+    def save(self, path: Path) -> None:
+        """Keep this index for the next build (after `write`): replaced whole or not at all."""
+        state = (FORMAT, STATE_FORMAT, self.fingerprint, self.docs, self.postings, self.entries)
+        temporary = path.with_name(f".{path.name}.partial")
+        with open(temporary, "wb") as handle:
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, fingerprint: str, bundle: Path) -> IndexWriter | None:
+        """The index a build kept (`save`), if it is the one whose manifest has `fingerprint`
+        and the site's index on disk is that index, complete; else None."""
+        try:
+            with open(path, "rb") as handle:
+                state = pickle.load(handle)
+            formats, kept = (state[0], state[1]), state[2]
+            docs: list[_Doc] = state[3]
+            postings: dict[str, array[int]] = state[4]
+            entries: dict[str, str] = state[5]
+            on_disk = (bundle / "manifest.json").read_bytes()
+        except (
+            OSError,
+            pickle.PickleError,
+            ValueError,
+            TypeError,
+            EOFError,
+            LookupError,
+            AttributeError,
+        ):
+            return None
+        if formats != (FORMAT, STATE_FORMAT) or not fingerprint or kept != fingerprint:
+            return None
+        if _name(on_disk, 16) != fingerprint:
+            return None
+        writer = cls()
+        writer.docs, writer.postings, writer.entries = docs, postings, entries
+        writer.fingerprint = fingerprint
+        _manifest, files = writer._layout()
+        return writer if _intact(bundle, files, docs) else None
+
+
+def _entry(term: str, packed: array[int], codes: list[int]) -> str:
+    """A term's postings as it is written in a shard: doc gaps, and each count with the length
+    code of its piece."""
+    docs = [p >> COUNT_BITS for p in packed]
+    values = [(p & MAX_COUNT) << LENGTH_BITS | codes[p >> COUNT_BITS] for p in packed]
+    deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
+    flat = [n for pair in zip(deltas, values, strict=True) for n in pair]
+    return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
+
+
+def _intact(bundle: Path, files: list[tuple[str, bytes | None]], docs: list[_Doc]) -> bool:
+    """Whether every file of an index is on disk with its bytes (a record: with its version)."""
+    try:
+        for path, data in files:
+            found = (bundle / path).read_bytes()
+            if data is not None and found != data:
+                return False
+            if data is None:
+                number, version = path[2:].split(".")[:2]
+                if docs[int(number)].version != version or _name(found, 4) != version:
+                    return False
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+def _record_at(bundle: Path, path: str, version: str) -> bytes:
+    """A record of the last index, read to be written under its new number."""
+    try:
+        data = (bundle / path).read_bytes()
+    except OSError:
+        data = b""
+    if _name(data, 4) != version:
+        raise SearchIndexError(
+            f"the search index in {bundle} lacks {path}: build again with --clean"
+        )
+    return data
 
 
 def _named(bundle: Path) -> set[str]:
@@ -444,26 +683,41 @@ def _remove_stale(bundle: Path, named: set[str]) -> int:
 
 
 def _serve(conn: Any) -> None:
-    """The child process: index what arrives, write when asked, answer with the report or the error."""
+    """The child process: take up the last build's index if it is asked to and it is intact,
+    say which pieces it holds, index what arrives, write when asked (and keep the index for the
+    next build), answer with the report or the error."""
     writer = IndexWriter()
+    kept: Path | None = None
     error: str | None = None
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):
             return  # the build went away
-        if message[0] == "add":
-            _, url, entry, content = message
+        if message[0] == "state":
+            _, path, fingerprint, site_dir = message
+            kept = Path(path)
+            writer = IndexWriter.load(kept, fingerprint, Path(site_dir) / BUNDLE_DIR) or writer
+        elif message[0] == "known":
+            with contextlib.suppress(OSError):
+                conn.send(("known", frozenset(doc.key for doc in writer.docs)))
+        elif message[0] == "add":
+            _, url, entry, content, key, order = message
             if error is None:
                 try:
-                    writer.add(url, entry, content)
+                    writer.add(url, entry, content, key=key, order=order)
                 except Exception as exc:  # reported once, when the build asks for the index
                     error = f"{url}: {exc.__class__.__name__}: {exc}"
         elif message[0] == "write":
+            _, site_dir, plan = message
             try:
                 if error is not None:
                     raise SearchIndexError(error)
-                answer: tuple[str, Any] = ("done", writer.write(Path(message[1])))
+                writer.update(plan)
+                report = writer.write(Path(site_dir))
+                if kept is not None:
+                    writer.save(kept)
+                answer: tuple[str, Any] = ("done", report)
             except Exception as exc:
                 why = (
                     str(exc)
@@ -483,36 +737,70 @@ class LiveIndex:
     core); `write` asks for the files once every page is sent, so they are written while MkDocs
     writes pages; `finish` waits for them; `close` stops the child without writing (a failed
     build, a `mkdocs serve` rebuild). Errors surface from `finish`.
+
+    Given `state` (a file the child keeps the index in for the next build) and the
+    `fingerprint` of the index the last build wrote into `site_dir`, the child takes that index
+    up while the build reads its content; `known` then says which pieces (by key) it holds, so
+    the build need not render them: `write` gets the plan of every piece of the new index, the
+    kept ones and those sent.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, state: Path | None = None, fingerprint: str = "", site_dir: Path | None = None
+    ) -> None:
         self._child = Child("channelhub.search:_serve")  # the hub's one way to start a worker
         self._conn = self._child.conn
         self._error: str | None = None
         self._writing: float | None = None  # when write() was called
+        self._known: frozenset[str] | None = None
+        if state is not None:
+            self._send(("state", str(state), fingerprint, str(site_dir or state.parent)))
 
-    def add(self, url: str, entry: SearchEntry, content_html: str) -> None:
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._conn.send(message)
+        except (OSError, ValueError) as exc:
+            self._error = self._error or f"the search indexer stopped ({exc.__class__.__name__})"
+
+    def known(self, *, timeout: float = DEFAULT_TIMEOUT) -> frozenset[str]:
+        """The keys of the pieces the last build's index holds, as the child took it up (none
+        if it was not asked to, or the index was not intact)."""
+        if self._known is None:
+            self._known = frozenset()
+            self._send(("known",))
+            try:
+                if self._error is None and self._conn.poll(timeout):
+                    answer = self._conn.recv()
+                    self._known = answer[1]
+            except (EOFError, OSError):
+                self._error = "the search indexer stopped while taking up the last index"
+        return self._known
+
+    def add(
+        self, url: str, entry: SearchEntry, content_html: str, *, key: str = "", order: str = ""
+    ) -> None:
         if self._error is not None:
             return  # the first error is reported by finish()
         if self._writing is not None:
             self._error = f"{url}: sent after the index started writing"
             return
         try:
-            self._conn.send(("add", url, entry, content_html))
+            self._conn.send(("add", url, entry, content_html, key, order))
         except (OSError, ValueError) as exc:
             self._error = (
                 f"the search indexer stopped ({exc.__class__.__name__}) while indexing {url}"
             )
             return
 
-    def write(self, site_dir: Path) -> None:
-        """Every page is sent: start writing the index into the site; returns at once."""
+    def write(self, site_dir: Path, plan: list[tuple[str, str, str]] | None = None) -> None:
+        """Every page is sent: start writing the index into the site; returns at once. `plan`:
+        every piece of the index (key, order, url); without it, the pieces sent."""
         if self._writing is not None:
             return
         self._writing = time.monotonic()
         if self._error is None:
             try:
-                self._conn.send(("write", str(site_dir)))
+                self._conn.send(("write", str(site_dir), plan))
             except (OSError, ValueError) as exc:
                 self._error = f"the search indexer stopped ({exc.__class__.__name__}) before writing {site_dir}"
 

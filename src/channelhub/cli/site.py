@@ -44,11 +44,13 @@ def _run(requested: str | None, *args: str) -> int:
     default=None,
     help="Build into this folder instead of site/.",
 )
+@click.option("--clean", is_flag=True, help="Build from nothing instead of reusing the last build.")
 @_ENGINE_OPTION
-def build(site_dir: str | None, engine: str | None) -> None:
-    """Build the whole site into site/ (strict)."""
+def build(site_dir: str | None, clean: bool, engine: str | None) -> None:
+    """Build the site into site/ (strict), reusing the last build where nothing changed."""
     root = repo_root()
-    args = ["build", "--strict", "--clean", "-f", str(root / "mkdocs.yml")]
+    # --dirty lets the hub leave unchanged pages as they are (channelhub.rebuild makes it exact)
+    args = ["build", "--strict", "--clean" if clean else "--dirty", "-f", str(root / "mkdocs.yml")]
     if site_dir:
         args += ["-d", str(Path(site_dir).resolve())]
     if _run(engine, *args):

@@ -36,6 +36,10 @@ class Body:
         self._parts += [(True, p) for p in parts if p]
         return self
 
+    def parts(self) -> list[str]:
+        """Each part as text, marked as Markdown or HTML (what a page's key is made of)."""
+        return [("H" if is_html else "M") + part for is_html, part in self._parts]
+
     def markdown(self, token: str) -> tuple[str, list[str]]:
         """The Markdown to render, with a placeholder for each run of HTML, and those runs."""
         blocks: list[str] = []

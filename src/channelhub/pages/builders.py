@@ -9,7 +9,6 @@ touches the pieces it shows. `generated_pages` lists every one of them by path u
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Sequence
 from itertools import groupby
 
@@ -37,6 +36,7 @@ from channelhub.pages.fragments import (
     cards,
     count_line,
     counted,
+    page_count,
     paged,
     paged_title,
     pagination,
@@ -142,7 +142,7 @@ def topics_index(site: Site) -> Generated:
 
 def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = None) -> Generated:
     pieces = site.by_topic.get(topic.slug, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = topic_uri(topic.slug, page)
 
     def body(links: Links) -> Body:
@@ -155,13 +155,11 @@ def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = N
         return out.html(
             count_line(links, here, len(pieces), f"topics/{topic.slug}/feed.xml"),
             f"<p>Related topics: {topic_chips(site, links, related, here)}</p>" if related else "",
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: topic_uri(topic.slug, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: topic_uri(topic.slug, n)),
         )
 
-    return Generated(
-        paged_title(topic.title, page, len(chunks)), body, description=topic.description
-    )
+    return Generated(paged_title(topic.title, page, pages), body, description=topic.description)
 
 
 def editors_index(site: Site) -> Generated:
@@ -185,7 +183,7 @@ def editors_index(site: Site) -> Generated:
 
 def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = None) -> Generated:
     pieces = site.by_editor.get(editor.id, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = editor_uri(editor.id, page)
 
     def body(links: Links) -> Body:
@@ -205,15 +203,15 @@ def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = 
             out.md(f"## Pieces by {text(editor.name)}")
         return out.html(
             count_line(links, here, len(pieces)),
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: editor_uri(editor.id, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: editor_uri(editor.id, n)),
         )
 
-    return Generated(paged_title(editor.name, page, len(chunks)), body, description=editor.role)
+    return Generated(paged_title(editor.name, page, pages), body, description=editor.role)
 
 
 def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Generated:
-    chunks = paged(site.notes, site.settings.page_size)
+    shown, pages = paged(site.notes, page, site.settings.page_size)
     here = notes_uri(page)
 
     def body(links: Links) -> Body:
@@ -225,12 +223,12 @@ def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Genera
                 "<p>Figures and findings from industry analysts, with a link to every original report.</p>"
             )
         return out.html(
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), notes_uri),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, notes_uri),
         )
 
     return Generated(
-        paged_title("Analyst notes", page, len(chunks)),
+        paged_title("Analyst notes", page, pages),
         body,
         description="Analyst notes: the figures they cite and links to the originals.",
     )
@@ -284,7 +282,7 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
 
 def source_page(site: Site, source: Source, page: int = 1) -> Generated:
     pieces = site.by_source.get(source.id, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, pages = paged(pieces, page, site.settings.page_size)
     here = source_uri(source.id, page)
     health = site.health.get(source.id)
 
@@ -299,12 +297,12 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
             f"<p>{attr(source.description)}</p>" if source.description and page == 1 else "",
             f'<p class="hub-source-facts">{" · ".join(facts)}</p>',
             count_line(links, here, len(pieces)),
-            cards(site, links, chunks[page - 1], here),
-            pagination(links, here, page, len(chunks), lambda n: source_uri(source.id, n)),
+            cards(site, links, shown, here),
+            pagination(links, here, page, pages, lambda n: source_uri(source.id, n)),
         )
 
     return Generated(
-        paged_title(source.name, page, len(chunks)),
+        paged_title(source.name, page, pages),
         body,
         description=f"Pieces from {source.name}.",
     )
@@ -356,7 +354,7 @@ def archive_index(site: Site, *, intro: str | None = None) -> Generated:
 
 def archive_year(site: Site, year: int, page: int = 1) -> Generated:
     pieces = site.by_year.get(year, [])
-    chunks = paged(pieces, site.settings.page_size)
+    shown, count = paged(pieces, page, site.settings.page_size)
     here = archive_uri(year, page)
 
     def body(links: Links) -> Body:
@@ -366,16 +364,16 @@ def archive_year(site: Site, year: int, page: int = 1) -> Generated:
         )
         # the piece before this page, to say when a month goes on from the page before
         previous = pieces[(page - 1) * site.settings.page_size - 1] if page > 1 else None
-        for month, run in groupby(chunks[page - 1], key=lambda p: p.date.month):
+        for month, run in groupby(shown, key=lambda p: p.date.month):
             name = calendar.month_name[month]
             more = " (continued)" if previous is not None and previous.date.month == month else ""
             out.md(f"## {name} {year:04d}{more} {{ #{name.lower()} }}")
             out.html(cards(site, links, list(run), here))
             previous = None
-        return out.html(pagination(links, here, page, len(chunks), lambda n: archive_uri(year, n)))
+        return out.html(pagination(links, here, page, count, lambda n: archive_uri(year, n)))
 
     return Generated(
-        paged_title(f"Archive: {year:04d}", page, len(chunks)),
+        paged_title(f"Archive: {year:04d}", page, count),
         body,
         description=f"Every piece from {year:04d}, newest first.",
     )
@@ -391,22 +389,22 @@ def generated_pages(site: Site) -> dict[str, Generated]:
     }
     size = site.settings.page_size
     for topic in site.hub.topics:
-        count = max(1, math.ceil(len(site.by_topic.get(topic.slug, [])) / size))
+        count = page_count(len(site.by_topic.get(topic.slug, [])), size)
         for n in range(1, count + 1):
             pages[topic_uri(topic.slug, n)] = topic_page(site, topic, n)
     for editor in site.hub.editors:
-        count = max(1, math.ceil(len(site.by_editor.get(editor.id, [])) / size))
+        count = page_count(len(site.by_editor.get(editor.id, [])), size)
         for n in range(2, count + 1):
             pages[editor_uri(editor.id, n)] = editor_page(site, editor, n)
-    for n in range(1, max(1, math.ceil(len(site.notes) / size)) + 1):
+    for n in range(1, page_count(len(site.notes), size) + 1):
         pages[notes_uri(n)] = notes_page(site, n)
     for source in site.hub.sources:
-        count = max(1, math.ceil(len(site.by_source.get(source.id, [])) / size))
+        count = page_count(len(site.by_source.get(source.id, [])), size)
         for n in range(1, count + 1):
             pages[source_uri(source.id, n)] = source_page(site, source, n)
     pages[ARCHIVE] = archive_index(site)
     for year, pieces in site.by_year.items():
-        for n in range(1, math.ceil(len(pieces) / size) + 1):
+        for n in range(1, page_count(len(pieces), size) + 1):
             pages[archive_uri(year, n)] = archive_year(site, year, n)
     return pages
 

@@ -145,9 +145,15 @@ def count_line(links: Links, here: str, count: int, feed: str | None = None) -> 
     return f'<p class="hub-count">{counted(count, "piece")}{feed_link}</p>'
 
 
-def paged(pieces: Sequence[Piece], size: int) -> list[Sequence[Piece]]:
-    pages = max(1, math.ceil(len(pieces) / size))
-    return [pieces[i * size : (i + 1) * size] for i in range(pages)]
+def paged(pieces: Sequence[Piece], page: int, size: int) -> tuple[Sequence[Piece], int]:
+    """The pieces of one page of a listing (newest first), and how many pages it has. Only that
+    page is sliced: each page of a listing of P pages is one call, so slicing them all per call
+    made a listing quadratic in its size."""
+    return pieces[(page - 1) * size : page * size], page_count(len(pieces), size)
+
+
+def page_count(count: int, size: int) -> int:
+    return max(1, math.ceil(count / size))
 
 
 def counted(n: int, what: str) -> str:
