@@ -6,7 +6,6 @@ move to another engine only rewrites hooks/.
 
 from __future__ import annotations
 
-import posixpath
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +27,7 @@ from channelhub.problems import Problem
 from channelhub.rebuild.keys import digest
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
+from channelhub.urls import resolve_address
 
 #: a link in rendered Markdown (MkDocs writes href in double quotes)
 _ANCHOR = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
@@ -273,14 +273,14 @@ class HubBuild:
         a scheduled or an expired piece: readers would get a 404) replaced by its text."""
         if not self._held_urls or "<a" not in html:
             return html
-        here = "/" + url_of(src_uri)
+        here = url_of(src_uri)
 
         def text_only(found: re.Match[str]) -> str:
             parts = urlsplit(unescape(found.group(1)))
             if parts.scheme or parts.netloc or not parts.path:
                 return found.group(0)
-            path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
-            path = path.removesuffix("/index.html").rstrip("/")
+            target = resolve_address(here, unquote(parts.path))
+            path = ("/" + target).removesuffix("/index.html").rstrip("/")
             return found.group(2) if path in self._held_urls else found.group(0)
 
         return _ANCHOR.sub(text_only, html)

@@ -349,7 +349,7 @@ class Upcoming:
     what: str  # "goes live" or "comes off the site"
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.what} on {markup.human_date(self.when)}, {self.when:%H:%M} UTC"
+        return f"{self.path}: {self.what} on {markup.human_moment(self.when)}"
 
     def github(self) -> str:
         """A notice on the pull request's file (workflow command), as problems are annotated."""

@@ -34,6 +34,7 @@ import html5lib
 from channelhub.content import url_of
 from channelhub.problems import Problem, Severity, closest, did_you_mean
 from channelhub.safety import Rendered, destinations, mask_code
+from channelhub.urls import resolve_address
 
 # What MkDocs leaves out of a build by default (its `exclude_docs` defaults).
 _EXCLUDED_TOP = ("templates",)
@@ -149,7 +150,7 @@ def _from_file(site: SiteFiles, src_uri: str, tag: str, url: str, path: str) -> 
 
 def _from_address(site: SiteFiles, src_uri: str, tag: str, url: str, path: str) -> Verdict | None:
     here = url_of(src_uri)
-    target = posixpath.normpath(posixpath.join("/" + here, path)).lstrip("/")
+    target = resolve_address(here, path)
     if site.serves(target):
         return None
     message = (

@@ -10,7 +10,7 @@ import html
 import posixpath
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 # Characters that mean something to Markdown or its extensions (attr_list, tables, emphasis,
@@ -123,6 +123,12 @@ def _odd(path: str) -> bool:
 @lru_cache(maxsize=4096)  # a date recurs on every card, byline and result of its pieces
 def human_date(when: datetime) -> str:
     return f"{when.day} {when:%B %Y}"
+
+
+def human_moment(when: datetime) -> str:
+    """'14 March 2027, 09:00 UTC': a moment for an editor (a banner, check's upcoming list)."""
+    when = when.astimezone(UTC)
+    return f"{human_date(when)}, {when:%H:%M} UTC"
 
 
 def time_tag(when: datetime) -> str:

@@ -1,12 +1,14 @@
 """The hub's rules for web addresses: what counts as one, and when two name the same article.
 
 Owns `is_web_url` (the one http(s) check for addresses in sources, pieces, editors and
-scaffolds) and `normalise_link` (the key that finds one article syndicated by several
-sources, or a link an editor took down, whatever its tracking parameters).
+scaffolds), `normalise_link` (the key that finds one article syndicated by several
+sources, or a link an editor took down, whatever its tracking parameters) and
+`resolve_address` (where a relative link in a built page leads).
 """
 
 from __future__ import annotations
 
+import posixpath
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 #: query parameters that only track a reader, dropped from a link's key (besides utm_*)
@@ -41,3 +43,9 @@ def normalise_link(url: str) -> str:
     path = parts.path.rstrip("/")
     # http and https name the same article: the scheme is left out of the key
     return urlunsplit(("", host, path, urlencode(query), "")).lstrip("/")
+
+
+def resolve_address(page_address: str, path: str) -> str:
+    """The site path (no leading slash) that the relative link `path` leads to from the page
+    served at `page_address` ('articles/2026/x/' + '../y/' -> 'articles/2026/y')."""
+    return posixpath.normpath(posixpath.join("/" + page_address, path)).lstrip("/")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from channelhub import markup
 from channelhub.config import Editor
@@ -244,11 +243,6 @@ def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:
     )
 
 
-def _moment(when: datetime) -> str:
-    """'14 March 2027, 09:00 UTC': a moment for an editor (a banner names the time, not only the day)."""
-    return f"{markup.human_date(when)}, {when:%H:%M} UTC"
-
-
 def banner(site: Site, piece: Piece) -> str:
     """In a preview, what keeps a piece off the site, as a Material admonition above its byline."""
     state = site.index.state_of(piece)
@@ -262,13 +256,13 @@ def banner(site: Site, piece: Piece) -> str:
     elif state is Publication.SCHEDULED:
         kind, title, why = (
             "info",
-            f"Scheduled for {_moment(piece.date)}",
+            f"Scheduled for {markup.human_moment(piece.date)}",
             "Not published yet: the first build after that moment publishes it.",
         )
     elif state is Publication.EXPIRED and piece.expires is not None:
         kind, title, why = (
             "failure",
-            f"Expired on {_moment(piece.expires)}",
+            f"Expired on {markup.human_moment(piece.expires)}",
             "No longer published: its <code>expires</code> date has passed.",
         )
     else:
