@@ -123,9 +123,27 @@ def test_calibration_is_fitted_and_thresholds_are_per_topic(hub_tagger: P.HubTag
     profiles = hub_tagger.profiles
     assert profiles is not None
     weights = dict(zip(P.FIGURES, profiles.weights, strict=True))
-    assert list(weights) == ["rule strength", "cues", "meaning", "lead", "nearest example", "bias"]
+    assert list(weights) == [
+        "rule strength",
+        "cues",
+        "meaning",
+        "lead",
+        "nearest example",
+        "reach",
+        "headline",
+        "nearest none",
+        "passages",
+        "bias",
+    ]
     # the rules, the cues and the meaning all count for a topic
     assert weights["rule strength"] > 0 and weights["cues"] > 0 and weights["meaning"] > 0
+    # evidence spread over the piece counts for a topic, a piece close to one about none against
+    assert weights["reach"] > 0 and weights["passages"] > 0 and weights["nearest none"] > 0
+    # each topic has its own weights, near the shared ones
+    own = profiles.topic_weights
+    assert own.shape == (len(profiles.slugs), len(P.FIGURES))
+    assert len({tuple(row) for row in own.round(6)}) == len(profiles.slugs)
+    assert np.abs(own - np.array(profiles.weights)).max() < 1.5
     assert len(set(profiles.thresholds)) > 1
     assert all(0.25 <= t <= 1.0 for t in profiles.thresholds)
     assert profiles.taught.all()

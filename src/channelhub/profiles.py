@@ -45,6 +45,7 @@ from channelhub.semantic import (
 )
 from channelhub.semantic import normalise as unit
 from channelhub.tagger import (
+    PASSAGE_WORDS,
     Meaning,
     Parts,
     Tagger,
@@ -59,16 +60,18 @@ EXAMPLE_DIRS = (
     "tests/data/tagging",
     "tests/data/tagging-indirect/tune",
     "tests/data/tagging-varied/train",
+    "tests/data/tagging-precision/train",
 )
 #: folders under EXAMPLE_DIRS never read as examples: they measure, they do not teach
 HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
 #: bump when what a piece's meaning is made of changes, so cached profiles are not reused
-RECIPE_VERSION = "cues-1"
+RECIPE_VERSION = "precision-1"
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
-STRONG_RULE = 3.0
+#: (3 until issue 17's precision round; 4 by cross-validation with the pieces about none)
+STRONG_RULE = 4.0
 #: an example whose topic an editor removed counts this much more against it
 AGAINST_WEIGHT = 3.0
 #: L2 penalty of the logistic fit (not on the bias)
@@ -83,7 +86,23 @@ MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
 #: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
-FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
+FIGURES = (
+    "rule strength",
+    "cues",
+    "meaning",
+    "lead",
+    "nearest example",
+    "reach",
+    "headline",
+    "nearest none",
+    "passages",
+    "bias",
+)
+#: a topic needs this many labelled examples before its profile and calibration decide (with
+#: one or two, ten figures are fitted to noise; the topic is left to its rules)
+MIN_EXAMPLES = 3
+#: how strongly each topic's own weights are pulled towards the weights shared by all topics
+TOPIC_RIDGE = 4.0
 
 
 @dataclass(frozen=True)
@@ -195,9 +214,28 @@ def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vec
 
 def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
     """`piece_vector` of a piece already split into words by the tagger."""
-    vectors = embedder.embed_words(parts)
+    return parts_meaning(embedder, parts)[0]
+
+
+def parts_meaning(embedder: Embedder, parts: Parts) -> tuple[Vectors, Vectors]:
+    """(the piece's unit vector, one unit vector per passage of PASSAGE_WORDS body words): the
+    words are looked up once and the body's vector is the sum of its passages'."""
+    sums, rows = embedder.word_rows(parts)
+    dims = sums.shape[1]
+    body = rows[2]
+    if len(body):
+        starts = np.arange(0, len(body), PASSAGE_WORDS)
+        passages = np.add.reduceat(sums[body], starts, axis=0)
+    else:
+        passages = np.zeros((0, dims), dtype=np.float32)
+    whole = np.zeros((3, dims), dtype=np.float32)
+    for i, part in enumerate(rows[:2]):
+        if len(part):
+            whole[i] = sums[part].sum(axis=0)
+    whole[2] = passages.sum(axis=0)
     weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
-    return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
+    # numpy's own sums: a fixed order, no BLAS threads
+    return unit((weights * unit(whole)).sum(axis=0)), unit(passages)
 
 
 def recipe(model: str = MODEL_NAME) -> str:
@@ -207,8 +245,16 @@ def recipe(model: str = MODEL_NAME) -> str:
 
 def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vectors:
     """One unit vector per piece (embedding is cheap: the profiles, not the vectors, are cached)."""
-    rows = [piece_vector(embedder, p.title, p.summary, p.body) for p in pieces]
-    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+    return example_meanings(embedder, pieces)[0]
+
+
+def example_meanings(
+    embedder: Embedder, pieces: Sequence[LabelledPiece]
+) -> tuple[Vectors, list[Vectors]]:
+    """(one unit vector per piece, each piece's passage vectors)."""
+    found = [parts_meaning(embedder, tokens(p.title, p.summary, p.body)) for p in pieces]
+    vectors = np.array([v for v, _ in found], dtype=np.float32).reshape(len(found), -1)
+    return vectors, [passages for _, passages in found]
 
 
 # --- rules' view of a piece -------------------------------------------------------------------
@@ -223,6 +269,8 @@ class RuleView:
     excluded: npt.NDArray[np.bool_]
     scores: Mapping[str, TopicScore]
     cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
+    reach: npt.NDArray[np.float64]  # share of the body's passages with the topic's evidence
+    headline: npt.NDArray[np.float64]  # 1 where the title or summary has the topic's evidence
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -234,6 +282,8 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
     index = {slug: i for i, slug in enumerate(tagger.slugs)}
     strength = np.zeros(len(index))
     cues = np.zeros(len(index))
+    reach = np.zeros(len(index))
+    headline = np.zeros(len(index))
     qualifies = np.zeros(len(index), dtype=bool)
     excluded = np.zeros(len(index), dtype=bool)
     scores: dict[str, TopicScore] = {}
@@ -241,10 +291,11 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
         i = index[score.slug]
         strength[i] = score.score / tagger.topics[i].threshold
         cues[i] = score.cue_score
+        reach[i], headline[i] = score.reach, float(score.headline)
         qualifies[i], excluded[i] = ok, masked
         if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    return RuleView(strength, qualifies, excluded, scores, cues)
+    return RuleView(strength, qualifies, excluded, scores, cues, reach, headline)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -260,7 +311,8 @@ class Profiles:
     negative: Vectors  # (topics, dims): unit mean of the other examples
     centre: npt.NDArray[np.float64]  # (topics,): mean and spread of the examples' meaning scores
     spread: npt.NDArray[np.float64]
-    weights: tuple[float, ...]  # one per FIGURES
+    weights: tuple[float, ...]  # one per FIGURES, shared by the topics
+    topic_weights: npt.NDArray[np.float64]  # (topics, FIGURES): each topic's own, near `weights`
     thresholds: tuple[float, ...]  # per topic, on the calibrated confidence
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
@@ -269,8 +321,8 @@ class Profiles:
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
-        """Topics with at least one example: the others are left to the rules."""
-        return np.asarray((self.labels == 1).any(axis=0))
+        """Topics with at least MIN_EXAMPLES examples: the others are left to the rules."""
+        return np.asarray((self.labels == 1).sum(axis=0) >= MIN_EXAMPLES)
 
     @cached_property
     def examples32(self) -> Vectors:
@@ -288,9 +340,16 @@ def _features(
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
     cues: npt.NDArray[np.float64],
+    reach: npt.NDArray[np.float64],
+    headline: npt.NDArray[np.float64],
+    nearest_none: npt.NDArray[np.float64],
+    share: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
-    score), meaning, its lead over the best other topic, nearest example, 1 (the bias)."""
+    score), meaning, its lead over the best other topic, nearest example, the share of the
+    body's passages with the topic's evidence, its evidence in the title or summary, how much
+    closer the closest example of the topic is than the closest piece about none, the share of
+    the body's passages whose meaning leans to the topic, 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -305,6 +364,10 @@ def _features(
             meaning,
             meaning - others,
             nearest,
+            reach,
+            headline,
+            nearest_none,
+            share,
             np.ones_like(meaning),
         ],
         axis=-1,
@@ -316,16 +379,24 @@ def _sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _fit_logistic(
-    X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w_sample: npt.NDArray[np.float64]
+    X: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w_sample: npt.NDArray[np.float64],
+    *,
+    prior: npt.NDArray[np.float64] | None = None,
+    ridge: float = RIDGE,
 ) -> npt.NDArray[np.float64]:
-    """Ridge logistic regression by Newton's method: deterministic, no random start."""
+    """Ridge logistic regression by Newton's method: deterministic, no random start. With a
+    `prior`, the weights (the bias too) are pulled towards it rather than towards 0."""
     dims = X.shape[1]
-    penalty = np.full(dims, RIDGE)
-    penalty[-1] = 0.0
-    w = np.zeros(dims)
+    penalty = np.full(dims, ridge)
+    centre = np.zeros(dims) if prior is None else prior
+    if prior is None:
+        penalty[-1] = 0.0
+    w = centre.copy()
     for _ in range(NEWTON_STEPS):
         p = _sigmoid(X @ w)
-        grad = X.T @ (w_sample * (p - y)) + penalty * w
+        grad = X.T @ (w_sample * (p - y)) + penalty * (w - centre)
         hess = (X.T * (w_sample * p * (1 - p))) @ X + np.diag(penalty + 1e-9)
         w = w - np.linalg.solve(hess, grad)
     return w
@@ -347,22 +418,67 @@ def _threshold(confidence: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]
 
 def _loo_meaning(
     E: Vectors, labels: npt.NDArray[np.int8]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Each example's meaning score and nearest-example figure with itself left out."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each example's meaning score and nearest-example figures with itself left out."""
     E64 = E.astype(np.float64)
-    pos = (labels == 1).astype(np.float64)
-    neg = 1.0 - pos
-    scores = []
-    for mask in (pos, neg):
-        sums = mask.T @ E64  # (topics, dims)
-        dots = E64 @ sums.T  # (examples, topics)
-        sq = (sums * sums).sum(axis=1)[None, :] - 2 * mask * dots + mask
-        scores.append((dots - mask) / np.sqrt(np.maximum(sq, 1e-12)))
+    scores = [(dots - mask) / norms for mask, sums, dots, norms in _loo_sides(E64, labels)]
     meaning = scores[0] - scores[1]
     sims = E64 @ E64.T
     np.fill_diagonal(sims, -np.inf)
-    nearest = _nearest(sims, labels)
-    return meaning, nearest
+    return meaning, _nearest(sims, labels), _nearest_none(sims, labels)
+
+
+_Side = tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]
+
+
+def _loo_sides(E64: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]) -> list[_Side]:
+    """For the topics' examples and for the others: (membership, sums of the vectors, each
+    example's dot with the sums, the length of the sums with that example left out)."""
+    pos = (labels == 1).astype(np.float64)
+    sides: list[_Side] = []
+    for mask in (pos, 1.0 - pos):
+        sums = mask.T @ E64  # (topics, dims)
+        dots = E64 @ sums.T  # (examples, topics)
+        sq = (sums * sums).sum(axis=1)[None, :] - 2 * mask * dots + mask
+        sides.append((mask, sums, dots, np.sqrt(np.maximum(sq, 1e-12))))
+    return sides
+
+
+def _loo_passage_share(
+    E: Vectors,
+    labels: npt.NDArray[np.int8],
+    passages: Sequence[Vectors],
+    centre: npt.NDArray[np.float64],
+    spread: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """(examples, topics): each example's `_passage_share`, by profiles built without it."""
+    E64 = E.astype(np.float64)
+    sides = _loo_sides(E64, labels)
+    out = np.zeros(labels.shape)
+    for i, Q in enumerate(passages):
+        if not len(Q):
+            continue
+        Q64 = Q.astype(np.float64)
+        own = Q64 @ E64[i]  # (passages,)
+        scores = [
+            (Q64 @ sums.T - mask[i] * own[:, None]) / norms[i] for mask, sums, _d, norms in sides
+        ]
+        out[i] = ((scores[0] - scores[1] - centre) / spread > 0).mean(axis=0)
+    return out
+
+
+def _passage_share(profiles: Profiles, passages: Vectors) -> npt.NDArray[np.float64]:
+    """(topics,): the share of a piece's passages whose meaning leans to the topic more than
+    the examples' average does (a piece that only brushes a topic has one such passage)."""
+    if not len(passages):
+        return np.zeros(len(profiles.slugs))
+    scores = np.einsum("td,pd->pt", profiles.direction, passages).astype(np.float64)
+    return np.asarray(((scores - profiles.centre) / profiles.spread > 0).mean(axis=0))
 
 
 def _nearest(
@@ -381,10 +497,35 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
+def _nearest_none(
+    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
+) -> npt.NDArray[np.float64]:
+    """(pieces, topics): similarity to the closest example for the topic minus to the closest
+    example about none of the topics (0 without either)."""
+    member = labels == 1
+    none = ~member.any(axis=1)
+    if not none.any():
+        return np.zeros((sims.shape[0], labels.shape[1]))
+    closest_none = sims[:, none].max(axis=1, initial=-np.inf)[:, None]
+    out = np.zeros((sims.shape[0], labels.shape[1]))
+    for t in range(labels.shape[1]):
+        if member[:, t].any():
+            out[:, t] = sims[:, member[:, t]].max(axis=1, initial=-np.inf) - closest_none[:, 0]
+    return np.where(np.isfinite(out), out, 0.0)
+
+
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
     """Names everything a set of profiles depends on: the recipe and its constants, the topics'
     rules (their scores are a figure) and every example's text and labels."""
-    settings = (STRONG_RULE, AGAINST_WEIGHT, RIDGE, NEWTON_STEPS)
+    settings = (
+        STRONG_RULE,
+        AGAINST_WEIGHT,
+        RIDGE,
+        TOPIC_RIDGE,
+        MIN_EXAMPLES,
+        NEWTON_STEPS,
+        FIGURES,
+    )
     basis = "\x1e".join(
         [recipe(model), repr(settings), repr(rules.topics)]
         + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
@@ -399,6 +540,8 @@ def build_profiles(
     vectors: Vectors,
     rules: Sequence[RuleView],
     key: str = "",
+    *,
+    passages: Sequence[Vectors] | None = None,
 ) -> Profiles:
     """Profiles and calibration from labelled pieces (their vectors and what the rules say of them)."""
     topics = len(slugs)
@@ -412,18 +555,49 @@ def build_profiles(
     E = vectors.astype(np.float32)
     positive = unit(((labels == 1).astype(np.float32).T @ E).astype(np.float32))
     negative = unit(((labels != 1).astype(np.float32).T @ E).astype(np.float32))
-    meaning, nearest = _loo_meaning(E, labels)
+    meaning, nearest, nearest_none = _loo_meaning(E, labels)
     centre = meaning.mean(axis=0) if len(pieces) else np.zeros(topics)
     spread = meaning.std(axis=0) + 1e-6 if len(pieces) else np.ones(topics)
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
-    X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
+    reach = np.array([r.reach for r in rules]).reshape(len(pieces), topics)
+    headline = np.array([r.headline for r in rules]).reshape(len(pieces), topics)
+    share = (
+        _loo_passage_share(E, labels, passages, centre, spread)
+        if passages is not None
+        else np.zeros(labels.shape)
+    )
+    X = _features(
+        (meaning - centre) / spread,
+        nearest * 10,
+        strength,
+        cues,
+        reach,
+        headline,
+        nearest_none * 10,
+        share,
+    )
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights = _fit_logistic(
         X.reshape(-1, X.shape[-1]), truth.reshape(-1).astype(np.float64), sample.reshape(-1)
     )
-    confidence = _sigmoid(X @ weights)
+    # each topic its own weights, pulled towards the shared ones (few examples a topic)
+    topic_weights = np.array(
+        [
+            _fit_logistic(
+                X[:, t],
+                truth[:, t].astype(np.float64),
+                sample[:, t],
+                prior=weights,
+                ridge=TOPIC_RIDGE,
+            )
+            if truth[:, t].any()
+            else weights
+            for t in range(topics)
+        ]
+    ).reshape(topics, len(FIGURES))
+    confidence = _sigmoid((X * topic_weights).sum(axis=-1))
     thresholds = tuple(_threshold(confidence[:, t], truth[:, t]) for t in range(topics))
     return Profiles(
         model=model,
@@ -433,6 +607,7 @@ def build_profiles(
         centre=centre,
         spread=spread,
         weights=tuple(float(w) for w in weights),
+        topic_weights=topic_weights,
         thresholds=thresholds,
         examples=E.astype(np.float16),
         labels=labels,
@@ -452,9 +627,43 @@ class Judgement:
     confidence: float
     given: bool
     rule: TopicScore | None
+    #: each figure's part in the confidence (its weight times its value), in FIGURES order
+    parts: tuple[float, ...] = ()
+    threshold: float = 0.0
+    #: why the topic was given or not: "confidence", "strong rule", "exclusion", "rules only"
+    reason: str = ""
+    #: the rules alone would give the topic (see `Tagger.assess_tokens`)
+    qualifies: bool = False
+
+    @property
+    def vetoed(self) -> bool:
+        """The rules alone would give the topic, but the calibrated confidence says no."""
+        return self.qualifies and not self.given and self.reason == "confidence"
+
+    def why(self) -> str:
+        """'confidence 0.81 ≥ 0.52: for cues +2.3, rule strength +1.1; against nearest none
+        -0.6' (the figures that pushed most each way), or what decided instead."""
+        if self.reason == "exclusion":
+            return "an exclusion matched and the rules alone do not give it"
+        if self.reason == "rules only":
+            return "no labelled examples: the rules alone decide"
+        named = sorted(zip(FIGURES[:-1], self.parts[:-1], strict=True), key=lambda f: -abs(f[1]))
+        pro = [f"{n} {v:+.1f}" for n, v in named if v > 0.05][:3]
+        con = [f"{n} {v:+.1f}" for n, v in named if v < -0.05][:2]
+        sign = "≥" if self.confidence >= self.threshold else "<"
+        text = f"confidence {self.confidence:.2f} {sign} {self.threshold:.2f}"
+        if self.reason == "strong rule":
+            text += f", but a rule match {STRONG_RULE:g} times the threshold always counts"
+        return (
+            text
+            + (f": for {', '.join(pro)}" if pro else "")
+            + (f"; against {', '.join(con)}" if con else "")
+        )
 
 
-def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
+def judge(
+    profiles: Profiles, view: RuleView, vector: Vectors, passages: Vectors | None = None
+) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
     # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
@@ -462,21 +671,45 @@ def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    figures = _features(meaning, nearest * 10, view.strength, view.cues)
-    confidence = _sigmoid((figures * np.array(profiles.weights)).sum(axis=-1))
+    nearest_none = _nearest_none(sims[None, :], profiles.labels)[0]
+    figures = _features(
+        meaning,
+        nearest * 10,
+        view.strength,
+        view.cues,
+        view.reach,
+        view.headline,
+        nearest_none * 10,
+        _passage_share(profiles, passages) if passages is not None else np.zeros(len(meaning)),
+    )
+    confidence = _sigmoid((figures * profiles.topic_weights).sum(axis=-1))
+    parts = figures * profiles.topic_weights
     taught = profiles.taught
     out = []
     for t, slug in enumerate(profiles.slugs):
+        threshold = profiles.thresholds[t]
         if not taught[t]:
-            given = bool(view.qualifies[t])
+            given, reason = bool(view.qualifies[t]), "rules only"
         elif view.excluded[t] and not view.qualifies[t]:
-            given = False
+            given, reason = False, "exclusion"
+        elif confidence[t] >= threshold:
+            given, reason = True, "confidence"
+        elif view.qualifies[t] and view.strength[t] >= STRONG_RULE:
+            given, reason = True, "strong rule"
         else:
-            given = bool(
-                confidence[t] >= profiles.thresholds[t]
-                or (view.qualifies[t] and view.strength[t] >= STRONG_RULE)
+            given, reason = False, "confidence"
+        out.append(
+            Judgement(
+                slug,
+                float(confidence[t]),
+                given,
+                view.scores.get(slug),
+                tuple(float(x) for x in parts[t]),
+                threshold,
+                reason,
+                bool(view.qualifies[t]),
             )
-        out.append(Judgement(slug, float(confidence[t]), given, view.scores.get(slug)))
+        )
     return out
 
 
@@ -524,7 +757,7 @@ class HubTagger:
             return []
         parts = tokens(title, summary, body)  # one split for the rules and the meaning
         view = parts_rule_view(self.rules, parts)
-        return judge(self.profiles, view, parts_vector(embedder, parts))
+        return judge(self.profiles, view, *parts_meaning(embedder, parts))
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""
@@ -543,7 +776,9 @@ class HubTagger:
 
     def explain(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics with their evidence: matched phrases, and for meaning the closest
-        sentences and the labelled pieces the piece most resembles."""
+        sentences, the labelled pieces the piece most resembles and why the calibration gave
+        it; then the topics whose rules qualify but that the calibration vetoed (their
+        `meaning.vetoed` is True), with why."""
         embedder = self.model()
         found = self.judgements(title, summary, body)
         if embedder is None or self.profiles is None or not found:
@@ -553,7 +788,8 @@ class HubTagger:
         texts = [t for t in (title, summary) if t] + sentences(without_boilerplate(body))
         rows = embedder.embed(texts)
         out = []
-        for j in chosen(found):
+        vetoed = [j for j in found if j.vetoed]
+        for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
@@ -564,6 +800,8 @@ class HubTagger:
                 round(j.confidence, 3),
                 tuple(texts[i] for i in best),
                 tuple(f"{profiles.names[i]} ({sims[i]:.2f})" for i in like),
+                why=j.why(),
+                vetoed=not j.given,
             )
             out.append(replace(_score(j), meaning=meaning))
         return out
@@ -612,16 +850,26 @@ def profiles_for(
     *,
     key: str = "",
 ) -> Profiles:
-    vectors = example_vectors(embedder, pieces)
+    vectors, passages = example_meanings(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     key = key or profile_key(embedder.name, rules, pieces)
-    return build_profiles(embedder.name, rules.slugs, pieces, vectors, views, key)
+    return build_profiles(
+        embedder.name, rules.slugs, pieces, vectors, views, key, passages=passages
+    )
 
 
 # --- the profiles' cache ----------------------------------------------------------------------
 
 PROFILES_FILE = "profiles.npz"
-_ARRAYS = ("positive", "negative", "centre", "spread", "examples", "labels")
+_ARRAYS = (
+    "positive",
+    "negative",
+    "centre",
+    "spread",
+    "topic_weights",
+    "examples",
+    "labels",
+)
 
 
 def save_profiles(root: Path, profiles: Profiles) -> None:
@@ -670,6 +918,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         return None
     if len(profiles.weights) != len(FIGURES) or len(profiles.thresholds) != topics:
         return None
+    if profiles.topic_weights.shape != (topics, len(FIGURES)):
+        return None
     return profiles
 
 
@@ -696,7 +946,7 @@ def cross_validate(
     """Tag each piece of `scored` (default: all) with profiles built and calibrated on the
     folds it is not in; pieces are put in folds by a hash of their name, so runs agree."""
     scored_names = {p.name for p in (scored if scored is not None else pieces)}
-    vectors = example_vectors(embedder, pieces)
+    vectors, passages = example_meanings(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     fold_of = [int(hashlib.sha256(p.name.encode()).hexdigest(), 16) % folds for p in pieces]
     outcomes: list[Outcome] = []
@@ -713,9 +963,10 @@ def cross_validate(
             [pieces[i] for i in train],
             vectors[train],
             [views[i] for i in train],
+            passages=[passages[i] for i in train],
         )
         for i in test:
-            got = chosen(judge(profiles, views[i], vectors[i]))
+            got = chosen(judge(profiles, views[i], vectors[i], passages[i]))
             outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))
     return sorted(outcomes, key=lambda o: o.name)
 

@@ -43,6 +43,9 @@ CUE_HEADLINE = 2.0
 CONTEXT_MENTIONS = 3
 #: a topic's cues count in full once its context reaches this score (a part of it below)
 CONTEXT_FULL = 3.5
+#: the body is cut into passages of this many words to see how much of it a topic's evidence
+#: reaches (a passing mention sits in one passage; a piece about the topic spreads across them)
+PASSAGE_WORDS = 60
 NEAR_KEYS = frozenset({"a", "b", "within", "weight"})
 #: words that may stand between the parts of a rule phrase written with "/" or a dash
 JOINERS = frozenset({"and", "&", "or", "vs", "versus", "plus"})
@@ -555,6 +558,10 @@ class Meaning:
     sentences: tuple[str, ...] = ()
     #: the labelled pieces of the topic that the piece most resembles, best first
     resembles: tuple[str, ...] = ()
+    #: why the calibration gave the topic or vetoed it (its figures that weighed most)
+    why: str = ""
+    #: the rules alone would give the topic, but the calibration did not
+    vetoed: bool = False
 
 
 @dataclass(frozen=True)
@@ -569,6 +576,10 @@ class TopicScore:
     cues: tuple[Evidence, ...] = ()
     #: their weights summed, times the share of the topic's context the piece reaches
     cue_score: float = 0.0
+    #: the share of the body's passages (PASSAGE_WORDS words) holding a phrase or cue of the topic
+    reach: float = 0.0
+    #: a phrase or cue of the topic is in the title or summary
+    headline: bool = False
 
 
 @dataclass(frozen=True)
@@ -681,6 +692,9 @@ class Tagger:
         body_mentions = [0] * topics
         excluded = [False] * topics
         vocabulary = _Vocabulary(topics)
+        passages: list[set[int]] = [set() for _ in self.topics]
+        in_headline = [False] * topics
+        body_passages = 1
         for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
@@ -701,12 +715,24 @@ class Tagger:
                         headline[index] = True
             if cues:
                 self._vocabulary(spans, where, vocabulary)
+                if where == "body":
+                    body_passages = -(-len(tokens) // PASSAGE_WORDS)
+                    self._passages(spans, passages)
+                else:
+                    for index, seen in enumerate(self._passages(spans, [set() for _ in passages])):
+                        in_headline[index] = in_headline[index] or bool(seen)
         ranked = []
         for i, t in enumerate(self.topics):
             cue_evidence, cue_score = vocabulary.score(i, t.rules)
             if totals[i] > 0 or excluded[i] or cue_score > 0:
                 score = TopicScore(
-                    t.slug, totals[i], tuple(evidence[i]), cues=cue_evidence, cue_score=cue_score
+                    t.slug,
+                    totals[i],
+                    tuple(evidence[i]),
+                    cues=cue_evidence,
+                    cue_score=cue_score,
+                    reach=len(passages[i]) / body_passages,
+                    headline=in_headline[i],
                 )
                 # A passing mention (one place in the body, nothing in title or summary) never qualifies.
                 qualifies = totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2)
@@ -769,6 +795,23 @@ class Tagger:
             index: _topic_evidence(self.topics[index].rules, roles, where)
             for index, roles in by_topic.items()
         }
+
+    def _passages(self, spans: list[Span], seen: list[set[int]]) -> list[set[int]]:
+        """Add to `seen[topic]` the passages (PASSAGE_WORDS words) where a phrase, near-rule
+        side or cue of the topic starts, outside the topic's exclusions; returns `seen`."""
+        masks: dict[int, list[tuple[int, int]]] = {}
+        for term_id, start, end in spans:
+            for use in self.uses[term_id]:
+                if use.role == "exclude":
+                    masks.setdefault(use.topic, []).append((start, end))
+        for term_id, start, end in spans:
+            topics = {u.topic for u in self.uses[term_id] if u.role in ("phrase", "a", "b")}
+            topics.update(topic for topic, kind, _rule in self.vocabulary[term_id] if kind == CUE)
+            for topic in topics:
+                if topic in masks and any(start < e and s < end for s, e in masks[topic]):
+                    continue
+                seen[topic].add(start // PASSAGE_WORDS)
+        return seen
 
     def _vocabulary(self, spans: list[Span], where: Where, found: _Vocabulary) -> None:
         """Add one part's cues and context to `found`: for each topic, a cue or context phrase
