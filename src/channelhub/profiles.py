@@ -93,7 +93,6 @@ FIGURES = (
     "lead",
     "nearest example",
     "reach",
-    "headline",
     "nearest none",
     "passages",
     "bias",
@@ -222,12 +221,11 @@ def parts_meaning(embedder: Embedder, parts: Parts) -> tuple[Vectors, Vectors]:
     words are looked up once and the body's vector is the sum of its passages'."""
     sums, rows = embedder.word_rows(parts)
     dims = sums.shape[1]
-    body = rows[2]
-    if len(body):
-        starts = np.arange(0, len(body), PASSAGE_WORDS)
-        passages = np.add.reduceat(sums[body], starts, axis=0)
-    else:
-        passages = np.zeros((0, dims), dtype=np.float32)
+    words = sums[rows[2]]
+    full = len(words) // PASSAGE_WORDS * PASSAGE_WORDS
+    passages = words[:full].reshape(-1, PASSAGE_WORDS, dims).sum(axis=1)
+    if full < len(words):
+        passages = np.concatenate([passages, words[full:].sum(axis=0, keepdims=True)])
     whole = np.zeros((3, dims), dtype=np.float32)
     for i, part in enumerate(rows[:2]):
         if len(part):
@@ -270,7 +268,6 @@ class RuleView:
     scores: Mapping[str, TopicScore]
     cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
     reach: npt.NDArray[np.float64]  # share of the body's passages with the topic's evidence
-    headline: npt.NDArray[np.float64]  # 1 where the title or summary has the topic's evidence
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -283,7 +280,6 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
     strength = np.zeros(len(index))
     cues = np.zeros(len(index))
     reach = np.zeros(len(index))
-    headline = np.zeros(len(index))
     qualifies = np.zeros(len(index), dtype=bool)
     excluded = np.zeros(len(index), dtype=bool)
     scores: dict[str, TopicScore] = {}
@@ -291,11 +287,11 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
         i = index[score.slug]
         strength[i] = score.score / tagger.topics[i].threshold
         cues[i] = score.cue_score
-        reach[i], headline[i] = score.reach, float(score.headline)
+        reach[i] = score.reach
         qualifies[i], excluded[i] = ok, masked
         if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    return RuleView(strength, qualifies, excluded, scores, cues, reach, headline)
+    return RuleView(strength, qualifies, excluded, scores, cues, reach)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -325,6 +321,11 @@ class Profiles:
         return np.asarray((self.labels == 1).sum(axis=0) >= MIN_EXAMPLES)
 
     @cached_property
+    def members(self) -> npt.NDArray[np.bool_]:
+        """(examples, topics): True where the example is one of the topic's."""
+        return np.asarray(self.labels == 1)
+
+    @cached_property
     def examples32(self) -> Vectors:
         """The examples as float32, converted once per process (they travel as float16)."""
         return self.examples.astype(np.float32)
@@ -341,14 +342,12 @@ def _features(
     strength: npt.NDArray[np.float64],
     cues: npt.NDArray[np.float64],
     reach: npt.NDArray[np.float64],
-    headline: npt.NDArray[np.float64],
     nearest_none: npt.NDArray[np.float64],
     share: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
     score), meaning, its lead over the best other topic, nearest example, the share of the
-    body's passages with the topic's evidence, its evidence in the title or summary, how much
-    closer the closest example of the topic is than the closest piece about none, the share of
+    body's passages with the topic's evidence, how much closer the closest example of the topic is than the closest piece about none, the share of
     the body's passages whose meaning leans to the topic, 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
@@ -365,7 +364,6 @@ def _features(
             meaning - others,
             nearest,
             reach,
-            headline,
             nearest_none,
             share,
             np.ones_like(meaning),
@@ -425,7 +423,7 @@ def _loo_meaning(
     meaning = scores[0] - scores[1]
     sims = E64 @ E64.T
     np.fill_diagonal(sims, -np.inf)
-    return meaning, _nearest(sims, labels), _nearest_none(sims, labels)
+    return meaning, *_nearest(sims, labels == 1)
 
 
 _Side = tuple[
@@ -482,36 +480,28 @@ def _passage_share(profiles: Profiles, passages: Vectors) -> npt.NDArray[np.floa
 
 
 def _nearest(
-    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
-) -> npt.NDArray[np.float64]:
-    """(pieces, topics): similarity to the closest example for the topic minus to the closest
-    other example (0 for a topic without examples, or without others)."""
-    member = (labels == 1)[None, :, :]  # (1, examples, topics)
-    out = np.zeros((sims.shape[0], labels.shape[1]))
+    sims: npt.NDArray[np.float64], members: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Two (pieces, topics) figures: similarity to the closest example for the topic minus to
+    the closest other example, and minus to the closest example about none of the topics (0
+    for a topic without examples, or without the others)."""
+    member = members[None, :, :]  # (1, examples, topics)
+    none = ~members.any(axis=1)
+    out = np.zeros((sims.shape[0], members.shape[1]))
+    out_none = np.zeros((sims.shape[0], members.shape[1]))
     for start in range(0, sims.shape[0], NEAREST_ROWS):  # bounded memory for large hubs
-        column = sims[start : start + NEAREST_ROWS, :, None]  # (rows, examples, 1)
+        rows = sims[start : start + NEAREST_ROWS]
+        column = rows[:, :, None]  # (rows, examples, 1)
         closest = np.where(member, column, -np.inf).max(axis=1, initial=-np.inf)
         other = np.where(member, -np.inf, column).max(axis=1, initial=-np.inf)
+        nearest_none = rows[:, none].max(axis=1, initial=-np.inf)[:, None]
         with np.errstate(invalid="ignore"):  # no example on one side: -inf - -inf, set to 0 below
             out[start : start + NEAREST_ROWS] = closest - other
-    return np.where(np.isfinite(out), out, 0.0)
-
-
-def _nearest_none(
-    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
-) -> npt.NDArray[np.float64]:
-    """(pieces, topics): similarity to the closest example for the topic minus to the closest
-    example about none of the topics (0 without either)."""
-    member = labels == 1
-    none = ~member.any(axis=1)
-    if not none.any():
-        return np.zeros((sims.shape[0], labels.shape[1]))
-    closest_none = sims[:, none].max(axis=1, initial=-np.inf)[:, None]
-    out = np.zeros((sims.shape[0], labels.shape[1]))
-    for t in range(labels.shape[1]):
-        if member[:, t].any():
-            out[:, t] = sims[:, member[:, t]].max(axis=1, initial=-np.inf) - closest_none[:, 0]
-    return np.where(np.isfinite(out), out, 0.0)
+            out_none[start : start + NEAREST_ROWS] = closest - nearest_none
+    return (
+        np.where(np.isfinite(out), out, 0.0),
+        np.where(np.isfinite(out_none), out_none, 0.0),
+    )
 
 
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
@@ -561,7 +551,6 @@ def build_profiles(
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
     reach = np.array([r.reach for r in rules]).reshape(len(pieces), topics)
-    headline = np.array([r.headline for r in rules]).reshape(len(pieces), topics)
     share = (
         _loo_passage_share(E, labels, passages, centre, spread)
         if passages is not None
@@ -573,7 +562,6 @@ def build_profiles(
         strength,
         cues,
         reach,
-        headline,
         nearest_none * 10,
         share,
     )
@@ -670,44 +658,45 @@ def judge(
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
-    nearest = _nearest(sims[None, :], profiles.labels)[0]
-    nearest_none = _nearest_none(sims[None, :], profiles.labels)[0]
+    nearest, nearest_none = (f[0] for f in _nearest(sims[None, :], profiles.members))
     figures = _features(
         meaning,
         nearest * 10,
         view.strength,
         view.cues,
         view.reach,
-        view.headline,
         nearest_none * 10,
         _passage_share(profiles, passages) if passages is not None else np.zeros(len(meaning)),
     )
-    confidence = _sigmoid((figures * profiles.topic_weights).sum(axis=-1))
     parts = figures * profiles.topic_weights
-    taught = profiles.taught
+    confidence = _sigmoid(parts.sum(axis=-1)).tolist()
+    # plain Python values from here: ten topics, no numpy scalars
+    rows, taught = parts.tolist(), profiles.taught.tolist()
+    qualifies, excluded = view.qualifies.tolist(), view.excluded.tolist()
+    strong = (view.strength >= STRONG_RULE).tolist()
     out = []
     for t, slug in enumerate(profiles.slugs):
         threshold = profiles.thresholds[t]
         if not taught[t]:
-            given, reason = bool(view.qualifies[t]), "rules only"
-        elif view.excluded[t] and not view.qualifies[t]:
+            given, reason = qualifies[t], "rules only"
+        elif excluded[t] and not qualifies[t]:
             given, reason = False, "exclusion"
         elif confidence[t] >= threshold:
             given, reason = True, "confidence"
-        elif view.qualifies[t] and view.strength[t] >= STRONG_RULE:
+        elif qualifies[t] and strong[t]:
             given, reason = True, "strong rule"
         else:
             given, reason = False, "confidence"
         out.append(
             Judgement(
                 slug,
-                float(confidence[t]),
+                confidence[t],
                 given,
                 view.scores.get(slug),
-                tuple(float(x) for x in parts[t]),
+                tuple(rows[t]),
                 threshold,
                 reason,
-                bool(view.qualifies[t]),
+                qualifies[t],
             )
         )
     return out

@@ -576,10 +576,8 @@ class TopicScore:
     cues: tuple[Evidence, ...] = ()
     #: their weights summed, times the share of the topic's context the piece reaches
     cue_score: float = 0.0
-    #: the share of the body's passages (PASSAGE_WORDS words) holding a phrase or cue of the topic
+    #: the share of the body's passages (PASSAGE_WORDS words) holding a cue of the topic
     reach: float = 0.0
-    #: a phrase or cue of the topic is in the title or summary
-    headline: bool = False
 
 
 @dataclass(frozen=True)
@@ -692,8 +690,6 @@ class Tagger:
         body_mentions = [0] * topics
         excluded = [False] * topics
         vocabulary = _Vocabulary(topics)
-        passages: list[set[int]] = [set() for _ in self.topics]
-        in_headline = [False] * topics
         body_passages = 1
         for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
@@ -717,10 +713,6 @@ class Tagger:
                 self._vocabulary(spans, where, vocabulary)
                 if where == "body":
                     body_passages = -(-len(tokens) // PASSAGE_WORDS)
-                    self._passages(spans, passages)
-                else:
-                    for index, seen in enumerate(self._passages(spans, [set() for _ in passages])):
-                        in_headline[index] = in_headline[index] or bool(seen)
         ranked = []
         for i, t in enumerate(self.topics):
             cue_evidence, cue_score = vocabulary.score(i, t.rules)
@@ -731,8 +723,7 @@ class Tagger:
                     tuple(evidence[i]),
                     cues=cue_evidence,
                     cue_score=cue_score,
-                    reach=len(passages[i]) / body_passages,
-                    headline=in_headline[i],
+                    reach=len(vocabulary.passages[i]) / body_passages,
                 )
                 # A passing mention (one place in the body, nothing in title or summary) never qualifies.
                 qualifies = totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2)
@@ -796,23 +787,6 @@ class Tagger:
             for index, roles in by_topic.items()
         }
 
-    def _passages(self, spans: list[Span], seen: list[set[int]]) -> list[set[int]]:
-        """Add to `seen[topic]` the passages (PASSAGE_WORDS words) where a phrase, near-rule
-        side or cue of the topic starts, outside the topic's exclusions; returns `seen`."""
-        masks: dict[int, list[tuple[int, int]]] = {}
-        for term_id, start, end in spans:
-            for use in self.uses[term_id]:
-                if use.role == "exclude":
-                    masks.setdefault(use.topic, []).append((start, end))
-        for term_id, start, end in spans:
-            topics = {u.topic for u in self.uses[term_id] if u.role in ("phrase", "a", "b")}
-            topics.update(topic for topic, kind, _rule in self.vocabulary[term_id] if kind == CUE)
-            for topic in topics:
-                if topic in masks and any(start < e and s < end for s, e in masks[topic]):
-                    continue
-                seen[topic].add(start // PASSAGE_WORDS)
-        return seen
-
     def _vocabulary(self, spans: list[Span], where: Where, found: _Vocabulary) -> None:
         """Add one part's cues and context to `found`: for each topic, a cue or context phrase
         inside a longer one of the same kind, or inside one of the topic's exclusions, does
@@ -834,6 +808,8 @@ class Tagger:
                     continue
                 reach[topic, kind] = (start, end)
                 found.add(topic, kind, rule, where, factor)
+                if kind == CUE and where == "body":
+                    found.passages[topic].add(start // PASSAGE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -856,6 +832,8 @@ class _Vocabulary:
         self.cues: list[dict[int, tuple[float, Where, int]]] = [{} for _ in range(topics)]
         # per topic: context phrase's weight x mentions (at most CONTEXT_MENTIONS), per place
         self.context: list[dict[tuple[int, float], int]] = [{} for _ in range(topics)]
+        # per topic: the body's passages (PASSAGE_WORDS words) where a cue of the topic starts
+        self.passages: list[set[int]] = [set() for _ in range(topics)]
 
     def add(self, topic: int, kind: int, rule: int, where: Where, factor: float) -> None:
         if kind == CUE:
