@@ -123,21 +123,9 @@ def test_calibration_is_fitted_and_thresholds_are_per_topic(hub_tagger: P.HubTag
     profiles = hub_tagger.profiles
     assert profiles is not None
     weights = dict(zip(P.FIGURES, profiles.weights, strict=True))
-    assert list(weights) == [
-        "rule strength",
-        "cues",
-        "meaning",
-        "lead",
-        "nearest example",
-        "reach",
-        "nearest none",
-        "passages",
-        "bias",
-    ]
+    assert list(weights) == ["rule strength", "cues", "meaning", "lead", "nearest example", "bias"]
     # the rules, the cues and the meaning all count for a topic
     assert weights["rule strength"] > 0 and weights["cues"] > 0 and weights["meaning"] > 0
-    # evidence spread over the piece counts for a topic, a piece close to one about none against
-    assert weights["reach"] > 0 and weights["passages"] > 0 and weights["nearest none"] > 0
     # each topic has its own weights, near the shared ones
     own = profiles.topic_weights
     assert own.shape == (len(profiles.slugs), len(P.FIGURES))
@@ -364,7 +352,7 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger
 ) -> None:
-    """Floors a little under what was measured (P 0.896, R 0.881, F1 0.888 over 242 pieces; 0.922,
+    """Floors a little under what was measured (P 0.918, R 0.886, F1 0.902 over 242 pieces; 0.922,
     0.892, 0.907 over the 186 before tagging-precision/train, whose pieces about none of the
     topics, written to tempt the tagger, are the hardest of the examples)."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
@@ -376,7 +364,7 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 240
-    assert precision >= 0.88
+    assert precision >= 0.90
     assert recall >= 0.86
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 

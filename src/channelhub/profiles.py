@@ -4,10 +4,12 @@ Owns collecting the examples (the repository's labelled sets, never a `heldout` 
 every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
 topics an editor removed counted against), embedding them, one profile per topic (the mean
 meaning of its examples against the mean of the others, plus the examples for "resembles"),
-calibration (a small logistic model shared by the topics over five figures: rule strength,
-cues, meaning, its lead over the other topics, and nearest example; fitted on leave-one-out
-figures, with a threshold per topic chosen the same way), cross-validation of that whole recipe, and `HubTagger`, which tags with rules and
-profiles together: an exclusion vetoes, a strong rule match always counts, and each tag says why.
+calibration (a small logistic model over five figures: rule strength, cues, meaning, its lead
+over the other topics, and nearest example; fitted on leave-one-out figures for all topics
+together, then for each topic on its own pulled towards the shared weights, with a threshold
+per topic chosen the same way), cross-validation of that whole recipe, and `HubTagger`, which
+tags with rules and profiles together: an exclusion vetoes, a strong rule match always counts,
+the calibration vetoes the rest below its threshold, and each tag (and veto) says why.
 """
 
 from __future__ import annotations
@@ -45,7 +47,6 @@ from channelhub.semantic import (
 )
 from channelhub.semantic import normalise as unit
 from channelhub.tagger import (
-    PASSAGE_WORDS,
     Meaning,
     Parts,
     Tagger,
@@ -86,19 +87,9 @@ MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
 #: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
-FIGURES = (
-    "rule strength",
-    "cues",
-    "meaning",
-    "lead",
-    "nearest example",
-    "reach",
-    "nearest none",
-    "passages",
-    "bias",
-)
+FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
 #: a topic needs this many labelled examples before its profile and calibration decide (with
-#: one or two, ten figures are fitted to noise; the topic is left to its rules)
+#: one or two, its own weights and threshold are fitted to noise; it is left to its rules)
 MIN_EXAMPLES = 3
 #: how strongly each topic's own weights are pulled towards the weights shared by all topics
 TOPIC_RIDGE = 4.0
@@ -173,6 +164,7 @@ def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> Labelle
 
 def labelled_pieces(root: Path, tagger: Tagger) -> tuple[list[LabelledPiece], list[Problem]]:
     """The repository's labelled examples and the hub's editor-labelled pieces, in a fixed order."""
+    root = root.absolute()  # names are cut from the paths: "." would lose their first letters
     pieces: list[LabelledPiece] = []
     problems: list[Problem] = []
     sources: list[tuple[Path, str]] = []
@@ -213,27 +205,9 @@ def piece_vector(embedder: Embedder, title: str, summary: str, body: str) -> Vec
 
 def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
     """`piece_vector` of a piece already split into words by the tagger."""
-    return parts_meaning(embedder, parts)[0]
-
-
-def parts_meaning(embedder: Embedder, parts: Parts) -> tuple[Vectors, Vectors]:
-    """(the piece's unit vector, one unit vector per passage of PASSAGE_WORDS body words): the
-    words are looked up once and the body's vector is the sum of its passages'."""
-    sums, rows = embedder.word_rows(parts)
-    dims = sums.shape[1]
-    words = sums[rows[2]]
-    full = len(words) // PASSAGE_WORDS * PASSAGE_WORDS
-    passages = words[:full].reshape(-1, PASSAGE_WORDS, dims).sum(axis=1)
-    if full < len(words):
-        passages = np.concatenate([passages, words[full:].sum(axis=0, keepdims=True)])
-    whole = np.zeros((3, dims), dtype=np.float32)
-    for i, part in enumerate(rows[:2]):
-        if len(part):
-            whole[i] = sums[part].sum(axis=0)
-    whole[2] = passages.sum(axis=0)
+    vectors = embedder.embed_words(parts)
     weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
-    # numpy's own sums: a fixed order, no BLAS threads
-    return unit((weights * unit(whole)).sum(axis=0)), unit(passages)
+    return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
 
 
 def recipe(model: str = MODEL_NAME) -> str:
@@ -243,16 +217,8 @@ def recipe(model: str = MODEL_NAME) -> str:
 
 def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vectors:
     """One unit vector per piece (embedding is cheap: the profiles, not the vectors, are cached)."""
-    return example_meanings(embedder, pieces)[0]
-
-
-def example_meanings(
-    embedder: Embedder, pieces: Sequence[LabelledPiece]
-) -> tuple[Vectors, list[Vectors]]:
-    """(one unit vector per piece, each piece's passage vectors)."""
-    found = [parts_meaning(embedder, tokens(p.title, p.summary, p.body)) for p in pieces]
-    vectors = np.array([v for v, _ in found], dtype=np.float32).reshape(len(found), -1)
-    return vectors, [passages for _, passages in found]
+    rows = [piece_vector(embedder, p.title, p.summary, p.body) for p in pieces]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
 
 
 # --- rules' view of a piece -------------------------------------------------------------------
@@ -267,7 +233,6 @@ class RuleView:
     excluded: npt.NDArray[np.bool_]
     scores: Mapping[str, TopicScore]
     cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
-    reach: npt.NDArray[np.float64]  # share of the body's passages with the topic's evidence
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -279,7 +244,6 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
     index = {slug: i for i, slug in enumerate(tagger.slugs)}
     strength = np.zeros(len(index))
     cues = np.zeros(len(index))
-    reach = np.zeros(len(index))
     qualifies = np.zeros(len(index), dtype=bool)
     excluded = np.zeros(len(index), dtype=bool)
     scores: dict[str, TopicScore] = {}
@@ -287,11 +251,10 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
         i = index[score.slug]
         strength[i] = score.score / tagger.topics[i].threshold
         cues[i] = score.cue_score
-        reach[i] = score.reach
         qualifies[i], excluded[i] = ok, masked
         if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    return RuleView(strength, qualifies, excluded, scores, cues, reach)
+    return RuleView(strength, qualifies, excluded, scores, cues)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -321,11 +284,6 @@ class Profiles:
         return np.asarray((self.labels == 1).sum(axis=0) >= MIN_EXAMPLES)
 
     @cached_property
-    def members(self) -> npt.NDArray[np.bool_]:
-        """(examples, topics): True where the example is one of the topic's."""
-        return np.asarray(self.labels == 1)
-
-    @cached_property
     def examples32(self) -> Vectors:
         """The examples as float32, converted once per process (they travel as float16)."""
         return self.examples.astype(np.float32)
@@ -341,14 +299,9 @@ def _features(
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
     cues: npt.NDArray[np.float64],
-    reach: npt.NDArray[np.float64],
-    nearest_none: npt.NDArray[np.float64],
-    share: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
-    score), meaning, its lead over the best other topic, nearest example, the share of the
-    body's passages with the topic's evidence, how much closer the closest example of the topic is than the closest piece about none, the share of
-    the body's passages whose meaning leans to the topic, 1 (the bias)."""
+    score), meaning, its lead over the best other topic, nearest example, 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -363,9 +316,6 @@ def _features(
             meaning,
             meaning - others,
             nearest,
-            reach,
-            nearest_none,
-            share,
             np.ones_like(meaning),
         ],
         axis=-1,
@@ -416,92 +366,38 @@ def _threshold(confidence: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]
 
 def _loo_meaning(
     E: Vectors, labels: npt.NDArray[np.int8]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Each example's meaning score and nearest-example figures with itself left out."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each example's meaning score and nearest-example figure with itself left out."""
     E64 = E.astype(np.float64)
-    scores = [(dots - mask) / norms for mask, sums, dots, norms in _loo_sides(E64, labels)]
-    meaning = scores[0] - scores[1]
-    sims = E64 @ E64.T
-    np.fill_diagonal(sims, -np.inf)
-    return meaning, *_nearest(sims, labels == 1)
-
-
-_Side = tuple[
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-]
-
-
-def _loo_sides(E64: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]) -> list[_Side]:
-    """For the topics' examples and for the others: (membership, sums of the vectors, each
-    example's dot with the sums, the length of the sums with that example left out)."""
     pos = (labels == 1).astype(np.float64)
-    sides: list[_Side] = []
-    for mask in (pos, 1.0 - pos):
+    neg = 1.0 - pos
+    scores = []
+    for mask in (pos, neg):
         sums = mask.T @ E64  # (topics, dims)
         dots = E64 @ sums.T  # (examples, topics)
         sq = (sums * sums).sum(axis=1)[None, :] - 2 * mask * dots + mask
-        sides.append((mask, sums, dots, np.sqrt(np.maximum(sq, 1e-12))))
-    return sides
-
-
-def _loo_passage_share(
-    E: Vectors,
-    labels: npt.NDArray[np.int8],
-    passages: Sequence[Vectors],
-    centre: npt.NDArray[np.float64],
-    spread: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    """(examples, topics): each example's `_passage_share`, by profiles built without it."""
-    E64 = E.astype(np.float64)
-    sides = _loo_sides(E64, labels)
-    out = np.zeros(labels.shape)
-    for i, Q in enumerate(passages):
-        if not len(Q):
-            continue
-        Q64 = Q.astype(np.float64)
-        own = Q64 @ E64[i]  # (passages,)
-        scores = [
-            (Q64 @ sums.T - mask[i] * own[:, None]) / norms[i] for mask, sums, _d, norms in sides
-        ]
-        out[i] = ((scores[0] - scores[1] - centre) / spread > 0).mean(axis=0)
-    return out
-
-
-def _passage_share(profiles: Profiles, passages: Vectors) -> npt.NDArray[np.float64]:
-    """(topics,): the share of a piece's passages whose meaning leans to the topic more than
-    the examples' average does (a piece that only brushes a topic has one such passage)."""
-    if not len(passages):
-        return np.zeros(len(profiles.slugs))
-    scores = np.einsum("td,pd->pt", profiles.direction, passages).astype(np.float64)
-    return np.asarray(((scores - profiles.centre) / profiles.spread > 0).mean(axis=0))
+        scores.append((dots - mask) / np.sqrt(np.maximum(sq, 1e-12)))
+    meaning = scores[0] - scores[1]
+    sims = E64 @ E64.T
+    np.fill_diagonal(sims, -np.inf)
+    nearest = _nearest(sims, labels)
+    return meaning, nearest
 
 
 def _nearest(
-    sims: npt.NDArray[np.float64], members: npt.NDArray[np.bool_]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Two (pieces, topics) figures: similarity to the closest example for the topic minus to
-    the closest other example, and minus to the closest example about none of the topics (0
-    for a topic without examples, or without the others)."""
-    member = members[None, :, :]  # (1, examples, topics)
-    none = ~members.any(axis=1)
-    out = np.zeros((sims.shape[0], members.shape[1]))
-    out_none = np.zeros((sims.shape[0], members.shape[1]))
+    sims: npt.NDArray[np.float64], labels: npt.NDArray[np.int8]
+) -> npt.NDArray[np.float64]:
+    """(pieces, topics): similarity to the closest example for the topic minus to the closest
+    other example (0 for a topic without examples, or without others)."""
+    member = (labels == 1)[None, :, :]  # (1, examples, topics)
+    out = np.zeros((sims.shape[0], labels.shape[1]))
     for start in range(0, sims.shape[0], NEAREST_ROWS):  # bounded memory for large hubs
-        rows = sims[start : start + NEAREST_ROWS]
-        column = rows[:, :, None]  # (rows, examples, 1)
+        column = sims[start : start + NEAREST_ROWS, :, None]  # (rows, examples, 1)
         closest = np.where(member, column, -np.inf).max(axis=1, initial=-np.inf)
         other = np.where(member, -np.inf, column).max(axis=1, initial=-np.inf)
-        nearest_none = rows[:, none].max(axis=1, initial=-np.inf)[:, None]
         with np.errstate(invalid="ignore"):  # no example on one side: -inf - -inf, set to 0 below
             out[start : start + NEAREST_ROWS] = closest - other
-            out_none[start : start + NEAREST_ROWS] = closest - nearest_none
-    return (
-        np.where(np.isfinite(out), out, 0.0),
-        np.where(np.isfinite(out_none), out_none, 0.0),
-    )
+    return np.where(np.isfinite(out), out, 0.0)
 
 
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
@@ -530,8 +426,6 @@ def build_profiles(
     vectors: Vectors,
     rules: Sequence[RuleView],
     key: str = "",
-    *,
-    passages: Sequence[Vectors] | None = None,
 ) -> Profiles:
     """Profiles and calibration from labelled pieces (their vectors and what the rules say of them)."""
     topics = len(slugs)
@@ -545,26 +439,12 @@ def build_profiles(
     E = vectors.astype(np.float32)
     positive = unit(((labels == 1).astype(np.float32).T @ E).astype(np.float32))
     negative = unit(((labels != 1).astype(np.float32).T @ E).astype(np.float32))
-    meaning, nearest, nearest_none = _loo_meaning(E, labels)
+    meaning, nearest = _loo_meaning(E, labels)
     centre = meaning.mean(axis=0) if len(pieces) else np.zeros(topics)
     spread = meaning.std(axis=0) + 1e-6 if len(pieces) else np.ones(topics)
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
-    reach = np.array([r.reach for r in rules]).reshape(len(pieces), topics)
-    share = (
-        _loo_passage_share(E, labels, passages, centre, spread)
-        if passages is not None
-        else np.zeros(labels.shape)
-    )
-    X = _features(
-        (meaning - centre) / spread,
-        nearest * 10,
-        strength,
-        cues,
-        reach,
-        nearest_none * 10,
-        share,
-    )
+    X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights = _fit_logistic(
@@ -629,8 +509,9 @@ class Judgement:
         return self.qualifies and not self.given and self.reason == "confidence"
 
     def why(self) -> str:
-        """'confidence 0.81 ≥ 0.52: for cues +2.3, rule strength +1.1; against nearest none
-        -0.6' (the figures that pushed most each way), or what decided instead."""
+        """'confidence 0.81 ≥ 0.52: for cues +2.3, rule strength +1.1; against nearest example
+        -0.6' (each figure's weight times its value, those that pushed most each way; the bias
+        pulls every topic down), or what decided instead."""
         if self.reason == "exclusion":
             return "an exclusion matched and the rules alone do not give it"
         if self.reason == "rules only":
@@ -649,25 +530,15 @@ class Judgement:
         )
 
 
-def judge(
-    profiles: Profiles, view: RuleView, vector: Vectors, passages: Vectors | None = None
-) -> list[Judgement]:
+def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides."""
     # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
-    nearest, nearest_none = (f[0] for f in _nearest(sims[None, :], profiles.members))
-    figures = _features(
-        meaning,
-        nearest * 10,
-        view.strength,
-        view.cues,
-        view.reach,
-        nearest_none * 10,
-        _passage_share(profiles, passages) if passages is not None else np.zeros(len(meaning)),
-    )
+    nearest = _nearest(sims[None, :], profiles.labels)[0]
+    figures = _features(meaning, nearest * 10, view.strength, view.cues)
     parts = figures * profiles.topic_weights
     confidence = _sigmoid(parts.sum(axis=-1)).tolist()
     # plain Python values from here: ten topics, no numpy scalars
@@ -746,7 +617,7 @@ class HubTagger:
             return []
         parts = tokens(title, summary, body)  # one split for the rules and the meaning
         view = parts_rule_view(self.rules, parts)
-        return judge(self.profiles, view, *parts_meaning(embedder, parts))
+        return judge(self.profiles, view, parts_vector(embedder, parts))
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""
@@ -839,12 +710,10 @@ def profiles_for(
     *,
     key: str = "",
 ) -> Profiles:
-    vectors, passages = example_meanings(embedder, pieces)
+    vectors = example_vectors(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     key = key or profile_key(embedder.name, rules, pieces)
-    return build_profiles(
-        embedder.name, rules.slugs, pieces, vectors, views, key, passages=passages
-    )
+    return build_profiles(embedder.name, rules.slugs, pieces, vectors, views, key)
 
 
 # --- the profiles' cache ----------------------------------------------------------------------
@@ -935,7 +804,7 @@ def cross_validate(
     """Tag each piece of `scored` (default: all) with profiles built and calibrated on the
     folds it is not in; pieces are put in folds by a hash of their name, so runs agree."""
     scored_names = {p.name for p in (scored if scored is not None else pieces)}
-    vectors, passages = example_meanings(embedder, pieces)
+    vectors = example_vectors(embedder, pieces)
     views = [rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     fold_of = [int(hashlib.sha256(p.name.encode()).hexdigest(), 16) % folds for p in pieces]
     outcomes: list[Outcome] = []
@@ -952,10 +821,9 @@ def cross_validate(
             [pieces[i] for i in train],
             vectors[train],
             [views[i] for i in train],
-            passages=[passages[i] for i in train],
         )
         for i in test:
-            got = chosen(judge(profiles, views[i], vectors[i], passages[i]))
+            got = chosen(judge(profiles, views[i], vectors[i]))
             outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))
     return sorted(outcomes, key=lambda o: o.name)
 

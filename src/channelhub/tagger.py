@@ -43,9 +43,6 @@ CUE_HEADLINE = 2.0
 CONTEXT_MENTIONS = 3
 #: a topic's cues count in full once its context reaches this score (a part of it below)
 CONTEXT_FULL = 3.5
-#: the body is cut into passages of this many words to see how much of it a topic's evidence
-#: reaches (a passing mention sits in one passage; a piece about the topic spreads across them)
-PASSAGE_WORDS = 60
 NEAR_KEYS = frozenset({"a", "b", "within", "weight"})
 #: words that may stand between the parts of a rule phrase written with "/" or a dash
 JOINERS = frozenset({"and", "&", "or", "vs", "versus", "plus"})
@@ -576,8 +573,6 @@ class TopicScore:
     cues: tuple[Evidence, ...] = ()
     #: their weights summed, times the share of the topic's context the piece reaches
     cue_score: float = 0.0
-    #: the share of the body's passages (PASSAGE_WORDS words) holding a cue of the topic
-    reach: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -690,7 +685,6 @@ class Tagger:
         body_mentions = [0] * topics
         excluded = [False] * topics
         vocabulary = _Vocabulary(topics)
-        body_passages = 1
         for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
@@ -711,19 +705,12 @@ class Tagger:
                         headline[index] = True
             if cues:
                 self._vocabulary(spans, where, vocabulary)
-                if where == "body":
-                    body_passages = -(-len(tokens) // PASSAGE_WORDS)
         ranked = []
         for i, t in enumerate(self.topics):
             cue_evidence, cue_score = vocabulary.score(i, t.rules)
             if totals[i] > 0 or excluded[i] or cue_score > 0:
                 score = TopicScore(
-                    t.slug,
-                    totals[i],
-                    tuple(evidence[i]),
-                    cues=cue_evidence,
-                    cue_score=cue_score,
-                    reach=len(vocabulary.passages[i]) / body_passages,
+                    t.slug, totals[i], tuple(evidence[i]), cues=cue_evidence, cue_score=cue_score
                 )
                 # A passing mention (one place in the body, nothing in title or summary) never qualifies.
                 qualifies = totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2)
@@ -808,8 +795,6 @@ class Tagger:
                     continue
                 reach[topic, kind] = (start, end)
                 found.add(topic, kind, rule, where, factor)
-                if kind == CUE and where == "body":
-                    found.passages[topic].add(start // PASSAGE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -832,8 +817,6 @@ class _Vocabulary:
         self.cues: list[dict[int, tuple[float, Where, int]]] = [{} for _ in range(topics)]
         # per topic: context phrase's weight x mentions (at most CONTEXT_MENTIONS), per place
         self.context: list[dict[tuple[int, float], int]] = [{} for _ in range(topics)]
-        # per topic: the body's passages (PASSAGE_WORDS words) where a cue of the topic starts
-        self.passages: list[set[int]] = [set() for _ in range(topics)]
 
     def add(self, topic: int, kind: int, rule: int, where: Where, factor: float) -> None:
         if kind == CUE:
