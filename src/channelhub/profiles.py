@@ -4,10 +4,12 @@ Owns collecting the examples (the repository's labelled sets, never a `heldout` 
 every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
 topics an editor removed counted against), embedding them, one profile per topic (the mean
 meaning of its examples against the mean of the others, plus the examples for "resembles"),
-calibration (a small logistic model shared by the topics over five figures: rule strength,
-cues, meaning, its lead over the other topics, and nearest example; fitted on leave-one-out
-figures, with a threshold per topic chosen the same way), cross-validation of that whole recipe, and `HubTagger`, which tags with rules and
-profiles together: an exclusion vetoes, a strong rule match always counts, and each tag says why.
+calibration (a small logistic model over five figures: rule strength, cues, meaning, its lead
+over the other topics, and nearest example; fitted on leave-one-out figures for all topics
+together, then for each topic on its own pulled towards the shared weights, with a threshold
+per topic chosen the same way), cross-validation of that whole recipe, and `HubTagger`, which
+tags with rules and profiles together: an exclusion vetoes, a strong rule match always counts,
+the calibration vetoes the rest below its threshold, and each tag (and veto) says why.
 """
 
 from __future__ import annotations
@@ -59,16 +61,18 @@ EXAMPLE_DIRS = (
     "tests/data/tagging",
     "tests/data/tagging-indirect/tune",
     "tests/data/tagging-varied/train",
+    "tests/data/tagging-precision/train",
 )
 #: folders under EXAMPLE_DIRS never read as examples: they measure, they do not teach
 HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
 #: bump when what a piece's meaning is made of changes, so cached profiles are not reused
-RECIPE_VERSION = "cues-1"
+RECIPE_VERSION = "precision-1"
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
-STRONG_RULE = 3.0
+#: (3 until issue 17's precision round; 4 by cross-validation with the pieces about none)
+STRONG_RULE = 4.0
 #: an example whose topic an editor removed counts this much more against it
 AGAINST_WEIGHT = 3.0
 #: L2 penalty of the logistic fit (not on the bias)
@@ -84,6 +88,11 @@ MAX_TOPICS = 3
 NEAREST_ROWS = 64
 #: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
 FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
+#: a topic needs this many labelled examples before its profile and calibration decide (with
+#: one or two, its own weights and threshold are fitted to noise; it is left to its rules)
+MIN_EXAMPLES = 3
+#: how strongly each topic's own weights are pulled towards the weights shared by all topics
+TOPIC_RIDGE = 4.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ def read_labelled(path: Path, name: str, tagger: Tagger, *, key: str) -> Labelle
 
 def labelled_pieces(root: Path, tagger: Tagger) -> tuple[list[LabelledPiece], list[Problem]]:
     """The repository's labelled examples and the hub's editor-labelled pieces, in a fixed order."""
+    root = root.absolute()  # names are cut from the paths: "." would lose their first letters
     pieces: list[LabelledPiece] = []
     problems: list[Problem] = []
     sources: list[tuple[Path, str]] = []
@@ -260,7 +270,8 @@ class Profiles:
     negative: Vectors  # (topics, dims): unit mean of the other examples
     centre: npt.NDArray[np.float64]  # (topics,): mean and spread of the examples' meaning scores
     spread: npt.NDArray[np.float64]
-    weights: tuple[float, ...]  # one per FIGURES
+    weights: tuple[float, ...]  # one per FIGURES, shared by the topics
+    topic_weights: npt.NDArray[np.float64]  # (topics, FIGURES): each topic's own, near `weights`
     thresholds: tuple[float, ...]  # per topic, on the calibrated confidence
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
@@ -269,8 +280,8 @@ class Profiles:
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
-        """Topics with at least one example: the others are left to the rules."""
-        return np.asarray((self.labels == 1).any(axis=0))
+        """Topics with at least MIN_EXAMPLES examples: the others are left to the rules."""
+        return np.asarray((self.labels == 1).sum(axis=0) >= MIN_EXAMPLES)
 
     @cached_property
     def examples32(self) -> Vectors:
@@ -316,16 +327,24 @@ def _sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _fit_logistic(
-    X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w_sample: npt.NDArray[np.float64]
+    X: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    w_sample: npt.NDArray[np.float64],
+    *,
+    prior: npt.NDArray[np.float64] | None = None,
+    ridge: float = RIDGE,
 ) -> npt.NDArray[np.float64]:
-    """Ridge logistic regression by Newton's method: deterministic, no random start."""
+    """Ridge logistic regression by Newton's method: deterministic, no random start. With a
+    `prior`, the weights (the bias too) are pulled towards it rather than towards 0."""
     dims = X.shape[1]
-    penalty = np.full(dims, RIDGE)
-    penalty[-1] = 0.0
-    w = np.zeros(dims)
+    penalty = np.full(dims, ridge)
+    centre = np.zeros(dims) if prior is None else prior
+    if prior is None:
+        penalty[-1] = 0.0
+    w = centre.copy()
     for _ in range(NEWTON_STEPS):
         p = _sigmoid(X @ w)
-        grad = X.T @ (w_sample * (p - y)) + penalty * w
+        grad = X.T @ (w_sample * (p - y)) + penalty * (w - centre)
         hess = (X.T * (w_sample * p * (1 - p))) @ X + np.diag(penalty + 1e-9)
         w = w - np.linalg.solve(hess, grad)
     return w
@@ -384,7 +403,15 @@ def _nearest(
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
     """Names everything a set of profiles depends on: the recipe and its constants, the topics'
     rules (their scores are a figure) and every example's text and labels."""
-    settings = (STRONG_RULE, AGAINST_WEIGHT, RIDGE, NEWTON_STEPS)
+    settings = (
+        STRONG_RULE,
+        AGAINST_WEIGHT,
+        RIDGE,
+        TOPIC_RIDGE,
+        MIN_EXAMPLES,
+        NEWTON_STEPS,
+        FIGURES,
+    )
     basis = "\x1e".join(
         [recipe(model), repr(settings), repr(rules.topics)]
         + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
@@ -423,7 +450,22 @@ def build_profiles(
     weights = _fit_logistic(
         X.reshape(-1, X.shape[-1]), truth.reshape(-1).astype(np.float64), sample.reshape(-1)
     )
-    confidence = _sigmoid(X @ weights)
+    # each topic its own weights, pulled towards the shared ones (few examples a topic)
+    topic_weights = np.array(
+        [
+            _fit_logistic(
+                X[:, t],
+                truth[:, t].astype(np.float64),
+                sample[:, t],
+                prior=weights,
+                ridge=TOPIC_RIDGE,
+            )
+            if truth[:, t].any()
+            else weights
+            for t in range(topics)
+        ]
+    ).reshape(topics, len(FIGURES))
+    confidence = _sigmoid((X * topic_weights).sum(axis=-1))
     thresholds = tuple(_threshold(confidence[:, t], truth[:, t]) for t in range(topics))
     return Profiles(
         model=model,
@@ -433,6 +475,7 @@ def build_profiles(
         centre=centre,
         spread=spread,
         weights=tuple(float(w) for w in weights),
+        topic_weights=topic_weights,
         thresholds=thresholds,
         examples=E.astype(np.float16),
         labels=labels,
@@ -452,6 +495,39 @@ class Judgement:
     confidence: float
     given: bool
     rule: TopicScore | None
+    #: each figure's part in the confidence (its weight times its value), in FIGURES order
+    parts: tuple[float, ...] = ()
+    threshold: float = 0.0
+    #: why the topic was given or not: "confidence", "strong rule", "exclusion", "rules only"
+    reason: str = ""
+    #: the rules alone would give the topic (see `Tagger.assess_tokens`)
+    qualifies: bool = False
+
+    @property
+    def vetoed(self) -> bool:
+        """The rules alone would give the topic, but the calibrated confidence says no."""
+        return self.qualifies and not self.given and self.reason == "confidence"
+
+    def why(self) -> str:
+        """'confidence 0.81 ≥ 0.52: for cues +2.3, rule strength +1.1; against nearest example
+        -0.6' (each figure's weight times its value, those that pushed most each way; the bias
+        pulls every topic down), or what decided instead."""
+        if self.reason == "exclusion":
+            return "an exclusion matched and the rules alone do not give it"
+        if self.reason == "rules only":
+            return "no labelled examples: the rules alone decide"
+        named = sorted(zip(FIGURES[:-1], self.parts[:-1], strict=True), key=lambda f: -abs(f[1]))
+        pro = [f"{n} {v:+.1f}" for n, v in named if v > 0.05][:3]
+        con = [f"{n} {v:+.1f}" for n, v in named if v < -0.05][:2]
+        sign = "≥" if self.confidence >= self.threshold else "<"
+        text = f"confidence {self.confidence:.2f} {sign} {self.threshold:.2f}"
+        if self.reason == "strong rule":
+            text += f", but a rule match {STRONG_RULE:g} times the threshold always counts"
+        return (
+            text
+            + (f": for {', '.join(pro)}" if pro else "")
+            + (f"; against {', '.join(con)}" if con else "")
+        )
 
 
 def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
@@ -463,20 +539,37 @@ def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
     figures = _features(meaning, nearest * 10, view.strength, view.cues)
-    confidence = _sigmoid((figures * np.array(profiles.weights)).sum(axis=-1))
-    taught = profiles.taught
+    parts = figures * profiles.topic_weights
+    confidence = _sigmoid(parts.sum(axis=-1)).tolist()
+    # plain Python values from here: ten topics, no numpy scalars
+    rows, taught = parts.tolist(), profiles.taught.tolist()
+    qualifies, excluded = view.qualifies.tolist(), view.excluded.tolist()
+    strong = (view.strength >= STRONG_RULE).tolist()
     out = []
     for t, slug in enumerate(profiles.slugs):
+        threshold = profiles.thresholds[t]
         if not taught[t]:
-            given = bool(view.qualifies[t])
-        elif view.excluded[t] and not view.qualifies[t]:
-            given = False
+            given, reason = qualifies[t], "rules only"
+        elif excluded[t] and not qualifies[t]:
+            given, reason = False, "exclusion"
+        elif confidence[t] >= threshold:
+            given, reason = True, "confidence"
+        elif qualifies[t] and strong[t]:
+            given, reason = True, "strong rule"
         else:
-            given = bool(
-                confidence[t] >= profiles.thresholds[t]
-                or (view.qualifies[t] and view.strength[t] >= STRONG_RULE)
+            given, reason = False, "confidence"
+        out.append(
+            Judgement(
+                slug,
+                confidence[t],
+                given,
+                view.scores.get(slug),
+                tuple(rows[t]),
+                threshold,
+                reason,
+                qualifies[t],
             )
-        out.append(Judgement(slug, float(confidence[t]), given, view.scores.get(slug)))
+        )
     return out
 
 
@@ -543,7 +636,9 @@ class HubTagger:
 
     def explain(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics with their evidence: matched phrases, and for meaning the closest
-        sentences and the labelled pieces the piece most resembles."""
+        sentences, the labelled pieces the piece most resembles and why the calibration gave
+        it; then the topics whose rules qualify but that the calibration vetoed (their
+        `meaning.vetoed` is True), with why."""
         embedder = self.model()
         found = self.judgements(title, summary, body)
         if embedder is None or self.profiles is None or not found:
@@ -553,7 +648,8 @@ class HubTagger:
         texts = [t for t in (title, summary) if t] + sentences(without_boilerplate(body))
         rows = embedder.embed(texts)
         out = []
-        for j in chosen(found):
+        vetoed = [j for j in found if j.vetoed]
+        for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
@@ -564,6 +660,8 @@ class HubTagger:
                 round(j.confidence, 3),
                 tuple(texts[i] for i in best),
                 tuple(f"{profiles.names[i]} ({sims[i]:.2f})" for i in like),
+                why=j.why(),
+                vetoed=not j.given,
             )
             out.append(replace(_score(j), meaning=meaning))
         return out
@@ -621,7 +719,15 @@ def profiles_for(
 # --- the profiles' cache ----------------------------------------------------------------------
 
 PROFILES_FILE = "profiles.npz"
-_ARRAYS = ("positive", "negative", "centre", "spread", "examples", "labels")
+_ARRAYS = (
+    "positive",
+    "negative",
+    "centre",
+    "spread",
+    "topic_weights",
+    "examples",
+    "labels",
+)
 
 
 def save_profiles(root: Path, profiles: Profiles) -> None:
@@ -669,6 +775,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
     if profiles.centre.shape != (topics,) or profiles.spread.shape != (topics,):
         return None
     if len(profiles.weights) != len(FIGURES) or len(profiles.thresholds) != topics:
+        return None
+    if profiles.topic_weights.shape != (topics, len(FIGURES)):
         return None
     return profiles
 

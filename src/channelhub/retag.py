@@ -382,6 +382,8 @@ def evidence_text(score: TopicScore) -> str:
         parts += [f'closest: "{_clip(s)}"' for s in meaning.sentences]
         if meaning.resembles:
             parts.append("like " + ", ".join(meaning.resembles))
+        if meaning.why:
+            parts.append(f"{'vetoed: ' if meaning.vetoed else 'why: '}{meaning.why}")
     return "; ".join(p for p in parts if p)
 
 
@@ -390,9 +392,15 @@ def _clip(sentence: str, limit: int = 140) -> str:
 
 
 def table_rows(tagger: HubTagger, path: str, doc: Document) -> list[tuple[str, str, str, str]]:
-    scores = tagger.explain(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
+    found = tagger.explain(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
+    scores = [s for s in found if s.meaning is None or not s.meaning.vetoed]
+    vetoed = [
+        (path, f"({s.slug})", f"{s.score:.3f}", evidence_text(s)) for s in found if s not in scores
+    ]
     if scores:
-        return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores]
+        return [(path, s.slug, f"{s.score:.3f}", evidence_text(s)) for s in scores] + vetoed
+    if vetoed:
+        return [(path, "(none)", "", "the rules' topics were vetoed:"), *vetoed]
     best = tagger.score_all(_text(doc.meta, "title"), _text(doc.meta, "summary"), doc.body)
     note = (
         f"best: {best[0].slug} {best[0].score:.3f} ({evidence_text(best[0])})"

@@ -555,6 +555,10 @@ class Meaning:
     sentences: tuple[str, ...] = ()
     #: the labelled pieces of the topic that the piece most resembles, best first
     resembles: tuple[str, ...] = ()
+    #: why the calibration gave the topic or vetoed it (its figures that weighed most)
+    why: str = ""
+    #: the rules alone would give the topic, but the calibration did not
+    vetoed: bool = False
 
 
 @dataclass(frozen=True)
