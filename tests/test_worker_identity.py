@@ -33,8 +33,11 @@ REPO = Path(__file__).parents[1]
 GOLDEN = REPO / "tests" / "data" / "worker-golden.json"
 LABELLED = sorted((REPO / "tests" / "data").glob("tagging*/**/*.md"))
 FEEDS = sorted(
-    [*(REPO / "tests" / "data" / "feeds").glob("*.xml"), REPO / "tests/data/feeds/jsonfeed11.json"]
-    + [*(REPO / "feeds" / "demo").glob("*.*")]
+    [
+        *(REPO / "tests" / "data" / "feeds").glob("*.xml"),
+        REPO / "tests" / "data" / "feeds" / "jsonfeed11.json",
+        *(REPO / "feeds" / "demo").glob("*.*"),
+    ]
 )
 NOW = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
 TOLERANCE = 1e-9
