@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from channelhub.problems import Problem
 
@@ -838,9 +838,8 @@ class Tagger:
                     context[rule, factor] = context.get((rule, factor), 0) + 1
 
 
-@dataclass(frozen=True)
-class _PartEvidence:
-    """One topic's evidence in one part of a piece."""
+class _PartEvidence(NamedTuple):
+    """One topic's evidence in one part of a piece (a tuple: built for every topic and part)."""
 
     rules: list[Evidence]  # phrases and near rules
     mentions: int  # separate mentions among them (for the passing-mention rule)
