@@ -125,3 +125,32 @@ def test_tagging_and_prepared_entries_are_what_they_were(
     want = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert len(want["tagging"]) > 250 and sum(len(v) for v in want["prepared"].values()) > 150
     _same(got, want, "golden")
+
+
+def test_the_url_caches_change_no_parse_and_keep_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedparser.mixin
+    import feedparser.urls
+
+    from channelhub import parse
+
+    nested = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://a.example/blog/"><title>T</title><id>urn:x</id>
+      <entry xml:base="posts/"><id>1</id><title>One</title><link href="one.html"/>
+        <content type="html" xml:base="../img/">&lt;p&gt;&lt;a href="x.png"&gt;x&lt;/a&gt;</content>
+      </entry>
+      <entry xml:base="javascript:alert(1)//"><id>2</id><title>Two</title><link href="two"/></entry>
+    </feed>"""
+    documents = [nested, *(p.read_bytes() for p in FEEDS if p.suffix == ".xml"), _bench_feed(1)]
+    cached = [
+        parse.parse_feed(d, url="https://a.example/feed", content_type=None) for d in documents
+    ]
+    assert all(join.cache_info().currsize == 0 for join in parse._URL_JOINS)
+    monkeypatch.setattr(
+        feedparser.mixin, "make_safe_absolute_uri", feedparser.urls.make_safe_absolute_uri
+    )
+    monkeypatch.setattr(feedparser.mixin, "_urljoin", feedparser.urls._urljoin)
+    plain = [
+        parse.parse_feed(d, url="https://a.example/feed", content_type=None) for d in documents
+    ]
+    assert cached == plain
+    assert cached[0].entries[0].link == "https://a.example/blog/posts/one.html"
