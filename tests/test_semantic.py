@@ -96,12 +96,16 @@ def test_a_full_word_cache_starts_again_with_the_same_vectors(
 ) -> None:
     import channelhub.semantic as S
 
-    parts = [part for piece in pieces[:40] for part in tokens(*piece)]
+    parts = [part for piece in pieces for part in tokens(*piece)]
     before = embedder.embed_words(parts)
     fresh = Embedder(embedder.table, embedder.tokenizer, embedder.name)
-    monkeypatch.setattr(S, "WORD_CACHE", 300)  # a few pieces fill it: it empties and refills
+    limit = 2000  # the pieces have more distinct words: it fills, empties and refills
+    monkeypatch.setattr(S, "WORD_CACHE", limit)
     assert np.array_equal(fresh.embed_words(parts), before)
-    assert len(fresh._rows) <= 300 + max(len(set(p)) for p in parts)
+    widest = max(len(set(p)) for p in parts)
+    assert len(fresh._rows) <= limit + widest
+    assert len(fresh._sums) <= limit + 1 + widest  # grown by doubling, never far past the bound
+    assert len({w for p in parts for w in p}) > 2 * limit
 
 
 class _PlainEmbedder(Embedder):

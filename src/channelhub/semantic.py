@@ -94,8 +94,11 @@ class Embedder:
         encoded = self.tokenizer.encode_batch(new, add_special_tokens=False)
         need = len(self._rows) + len(new)
         if need > len(self._sums):
-            size = max(need, 2 * len(self._sums))
-            self._sums = np.resize(self._sums, (size, self.table.shape[1]))
+            # doubling, but never far past the cache's bound (40 MB at most, not 64)
+            size = max(need, min(2 * len(self._sums), WORD_CACHE + 1))
+            grown = np.zeros((size, self.table.shape[1]), dtype=np.float32)
+            grown[: len(self._sums)] = self._sums
+            self._sums = grown
         last = self.table.shape[0] - 1
         for word, enc in zip(new, encoded, strict=True):
             row = len(self._rows)
