@@ -509,7 +509,8 @@ class Ingestor:
         self.recorded: list[Takedown] = []
         self.problems: list[Problem] = []
         self._prefix = str(root) + os.sep
-        self._folders: dict[Path, set[str]] = {}  # names in each year folder this run touched
+        # each (source, year) folder this run touched, and the names in it
+        self._folders: dict[tuple[str, int], tuple[Path, set[str]]] = {}
 
     def rel(self, path: Path) -> str:
         text = str(path)
@@ -576,12 +577,13 @@ class Ingestor:
         return self.ledger.save(self.root)
 
     def _new_path(self, source_id: str, year: int, slug: str) -> Path:
-        folder = self.root / SOURCES_DIR / source_id / f"{year:04d}"
-        names = self._folders.get(folder)
-        if names is None:
+        known = self._folders.get((source_id, year))
+        if known is None:
+            folder = self.root / SOURCES_DIR / source_id / f"{year:04d}"
             # one listing per folder and run instead of two stat calls per new piece
             folder.mkdir(parents=True, exist_ok=True)
-            names = self._folders[folder] = set(os.listdir(folder))
+            known = self._folders[source_id, year] = (folder, set(os.listdir(folder)))
+        folder, names = known
         candidate, n = f"{slug}.md", 1
         # a folder named like the file (a page bundle) would give the same URL
         while candidate in names or candidate[:-3] in names:

@@ -314,6 +314,12 @@ class Sandbox:
             if worker in self._all:
                 self._all.remove(worker)
 
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the workers running now (for measuring them, as bench-pull does)."""
+        with self._lock:
+            return [w.child.process.pid for w in self._all if w.alive]
+
     def close(self) -> None:
         """Stop every worker (politely, then by force)."""
         self._closed = True

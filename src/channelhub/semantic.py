@@ -57,6 +57,8 @@ def model_folder() -> Path:
 WORD_CACHE = 40_000
 # Words as the tokenizer sees them after a space; punctuation carries no topic and is left out.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+#: the tagger's tokens include "&" (for "sales & marketing"); it carries no meaning
+_SKIPPED = "&"
 
 
 class Embedder:
@@ -64,35 +66,44 @@ class Embedder:
 
     A text's vector is the mean of the token vectors of its words. Each distinct word is
     tokenized once per process and its tokens' sum kept (the Llama tokenizer never merges
-    across a space), which makes embedding a piece a gather and a sum: a tenth of the cost.
+    across a space), which makes embedding a piece a gather and a sum. The table stays in
+    float16 as the wheel stores it (16 MB, not 32): a word's rows are widened as they are
+    summed, which gives the very sums of a float32 copy (float16 -> float32 is exact).
     """
 
-    def __init__(self, table: Vectors, tokenizer: Any, name: str) -> None:
+    def __init__(self, table: npt.NDArray[Any], tokenizer: Any, name: str) -> None:
         self.table = table
         self.tokenizer = tokenizer
         self.name = name
         self._rows: dict[str, int] = {}
         self._sums = np.zeros((1024, table.shape[1]), dtype=np.float32)
-        self._counts = np.zeros(1024, dtype=np.float32)
+        self._forget()
 
     def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("the embedding model is loaded in each process, never pickled")
+
+    def _forget(self) -> None:
+        """Start the word cache again: row 0 is the zero row of "&" (adding it changes nothing)."""
+        self._rows.clear()
+        self._rows[_SKIPPED] = 0
+        self._sums[0] = 0.0
 
     def _learn(self, unseen: set[str]) -> None:
         """Tokenize words not seen yet and keep their tokens' sums (up to WORD_CACHE words)."""
         new = sorted(unseen)  # a fixed order: the same rows whatever order words came in
         encoded = self.tokenizer.encode_batch(new, add_special_tokens=False)
         need = len(self._rows) + len(new)
-        if need > len(self._counts):
-            size = max(need, 2 * len(self._counts))
-            self._sums = np.resize(self._sums, (size, self.table.shape[1]))
-            self._counts = np.resize(self._counts, size)
+        if need > len(self._sums):
+            # doubling, but never far past the cache's bound (40 MB at most, not 64)
+            size = max(need, min(2 * len(self._sums), WORD_CACHE + 1))
+            grown = np.zeros((size, self.table.shape[1]), dtype=np.float32)
+            grown[: len(self._sums)] = self._sums
+            self._sums = grown
         last = self.table.shape[0] - 1
         for word, enc in zip(new, encoded, strict=True):
             row = len(self._rows)
             ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, last)
             self._sums[row] = self.table[ids].sum(axis=0, dtype=np.float32)
-            self._counts[row] = len(ids)
             self._rows[word] = row
 
     def embed(self, texts: Sequence[str]) -> Vectors:
@@ -101,27 +112,26 @@ class Embedder:
 
     def embed_words(self, words: Sequence[Sequence[str]]) -> Vectors:
         """One unit vector per list of words (the tagger's tokens will do: "&" is left out)."""
-        sums, rows = self.word_rows(words)
-        out = np.zeros((len(rows), sums.shape[1]), dtype=np.float32)
-        for i, text_rows in enumerate(rows):
-            if len(text_rows):
-                out[i] = sums[text_rows].sum(axis=0)  # the mean's direction: normalised below
+        out = np.zeros((len(words), self._sums.shape[1]), dtype=np.float32)
+        for i, text_words in enumerate(words):
+            if text_words:
+                rows = self._word_rows(text_words)
+                np.add.reduce(self._sums[rows], axis=0, out=out[i])  # the mean's direction
         return normalise(out)
 
-    def word_rows(
-        self, words: Sequence[Sequence[str]]
-    ) -> tuple[Vectors, list[npt.NDArray[np.intp]]]:
-        """(table, rows): each list of words as rows of a table of the words' token-vector sums
-        ("&" is left out); gather and add rows to embed any run of the words."""
+    def _word_rows(self, words: Sequence[str]) -> list[int]:
+        """The rows of the words' token-vector sums, learning the words not seen yet."""
         known = self._rows
-        unseen = {w for ws in words for w in ws if w not in known and w != "&"}
-        if unseen:
-            if len(known) + len(unseen) > WORD_CACHE:  # full: start again, not grow without bound
-                known.clear()
-                unseen = {w for ws in words for w in ws if w != "&"}
-            self._learn(unseen)
-        rows = [np.fromiter((known[w] for w in ws if w != "&"), dtype=np.intp) for ws in words]
-        return self._sums, rows
+        try:
+            return [known[w] for w in words]
+        except KeyError:
+            pass
+        unseen = {w for w in words if w not in known}
+        if len(known) + len(unseen) > WORD_CACHE:  # full: start again, not grow without bound
+            self._forget()
+            unseen = {w for w in words if w not in known}
+        self._learn(unseen)
+        return [known[w] for w in words]
 
 
 def normalise(vectors: Vectors) -> Vectors:
@@ -141,11 +151,12 @@ def load_embedder() -> Embedder:
     # One thread: a pull worker tokenizes a few new words at a time, and idle threads spin.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     folder = model_folder()
-    from safetensors.numpy import load_file
+    from safetensors import safe_open
     from tokenizers import Tokenizer
 
-    weights = load_file(str(folder / WEIGHTS))
-    table = np.ascontiguousarray(weights["embedding.weight"], dtype=np.float32)
+    # safe_open reads the one tensor from a memory map: a sixth of load_file's CPU
+    with safe_open(str(folder / WEIGHTS), framework="numpy") as weights:
+        table = np.ascontiguousarray(weights.get_tensor("embedding.weight"))
     tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
     tokenizer.no_padding()
     tokenizer.no_truncation()

@@ -16,8 +16,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Literal, Protocol
+from functools import cached_property, lru_cache
+from typing import Any, Literal, NamedTuple, Protocol
 
 from channelhub.problems import Problem
 
@@ -545,6 +545,11 @@ class Evidence:
     weight: float
 
 
+#: Evidence is immutable and the same few values recur in every piece (a phrase, its place, a
+#: small count): shared instances, since building a frozen dataclass was a sixth of the rules' pass
+_evidence_of = lru_cache(maxsize=1 << 14)(Evidence)
+
+
 @dataclass(frozen=True)
 class Meaning:
     """Why the meaning of a piece points at a topic (channelhub.profiles fills it in)."""
@@ -762,44 +767,83 @@ class Tagger:
             at += 1
         return at
 
+    @cached_property
+    def _roles(self) -> tuple[tuple[tuple[int, str, int], ...], ...]:
+        """Per term, `uses` as plain (topic, role, rule) tuples: read for every span."""
+        return tuple(tuple((u.topic, u.role, u.rule) for u in used) for used in self.uses)
+
+    @cached_property
+    def _excluding(self) -> tuple[tuple[int, ...], ...]:
+        """Per term, the topics it is an exclusion of."""
+        return tuple(tuple(u.topic for u in used if u.role == "exclude") for used in self.uses)
+
     def _evidence(self, spans: list[Span], where: Where) -> dict[int, _PartEvidence]:
         """What one part of a piece says for each topic's rules (phrases, near, exclusions)."""
         by_topic: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
+        roles_of = self._roles
         for term_id, start, end in spans:
-            for use in self.uses[term_id]:
-                roles = by_topic.setdefault(use.topic, {})
-                roles.setdefault(use.role, []).append((start, end, use.rule))
+            for topic, role, rule in roles_of[term_id]:
+                roles = by_topic.get(topic)
+                if roles is None:
+                    by_topic[topic] = {role: [(start, end, rule)]}
+                elif role in roles:
+                    roles[role].append((start, end, rule))
+                else:
+                    roles[role] = [(start, end, rule)]
+        topics = self.topics
         return {
-            index: _topic_evidence(self.topics[index].rules, roles, where)
+            index: _topic_evidence(topics[index].rules, roles, where)
             for index, roles in by_topic.items()
         }
+
+    @cached_property
+    def _cue_slots(self) -> tuple[tuple[tuple[int, int, int, int], ...], ...]:
+        """Per term, `vocabulary` as (slot, topic, kind, rule); a slot (2 x topic + kind) is a
+        list index where a (topic, kind) pair would be a dictionary key."""
+        return tuple(tuple((2 * t + k, t, k, r) for t, k, r in used) for used in self.vocabulary)
 
     def _vocabulary(self, spans: list[Span], where: Where, found: _Vocabulary) -> None:
         """Add one part's cues and context to `found`: for each topic, a cue or context phrase
         inside a longer one of the same kind, or inside one of the topic's exclusions, does
         not count. One pass over the spans, longest first at each start."""
-        vocabulary = self.vocabulary
+        slots_of = self._cue_slots
+        counted = [s for s in spans if slots_of[s[0]]]
+        if not counted:
+            return
         masks: dict[int, list[tuple[int, int]]] = {}
+        excluding = self._excluding
         for term_id, start, end in spans:
-            for use in self.uses[term_id]:
-                if use.role == "exclude":
-                    masks.setdefault(use.topic, []).append((start, end))
-        reach: dict[tuple[int, int], tuple[int, int]] = {}
+            for topic in excluding[term_id]:
+                masks.setdefault(topic, []).append((start, end))
+        # per slot, the last counted span: a span ending inside it is part of a longer one
+        slots = 2 * len(self.topics)
+        reach_start, reach_end = [-1] * slots, [-1] * slots
         factor = 1.0 if where == "body" else CUE_HEADLINE
-        for term_id, start, end in sorted(spans, key=lambda s: (s[1], -s[2])):
-            for topic, kind, rule in vocabulary[term_id]:
-                last = reach.get((topic, kind))
-                if last is not None and end <= last[1] and (start, end) != last:
+        cues_of, context_of = found.cues, found.context
+        # longest first at each start (a stable sort: spans of one extent keep their order)
+        for term_id, start, end in sorted(counted, key=lambda s: (s[1] << 32) - s[2]):
+            for slot, topic, kind, rule in slots_of[term_id]:
+                if end <= reach_end[slot] and (
+                    start != reach_start[slot] or end != reach_end[slot]
+                ):
                     continue  # inside a longer cue (or context phrase) of the same topic
-                if topic in masks and any(start < e and s < end for s, e in masks[topic]):
+                mask = masks.get(topic)
+                if mask is not None and any(start < e and s < end for s, e in mask):
                     continue
-                reach[topic, kind] = (start, end)
-                found.add(topic, kind, rule, where, factor)
+                reach_start[slot], reach_end[slot] = start, end
+                if kind == CUE:  # the most one mention weighs, where that was, mentions
+                    cues = cues_of[topic]
+                    best, place, count = cues.get(rule, (0.0, where, 0))
+                    cues[rule] = (
+                        (factor, where, count + 1) if factor > best else (best, place, count + 1)
+                    )
+                else:  # a context phrase's mentions, per place (its weight x factor)
+                    context = context_of[topic]
+                    context[rule, factor] = context.get((rule, factor), 0) + 1
 
 
-@dataclass(frozen=True)
-class _PartEvidence:
-    """One topic's evidence in one part of a piece."""
+class _PartEvidence(NamedTuple):
+    """One topic's evidence in one part of a piece (a tuple: built for every topic and part)."""
 
     rules: list[Evidence]  # phrases and near rules
     mentions: int  # separate mentions among them (for the passing-mention rule)
@@ -818,15 +862,6 @@ class _Vocabulary:
         # per topic: context phrase's weight x mentions (at most CONTEXT_MENTIONS), per place
         self.context: list[dict[tuple[int, float], int]] = [{} for _ in range(topics)]
 
-    def add(self, topic: int, kind: int, rule: int, where: Where, factor: float) -> None:
-        if kind == CUE:
-            cues = self.cues[topic]
-            best, place, count = cues.get(rule, (0.0, where, 0))
-            cues[rule] = (factor, where, count + 1) if factor > best else (best, place, count + 1)
-        else:
-            context = self.context[topic]
-            context[rule, factor] = context.get((rule, factor), 0) + 1
-
     def score(self, topic: int, rules: TopicRules) -> tuple[tuple[Evidence, ...], float]:
         """(the topic's cues found, its cue score): each distinct cue's weight (CUE_HEADLINE
         times in the title or summary), times the share of CONTEXT_FULL the context reaches."""
@@ -834,7 +869,7 @@ class _Vocabulary:
         if not found:
             return (), 0.0
         cues = tuple(
-            Evidence(rules.cues[rule].text, where, count, rules.cues[rule].weight)
+            _evidence_of(rules.cues[rule].text, where, count, rules.cues[rule].weight)
             for rule, (_factor, where, count) in sorted(found.items())
         )
         total = sum(rules.cues[rule].weight * factor for rule, (factor, _w, _c) in found.items())
@@ -861,7 +896,7 @@ def _topic_evidence(
 
     phrases = _outermost(kept(roles.get("phrase", [])))
     found = [
-        Evidence(rules.phrases[r].text, where, n, rules.phrases[r].weight)
+        _evidence_of(rules.phrases[r].text, where, n, rules.phrases[r].weight)
         for r, n in _counts(phrases)
     ]
     a_side, b_side = kept(roles.get("a", [])), kept(roles.get("b", []))
@@ -875,7 +910,7 @@ def _topic_evidence(
             if rule == r and _near(start, end, b_starts, b_ends, near.within)
         ]
         if near_starts:
-            found.append(Evidence(near.label, where, len(near_starts), near.weight))
+            found.append(_evidence_of(near.label, where, len(near_starts), near.weight))
             starts += near_starts
     return _PartEvidence(found, _mentions(starts), bool(excluded))
 
