@@ -382,5 +382,6 @@ def test_bench_serve_times_an_edit_as_the_browser_sees_it(tmp_path: Path) -> Non
     (edit,) = result["edits"]
     assert 0 < edit["signal"] <= edit["shown"] == result["shown_max"]
     assert result["first_build_seconds"] > 0 and result["restart_first_build_seconds"] > 0
-    assert len(result["load_average"]) == 2
+    assert len(result["load_average"]) == 3
+    assert edit["cpu"] > 0 and result["first_build_cpu"] > 0 and result["restart_first_build_cpu"] > 0
     assert "N=20: save -> page shown" in done.stdout
