@@ -10,7 +10,10 @@ left alone when its bytes are the same) and removes the files the build folder n
 Within a session it remembers the stat of every file it copied, so an update stats the build
 folder and reads only what the build wrote. A new session (or one after a failed update) first
 compares the two folders by size and modification time, as rsync does: a copy keeps the
-build's modification time. Engine-neutral: `channelhub.preview_build` calls it.
+build's modification time. As git does with its index, a stat is trusted only when the file
+was not modified within the same moment it was taken (`rebuild.store.stat_text`): a file
+written again so soon that its times would not change is read again instead.
+Engine-neutral: `channelhub.preview_build` calls it.
 """
 
 from __future__ import annotations
@@ -22,10 +25,7 @@ from pathlib import Path
 
 from channelhub.files import write_atomic
 from channelhub.rebuild.session import prune
-
-#: what says that a build folder's file is the one copied last: size, mtime, ctime, inode
-#: (no build runs while an update reads them, so a file cannot change within their tick)
-_Stat = tuple[int, int, int, int]
+from channelhub.rebuild.store import RACY_NS, stat_text
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,21 @@ class Mirror:
     def __init__(self, built: Path, served: Path) -> None:
         self.built = built
         self.served = served
-        #: every file in the served folder -> the stat of the build folder's file it is a copy
-        #: of (None: not known to be one); None before the first update of a session
-        self.known: dict[str, _Stat | None] | None = None
+        #: every file in the served folder -> the stat (`stat_text`) of the build folder's file
+        #: it is a copy of ("": not known to be one); None before the first update of a session
+        self.known: dict[str, str] | None = None
 
     def update(self) -> Updated:
         """Make the served folder hold exactly the build folder's files; an error (OSError)
         leaves every file whole, old or new, and the next update compares everything."""
         started = time.monotonic()
+        taken = time.time_ns()  # before the stats: a file written after it is racy
         built = _files(self.built)
         known = self.known
         self.known = None  # until this update is done
         if known is None:
             known = {
-                rel: _stat(built[rel]) if rel in built and _same_quick(built[rel], st) else None
+                rel: stat_text(built[rel], taken) if _copy_of(built.get(rel), st) else ""
                 for rel, st in _files(self.served).items()
             }
         gone = [rel for rel in known if rel not in built]
@@ -74,8 +75,8 @@ class Mirror:
             del known[rel]
         compared = copied = 0
         for rel, st in built.items():
-            stat = _stat(st)
-            if known.get(rel) == stat:
+            stat = stat_text(st, taken)
+            if stat and known.get(rel) == stat:
                 continue
             compared += 1
             target = os.path.join(self.served, rel)
@@ -107,10 +108,12 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
     return found
 
 
-def _stat(st: os.stat_result) -> _Stat:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-def _same_quick(built: os.stat_result, served: os.stat_result) -> bool:
-    """A served file is the copy of a built one: same size and modification time."""
-    return built.st_size == served.st_size and built.st_mtime_ns == served.st_mtime_ns
+def _copy_of(built: os.stat_result | None, served: os.stat_result) -> bool:
+    """A served file is the copy of a built one: same size and modification time, and the
+    built file was not modified within the moment the copy was made (its ctime)."""
+    return (
+        built is not None
+        and built.st_size == served.st_size
+        and built.st_mtime_ns == served.st_mtime_ns
+        and served.st_ctime_ns - built.st_mtime_ns >= RACY_NS
+    )
