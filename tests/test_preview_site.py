@@ -133,6 +133,18 @@ def test_a_served_folder_changed_behind_its_back_is_repaired_at_the_next_session
     assert same_site(served, built) == ""
 
 
+def test_a_served_folder_deleted_during_a_session_is_made_again_whole(tmp_path: Path) -> None:
+    built, served = _folders(tmp_path)
+    for n in range(3):
+        _write(built, f"p{n}/index.html", f"page {n}".encode())
+    time.sleep(SETTLE)
+    mirror = Mirror(built, served)
+    mirror.update()
+    shutil.rmtree(served)  # e.g. `rm -rf .cache` while the preview runs
+    assert mirror.update().copied == 3
+    assert same_site(served, built) == ""
+
+
 def test_a_failed_update_leaves_whole_files_and_the_next_compares_everything(
     tmp_path: Path,
 ) -> None:

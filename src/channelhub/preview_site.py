@@ -54,6 +54,8 @@ class Mirror:
         #: every file in the served folder -> the stat (`stat_text`) of the build folder's file
         #: it is a copy of ("": not known to be one); None before the first update of a session
         self.known: dict[str, str] | None = None
+        #: the served folder `known` describes (device, inode): another means compare again
+        self.folder: tuple[int, int] | None = None
 
     def update(self) -> Updated:
         """Make the served folder hold exactly the build folder's files; an error (OSError)
@@ -61,7 +63,7 @@ class Mirror:
         started = time.monotonic()
         taken = time.time_ns()  # before the stats: a file written after it is racy
         built = _files(self.built)
-        known = self.known
+        known = self.known if self.folder == _identity(self.served) else None
         self.known = None  # until this update is done
         if known is None:
             known = {
@@ -85,7 +87,8 @@ class Mirror:
             copied += write_atomic(target, data, durable=False)  # a preview is made again
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # for the next session
             known[rel] = stat
-        self.known = known
+        os.makedirs(self.served, exist_ok=True)  # even for a build that has no file
+        self.known, self.folder = known, _identity(self.served)
         return Updated(len(built), compared, copied, removed, time.monotonic() - started)
 
 
@@ -106,6 +109,14 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
                 elif entry.is_file():
                     found[prefix + entry.name] = entry.stat()
     return found
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _copy_of(built: os.stat_result | None, served: os.stat_result) -> bool:
