@@ -58,6 +58,7 @@ class Session:
     ) -> None:
         self.repo = repo
         self.port = port or free_port()
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.url = f"http://127.0.0.1:{self.port}/"
         self.output_path = repo.parent / f"serve-{self.port}.log"
         self.output: IO[bytes] = self.output_path.open("wb")
@@ -72,7 +73,7 @@ class Session:
                 *args,
             ],
             cwd=repo,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env=self.env,
             stdout=self.output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -11,6 +11,7 @@ folders starts from the last one's build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -53,7 +54,7 @@ def _clean_build(session: Session, into: Path) -> Path:
     done = subprocess.run(
         [sys.executable, "-c", CLEAN, str(session.repo / "mkdocs.yml"), str(into),
          f"127.0.0.1:{session.port}"],
-        cwd=session.repo, env={**os.environ, **PREVIEW_ENV}, capture_output=True, text=True,
+        cwd=session.repo, env=session.env, capture_output=True, text=True,
         timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
@@ -71,9 +72,11 @@ def hub(tmp_path: Path) -> Hub:
     return Hub(small_hub(tmp_path / "hub"))
 
 
-@pytest.fixture
-def session(hub: Hub) -> Iterator[Session]:
-    running = Session(hub.root, env=PREVIEW_ENV)
+@contextlib.contextmanager
+def _preview(hub: Hub, engine: str | None = None, port: int = 0) -> Iterator[Session]:
+    """A preview of the hub once its first build is done, on `engine` (else the default)."""
+    env = {**PREVIEW_ENV, **({"CHANNELHUB_ENGINE": engine} if engine else {})}
+    running = Session(hub.root, env=env, port=port)
     try:
         running.settle(-1)  # the first build
         yield running
@@ -88,9 +91,16 @@ def _rendered(log: str) -> list[tuple[int, int]]:
     ]
 
 
+@pytest.mark.parametrize("engine", ["mkdocs", "properdocs"])
 def test_edits_additions_and_deletions_serve_what_a_clean_build_makes(
-    hub: Hub, session: Session, tmp_path: Path
+    hub: Hub, tmp_path: Path, engine: str
 ) -> None:
+    with _preview(hub, engine) as session:
+        _edit_through(hub, session, tmp_path)
+        assert f'content="{engine}-' in (session.repo / SERVED / "index.html").read_text("utf-8")
+
+
+def _edit_through(hub: Hub, session: Session, tmp_path: Path) -> None:
     pieces = hub.pieces()
     steps = [
         lambda: hub.edit(pieces[0], body="\nA body rewritten in the preview.\n"),
@@ -128,8 +138,19 @@ def test_edits_additions_and_deletions_serve_what_a_clean_build_makes(
 
 
 def test_a_failed_build_leaves_the_last_good_pages_then_a_new_session_goes_on_from_them(
-    hub: Hub, session: Session, tmp_path: Path
+    hub: Hub, tmp_path: Path
 ) -> None:
+    with _preview(hub) as session:
+        port = _fail_and_fix(hub, session, tmp_path)
+    hub.edit(hub.pieces()[3], title="Retitled while no preview ran")
+    with _preview(hub, port=port) as again:  # the same address: it is in the pages
+        ((kept, rendered),) = _rendered(again.log())
+        assert kept > rendered > 0, again.log()  # the last session's build, reused
+        _served_equals_clean(again, tmp_path, "a new session")
+
+
+def _fail_and_fix(hub: Hub, session: Session, tmp_path: Path) -> int:
+    """Two builds that fail, then the fix; the session's port."""
     pieces = hub.pieces()
     good = site_files(session.repo / SERVED)
     broken = hub.root / pieces[0]
@@ -168,14 +189,5 @@ def test_a_failed_build_leaves_the_last_good_pages_then_a_new_session_goes_on_fr
     assert fixed is not None and OVERLAY not in fixed[1]
     assert "A title the failed build never showed" in fixed[1]
 
-    port = session.port
     session.stop(lambda pid: os.kill(pid, signal.SIGTERM))
-    hub.edit(pieces[3], title="Retitled while no preview ran")
-    again = Session(hub.root, env=PREVIEW_ENV, port=port)  # its address is in the pages
-    try:
-        again.settle(-1)
-        ((kept, rendered),) = _rendered(again.log())
-        assert kept > rendered > 0, again.log()  # the last session's build, reused
-        _served_equals_clean(again, tmp_path, "a new session")
-    finally:
-        again.kill()
+    return session.port
