@@ -135,9 +135,8 @@ class Builds:
             build(config, serve_url=self.url, dirty=INCREMENTAL)
             try:
                 log.info(str(self.mirror.update()))
-            except OSError as exc:
+            except OSError as exc:  # e.g. a full disk: the next update compares everything
                 failure = f"could not update the preview's folder {self.site_dir}: {exc}"
-                log.error(failure)
         except MkDocsException as exc:  # its messages are logged already
             failure = str(exc)
         except Exception as exc:  # a bug in a hook or an extension: the preview carries on
