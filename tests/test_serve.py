@@ -1,14 +1,13 @@
 """`channelhub serve` for real: a content problem never freezes the preview, and stopping it
 stops everything it started.
 
-Each session is the real command in a copy of the repository, on a free port of 127.0.0.1, in
-a process group of its own (so that nothing it starts can hide). Every HTTP request a test
-makes must be answered within a second, while the preview builds or after a build failed.
+Each session is the real command in a copy of the repository (tests/serving.py). Every HTTP
+request a test makes must be answered within a second, while the preview builds or after a
+build failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -16,141 +15,29 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from browser import SCREENSHOTS, axe_violations, chromium, local_only
 from scratch import channelhub, copy_repository
+from serving import (
+    BUILD,
+    BUILT,
+    OVERLAY,
+    PIECE,
+    PIECE_URL,
+    SERVED,
+    TITLE,
+    Session,
+    free_port,
+    group_alive,
+)
 
 pytestmark = [pytest.mark.build, pytest.mark.xdist_group("serve")]
 
 ROOT = Path(__file__).resolve().parents[1]
-#: the longest any page may take to answer
-ANSWER = 1.0
-#: the longest a build of the demo may take on a busy 2-core machine
-BUILD = 120.0
-PIECE = Path("docs/articles/2026/who-owns-the-martech-budget.md")
-PIECE_URL = "articles/2026/who-owns-the-martech-budget/"
-TITLE = "Who Owns the Martech Budget in 2026?"
-OVERLAY = 'id="hub-preview"'
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Session:
-    """`channelhub serve` running in `repo`, its output in a file beside the repository."""
-
-    def __init__(self, repo: Path, *args: str) -> None:
-        self.repo = repo
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.output_path = repo.parent / f"serve-{self.port}.log"
-        self.output: IO[bytes] = self.output_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "channelhub",
-                "serve",
-                "--dev-addr",
-                f"127.0.0.1:{self.port}",
-                *args,
-            ],
-            cwd=repo,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=self.output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.output_path.read_text(encoding="utf-8", errors="replace")
-
-    def get(self, path: str = "") -> tuple[int, str] | None:
-        """(status, page) of one request, which must answer within ANSWER; None before the
-        server listens."""
-        started = time.monotonic()
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=ANSWER + 1) as response:
-                status, body = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, body = error.code, error.read()
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, ConnectionRefusedError) and self.process.poll() is None:
-                return None
-            raise
-        took = time.monotonic() - started
-        assert took < ANSWER, f"/{path} took {took:.2f} s to answer\n{self.log()}"
-        return status, body.decode("utf-8")
-
-    def until(self, path: str, wanted: Callable[[int, str], bool], what: str) -> str:
-        """Ask for `path` until its answer is what is `wanted`; the page."""
-        deadline = time.monotonic() + BUILD
-        while True:
-            assert self.process.poll() is None, f"channelhub serve ended\n{self.log()}"
-            answer = self.get(path)
-            if answer is not None and wanted(*answer):
-                return answer[1]
-            if time.monotonic() > deadline:
-                pytest.fail(f"/{path}: {what} not seen in {BUILD:.0f} s\n{self.log()}")
-            time.sleep(0.2)
-
-    def ready(self) -> Session:
-        """The session once the piece is served without problems (a test before may have
-        left a rebuild going)."""
-        self.until(
-            PIECE_URL,
-            lambda status, page: status == 200 and TITLE in page and OVERLAY not in page,
-            "the clean piece",
-        )
-        return self
-
-    def stop(self, how: Callable[[int], None]) -> float:
-        """Stop the session with `how(pid)`; seconds until its port was free. Asserts that
-        no process of its group is left."""
-        started = time.monotonic()
-        how(self.process.pid)
-        while listening(self.port) and time.monotonic() - started < 10:
-            time.sleep(0.05)
-        freed = time.monotonic() - started
-        try:
-            self.process.wait(timeout=10)
-        finally:
-            self.output.close()
-        deadline = time.monotonic() + 5
-        while _group_alive(self.process.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _group_alive(self.process.pid), f"a process it started is left\n{self.log()}"
-        return freed
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.output.close()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _edit(path: Path, old: str, new: str) -> str:
@@ -301,15 +188,13 @@ def test_in_a_browser_the_overlay_comes_and_goes_by_itself_and_passes_axe(sessio
 
 
 def test_the_overlay_is_never_written_into_the_site(session: Session) -> None:
-    site = session.repo / ".cache" / "channelhub" / "serve-site"
-    pages = list(site.rglob("*.html"))
-    assert len(pages) > 20
-    assert not [p for p in pages if b"hub-preview" in p.read_bytes()]
-    # each build's folder replaced the last, which is deleted in the background, not left
-    deadline = time.monotonic() + 30
-    while (old := list(site.parent.glob("serve-site.old*"))) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert old == []
+    for folder in (SERVED, BUILT):
+        pages = list((session.repo / folder).rglob("*.html"))
+        assert len(pages) > 20, folder
+        assert not [p for p in pages if b"hub-preview" in p.read_bytes()], folder
+    # the earlier versions' swapped folders are gone: the served folder is updated in place
+    assert not list((session.repo / SERVED).parent.glob("serve-site.old*"))
+    assert not (session.repo / SERVED).with_name("serve-site.next").exists()
 
 
 def test_a_second_preview_of_the_same_repository_is_refused(session: Session) -> None:
@@ -361,7 +246,7 @@ def test_a_preview_that_cannot_start_says_why_and_leaves_nothing_behind(tmp_path
     assert process.returncode == 1, stderr
     assert f"Error: cannot serve on 127.0.0.1:{port}: Address already in use" in stderr
     time.sleep(0.5)
-    assert not _group_alive(process.pid), "its build process is left"
+    assert not group_alive(process.pid), "its build process is left"
     (repo / "mkdocs.yml").write_text("site_name: [unclosed\n", encoding="utf-8")
     broken = channelhub(repo, "serve", "--dev-addr", f"127.0.0.1:{free_port()}", timeout=120)
     assert broken.returncode == 1
@@ -382,5 +267,8 @@ def test_bench_serve_times_an_edit_as_the_browser_sees_it(tmp_path: Path) -> Non
     (edit,) = result["edits"]
     assert 0 < edit["signal"] <= edit["shown"] == result["shown_max"]
     assert result["first_build_seconds"] > 0 and result["restart_first_build_seconds"] > 0
-    assert len(result["load_average"]) == 2
+    assert len(result["load_average"]) == 3
+    assert (
+        edit["cpu"] > 0 and result["first_build_cpu"] > 0 and result["restart_first_build_cpu"] > 0
+    )
     assert "N=20: save -> page shown" in done.stdout

@@ -2,10 +2,14 @@
 they run (`channelhub.preview.worker` starts them; `channelhub.preview_server` asks).
 
 A preview build is the engine's build of mkdocs.yml, never strict (a content problem must
-not stop it: it is shown on the page instead), into the preview's own folder, with every
-problem it logs collected into a `Report`; whatever it raises becomes the report too. The
-worker lives as long as the preview, so the hub's in-memory state survives from one build
-to the next. Import this module only after `engine.Engine.activate()`.
+not stop it: it is shown on the page instead), with every problem it logs collected into a
+`Report`; whatever it raises becomes the report too. It is incremental as `channelhub build`
+is (dirty, the hub deciding page by page: `channelhub.rebuild`), into a build folder of its
+own kept between sessions (`<site>.build`, whose build cache is keyed on it); the server
+answers from the served folder, which a build that worked then brings up to date
+(`channelhub.preview_site.Mirror`) and a build that failed leaves as it was. The worker lives
+as long as the preview, so the hub's in-memory state survives from one build to the next.
+Import this module only after `engine.Engine.activate()`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -28,13 +33,31 @@ from mkdocs.structure.files import File
 
 from channelhub import engine
 from channelhub.preview import Collector, Ready, Report, Start
+from channelhub.preview_site import Mirror
 
 log = logging.getLogger("mkdocs.channelhub.serve")
 
-#: rebuild in place, the hub's hooks deciding which pages to render again (issue 19);
-#: until they do, every build is whole (MkDocs' own dirty mode trusts file times, which miss
-#: a page whose listing or topic changed) and replaces the served folder when it has worked
-INCREMENTAL = False
+#: rebuild the build folder in place, the hub's hooks deciding which pages to render again
+#: (issue 19); off, every build is whole (MkDocs' own dirty mode, without the hub's keys,
+#: trusts file times, which miss a page whose listing or topic changed)
+INCREMENTAL = True
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """The theme's templates as Jinja compiled them, kept from one build to the next: each
+    build makes a new Jinja environment, which would compile every template again (0.3 s).
+    Jinja keys them by name and checks each against its source, so an edited one is compiled
+    again."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
 
 
 class ConfigError(Exception):
@@ -48,14 +71,13 @@ class Builds:
         self.start = start
         self.root = start.config_file.parent
         self.site_dir = start.site_dir
-        #: where a build writes: the served folder itself when builds are incremental, else a
-        #: folder that replaces it once the build has worked
-        self.build_dir = (
-            self.site_dir if INCREMENTAL else self.site_dir.with_name(self.site_dir.name + ".next")
-        )
-        self.published = 0
-        for stale in self.site_dir.parent.glob(self.site_dir.name + ".old*"):
-            _delete_later(stale)  # left by a session that ended while deleting it
+        #: where the builds write, kept between sessions; the served folder mirrors it
+        self.build_dir = self.site_dir.with_name(self.site_dir.name + ".build")
+        self.mirror = Mirror(self.build_dir, self.site_dir)
+        self.templates = CompiledTemplates()
+        for pattern in (".next", ".old*"):  # the folders of earlier versions' whole builds
+            for stale in self.site_dir.parent.glob(self.site_dir.name + pattern):
+                _delete_later(stale)
         try:
             self.config = self.load()
         except MkDocsException as exc:
@@ -78,13 +100,24 @@ class Builds:
         )
 
     def load(self) -> MkDocsConfig:
-        """mkdocs.yml as the preview builds it: never strict, into the preview's folder."""
-        return load_config(
+        """mkdocs.yml as the preview builds it: never strict, into the preview's folder, its
+        theme's templates compiled once for the session."""
+        config = load_config(
             config_file=str(self.start.config_file),
             site_dir=str(self.build_dir),
             dev_addr=self.start.dev_addr,
             strict=False,
         )
+        theme = config.theme
+        make_env = theme.get_env
+
+        def get_env() -> jinja2.Environment:
+            env = make_env()
+            env.bytecode_cache = self.templates
+            return env
+
+        theme.get_env = get_env  # type: ignore[method-assign]
+        return config
 
     def build(self) -> Report:
         """One build and what it reported; nothing it raises escapes."""
@@ -100,8 +133,10 @@ class Builds:
             self.config = config
             collector.current = lambda: self._current(config)
             build(config, serve_url=self.url, dirty=INCREMENTAL)
-            if self.build_dir != self.site_dir:
-                self._publish()
+            try:
+                log.info(str(self.mirror.update()))
+            except OSError as exc:  # e.g. a full disk: the next update compares everything
+                failure = f"could not update the preview's folder {self.site_dir}: {exc}"
         except MkDocsException as exc:  # its messages are logged already
             failure = str(exc)
         except Exception as exc:  # a bug in a hook or an extension: the preview carries on
@@ -121,17 +156,6 @@ class Builds:
 
     def shutdown(self) -> None:
         self.config.plugins.on_shutdown()
-
-    def _publish(self) -> None:
-        """Serve what the build wrote: swap the folders (a request in between is told that
-        the preview is building, and reloads), then delete the old one while the browsers
-        reload (at 1,000 pieces that took 14 s on a busy machine)."""
-        self.published += 1
-        old = self.site_dir.with_name(f"{self.site_dir.name}.old-{os.getpid()}-{self.published}")
-        if self.site_dir.exists():
-            os.replace(self.site_dir, old)
-        os.replace(self.build_dir, self.site_dir)
-        _delete_later(old)
 
     def _page_of(self, path: str) -> str | None:
         """The output path of the page built from `path` (from the repository root), if any."""

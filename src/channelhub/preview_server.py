@@ -10,9 +10,10 @@ errors are resolved"): with `strict: true`, any content problem did that. Here t
   pages); browsers reload when each build ends, whether it worked or not;
 - each build's problems come back as a `Report` and show over the page they belong to, or
   over every page when they concern the whole site or the build stopped;
-- the site lives in one folder kept between sessions (`.cache/channelhub/serve-site/`), so a
-  session answers at once with the last one's pages and the hub's incremental builds
-  (issue 19) can reuse them;
+- the builds are incremental, into a folder of their own; the server answers from the
+  served folder (`.cache/channelhub/serve-site/`), which only a build that worked updates
+  (`channelhub.preview_build`); both are kept between sessions, so a session answers at once
+  with the last one's pages and its first build reuses the last one's;
 - Ctrl-C, SIGTERM and SIGHUP stop the server, the watcher and the worker (which stops the
   hub's search indexer) before the process ends.
 

@@ -11,7 +11,7 @@ from channelhub import engine
 from channelhub.cli.context import UsageError, repo_root
 from channelhub.dates import NowError, now
 
-#: where `channelhub serve` builds, kept between sessions so that a build can reuse the last
+#: what `channelhub serve` serves, kept between sessions (it builds beside it, in `.build`)
 SERVE_SITE = Path(".cache", "channelhub", "serve-site")
 
 _ENGINE_OPTION = click.option(
@@ -66,8 +66,10 @@ def build(site_dir: str | None, clean: bool, engine: str | None) -> None:
 def serve(dev_addr: str, engine: str | None) -> None:
     """Preview the site with live reload; problems show on the pages.
 
-    Builds into .cache/channelhub/serve-site/, kept for the next session. Ctrl-C, SIGTERM or
-    SIGHUP stop it and everything it started.
+    Each save rebuilds only what it changed, in .cache/channelhub/serve-site.build/; the
+    pages are served from .cache/channelhub/serve-site/, which only a build that worked
+    updates. Both are kept for the next session. Ctrl-C, SIGTERM or SIGHUP stop it and
+    everything it started.
     """
     root = repo_root()
     chosen = _choose(engine)
