@@ -120,10 +120,10 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
         if held is not None:
             held.inclusion = InclusionLevel.EXCLUDED
     _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
-    kept = _rebuild.plan(
+    _rebuild.plan(
         files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
     )
-    _build.planned(_rebuild.keys, kept)
+    _build.planned(_rebuild.keys)
     return files
 
 
@@ -148,7 +148,7 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     final = _build.page_html(page.file.src_uri, html)
-    for problem in _build.link_problems(page.file.src_uri):
+    for problem in _build.link_problems():
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html

@@ -279,14 +279,13 @@ class Rebuild:
                 continue
             src = file.src_uri
             self.dests[src] = file.abs_dest_path
+            if src in in_nav:  # always built: no key needed
+                self.keys[src] = None
+                file.is_modified = _ALWAYS
+                continue
             key = self._key(src, file, page_parts, nav_key)
             self.keys[src] = key
-            if (
-                self.reuse
-                and src not in in_nav
-                and self._unchanged(src, key, lookup)
-                and keep(src, key or "")
-            ):
+            if self.reuse and self._unchanged(src, key, lookup) and keep(src, key or ""):
                 self.kept.add(src)
                 file.is_modified = _NEVER
             else:
