@@ -231,7 +231,8 @@ class Rebuild:
 
     def piece_reader(self, hub: Hub) -> content.Reader:
         """`content.load_index`'s reader, with each piece as read last time from the same bytes."""
-        base = content.reading_key(hub)
+        # the topics with their rules: a long text, digested once rather than with every piece
+        base = keys.digest(content.reading_key(hub))
 
         def read(path: Path, src_uri: str, display: str) -> tuple[Piece | None, list[Problem]]:
             file_hash, _snippets, data = self.facts(str(path))
