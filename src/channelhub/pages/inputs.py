@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from channelhub.content import Piece
 from channelhub.pages.addresses import editor_uri, photo_target, source_uri, topic_uri
 from channelhub.pages.site import Site
+from channelhub.rebuild.keys import digest
 
 #: the URL of a link target that is not in the build (the page warns when it renders)
 MISSING = None
@@ -52,11 +53,12 @@ class Inputs:
         return self.urls.get(here, here)
 
     def cached(self, kind: str, name: str, make: Callable[[], object]) -> str:
-        """`repr(make())`, made once a build for each (kind, name)."""
+        """The digest of `repr(make())` (short, as listings repeat it), made once a build for
+        each (kind, name)."""
         found = self._cache.get((kind, name))
         if found is None:
             before = self.misses
-            text = repr(make())
+            text = digest(repr(make()))
             found = self._cache[(kind, name)] = (text, self.misses != before)
         elif found[1]:
             self.misses += 1
