@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from channelhub.content import Piece
 from channelhub.pages.addresses import editor_uri, photo_target, source_uri, topic_uri
 from channelhub.pages.site import Site
-from channelhub.rebuild.keys import digest
+from channelhub.rebuild.store import bytes_digest
 
 #: the URL of a link target that is not in the build (the page warns when it renders)
 MISSING = None
@@ -58,7 +58,7 @@ class Inputs:
         found = self._cache.get((kind, name))
         if found is None:
             before = self.misses
-            text = digest(repr(make()))
+            text = bytes_digest(repr(make()).encode("utf-8", "surrogatepass"))
             found = self._cache[(kind, name)] = (text, self.misses != before)
         elif found[1]:
             self.misses += 1
