@@ -26,6 +26,7 @@ from hypothesis.stateful import initialize, invariant
 
 from channelhub import pages
 from channelhub.build import HubBuild
+from channelhub.content import url_of
 from channelhub.settings import Settings
 from channelhub.state import SourceStatus
 from rebuilding import NOW, START, TOPICS, Hub, HubEdits, small_hub
@@ -54,12 +55,14 @@ def pages_of(root: Path, now: str, *, preview: bool) -> dict[str, tuple[str | No
     build = HubBuild.start(
         root, docs, _settings(), preview=preview, now=datetime.fromisoformat(now)
     )
-    build.generated_files(exists=lambda uri: (docs / uri).is_file())
-    handwritten = {
-        p.relative_to(docs).as_posix() for p in docs.rglob("*.md")
-    } - build.site.pieces_by_uri.keys()
-    if not preview:
-        handwritten -= set(build.held_files())
+    added = build.generated_files(exists=lambda uri: (docs / uri).is_file())
+    files = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()}
+    held = set() if preview else set(build.held_files())
+    handwritten = {f for f in files if f.endswith(".md")} - build.site.pieces_by_uri.keys() - held
+    # every file of the build at its URL, as the engine gives them (a missing file has none)
+    build.set_urls(
+        {f: (url_of(f) or "./") if f.endswith(".md") else f for f in (files | set(added)) - held}
+    )
     found: dict[str, tuple[str | None, str, bool]] = {}
     for src_uri in sorted({*build.generated, *build.site.pieces_by_uri, *handwritten}):
         parts = build.page_parts(src_uri, None)
