@@ -24,7 +24,6 @@ from channelhub.health import load_health
 from channelhub.markup import Links
 from channelhub.pages import Inputs, Site
 from channelhub.problems import Problem
-from channelhub.rebuild.keys import digest
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
 from channelhub.urls import resolve_address
@@ -152,8 +151,8 @@ class HubBuild:
         return [f"{here}: links to '{to}', which is not in the build" for here, to in found]
 
     def page_parts(self, src_uri: str, file_hash: str | None) -> str | None:
-        """What the hub adds to a page, as a digest for the page's key (`file_hash`: the
-        digest of its file, None for a page the hub generates): what its decoration or body
+        """What the hub adds to a page, as text for the page's key (`file_hash`: the digest
+        of its file, None for a page the hub generates): what its decoration or body
         reads (`pages.Inputs`), without making either. None when the page must always be
         rendered: a link the hub writes into it points at no file, and must be warned about
         in every build."""
@@ -177,7 +176,7 @@ class HubBuild:
             parts += ["file", repr(rewritten.reads(inputs)) if rewritten else ""]
         if inputs.misses != misses:
             return None
-        return digest(*parts)
+        return repr(parts)  # digested into the page's key with the global key and its file
 
     def can_keep(self, src_uri: str, key: str) -> bool:
         """Whether the engine may leave a page as it is: a piece only if the search index (when

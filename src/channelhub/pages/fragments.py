@@ -80,20 +80,21 @@ def card_inputs(inputs: Inputs, piece: Piece) -> str:
     """What `card` reads of a piece (its own URL among them; not the page's, which the
     listing gives): once a build for each piece."""
 
-    def make() -> object:
-        return (
-            piece.kind,
-            piece.date,
-            inputs.site.index.state_of(piece).value,
-            piece.title,
-            inputs.url(piece.src_uri),
-            piece.figure if piece.kind == "analyst" else None,
-            piece.summary,
-            tuple(inputs.topic(slug) for slug in piece.topics),
-            byline_inputs(inputs, piece),
-        )
+    return inputs.cached("card", piece.src_uri, lambda _: _card_facts(inputs, piece))
 
-    return inputs.cached("card", piece.src_uri, make)
+
+def _card_facts(inputs: Inputs, piece: Piece) -> object:
+    return (
+        piece.kind,
+        piece.date,
+        inputs.site.index.state_of(piece).value,
+        piece.title,
+        inputs.url(piece.src_uri),
+        piece.figure if piece.kind == "analyst" else None,
+        piece.summary,
+        tuple(inputs.topic(slug) for slug in piece.topics),
+        byline_inputs(inputs, piece),
+    )
 
 
 def cards_inputs(inputs: Inputs, pieces: Sequence[Piece]) -> tuple[str, ...]:

@@ -52,13 +52,13 @@ class Inputs:
         """The URL of the page a body is made for, from which its links are relative."""
         return self.urls.get(here, here)
 
-    def cached(self, kind: str, name: str, make: Callable[[], object]) -> str:
-        """The digest of `repr(make())` (short, as listings repeat it), made once a build for
-        each (kind, name)."""
+    def cached(self, kind: str, name: str, make: Callable[[str], object]) -> str:
+        """The digest of `repr(make(name))` (short, as listings repeat it), made once a build
+        for each (kind, name)."""
         found = self._cache.get((kind, name))
         if found is None:
             before = self.misses
-            text = bytes_digest(repr(make()).encode("utf-8", "surrogatepass"))
+            text = bytes_digest(repr(make(name)).encode("utf-8", "surrogatepass"))
             found = self._cache[(kind, name)] = (text, self.misses != before)
         elif found[1]:
             self.misses += 1
@@ -67,52 +67,48 @@ class Inputs:
     def topic(self, slug: str) -> str:
         """A topic as a chip or a link shows it: its title and its page's URL (None: no such
         topic, which shows nothing)."""
+        return self.cached("topic", slug, self._topic)
 
-        def make() -> object:
-            topic = self.site.hub.topic(slug)
-            return None if topic is None else (topic.title, self.url(topic_uri(slug)))
-
-        return self.cached("topic", slug, make)
+    def _topic(self, slug: str) -> object:
+        topic = self.site.hub.topic(slug)
+        return None if topic is None else (topic.title, self.url(topic_uri(slug)))
 
     def editor(self, editor_id: str) -> str:
         """An editor as a byline shows them: their name and page's URL (the id alone when the
         hub has no such editor)."""
+        return self.cached("editor", editor_id, self._editor)
 
-        def make() -> object:
-            editor = self.site.hub.editor(editor_id)
-            return editor_id if editor is None else (editor.name, self.url(editor_uri(editor_id)))
-
-        return self.cached("editor", editor_id, make)
+    def _editor(self, editor_id: str) -> object:
+        editor = self.site.hub.editor(editor_id)
+        return editor_id if editor is None else (editor.name, self.url(editor_uri(editor_id)))
 
     def source(self, source_id: str) -> str:
         """A source as a byline or a piece's original shows it: its name, its page's URL and
         where its pieces' rel=canonical points."""
+        return self.cached("source", source_id, self._source)
 
-        def make() -> object:
-            source = self.site.hub.source(source_id)
-            if source is None:
-                return None
-            return (source.name, source.canonical, self.url(source_uri(source.id)))
-
-        return self.cached("source", source_id, make)
+    def _source(self, source_id: str) -> object:
+        source = self.site.hub.source(source_id)
+        if source is None:
+            return None
+        return (source.name, source.canonical, self.url(source_uri(source.id)))
 
     def photo(self, editor_id: str) -> str:
         """Where an editor's photo is, and its URL when it is a file of the build."""
+        return self.cached("photo", editor_id, self._photo)
 
-        def make() -> object:
-            editor = self.site.hub.editor(editor_id)
-            found = photo_target(editor) if editor is not None else None
-            if found is None:
-                return None
-            target, external = found
-            return (target, external, None if external else self.url(target))
-
-        return self.cached("photo", editor_id, make)
+    def _photo(self, editor_id: str) -> object:
+        editor = self.site.hub.editor(editor_id)
+        found = photo_target(editor) if editor is not None else None
+        if found is None:
+            return None
+        target, external = found
+        return (target, external, None if external else self.url(target))
 
     def ref(self, piece: Piece) -> str:
         """A piece as a link in a list shows it (related pieces): title, URL, kind, date."""
-        return self.cached(
-            "ref",
-            piece.src_uri,
-            lambda: (piece.title, self.url(piece.src_uri), piece.kind, piece.date),
-        )
+        return self.cached("ref", piece.src_uri, self._ref)
+
+    def _ref(self, src_uri: str) -> object:
+        piece = self.site.pieces_by_uri[src_uri]
+        return (piece.title, self.url(src_uri), piece.kind, piece.date)
