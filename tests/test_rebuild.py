@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import initialize, invariant
+from jinja2.bccache import bc_magic
 
 from channelhub.rebuild import CACHE_DIR
+from channelhub.rebuild.store import TEMPLATE_DIR
 from rebuilding import (
     EDITORS,
     SOURCES,
@@ -262,6 +264,27 @@ def test_outputs_changed_or_removed_behind_its_back_are_written_again(
     (site / "stray.html").write_text("not the hub's", encoding="utf-8")
     build(hub.root, site)
     assert (site / "stray.html").exists()  # a file the hub never wrote is not the hub's to remove
+
+
+def test_compiled_templates_are_kept_and_never_trusted_blindly(hub: Hub, tmp_path: Path) -> None:
+    """The engine's templates are compiled once for later builds; a damaged entry is compiled
+    again and a changed template is used at once (Jinja checks each entry's source)."""
+    (folder,) = (hub.root / TEMPLATE_DIR).iterdir()
+    entries = sorted(folder.glob("*.cache"))
+    assert entries
+    for entry in entries:  # Jinja's header, then a checksum cut short
+        entry.write_bytes(bc_magic + entry.read_bytes()[len(bc_magic) : len(bc_magic) + 3])
+    assert check_against_clean(hub.root, tmp_path).status == 0
+    main = hub.root / "overrides" / "main.html"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(
+        text.replace("{% block site_meta %}", "{% block site_meta %}<!-- compiled anew -->", 1),
+        encoding="utf-8",
+    )
+    assert check_against_clean(hub.root, tmp_path).status == 0
+    assert "<!-- compiled anew -->" in (tmp_path / "site" / "about" / "index.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_channelhub_build_reuses_and_clean_starts_over(hub: Hub, tmp_path: Path) -> None:

@@ -295,6 +295,21 @@ def unpickled(data: bytes) -> Any:
     return pickle.loads(data)
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's compiled templates on disk, which never fail a build: an entry that cannot be
+    read or written means the template is compiled, as without a cache."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry: pickle and marshal raise many kinds
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 def template_cache(root: Path) -> jinja2.BytecodeCache | None:
     """Where the engine's Jinja environment keeps its compiled templates between builds
     (compiling the theme's templates again was a tenth of a rebuild that renders nothing).
@@ -309,7 +324,7 @@ def template_cache(root: Path) -> jinja2.BytecodeCache | None:
             folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _TemplateCache(str(folder))
 
 
 def stale_caches(root: Path, keep: Iterable[Path]) -> list[Path]:
