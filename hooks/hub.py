@@ -8,6 +8,7 @@ only means rewriting this file. It runs unchanged under ProperDocs, which answer
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,15 @@ def on_pre_build(*, config: MkDocsConfig) -> None:
     if _rebuild.must_clean:
         log.info(f"rebuild: building everything ({_rebuild.why})")
         clean_directory(config.site_dir)  # what the engine does itself when not dirty
-    # Off by default: a normal build never touches the network.
+    # Off by default: a normal build never touches the network. The pull's modules (numpy,
+    # httpx: 0.3 s) are imported only where a pull may be asked for (`pull_enabled` decides).
+    extra = config.extra.get("hub")
+    asked = isinstance(extra, dict) and extra.get("pull_on_build") is True
+    if not asked and not os.environ.get("CHANNELHUB_PULL"):
+        return
     from channelhub.pull import pull_before_build, pull_enabled
 
-    if not pull_enabled(config.extra.get("hub")):
+    if not pull_enabled(extra):
         return
     info, warnings = pull_before_build(root)
     for line in info + warnings:
@@ -120,10 +126,10 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
         if held is not None:
             held.inclusion = InclusionLevel.EXCLUDED
     _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
-    kept = _rebuild.plan(
+    _rebuild.plan(
         files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
     )
-    _build.planned(_rebuild.keys, kept)
+    _build.planned(_rebuild.keys)
     return files
 
 
@@ -148,7 +154,7 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     final = _build.page_html(page.file.src_uri, html)
-    for problem in _build.link_problems(page.file.src_uri):
+    for problem in _build.link_problems():
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
@@ -158,6 +164,8 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
 
 def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None
+    if env.bytecode_cache is None:  # templates compiled once, not in every build
+        env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
     env.globals.update(theme.template_globals())  # the nav rendered once per place, not per page
     try:  # every page's content is rendered by now; templates and writing come next

@@ -9,6 +9,7 @@ clean) and `same_site` (two built sites as {path: bytes}, equal or the first dif
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -20,8 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
-from channelhub import frontmatter
+from channelhub import frontmatter, state
 from scratch import ROOT
 
 #: the topics the small hub's pieces use (slugs of the repository's feeds/topics.yml)
@@ -67,6 +70,8 @@ class Hub:
 
     root: Path
     sources: dict[str, str] = field(default_factory=lambda: dict(SOURCES))
+    #: further keys of each source in feeds/sources.yml (kind, site, canonical, description...)
+    source_details: dict[str, dict[str, object]] = field(default_factory=dict)
     made: int = 0
     now: str = NOW  # CHANNELHUB_NOW for its builds (`check_against_clean(..., now=hub.now)`)
 
@@ -157,7 +162,13 @@ class Hub:
 
     def write_sources(self) -> None:
         entries = [
-            {"id": sid, "name": name, "url": f"https://{sid}.example/feed.xml", "kind": "partner"}
+            {
+                "id": sid,
+                "name": name,
+                "url": f"https://{sid}.example/feed.xml",
+                "kind": "partner",
+                **self.source_details.get(sid, {}),
+            }
             for sid, name in self.sources.items()
         ]
         self.write("feeds/sources.yml", yaml.safe_dump({"sources": entries}, sort_keys=False))
@@ -165,6 +176,59 @@ class Hub:
     def rename_source(self, source_id: str, name: str) -> None:
         self.sources[source_id] = name
         self.write_sources()
+
+    def source_detail(self, source_id: str, key: str, value: object) -> None:
+        """Set (None: remove) one key of a source in feeds/sources.yml."""
+        details = self.source_details.setdefault(source_id, {})
+        if value is None:
+            details.pop(key, None)
+        else:
+            details[key] = value
+        self.write_sources()
+
+    def source_health(
+        self, source_id: str, status: state.SourceStatus | None, when: datetime | None = None
+    ) -> None:
+        """What the last pull said of a source (feeds/state.json; None: never pulled)."""
+        records, _problems = state.load(self.root)
+        if status is None:
+            records.pop(source_id, None)
+        else:
+            records[source_id] = state.SourceState(
+                url=f"https://{source_id}.example/feed.xml",
+                status=status,
+                last_changed=when,
+                failing_since=when if status != state.SourceStatus.OK else None,
+                failures=0 if status == state.SourceStatus.OK else 1,
+            )
+        state.save(self.root, records)
+
+    def editor_profile(
+        self, editor_id: str, *, name: str, role: str, photo: str | None, links: int
+    ) -> None:
+        """An editor's file with a role, a photo (a path under docs/ or a URL) and links."""
+        meta: dict[str, object] = {"name": name, "role": role}
+        if photo:
+            meta["photo"] = photo
+        if links:
+            meta["links"] = [
+                {"title": f"Profile {n}", "url": f"https://{editor_id}.example/{n}"}
+                for n in range(links)
+            ]
+        self.write(
+            f"docs/editors/{editor_id}.md",
+            frontmatter.render(meta, f"\n{name} writes about the hub's topics.\n"),
+        )
+
+    def describe_topic(self, slug: str, description: str) -> None:
+        path = self.root / "feeds" / "topics.yml"
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(
+            rf"(- slug: {re.escape(slug)}\n\s+title: .*\n\s+description: )(?:>-\n(?:\s{{6}}.*\n)+|.*\n)",
+            lambda m: m.group(1) + json.dumps(description) + "\n",
+            text,
+        )
+        path.write_text(text, encoding="utf-8")
 
     def topic_intro(self, slug: str, text: str | None) -> None:
         """A hand-written topic page (None removes it)."""
@@ -304,3 +368,187 @@ def check_against_clean(root: Path, tmp: Path, *, now: str = NOW) -> Built:
     difference = same_site(tmp / "site", tmp / "clean")
     assert not difference, difference
     return incremental
+
+
+# ---------------------------------------------------------------- random sequences of edits
+
+_WORDS = st.sampled_from(["Budgets", "Café & <CIO>", "Mobile: first", "Data", "Ça va", "Q3 plan"])
+
+
+class HubEdits(RuleBasedStateMachine):
+    """The edits random tests make to a small hub (`self.hub`, set by the test's initialize):
+    pieces' fields, bodies, dates, topics, additions, deletions and renames; topics', editors'
+    and sources' names and details; the sources' health; the theme; links from a hand-written
+    page; drafts, schedules, expiries and time passing; aliases, featured pieces, co-authors."""
+
+    hub: Hub
+    added: int = 100
+
+    def _piece(self, n: int) -> str | None:
+        pieces = self.hub.pieces()
+        return pieces[n % len(pieces)] if pieces else None
+
+    @rule(n=st.integers(0, 50), title=_WORDS)
+    def retitle(self, n: int, title: str) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, title=f"{title} {n}")
+
+    @rule(n=st.integers(0, 50), text=_WORDS)
+    def rewrite_body(self, n: int, text: str) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, body=f"\n{text}, rewritten.\n\n## {text}\n")
+
+    @rule(n=st.integers(0, 50), days=st.integers(0, 60))
+    def redate(self, n: int, days: int) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, date=f"2026-02-{1 + days % 28:02d}")
+
+    @rule(n=st.integers(0, 50), topics=st.lists(st.sampled_from(TOPICS), min_size=1, max_size=3))
+    def retopic(self, n: int, topics: list[str]) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, topics=list(dict.fromkeys(topics)))
+
+    @rule(n=st.integers(0, 50), text=_WORDS)
+    def resummarise(self, n: int, text: str) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, summary=text)
+
+    @rule(days=st.integers(0, 90), topics=st.lists(st.sampled_from(TOPICS), max_size=2))
+    def add(self, days: int, topics: list[str]) -> None:
+        self.added += 1
+        self.hub.add_piece(self.added, days=days, topics=tuple(topics))
+
+    @rule(n=st.integers(0, 50))
+    def delete(self, n: int) -> None:
+        if (path := self._piece(n)) and len(self.hub.pieces()) > 2:
+            self.hub.remove(path)
+
+    @rule(n=st.integers(0, 50))
+    def rename(self, n: int) -> None:
+        if path := self._piece(n):
+            self.hub.rename(path)
+
+    @rule(editor=st.sampled_from(list(EDITORS)), name=_WORDS)
+    def rename_editor(self, editor: str, name: str) -> None:
+        self.hub.rename_editor(editor, f"{name} {editor[:2]}")
+
+    @rule(topic=st.sampled_from(TOPICS), title=_WORDS)
+    def retitle_topic(self, topic: str, title: str) -> None:
+        self.hub.retitle_topic(topic, f"{title} {topic[:4]}")
+
+    @rule(source=st.sampled_from(list(SOURCES)), name=_WORDS)
+    def rename_source(self, source: str, name: str) -> None:
+        self.hub.rename_source(source, name)
+
+    @rule(topic=st.sampled_from(TOPICS), text=st.none() | _WORDS)
+    def topic_intro(self, topic: str, text: str | None) -> None:
+        self.hub.topic_intro(topic, text)
+
+    @rule(linked=st.lists(st.integers(0, 50), max_size=2), dangling=st.booleans())
+    def link_from_about(self, linked: list[int], dangling: bool) -> None:
+        found = [p.removeprefix("docs/") for n in linked if (p := self._piece(n))]
+        self.hub.about_links_to(found + (["articles/2026/gone.md"] if dangling else []))
+
+    @rule(n=st.integers(0, 50), broken=st.booleans())
+    def unknown_topic(self, n: int, broken: bool) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, topics=["not-a-topic"] if broken else [TOPICS[n % len(TOPICS)]])
+
+    @rule(text=_WORDS)
+    def theme(self, text: str) -> None:
+        self.hub.override(text)
+
+    @rule(n=st.integers(0, 50), draft=st.booleans())
+    def toggle_draft(self, n: int, draft: bool) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, draft=True if draft else None)
+
+    @rule(n=st.integers(0, 50), featured=st.booleans())
+    def toggle_featured(self, n: int, featured: bool) -> None:
+        if path := self._piece(n):
+            self.hub.edit(path, featured=True if featured else None)
+
+    @rule(n=st.integers(0, 50), days=st.integers(1, 120))
+    def schedule(self, n: int, days: int) -> None:
+        """A date after now: the piece waits for it."""
+        if path := self._piece(n):
+            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
+            self.hub.edit(path, date=when.isoformat().replace("+00:00", "Z"))
+
+    @rule(n=st.integers(0, 50), days=st.integers(-30, 120) | st.none())
+    def expire(self, n: int, days: int | None) -> None:
+        if path := self._piece(n):
+            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days or 0)
+            self.hub.edit(path, expires=None if days is None else when.date().isoformat())
+
+    @rule(days=st.integers(1, 90))
+    def time_passes(self, days: int) -> None:
+        """CHANNELHUB_NOW moves on: scheduled pieces come out, expiring ones go."""
+        when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
+        self.hub.now = when.isoformat().replace("+00:00", "Z")
+
+    @rule(n=st.integers(0, 50), alias=st.none() | st.sampled_from(["/old/one/", "/old/two.html"]))
+    def alias(self, n: int, alias: str | None) -> None:
+        if path := self._piece(n):
+            self.hub.alias(path, alias)
+
+    @rule(n=st.integers(0, 50), editor=st.sampled_from(list(EDITORS)))
+    def co_author(self, n: int, editor: str) -> None:
+        if (path := self._piece(n)) and "editor" in self.hub.meta(path):
+            self.hub.co_author(path, editor)
+
+    @rule(
+        n=st.integers(0, 50),
+        key=st.sampled_from(["summary", "figure", "analyst", "firm", "author", "canonical"]),
+        text=st.none() | _WORDS,
+    )
+    def piece_field(self, n: int, key: str, text: str | None) -> None:
+        if path := self._piece(n):
+            value = f"https://example.com/{len(text)}" if key == "canonical" and text else text
+            self.hub.edit(path, **{key: value})
+
+    @rule(
+        source=st.sampled_from(list(SOURCES)),
+        key=st.sampled_from(["canonical", "kind", "site", "description", "enabled"]),
+        value=st.integers(0, 2),
+    )
+    def source_detail(self, source: str, key: str, value: int) -> None:
+        choices: dict[str, list[object]] = {
+            "canonical": ["original", "hub"],
+            "kind": ["analyst", "partner"],
+            "site": [f"https://{source}.example/", "https://elsewhere.example/"],
+            "description": ["What the source writes about.", "Café & <CIO> notes."],
+            "enabled": [False, True],
+        }
+        options = choices[key]
+        self.hub.source_detail(source, key, options[value] if value < len(options) else None)
+
+    @rule(
+        source=st.sampled_from(list(SOURCES)),
+        status=st.none() | st.sampled_from(list(state.SourceStatus)),
+        days=st.integers(0, 40),
+    )
+    def source_health(self, source: str, status: state.SourceStatus | None, days: int) -> None:
+        self.hub.source_health(source, status, START + timedelta(days=days))
+
+    @rule(
+        editor=st.sampled_from(list(EDITORS)),
+        role=st.sampled_from(["Editor", "Senior editor", "Café & <CIO>"]),
+        photo=st.sampled_from([None, "assets/photo.png", "https://img.example/p.png"]),
+        links=st.integers(0, 2),
+    )
+    def editor_profile(self, editor: str, role: str, photo: str | None, links: int) -> None:
+        self.hub.editor_profile(editor, name=EDITORS[editor], role=role, photo=photo, links=links)
+
+    @rule(present=st.booleans())
+    def photo_file(self, present: bool) -> None:
+        """The file an editor's photo may point at appears or goes (a link that breaks)."""
+        photo = self.hub.root / "docs" / "assets" / "photo.png"
+        if present:
+            photo.write_bytes(b"\x89PNG\r\n\x1a\n")
+        else:
+            photo.unlink(missing_ok=True)
+
+    @rule(topic=st.sampled_from(TOPICS), text=_WORDS)
+    def describe_topic(self, topic: str, text: str) -> None:
+        self.hub.describe_topic(topic, f"{text}: what the topic covers.")

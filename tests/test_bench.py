@@ -107,6 +107,7 @@ def test_bench_smoke_run_reports_both_builds(tmp_path: Path) -> None:
     # memory per kind of process: the build and its search indexer beside it
     assert set(hub["process_peak_mb"]) == {"mkdocs", "indexer"}
     assert hub["process_peak_mb"]["mkdocs"] > hub["process_peak_mb"]["indexer"] > 1
+    assert 0 < hub["indexer_cpu_seconds"] < hub["cpu_seconds"]  # the rest is the build's own
     assert hub["load_average"] >= 0
     assert hub["pages_over_limit"] == 0 and hub["pieces_over_limit"] == 0
     search = result["search"]

@@ -13,20 +13,21 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant
+from jinja2.bccache import bc_magic
 
 from channelhub.rebuild import CACHE_DIR
+from channelhub.rebuild.store import TEMPLATE_DIR
 from rebuilding import (
     EDITORS,
     SOURCES,
     TOPICS,
     Hub,
+    HubEdits,
     build,
     check_against_clean,
     small_hub,
@@ -265,6 +266,27 @@ def test_outputs_changed_or_removed_behind_its_back_are_written_again(
     assert (site / "stray.html").exists()  # a file the hub never wrote is not the hub's to remove
 
 
+def test_compiled_templates_are_kept_and_never_trusted_blindly(hub: Hub, tmp_path: Path) -> None:
+    """The engine's templates are compiled once for later builds; a damaged entry is compiled
+    again and a changed template is used at once (Jinja checks each entry's source)."""
+    (folder,) = (hub.root / TEMPLATE_DIR).iterdir()
+    entries = sorted(folder.glob("*.cache"))
+    assert entries
+    for entry in entries:  # Jinja's header, then a checksum cut short
+        entry.write_bytes(bc_magic + entry.read_bytes()[len(bc_magic) : len(bc_magic) + 3])
+    assert check_against_clean(hub.root, tmp_path).status == 0
+    main = hub.root / "overrides" / "main.html"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(
+        text.replace("{% block site_meta %}", "{% block site_meta %}<!-- compiled anew -->", 1),
+        encoding="utf-8",
+    )
+    assert check_against_clean(hub.root, tmp_path).status == 0
+    assert "<!-- compiled anew -->" in (tmp_path / "site" / "about" / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+
 def test_channelhub_build_reuses_and_clean_starts_over(hub: Hub, tmp_path: Path) -> None:
     site = tmp_path / "cli-site"
     first = channelhub(hub.root, "build", "--site-dir", str(site))
@@ -278,10 +300,8 @@ def test_channelhub_build_reuses_and_clean_starts_over(hub: Hub, tmp_path: Path)
 
 # ---------------------------------------------------------------- random sequences of edits
 
-_WORDS = st.sampled_from(["Budgets", "Café & <CIO>", "Mobile: first", "Data", "Ça va", "Q3 plan"])
 
-
-class RandomEdits(RuleBasedStateMachine):
+class RandomEdits(HubEdits):
     """Random edits, additions, deletions, renames, topic, editor and source changes, theme
     and config changes, links that appear and go, builds that fail, drafts, schedules and
     expiries with time passing, aliases, featured pieces and co-authors: after each, the
@@ -296,119 +316,6 @@ class RandomEdits(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         shutil.rmtree(getattr(self, "tmp", ""), ignore_errors=True)
-
-    def _piece(self, n: int) -> str | None:
-        pieces = self.hub.pieces()
-        return pieces[n % len(pieces)] if pieces else None
-
-    @rule(n=st.integers(0, 50), title=_WORDS)
-    def retitle(self, n: int, title: str) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, title=f"{title} {n}")
-
-    @rule(n=st.integers(0, 50), text=_WORDS)
-    def rewrite_body(self, n: int, text: str) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, body=f"\n{text}, rewritten.\n\n## {text}\n")
-
-    @rule(n=st.integers(0, 50), days=st.integers(0, 60))
-    def redate(self, n: int, days: int) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, date=f"2026-02-{1 + days % 28:02d}")
-
-    @rule(n=st.integers(0, 50), topics=st.lists(st.sampled_from(TOPICS), min_size=1, max_size=3))
-    def retopic(self, n: int, topics: list[str]) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, topics=list(dict.fromkeys(topics)))
-
-    @rule(n=st.integers(0, 50), text=_WORDS)
-    def resummarise(self, n: int, text: str) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, summary=text)
-
-    @rule(days=st.integers(0, 90), topics=st.lists(st.sampled_from(TOPICS), max_size=2))
-    def add(self, days: int, topics: list[str]) -> None:
-        self.added += 1
-        self.hub.add_piece(self.added, days=days, topics=tuple(topics))
-
-    @rule(n=st.integers(0, 50))
-    def delete(self, n: int) -> None:
-        if (path := self._piece(n)) and len(self.hub.pieces()) > 2:
-            self.hub.remove(path)
-
-    @rule(n=st.integers(0, 50))
-    def rename(self, n: int) -> None:
-        if path := self._piece(n):
-            self.hub.rename(path)
-
-    @rule(editor=st.sampled_from(list(EDITORS)), name=_WORDS)
-    def rename_editor(self, editor: str, name: str) -> None:
-        self.hub.rename_editor(editor, f"{name} {editor[:2]}")
-
-    @rule(topic=st.sampled_from(TOPICS), title=_WORDS)
-    def retitle_topic(self, topic: str, title: str) -> None:
-        self.hub.retitle_topic(topic, f"{title} {topic[:4]}")
-
-    @rule(source=st.sampled_from(list(SOURCES)), name=_WORDS)
-    def rename_source(self, source: str, name: str) -> None:
-        self.hub.rename_source(source, name)
-
-    @rule(topic=st.sampled_from(TOPICS), text=st.none() | _WORDS)
-    def topic_intro(self, topic: str, text: str | None) -> None:
-        self.hub.topic_intro(topic, text)
-
-    @rule(linked=st.lists(st.integers(0, 50), max_size=2), dangling=st.booleans())
-    def link_from_about(self, linked: list[int], dangling: bool) -> None:
-        found = [p.removeprefix("docs/") for n in linked if (p := self._piece(n))]
-        self.hub.about_links_to(found + (["articles/2026/gone.md"] if dangling else []))
-
-    @rule(n=st.integers(0, 50), broken=st.booleans())
-    def unknown_topic(self, n: int, broken: bool) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, topics=["not-a-topic"] if broken else [TOPICS[n % len(TOPICS)]])
-
-    @rule(text=_WORDS)
-    def theme(self, text: str) -> None:
-        self.hub.override(text)
-
-    @rule(n=st.integers(0, 50), draft=st.booleans())
-    def toggle_draft(self, n: int, draft: bool) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, draft=True if draft else None)
-
-    @rule(n=st.integers(0, 50), featured=st.booleans())
-    def toggle_featured(self, n: int, featured: bool) -> None:
-        if path := self._piece(n):
-            self.hub.edit(path, featured=True if featured else None)
-
-    @rule(n=st.integers(0, 50), days=st.integers(1, 120))
-    def schedule(self, n: int, days: int) -> None:
-        """A date after now: the piece waits for it."""
-        if path := self._piece(n):
-            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
-            self.hub.edit(path, date=when.isoformat().replace("+00:00", "Z"))
-
-    @rule(n=st.integers(0, 50), days=st.integers(-30, 120) | st.none())
-    def expire(self, n: int, days: int | None) -> None:
-        if path := self._piece(n):
-            when = datetime.fromisoformat(self.hub.now) + timedelta(days=days or 0)
-            self.hub.edit(path, expires=None if days is None else when.date().isoformat())
-
-    @rule(days=st.integers(1, 90))
-    def time_passes(self, days: int) -> None:
-        """CHANNELHUB_NOW moves on: scheduled pieces come out, expiring ones go."""
-        when = datetime.fromisoformat(self.hub.now) + timedelta(days=days)
-        self.hub.now = when.isoformat().replace("+00:00", "Z")
-
-    @rule(n=st.integers(0, 50), alias=st.none() | st.sampled_from(["/old/one/", "/old/two.html"]))
-    def alias(self, n: int, alias: str | None) -> None:
-        if path := self._piece(n):
-            self.hub.alias(path, alias)
-
-    @rule(n=st.integers(0, 50), editor=st.sampled_from(list(EDITORS)))
-    def co_author(self, n: int, editor: str) -> None:
-        if (path := self._piece(n)) and "editor" in self.hub.meta(path):
-            self.hub.co_author(path, editor)
 
     @invariant()
     def equals_a_clean_build(self) -> None:

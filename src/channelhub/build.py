@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, partial
@@ -22,9 +22,8 @@ from channelhub.content import ContentIndex, Piece, Reader, load_index, url_of
 from channelhub.feeds import feeds
 from channelhub.health import load_health
 from channelhub.markup import Links
-from channelhub.pages import Body, Decoration, Site
+from channelhub.pages import Inputs, Site
 from channelhub.problems import Problem
-from channelhub.rebuild.keys import digest
 from channelhub.sanitize import sanitize_rendered
 from channelhub.settings import Settings
 from channelhub.urls import resolve_address
@@ -54,11 +53,8 @@ class HubBuild:
     search_docs: dict[str, tuple[search.SearchEntry, str]] = field(default_factory=dict)
     #: the front matter of each generated page, as the engine reads it
     sources: dict[str, str] = field(default_factory=dict)
-    #: bodies of generated pages and decorations of pieces made for their keys, kept until the
-    #: page renders (made once a build either way)
-    made: dict[str, Body | Decoration] = field(default_factory=dict)
-    #: links the hub made for a page's key to files that are not in the build, by page
-    missing: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: what page bodies read, for their keys (made with the build's URLs on first use)
+    inputs: Inputs | None = None
     #: each page's key (`planned`), which also names a piece's text in the search index
     keys: dict[str, str | None] = field(default_factory=dict)
 
@@ -146,21 +142,24 @@ class HubBuild:
         assert self.links is not None
         return self.links
 
-    def link_problems(self, src_uri: str = "") -> list[str]:
-        """Links the hub wrote to files that are not in the build: those of this page's key,
-        and any made since the last call."""
-        found = self.missing.pop(src_uri, [])
+    def link_problems(self) -> list[str]:
+        """Links the hub wrote to files that are not in the build, since the last call."""
         links = self.links
+        found: list[tuple[str, str]] = []
         if links is not None and links.missing:
-            found, links.missing = found + links.missing, []
+            found, links.missing = links.missing, []
         return [f"{here}: links to '{to}', which is not in the build" for here, to in found]
 
     def page_parts(self, src_uri: str, file_hash: str | None) -> str | None:
-        """What the hub makes of a page, as a digest for the page's key (`file_hash`: the
-        digest of its file, None for a page the hub generates). The body or decoration made
-        for it is kept for its rendering. None when the page must always be rendered: a link
-        the hub made for it points at no file, and must be warned about in every build."""
-        links = self._links()
+        """What the hub adds to a page, as text for the page's key (`file_hash`: the digest
+        of its file, None for a page the hub generates): what its decoration or body
+        reads (`pages.Inputs`), without making either. None when the page must always be
+        rendered: a link the hub writes into it points at no file, and must be warned about
+        in every build."""
+        if self.inputs is None:
+            self.inputs = Inputs(self.site, self._links().urls)
+        inputs = self.inputs
+        misses = inputs.misses
         parts: list[str] = [
             src_uri,
             self.page_title(src_uri) or "",
@@ -169,24 +168,15 @@ class HubBuild:
         piece = self.piece(src_uri)
         generated = self.generated.get(src_uri)
         if piece is not None:
-            decoration = pages.piece_decoration(self.site, links, piece)
-            self.made[src_uri] = decoration
-            parts += ["piece", "pulled" if piece.source else "", repr(decoration)]
+            parts += ["piece", pages.decoration_inputs(inputs, piece)]
         elif generated is not None:
-            body = generated.body(links)
-            self.made[src_uri] = body
-            parts += ["generated", self.sources[src_uri], *body.parts()]
+            parts += ["generated", self.sources[src_uri], repr(generated.reads(inputs))]
         else:
             rewritten = pages.rewrite_handwritten(self.site, src_uri, "")  # its text: the file
-            parts += ["file", *(rewritten.body(links).parts() if rewritten else [])]
-        if links.missing:
-            self.missing[src_uri], links.missing = links.missing, []
+            parts += ["file", repr(rewritten.reads(inputs)) if rewritten else ""]
+        if inputs.misses != misses:
             return None
-        if generated is not None and any(
-            part.startswith("M") and "--8<--" in part for part in parts
-        ):
-            return None  # an intro that includes files: its output depends on them
-        return digest(*parts)
+        return repr(parts)  # digested into the page's key with the global key and its file
 
     def can_keep(self, src_uri: str, key: str) -> bool:
         """Whether the engine may leave a page as it is: a piece only if the search index (when
@@ -195,12 +185,9 @@ class HubBuild:
             return True
         return key in self.searcher.known()
 
-    def planned(self, keys: Mapping[str, str | None], kept: Iterable[str]) -> None:
-        """Each page's key, and the pages the engine leaves as they are: what was made for
-        their keys is not needed."""
+    def planned(self, keys: Mapping[str, str | None]) -> None:
+        """Each page's key (a piece's names its text in the search index)."""
         self.keys = dict(keys)
-        for src_uri in kept:
-            self.made.pop(src_uri, None)
 
     def _search_key(self, src_uri: str) -> str:
         """What identifies a piece's text in the search index: its page's key (a page with
@@ -214,17 +201,12 @@ class HubBuild:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
         if self.piece(src_uri):
             return None  # a piece renders as written; its byline and the rest come in page_html
-        made = self.made.pop(src_uri, None)
-        if isinstance(made, Body):
-            body = made
-        else:
-            page = self.generated.get(src_uri) or pages.rewrite_handwritten(
-                self.site, src_uri, markdown
-            )
-            if page is None:
-                return None
-            body = page.body(self._links())
-        text, self.fragments[src_uri] = body.markdown(self.token)
+        page = self.generated.get(src_uri) or pages.rewrite_handwritten(
+            self.site, src_uri, markdown
+        )
+        if page is None:
+            return None
+        text, self.fragments[src_uri] = page.body(self._links()).markdown(self.token)
         return text
 
     def page_html(self, src_uri: str, html: str) -> str | None:
@@ -243,12 +225,7 @@ class HubBuild:
         html = unlinked
         if piece.source:
             html = sanitize_rendered(html)
-        made = self.made.pop(src_uri, None)
-        around = (
-            made
-            if isinstance(made, Decoration)
-            else pages.piece_decoration(self.site, self._links(), piece)
-        )
+        around = pages.piece_decoration(self.site, self._links(), piece)
         entry = search.SearchEntry(
             title=piece.title,
             kind_label=piece.kind_label,

@@ -24,7 +24,6 @@ import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -43,23 +42,6 @@ log = logging.getLogger("mkdocs.channelhub.serve")
 INCREMENTAL = True
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """The theme's templates as Jinja compiled them, kept from one build to the next: each
-    build makes a new Jinja environment, which would compile every template again (0.3 s).
-    Jinja keys them by name and checks each against its source, so an edited one is compiled
-    again."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if (code := self.code.get(bucket.key)) is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
 class ConfigError(Exception):
     """mkdocs.yml cannot be read at the start; the message says why."""
 
@@ -74,7 +56,6 @@ class Builds:
         #: where the builds write, kept between sessions; the served folder mirrors it
         self.build_dir = self.site_dir.with_name(self.site_dir.name + ".build")
         self.mirror = Mirror(self.build_dir, self.site_dir)
-        self.templates = CompiledTemplates()
         for pattern in (".next", ".old*"):  # the folders of earlier versions' whole builds
             for stale in self.site_dir.parent.glob(self.site_dir.name + pattern):
                 _delete_later(stale)
@@ -100,24 +81,14 @@ class Builds:
         )
 
     def load(self) -> MkDocsConfig:
-        """mkdocs.yml as the preview builds it: never strict, into the preview's folder, its
-        theme's templates compiled once for the session."""
-        config = load_config(
+        """mkdocs.yml as the preview builds it: never strict, into the preview's folder (the
+        hub's hooks keep the theme's templates compiled between builds, in .cache/)."""
+        return load_config(
             config_file=str(self.start.config_file),
             site_dir=str(self.build_dir),
             dev_addr=self.start.dev_addr,
             strict=False,
         )
-        theme = config.theme
-        make_env = theme.get_env
-
-        def get_env() -> jinja2.Environment:
-            env = make_env()
-            env.bytecode_cache = self.templates
-            return env
-
-        theme.get_env = get_env  # type: ignore[method-assign]
-        return config
 
     def build(self) -> Report:
         """One build and what it reported; nothing it raises escapes."""

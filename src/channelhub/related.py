@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from channelhub.content import Piece
 
 #: how many neighbours on each side, in a topic's newest-first list, a piece looks at
 WINDOW = 4
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def related_topics(
@@ -32,27 +36,26 @@ def related_pieces(
     pieces: Sequence[Piece], by_topic: Mapping[str, Sequence[Piece]], most: int
 ) -> dict[str, list[Piece]]:
     """For each piece, up to `most` pieces sharing its topics: the most topics shared first,
-    then the nearest in time, then by path (so the answer never depends on dict order)."""
-    by_uri = {p.src_uri: p for p in pieces}
-    position: dict[str, dict[str, int]] = {
-        slug: {p.src_uri: i for i, p in enumerate(group)} for slug, group in by_topic.items()
-    }
+    then the nearest in time, then by path (so the answer never depends on dict order).
+
+    Pieces are handled by their number in `pieces` and dates as whole microseconds (exact, as
+    timedelta is), since every build needs this for every piece's page key."""
+    number = {p.src_uri: n for n, p in enumerate(pieces)}
+    micros = [(p.date - _EPOCH) // _MICROSECOND for p in pieces]
+    groups = {slug: [number[p.src_uri] for p in group] for slug, group in by_topic.items()}
+    position = {slug: {n: i for i, n in enumerate(group)} for slug, group in groups.items()}
     related: dict[str, list[Piece]] = {}
-    for piece in pieces:
-        scores: Counter[str] = Counter()
+    for n, piece in enumerate(pieces):
+        scores: dict[int, int] = {}
         for slug in piece.topics:
-            group = by_topic.get(slug, [])
-            i = position[slug][piece.src_uri]
+            group = groups[slug]
+            i = position[slug][n]
             for other in group[max(0, i - WINDOW) : i + WINDOW + 1]:
-                if other.src_uri != piece.src_uri:
-                    scores[other.src_uri] += 1
+                if other != n:
+                    scores[other] = scores.get(other, 0) + 1
+        when = micros[n]
         ranked = sorted(
-            scores,
-            key=lambda uri: (
-                -scores[uri],
-                abs((by_uri[uri].date - piece.date).total_seconds()),
-                uri,
-            ),
+            scores, key=lambda o: (-scores[o], abs(micros[o] - when), pieces[o].src_uri)
         )
-        related[piece.src_uri] = [by_uri[uri] for uri in ranked[:most]]
+        related[piece.src_uri] = [pieces[o] for o in ranked[:most]]
     return related

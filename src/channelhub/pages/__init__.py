@@ -4,6 +4,7 @@
 * `addresses`  the URL scheme of generated pages and which hand-written file replaces one
 * `body`       `Body` and `Generated`: a page's Markdown with its HTML parts kept aside
 * `fragments`  the HTML parts: cards, bylines, chips, pagination, a piece's decoration
+* `inputs`     what each body reads, for page keys, without making the body
 * `builders`   the pages themselves: home, topics, editors, notes, sources, the archive, and
                their listings
 * `redirects`  the pages at old addresses: renamed topics, pieces' aliases
@@ -27,7 +28,8 @@ from channelhub.pages.builders import (
     rewrite_handwritten,
     titles_for_handwritten,
 )
-from channelhub.pages.fragments import Decoration, pagination, piece_decoration
+from channelhub.pages.fragments import Decoration, decoration_inputs, pagination, piece_decoration
+from channelhub.pages.inputs import Inputs
 from channelhub.pages.redirects import redirects
 from channelhub.pages.site import Site
 
@@ -35,9 +37,11 @@ __all__ = [
     "Body",
     "Decoration",
     "Generated",
+    "Inputs",
     "Site",
     "alternatives",
     "archive_uri",
+    "decoration_inputs",
     "directory_urls",
     "editor_uri",
     "fill",

@@ -14,6 +14,7 @@ from typing import Any
 
 from channelhub import frontmatter
 from channelhub.markup import Links
+from channelhub.pages.inputs import Inputs
 
 
 class Body:
@@ -69,10 +70,14 @@ def fill(html: str, token: str, fragments: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Generated:
-    """A page the hub adds: its front matter now, its body when the page is rendered."""
+    """A page the hub adds: its front matter now, its body when the page is rendered, and
+    what that body reads, for the page's key (`reads`: every input of `body`, as plain values
+    of `Inputs`; anything `body` shows that `reads` leaves out would let a rebuild keep a
+    stale page)."""
 
     title: str
     body: Callable[[Links], Body]
+    reads: Callable[[Inputs], object]
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -34,16 +34,21 @@ from channelhub.pages.addresses import (
 from channelhub.pages.body import Body, Generated
 from channelhub.pages.fragments import (
     cards,
+    cards_inputs,
     count_line,
+    count_line_inputs,
     counted,
     page_count,
     paged,
     paged_title,
     pagination,
+    pagination_inputs,
     photo_html,
+    photo_html_inputs,
     photo_md,
     topic_chips,
 )
+from channelhub.pages.inputs import Inputs
 from channelhub.pages.site import Site
 
 #: featured pieces the home page leads with, newest first; older featured pieces are in the
@@ -111,9 +116,25 @@ def home(site: Site) -> Generated:
             "</div>",
         )
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            site.settings.description,
+            cards_inputs(inputs, lead),
+            cards_inputs(inputs, written),
+            cards_inputs(inputs, pulled),
+            tuple(
+                (t.title, inputs.url(topic_uri(t.slug)), len(site.by_topic.get(t.slug, [])))
+                for t in site.hub.topics
+            ),
+            tuple((e.name, inputs.url(editor_uri(e.id)), e.role) for e in site.hub.editors),
+            tuple(inputs.url(target) for target in (TOPICS, NOTES, SOURCES, ARCHIVE)),
+        )
+
     return Generated(
         site.settings.title,
         body,
+        reads,
         description=site.settings.description,
         extra={"hide": ["navigation", "toc"]},
     )
@@ -133,9 +154,24 @@ def topics_index(site: Site) -> Generated:
             )
         return Body().md("The alignment topics every piece is tagged with.").html(*rows)
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            tuple(
+                (
+                    t.title,
+                    inputs.url(topic_uri(t.slug)),
+                    len(site.by_topic.get(t.slug, [])),
+                    t.description,
+                )
+                for t in site.hub.topics
+            ),
+        )
+
     return Generated(
         "Topics",
         body,
+        reads,
         description="All alignment topics, with the number of pieces in each.",
     )
 
@@ -159,7 +195,20 @@ def topic_page(site: Site, topic: Topic, page: int = 1, *, intro: str | None = N
             pagination(links, here, page, pages, lambda n: topic_uri(topic.slug, n)),
         )
 
-    return Generated(paged_title(topic.title, page, pages), body, description=topic.description)
+    def reads(inputs: Inputs) -> object:
+        related = [slug for slug, _ in site.related_topics.get(topic.slug, [])]
+        return (
+            inputs.here(here),
+            intro if intro is not None and page == 1 else (None, topic.description),
+            count_line_inputs(inputs, len(pieces), f"topics/{topic.slug}/feed.xml"),
+            tuple(inputs.topic(slug) for slug in related),
+            cards_inputs(inputs, shown),
+            pagination_inputs(inputs, page, pages, lambda n: topic_uri(topic.slug, n)),
+        )
+
+    return Generated(
+        paged_title(topic.title, page, pages), body, reads, description=topic.description
+    )
 
 
 def editors_index(site: Site) -> Generated:
@@ -172,11 +221,16 @@ def editors_index(site: Site) -> Generated:
             f'<div class="hub-editor" markdown>\n\n{photo}\n\n{link(editor.name, here, editor_uri(editor.id), classes="hub-card-title")}  \n'
             f"{text(editor.role)} · {counted(count, 'piece')}\n\n</div>"
         )
+
+    def reads(_inputs: Inputs) -> object:
+        return tuple(rows)  # Markdown: its links are the engine's to check
+
     return Generated(
         "Editors",
         lambda links: Body().md(
             "The people who write and review the hub.", "\n\n".join(rows) or "No editors yet."
         ),
+        reads,
         description="The hub's editors.",
     )
 
@@ -207,7 +261,19 @@ def editor_page(site: Site, editor: Editor, page: int = 1, *, bio: str | None = 
             pagination(links, here, page, pages, lambda n: editor_uri(editor.id, n)),
         )
 
-    return Generated(paged_title(editor.name, page, pages), body, description=editor.role)
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            photo_html_inputs(inputs, editor),
+            editor.role,
+            editor.links,
+            (bio if bio is not None else editor.bio, editor.name) if page == 1 else None,
+            count_line_inputs(inputs, len(pieces)),
+            cards_inputs(inputs, shown),
+            pagination_inputs(inputs, page, pages, lambda n: editor_uri(editor.id, n)),
+        )
+
+    return Generated(paged_title(editor.name, page, pages), body, reads, description=editor.role)
 
 
 def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Generated:
@@ -227,9 +293,18 @@ def notes_page(site: Site, page: int = 1, *, intro: str | None = None) -> Genera
             pagination(links, here, page, pages, notes_uri),
         )
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            intro if intro is not None and page == 1 else None,
+            cards_inputs(inputs, shown),
+            pagination_inputs(inputs, page, pages, notes_uri),
+        )
+
     return Generated(
         paged_title("Analyst notes", page, pages),
         body,
+        reads,
         description="Analyst notes: the figures they cite and links to the originals.",
     )
 
@@ -273,9 +348,27 @@ def sources_index(site: Site, *, intro: str | None = None) -> Generated:
         )
         return Body().md(lede).html(table)
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            lede,
+            tuple(
+                (
+                    source.name,
+                    inputs.url(source_uri(source.id)),
+                    source.kind,
+                    source.enabled,
+                    len(site.by_source.get(source.id, [])),
+                    site.health.get(source.id),
+                )
+                for source in site.hub.sources
+            ),
+        )
+
     return Generated(
         "Sources",
         body,
+        reads,
         description="Partner and analyst sources and their health.",
     )
 
@@ -301,9 +394,23 @@ def source_page(site: Site, source: Source, page: int = 1) -> Generated:
             pagination(links, here, page, pages, lambda n: source_uri(source.id, n)),
         )
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            source.kind,
+            source.site,
+            source.description if page == 1 else None,
+            source.enabled,
+            health,
+            count_line_inputs(inputs, len(pieces)),
+            cards_inputs(inputs, shown),
+            pagination_inputs(inputs, page, pages, lambda n: source_uri(source.id, n)),
+        )
+
     return Generated(
         paged_title(source.name, page, pages),
         body,
+        reads,
         description=f"Pieces from {source.name}.",
     )
 
@@ -347,8 +454,29 @@ def archive_index(site: Site, *, intro: str | None = None) -> Generated:
             )
         return out
 
+    def reads(inputs: Inputs) -> object:
+        return (
+            inputs.here(here),
+            intro,
+            tuple(
+                (
+                    year,
+                    len(pieces),
+                    inputs.url(archive_uri(year)),
+                    tuple(
+                        (month, count, page, inputs.url(archive_uri(year, page)))
+                        for month, count, page in _months(pieces, size)
+                    ),
+                )
+                for year, pieces in site.by_year.items()
+            ),
+        )
+
     return Generated(
-        "Archive", body, description="Every piece on the hub by year and month, with counts."
+        "Archive",
+        body,
+        reads,
+        description="Every piece on the hub by year and month, with counts.",
     )
 
 
@@ -372,9 +500,22 @@ def archive_year(site: Site, year: int, page: int = 1) -> Generated:
             previous = None
         return out.html(pagination(links, here, page, count, lambda n: archive_uri(year, n)))
 
+    def reads(inputs: Inputs) -> object:
+        previous = pieces[(page - 1) * site.settings.page_size - 1] if page > 1 else None
+        return (
+            inputs.here(here),
+            year,
+            len(pieces),
+            inputs.url(ARCHIVE),
+            previous.date.month if previous is not None else None,
+            cards_inputs(inputs, shown),
+            pagination_inputs(inputs, page, count, lambda n: archive_uri(year, n)),
+        )
+
     return Generated(
         paged_title(f"Archive: {year:04d}", page, count),
         body,
+        reads,
         description=f"Every piece from {year:04d}, newest first.",
     )
 
@@ -433,7 +574,5 @@ def rewrite_handwritten(site: Site, src_uri: str, markdown: str) -> Generated | 
 
 def titles_for_handwritten(site: Site, src_uri: str) -> str | None:
     """The page title the hub gives a hand-written page that has none (an editor's name)."""
-    for editor in site.hub.editors:
-        if src_uri == editor.src_uri:
-            return editor.name
-    return None
+    editor = site.editors_by_uri.get(src_uri)
+    return editor.name if editor is not None else None

@@ -17,6 +17,7 @@ from channelhub.config import Editor
 from channelhub.content import KIND_LABELS, Piece, Publication
 from channelhub.markup import Links, attr
 from channelhub.pages.addresses import editor_uri, photo_target, source_uri, topic_uri
+from channelhub.pages.inputs import Inputs
 from channelhub.pages.site import Site
 
 
@@ -43,6 +44,14 @@ def authors(site: Site, links: Links, piece: Piece, here: str) -> str:
     return " and ".join(filter(None, (", ".join(names[:-1]), names[-1])))
 
 
+def byline_inputs(inputs: Inputs, piece: Piece) -> object:
+    """What `byline` (and `authors`) read."""
+    if piece.editor:
+        analyst = (piece.analyst, piece.firm) if piece.kind == "analyst" else None
+        return (tuple(inputs.editor(e) for e in piece.editor), analyst)
+    return (piece.source, inputs.source(piece.source or ""), piece.author)
+
+
 def byline(site: Site, links: Links, piece: Piece, here: str) -> str:
     """'By <editors>' or 'From <source>' (with the original author), linked to their pages."""
     if piece.editor:
@@ -65,6 +74,32 @@ def topic_chips(site: Site, links: Links, slugs: Iterable[str], here: str) -> st
         if topic:
             chips.append(links.a(topic.title, here, topic_uri(slug), classes="hub-chip"))
     return " ".join(chips)
+
+
+def card_inputs(inputs: Inputs, piece: Piece) -> str:
+    """What `card` reads of a piece (its own URL among them; not the page's, which the
+    listing gives): once a build for each piece."""
+
+    return inputs.cached("card", piece.src_uri, lambda _: _card_facts(inputs, piece))
+
+
+def _card_facts(inputs: Inputs, piece: Piece) -> object:
+    return (
+        piece.kind,
+        piece.date,
+        inputs.site.index.state_of(piece).value,
+        piece.title,
+        inputs.url(piece.src_uri),
+        piece.figure if piece.kind == "analyst" else None,
+        piece.summary,
+        tuple(inputs.topic(slug) for slug in piece.topics),
+        byline_inputs(inputs, piece),
+    )
+
+
+def cards_inputs(inputs: Inputs, pieces: Sequence[Piece]) -> tuple[str, ...]:
+    """What `cards` reads: each piece's card."""
+    return tuple(card_inputs(inputs, p) for p in pieces)
 
 
 def card(site: Site, links: Links, piece: Piece, here: str) -> str:
@@ -101,11 +136,26 @@ def cards(
     )
 
 
+def _window(page: int, pages: int) -> list[int]:
+    """The page numbers pagination shows: the first, the last and two each side of `page`."""
+    return sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+
+
+def pagination_inputs(
+    inputs: Inputs, page: int, pages: int, uri: Callable[[int], str]
+) -> tuple[object, ...]:
+    """What `pagination` reads: the numbers, and the URL of every page it links."""
+    if pages <= 1:
+        return ()
+    linked = {*_window(page, pages), page - 1, page + 1} - {0, pages + 1}
+    return (page, pages, tuple(inputs.url(uri(n)) for n in sorted(linked)))
+
+
 def pagination(links: Links, here: str, page: int, pages: int, uri: Callable[[int], str]) -> str:
     """Numbered pagination with previous/next; a window of numbers so it stays short at any size."""
     if pages <= 1:
         return ""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    shown = _window(page, pages)
     parts: list[str] = []
     if page > 1:
         parts.append(
@@ -133,6 +183,10 @@ def pagination(links: Links, here: str, page: int, pages: int, uri: Callable[[in
             links.a("Older →", here, uri(page + 1), classes="hub-next", extra='rel="next"')
         )
     return f'<nav class="hub-pagination" aria-label="Pages">\n<p>{" ".join(parts)}</p>\n</nav>'
+
+
+def count_line_inputs(inputs: Inputs, count: int, feed: str | None = None) -> object:
+    return (count, inputs.url(feed) if feed else None)
 
 
 def count_line(links: Links, here: str, count: int, feed: str | None = None) -> str:
@@ -172,6 +226,10 @@ def photo_md(editor: Editor, here: str) -> str:
     return f'![{markup.text(editor.name)}]({href}){{ .hub-photo width="96" height="96" }}'
 
 
+def photo_html_inputs(inputs: Inputs, editor: Editor) -> str:
+    return inputs.photo(editor.id)
+
+
 def photo_html(links: Links, editor: Editor, here: str) -> str:
     found = photo_target(editor)
     if found is None:
@@ -192,6 +250,33 @@ class Decoration:
     figure: str  # an analyst note's figure, part of its text (searched); else empty
     bottom: str  # link to the original, topics, related pieces
     banner: str = ""  # in a preview, why the piece is not published; else empty
+
+
+def decoration_inputs(inputs: Inputs, piece: Piece) -> str:
+    """What `piece_decoration` and `banner` read (its own page's URL among them), and what the
+    piece's page shows of it besides (the sanitizer for a pulled piece, the search markup of
+    its title, kind, date and topics)."""
+    related = inputs.site.related_pieces.get(piece.src_uri, [])
+    return repr(
+        (
+            inputs.here(piece.src_uri),
+            piece.title,
+            piece.kind,
+            piece.date,
+            piece.reading_minutes,
+            byline_inputs(inputs, piece),
+            piece.figure,
+            piece.analyst,
+            piece.firm,
+            piece.canonical,
+            piece.source,
+            inputs.source(piece.source or ""),
+            tuple(inputs.topic(slug) for slug in piece.topics),
+            tuple(inputs.ref(r) for r in related),
+            inputs.site.index.state_of(piece).value,
+            piece.expires,
+        )
+    )
 
 
 def piece_decoration(site: Site, links: Links, piece: Piece) -> Decoration:

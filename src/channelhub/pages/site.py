@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from channelhub import related
-from channelhub.config import Hub
+from channelhub.config import Editor, Hub
 from channelhub.content import ContentIndex, Piece
 from channelhub.health import SourceHealth
 from channelhub.settings import Settings
@@ -58,6 +58,11 @@ class Site:
     @cached_property
     def pieces_by_uri(self) -> dict[str, Piece]:
         return {p.src_uri: p for p in self.index.pieces}
+
+    @cached_property
+    def editors_by_uri(self) -> dict[str, Editor]:
+        """The editors by the path of their file under docs/."""
+        return {e.src_uri: e for e in self.hub.editors}
 
     @cached_property
     def related_topics(self) -> dict[str, list[tuple[str, int]]]:

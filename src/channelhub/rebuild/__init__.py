@@ -9,7 +9,7 @@ from an unfinished build means a clean build.
 
 * `keys`     the global key (the hub's code, engine, theme, overrides, config) and digests
 * `store`    the cache on disk (SQLite under .cache/channelhub/build/), kept in memory between
-             builds of one process (`mkdocs serve`)
+             builds of one process (`mkdocs serve`); the engine's compiled templates
 * `session`  one build's decisions and records (`Rebuild`), engine objects duck-typed
 """
 
@@ -17,6 +17,16 @@ from __future__ import annotations
 
 from channelhub.rebuild.keys import FORMAT, Unkeyable, digest
 from channelhub.rebuild.session import Rebuild, listen, serving, started
-from channelhub.rebuild.store import CACHE_DIR
+from channelhub.rebuild.store import CACHE_DIR, template_cache
 
-__all__ = ["CACHE_DIR", "FORMAT", "Rebuild", "Unkeyable", "digest", "listen", "serving", "started"]
+__all__ = [
+    "CACHE_DIR",
+    "FORMAT",
+    "Rebuild",
+    "Unkeyable",
+    "digest",
+    "listen",
+    "serving",
+    "started",
+    "template_cache",
+]

@@ -131,6 +131,8 @@ class Rebuild:
     dests: dict[str, str] = field(default_factory=dict)
     #: every file the engine writes or leaves in the site this build
     outputs: set[str] = field(default_factory=set)
+    #: input file -> (digest, includes snippets) as this build read it
+    seen: dict[str, tuple[str, bool]] = field(default_factory=dict)
     #: output -> its stat now, for kept pages whose output was read to check it
     refreshed: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
@@ -213,12 +215,17 @@ class Rebuild:
         """An input file's digest and whether it includes snippets: from its stat when the last
         build read the same file (like git's index), else from its bytes, which are returned
         too. The stat is taken before the read, so a file changed meanwhile is read again next
-        time. ("", True, None) for a file that cannot be read."""
+        time. ("", True, None) for a file that cannot be read. Once a build for each file: a
+        piece's key is made from the bytes its piece was read from."""
+        seen = self.seen.get(path)
+        if seen is not None:
+            return seen[0], seen[1], None
         try:
             stat = stat_text(os.stat(path), time.time_ns())
             known = self.before.inputs.get(path) if stat else None
             if known is not None and known[0] == stat:
                 self.after.inputs[path] = known
+                self.seen[path] = (known[1], known[2])
                 return known[1], known[2], None
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -227,11 +234,13 @@ class Rebuild:
         file_hash, snippets = bytes_digest(data), SNIPPET in data
         if stat:
             self.after.inputs[path] = (stat, file_hash, snippets)
+        self.seen[path] = (file_hash, snippets)
         return file_hash, snippets, data
 
     def piece_reader(self, hub: Hub) -> content.Reader:
         """`content.load_index`'s reader, with each piece as read last time from the same bytes."""
-        base = content.reading_key(hub)
+        # the topics with their rules: a long text, digested once rather than with every piece
+        base = keys.digest(content.reading_key(hub))
 
         def read(path: Path, src_uri: str, display: str) -> tuple[Piece | None, list[Problem]]:
             file_hash, _snippets, data = self.facts(str(path))
@@ -279,14 +288,13 @@ class Rebuild:
                 continue
             src = file.src_uri
             self.dests[src] = file.abs_dest_path
+            if src in in_nav:  # always built: no key needed
+                self.keys[src] = None
+                file.is_modified = _ALWAYS
+                continue
             key = self._key(src, file, page_parts, nav_key)
             self.keys[src] = key
-            if (
-                self.reuse
-                and src not in in_nav
-                and self._unchanged(src, key, lookup)
-                and keep(src, key or "")
-            ):
+            if self.reuse and self._unchanged(src, key, lookup) and keep(src, key or ""):
                 self.kept.add(src)
                 file.is_modified = _NEVER
             else:
