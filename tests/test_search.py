@@ -3,6 +3,7 @@ reads it (run in Node against a real HTTP server), and Material's box driving it
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import json
@@ -229,7 +230,7 @@ def test_analysed_pieces_pickle_and_index_as_the_same_piece_sent_whole(tmp_path:
 def test_shards_hold_consecutive_terms_in_javascript_string_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "SHARD_BYTES", 60)
+    monkeypatch.setattr(search, "SHARD_BUDGET", 60)
     vocabulary = [f"w{i:03d}" for i in range(60)] + ["\U00020000x", "\ufa0eb", "zz"]
     pieces = {f"/p/{i}/": ("t", "<p>" + " ".join(vocabulary[i::3]) + "</p>") for i in range(3)}
     report = _write(tmp_path, pieces)
@@ -254,15 +255,22 @@ def test_shards_hold_consecutive_terms_in_javascript_string_order(
 def test_a_term_with_many_postings_gets_a_shard_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "SHARD_BYTES", 200)
-    pieces = {f"/p/{i}/": ("t", f"<p>common unique{i:03d}</p>") for i in range(100)}
+    monkeypatch.setattr(search, "SHARD_BUDGET", 80)
+    pieces = {
+        f"/p/{i}/": ("t", f"<p>{'common ' * (i * 7 % 13 + 1)}unique{i:03d}</p>") for i in range(100)
+    }
     _write(tmp_path, pieces)
     bundle = tmp_path / search.BUNDLE_DIR
     manifest = _manifest(bundle)
     name = manifest["shards"][manifest["terms"].index("common")]
-    shard = json.loads((bundle / "t" / f"{name}.json").read_text())
-    assert list(shard) == ["common"]
+    data = (bundle / "t" / f"{name}.json").read_bytes()
+    shard = json.loads(data)
+    assert list(shard) == ["common"] and len(gzip.compress(data)) > search.SHARD_BUDGET
     assert len(shard["common"]) == 200 and shard["common"][0::2] == [0] + [1] * 99
+    # a shard of several terms stays within the budget on the wire
+    shards = [(bundle / "t" / f"{n}.json").read_bytes() for n in manifest["shards"]]
+    several = [data for data in shards if len(json.loads(data)) > 1]
+    assert several and all(len(gzip.compress(d, 6)) <= search.SHARD_BUDGET for d in several)
 
 
 def _files(bundle: Path) -> dict[str, bytes]:
@@ -277,7 +285,7 @@ def test_a_changed_piece_rewrites_only_the_files_it_touches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its record, its record table and the shards of its words; the others stay as they were."""
-    monkeypatch.setattr(search, "SHARD_BYTES", 300)
+    monkeypatch.setattr(search, "SHARD_BUDGET", 300)
     monkeypatch.setattr(search, "RECORD_BLOCK", 10)
     import random
 
@@ -562,12 +570,12 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
             ),
             f"<p>{body} word{i}</p>",
         )
-    old = search.SHARD_BYTES
-    search.SHARD_BYTES = 400  # many shards, so prefixes cross shard boundaries
+    old = search.SHARD_BUDGET
+    search.SHARD_BUDGET = 400  # many shards, so prefixes cross shard boundaries
     try:
         writer.write(site)
     finally:
-        search.SHARD_BYTES = old
+        search.SHARD_BUDGET = old
     bundle = site / search.BUNDLE_DIR
     with serve(site) as base:
         yield base, _postings(bundle), _manifest(bundle)
