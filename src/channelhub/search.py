@@ -55,6 +55,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -818,9 +819,11 @@ def _entry(term: str, packed: array[int], codes: bytes) -> str:
     """A term's postings as it is written in a shard: doc gaps, and each count with the length
     code of its piece."""
     docs = [p >> COUNT_BITS for p in packed]
-    values = [(p & MAX_COUNT) << LENGTH_BITS | codes[p >> COUNT_BITS] for p in packed]
-    deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
-    flat = [n for pair in zip(deltas, values, strict=True) for n in pair]
+    values = [(p & MAX_COUNT) << LENGTH_BITS | codes[d] for p, d in zip(packed, docs, strict=True)]
+    docs.insert(0, 0)
+    flat = [0] * (2 * len(values))
+    flat[0::2] = [after - before for before, after in pairwise(docs)]
+    flat[1::2] = values
     return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
 
 
