@@ -28,11 +28,19 @@ A term is a word as written (lower case, no accents); `~stem` holds the summed c
 word with that Porter2 stem (left out when the only such word is the stem itself); `#kind:K`
 and `#topic:T` list the pieces of a kind and of a topic, for the filters. Shards hold
 consecutive terms in UTF-16 order (JavaScript's string order), so the client finds a term's
-shard by binary search over the first terms. Scores are BM25, computed by the engine from each
-posting's count and its piece's length code with N and the average length from the manifest:
-a changed piece changes only the shards of its own terms, its record and its record table.
-Every file but the manifest is named by its contents, so it can be cached for good; a build
-writes only the files that are not there yet and removes those no longer named.
+shard by binary search over the first terms. A shard is cut by size on the wire: its terms'
+entries, each deflated alone, add up to at most SHARD_BUDGET (a term larger than that alone
+has a shard of its own). Scores are BM25, computed by the engine from each posting's count and
+its piece's length code with N and the average length from the manifest: a changed piece
+changes only the shards of its own terms, its record and its record table. Every file but the
+manifest is named by its contents, so it can be cached for good; a build writes only the files
+that are not there yet and removes those no longer named.
+
+Between builds the writer's state is a SQLite database in the build cache (`IndexWriter`):
+each piece's terms and counts, each term's postings, entry and size. A piece sent to the
+indexer goes there at once, so the indexer holds no piece in memory; when it writes it holds
+the postings of the terms that changed (in a clean build, up to SPILL_POSTINGS of them, the
+rest in runs on disk) and one shard at a time.
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +95,7 @@ MAX_COUNT = (1 << COUNT_BITS) - 1
 #: a shard holds terms whose entries, each deflated alone, add up to at most this many bytes
 #: (gzipped whole, the shard is smaller); a term whose entry alone is larger gets a shard of
 #: its own. The bench's upper bound for a one-word query is about 12 shards.
-SHARD_BUDGET = 20_000
+SHARD_BUDGET = 18_000
 #: what gzip adds around a shard: its header and trailer, the braces, a block's end
 _GZIP_FRAME = 24
 #: postings (8 bytes each) an update holds before it moves them to disk; a clean build of
@@ -95,8 +103,8 @@ _GZIP_FRAME = 24
 SPILL_POSTINGS = 2_000_000
 #: pieces per record table
 RECORD_BLOCK = 512
-#: version of what `IndexWriter.save` keeps for the next build (2: SQLite)
-STATE_FORMAT = 2
+#: version of what `IndexWriter.save` keeps for the next build (3: SQLite, postings in entries)
+STATE_FORMAT = 3
 #: the marks of the terms that are not words (a query word is letters and digits only)
 STEM_MARK, FILTER_MARK = "~", "#"
 
@@ -245,12 +253,12 @@ create table if not exists docs (
     number integer primary key, key text not null unique, ord text not null, url text not null,
     version text not null, length integer not null, kind text not null,
     kind_label text not null, topics text not null, terms text not null, counts blob not null);
-create table if not exists added (
+create table if not exists staging.added (
     key text primary key, ord text not null, url text not null, version text not null,
     length integer not null, kind text not null, kind_label text not null,
     topics text not null, terms text not null, counts blob not null, record blob not null);
 create table if not exists terms (
-    k blob primary key, term text not null, stem text, postings blob, entry text not null,
+    k blob primary key, term text not null, stem text, entry text not null,
     size integer not null) without rowid;
 create index if not exists terms_by_stem on terms (stem);
 """
@@ -261,6 +269,7 @@ def _open(path: Path | None) -> sqlite3.Connection:
     """The state's database (a private temporary one without a path), in a transaction: what a
     build changes is kept only when `save` commits it with the fingerprint of the index written."""
     db = sqlite3.connect(str(path) if path is not None else "", isolation_level=None)
+    db.execute("attach database '' as staging")  # pieces sent, until written: not kept
     db.execute("pragma busy_timeout = 30000")
     db.execute("pragma cache_size = -16000")  # 16 MB of pages
     db.execute("pragma synchronous = normal")
@@ -280,11 +289,13 @@ class IndexWriter:
     The files are the same whatever the last index was: a clean build and a build that starts
     from the last index write the same bytes.
 
-    On disk (`_SCHEMA`): each piece of the index with its words and counts (`docs`), each piece
-    sent since the last write with its record (`added`), and each term with its postings, its
-    serialized entry and the entry's compressed size (`terms`, keyed by the term's UTF-16 bytes,
-    so the shards are read in the client's order). In memory while writing: the postings of the
-    terms the change touches (every term in a clean build, 8 bytes a posting) and one shard.
+    On disk (`_SCHEMA`): each piece of the index with its words and counts (`docs`), and each
+    term with its entry (its postings, read back when they change) and the entry's compressed
+    size (`terms`, keyed by the term's UTF-16 bytes, so the shards are read in the client's
+    order). Each piece sent since the last write waits with its record in a private temporary
+    database (`staging.added`), which the state does not keep. In memory while writing: the
+    postings of the terms the change touches (8 bytes a posting; a clean build moves them to
+    disk past SPILL_POSTINGS) and one shard.
     """
 
     def __init__(self, path: Path | None = None) -> None:
@@ -420,64 +431,66 @@ class IndexWriter:
         )
 
     def _serialize(self, postings: _Postings) -> None:
-        """Keep the postings and the JSON entry of every term whose postings changed, and of
-        their stems; forget the terms left without postings."""
+        """Keep the JSON entry of every term whose postings changed, and of their stems; forget
+        the terms left without postings. Words go by stem, so that a stem's sum is made from
+        the postings at hand, and each word's are let go once its stem is done."""
         db = self._db
         codes = bytes(
             length_code(n) for (n,) in db.execute("select length from docs order by number")
         )
-        roots: set[str] = set()
-        for term in sorted(postings.touched):
-            found = postings.full(term)
-            is_word = not term.startswith(FILTER_MARK)
-            if is_word:
-                roots.add(stem(term))
-            if found:
-                entry = _entry(term, found, codes)
-                db.execute(
-                    "insert or replace into terms values (?,?,?,?,?,?)",
-                    (
-                        _utf16(term),
-                        term,
-                        stem(term) if is_word else None,
-                        found.tobytes(),
-                        entry,
-                        _wire_size(entry),
-                    ),
-                )
-            else:
-                db.execute("delete from terms where k = ?", (_utf16(term),))
-        for root in sorted(roots):
+        groups: dict[str | None, list[str]] = {}
+        for term in postings.touched:
+            root = None if term.startswith(FILTER_MARK) else stem(term)
+            groups.setdefault(root, []).append(term)
+        for term in sorted(groups.pop(None, [])):  # the filters
+            self._keep(term, None, postings.full(term), codes)
+        for root in sorted(groups):  # type: ignore[type-var]
+            assert root is not None
+            at_hand = {word: postings.full(word) for word in sorted(groups[root])}
+            for word, found in at_hand.items():
+                self._keep(word, root, found, codes)
+            members = {word: found for word, found in at_hand.items() if found}
+            for word, entry in db.execute("select term, entry from terms where stem = ?", (root,)):
+                if word not in at_hand:
+                    members[word] = _postings_of(entry)
             term = STEM_MARK + root
-            members = [w for (w,) in db.execute("select term from terms where stem = ?", (root,))]
-            if not members or members == [root]:
-                db.execute(
-                    "delete from terms where k = ?", (_utf16(term),)
-                )  # the engine reads the word itself
+            if not members or list(members) == [root]:
+                self._keep(term, None, array("Q"), codes)  # the engine reads the word itself
                 continue
             if len(members) == 1:
+                (word,) = members
                 entry = (
-                    json.dumps(term, ensure_ascii=False)
-                    + ":"
-                    + json.dumps(members[0], ensure_ascii=False)
+                    f"{json.dumps(term, ensure_ascii=False)}:{json.dumps(word, ensure_ascii=False)}"
                 )
-            else:
-                summed: Counter[int] = Counter()
-                for word in members:
-                    for posting in postings.stored(word):
-                        summed[posting >> COUNT_BITS] += posting & MAX_COUNT
-                packed = array(
-                    "Q",
-                    [
-                        doc << COUNT_BITS | min(count, MAX_COUNT)
-                        for doc, count in sorted(summed.items())
-                    ],
-                )
-                entry = _entry(term, packed, codes)
-            db.execute(
-                "insert or replace into terms values (?,?,?,?,?,?)",
-                (_utf16(term), term, None, None, entry, _wire_size(entry)),
+                self._keep(term, None, array("Q"), codes, entry=entry)
+                continue
+            summed: Counter[int] = Counter()
+            for found in members.values():
+                for posting in found:
+                    summed[posting >> COUNT_BITS] += posting & MAX_COUNT
+            packed = array(
+                "Q",
+                [
+                    doc << COUNT_BITS | min(count, MAX_COUNT)
+                    for doc, count in sorted(summed.items())
+                ],
             )
+            self._keep(term, None, packed, codes)
+
+    def _keep(
+        self, term: str, root: str | None, found: array[int], codes: bytes, *, entry: str = ""
+    ) -> None:
+        """Keep a term's entry (made from its postings, unless given), or forget a term
+        left without one."""
+        key = _utf16(term)
+        if not found and not entry:
+            self._db.execute("delete from terms where k = ?", (key,))
+            return
+        entry = entry or _entry(term, found, codes)
+        self._db.execute(
+            "insert or replace into terms values (?,?,?,?,?)",
+            (key, term, root, entry, _wire_size(entry)),
+        )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The manifest and every file whose bytes are at hand (path under the bundle, bytes),
@@ -650,7 +663,6 @@ class IndexWriter:
                 raise ValueError("another index")
             if _name(on_disk, 16) != fingerprint or not writer._intact(bundle, json.loads(on_disk)):
                 raise ValueError("not the index on disk")
-            writer._db.execute("delete from added")  # sent to a build that did not finish
         except (sqlite3.Error, OSError, ValueError, TypeError, KeyError, IndexError):
             writer.close()
             return None
@@ -699,10 +711,10 @@ class _Postings:
                 self.loaded[term] = found
                 return found
             row = self._db.execute(
-                "select postings from terms where k = ?", (_utf16(term),)
+                "select entry from terms where k = ?", (_utf16(term),)
             ).fetchone()
-            if row is not None and row[0] is not None:
-                found.frombytes(row[0])
+            if row is not None:
+                found = _postings_of(row[0])
             self.loaded[term] = found
         return found
 
@@ -768,14 +780,6 @@ class _Postings:
             found.extend(tail)
         return found
 
-    def stored(self, term: str) -> array[int]:
-        """A term's postings as the state holds them (once `full` has written them)."""
-        found = array("Q")
-        row = self._db.execute("select postings from terms where k = ?", (_utf16(term),)).fetchone()
-        if row is not None and row[0] is not None:
-            found.frombytes(row[0])
-        return found
-
     def close(self) -> None:
         if self._runs:
             self._db.execute("drop table temp.runs")
@@ -787,6 +791,20 @@ def _doc_terms(db: sqlite3.Connection, where: str, value: int) -> tuple[list[str
     counts = array("I")
     counts.frombytes(blob)
     return (terms.split("\n") if terms else []), counts
+
+
+def _postings_of(entry: str) -> array[int]:
+    """A term's postings read back from its entry (`_entry`): doc << COUNT_BITS | count."""
+    flat = entry[entry.index(":[") + 2 : -1]
+    numbers = list(map(int, flat.split(","))) if flat else []
+    docs = accumulate(numbers[0::2])
+    return array(
+        "Q",
+        [
+            doc << COUNT_BITS | value >> LENGTH_BITS
+            for doc, value in zip(docs, numbers[1::2], strict=True)
+        ],
+    )
 
 
 def _record(url: str, entry: SearchEntry, text: str) -> bytes:
