@@ -349,7 +349,7 @@ class IndexWriter:
                 terms.length,
                 entry.kind,
                 entry.kind_label,
-                json.dumps(entry.topics, ensure_ascii=False),
+                "\n".join(f"{slug}\t{title}" for slug, title in entry.topics),
                 "\n".join(counts),
                 array("I", counts.values()).tobytes(),
                 record,
@@ -386,36 +386,48 @@ class IndexWriter:
         if not changed and first == len(old) == len(new):
             return  # the same pieces in the same places
         del old
-        postings = _Postings(db)
+        postings = _Postings(db, fresh=not numbers)
         # take the pieces that change or move out of the postings of their terms
         for number in changed:
             terms, _counts = _doc_terms(db, "number = ?", number)
             postings.take_out(terms, number)
         for (terms,) in db.execute("select terms from docs where number >= ?", (first,)):
             postings.cut(terms.split("\n") if terms else (), first)
+        # then put each piece in its place: a piece sent from what was sent, a kept one renumbered
         db.executemany("delete from docs where number = ?", [(number,) for number in changed])
         db.execute("update docs set number = -1 - number where number >= ?", (first,))
-        for number in [*changed, *range(first, len(new))]:
-            key = new[number][0]
-            if key in added:
-                db.execute("delete from docs where key = ?", (key,))  # sent again: the same piece
-                db.execute(
-                    f"insert into docs (number, {_DOC_COLUMNS}) select ?, {_DOC_COLUMNS} "
-                    "from added where key = ?",
-                    (number, key),
-                )
-            else:
-                (was, version) = db.execute(
-                    "select number, version from docs where key = ?", (key,)
-                ).fetchone()
-                db.execute("update docs set number = ? where key = ?", (number, key))
-                if -1 - was != number:  # renumbered: its record file gets another name
-                    self._moved.setdefault(key, f"d/{-1 - was}.{version}.json")
-            terms, counts = _doc_terms(db, "number = ?", number)
-            postings.put_in(terms, counts, number, in_order=number >= first)
-            if number >= first and postings.held > SPILL_POSTINGS:
-                postings.spill()
+        places = [(number, new[number][0]) for number in [*changed, *range(first, len(new))]]
+        sent = [(number, key) for number, key in places if key in added]
+        kept = [(number, key) for number, key in places if key not in added]
+        again = [(key,) for _number, key in sent if key in numbers]  # sent again: the same piece
+        db.executemany("delete from docs where key = ?", again)
+        db.executemany(
+            f"insert into docs (number, {_DOC_COLUMNS}) select ?, {_DOC_COLUMNS} "
+            "from added where key = ?",
+            sent,
+        )
+        if kept:
+            was = {
+                k: (-1 - n, v) for k, n, v in db.execute("select key, number, version from docs")
+            }
+            for number, key in kept:
+                before, version = was[key]
+                if before != number:  # renumbered: its record file gets another name
+                    self._moved.setdefault(key, f"d/{before}.{version}.json")
+            db.executemany("update docs set number = ? where key = ?", kept)
         db.execute("delete from docs where number < 0")  # pieces no longer in the index
+        for number in changed:
+            terms, counts = _doc_terms(db, "number = ?", number)
+            postings.put_in(terms, counts, number, in_order=False)
+        rows = db.execute(
+            "select number, terms, counts from docs where number >= ? order by number", (first,)
+        )
+        for number, text, blob in rows:
+            counts = array("I")
+            counts.frombytes(blob)
+            postings.put_in(text.split("\n") if text else [], counts, number, in_order=True)
+            if postings.held > SPILL_POSTINGS:
+                postings.spill()
         self._serialize(postings)
         postings.close()
 
@@ -450,7 +462,12 @@ class IndexWriter:
             for word, found in at_hand.items():
                 self._keep(word, root, found, codes)
             members = {word: found for word, found in at_hand.items() if found}
-            for word, entry in db.execute("select term, entry from terms where stem = ?", (root,)):
+            others = (
+                ()
+                if postings.fresh
+                else db.execute("select term, entry from terms where stem = ?", (root,))
+            )
+            for word, entry in others:
                 if word not in at_hand:
                     members[word] = _postings_of(entry)
             term = STEM_MARK + root
@@ -527,7 +544,8 @@ class IndexWriter:
                 put(path, _record_at(bundle, self._moved[key], version))
             if kind:
                 kinds.setdefault(kind, kind_label)
-            for slug, title in json.loads(topic_list):
+            for line in topic_list.split("\n") if topic_list else ():
+                slug, title = line.split("\t", 1)
                 topics.setdefault(slug, title)
             versions.append(version)
             if len(versions) == RECORD_BLOCK:
@@ -695,8 +713,9 @@ class _Postings:
     them) may pass SPILL_POSTINGS: then what is held moves to a temporary table of runs, and
     `full` joins a term's runs again when its entry is written."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, *, fresh: bool = False) -> None:
         self._db = db
+        self.fresh = fresh  # the state holds no term yet (a clean build)
         self.loaded: dict[str, array[int]] = {}
         self.touched: set[str] = set()
         self.held = 0  # postings put in since the last spill
@@ -707,7 +726,7 @@ class _Postings:
         found = self.loaded.get(term)
         if found is None:
             found = array("Q")
-            if term in self._spilled:
+            if self.fresh or term in self._spilled:
                 self.loaded[term] = found
                 return found
             row = self._db.execute(
