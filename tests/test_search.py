@@ -3,6 +3,7 @@ reads it (run in Node against a real HTTP server), and Material's box driving it
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import json
@@ -229,7 +230,7 @@ def test_analysed_pieces_pickle_and_index_as_the_same_piece_sent_whole(tmp_path:
 def test_shards_hold_consecutive_terms_in_javascript_string_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "SHARD_BYTES", 60)
+    monkeypatch.setattr(search, "SHARD_BUDGET", 60)
     vocabulary = [f"w{i:03d}" for i in range(60)] + ["\U00020000x", "\ufa0eb", "zz"]
     pieces = {f"/p/{i}/": ("t", "<p>" + " ".join(vocabulary[i::3]) + "</p>") for i in range(3)}
     report = _write(tmp_path, pieces)
@@ -254,15 +255,22 @@ def test_shards_hold_consecutive_terms_in_javascript_string_order(
 def test_a_term_with_many_postings_gets_a_shard_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "SHARD_BYTES", 200)
-    pieces = {f"/p/{i}/": ("t", f"<p>common unique{i:03d}</p>") for i in range(100)}
+    monkeypatch.setattr(search, "SHARD_BUDGET", 80)
+    pieces = {
+        f"/p/{i}/": ("t", f"<p>{'common ' * (i * 7 % 13 + 1)}unique{i:03d}</p>") for i in range(100)
+    }
     _write(tmp_path, pieces)
     bundle = tmp_path / search.BUNDLE_DIR
     manifest = _manifest(bundle)
     name = manifest["shards"][manifest["terms"].index("common")]
-    shard = json.loads((bundle / "t" / f"{name}.json").read_text())
-    assert list(shard) == ["common"]
+    data = (bundle / "t" / f"{name}.json").read_bytes()
+    shard = json.loads(data)
+    assert list(shard) == ["common"] and len(gzip.compress(data)) > search.SHARD_BUDGET
     assert len(shard["common"]) == 200 and shard["common"][0::2] == [0] + [1] * 99
+    # a shard of several terms stays within the budget on the wire
+    shards = [(bundle / "t" / f"{n}.json").read_bytes() for n in manifest["shards"]]
+    several = [data for data in shards if len(json.loads(data)) > 1]
+    assert several and all(len(gzip.compress(d, 6)) <= search.SHARD_BUDGET for d in several)
 
 
 def _files(bundle: Path) -> dict[str, bytes]:
@@ -277,7 +285,7 @@ def test_a_changed_piece_rewrites_only_the_files_it_touches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its record, its record table and the shards of its words; the others stay as they were."""
-    monkeypatch.setattr(search, "SHARD_BYTES", 300)
+    monkeypatch.setattr(search, "SHARD_BUDGET", 300)
     monkeypatch.setattr(search, "RECORD_BLOCK", 10)
     import random
 
@@ -562,12 +570,12 @@ def served_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
             ),
             f"<p>{body} word{i}</p>",
         )
-    old = search.SHARD_BYTES
-    search.SHARD_BYTES = 400  # many shards, so prefixes cross shard boundaries
+    old = search.SHARD_BUDGET
+    search.SHARD_BUDGET = 400  # many shards, so prefixes cross shard boundaries
     try:
         writer.write(site)
     finally:
-        search.SHARD_BYTES = old
+        search.SHARD_BUDGET = old
     bundle = site / search.BUNDLE_DIR
     with serve(site) as base:
         yield base, _postings(bundle), _manifest(bundle)
@@ -1134,3 +1142,121 @@ def test_a_kind_chip_narrows_by_keyboard_the_url_shares_it_and_a_typo_gets_a_sug
         assert "Did you mean" in page.locator("[data-hub-search-meta]").inner_text()
         assert page.locator(".md-search-result__item").count() > 0
         browser.close()
+
+
+def test_postings_moved_to_disk_while_indexing_give_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large build holds at most SPILL_POSTINGS in memory: the runs it moves to disk join
+    into the same files as a build that held everything."""
+    import random
+
+    rng = random.Random(5)
+    vocabulary = [f"{a}{b}" for a in "bcdfgklmnprst" for b in ("ale", "ales", "ine", "ined")]
+    pieces = {
+        f"/p/{i:02d}/": (f"Title {i}", "<p>" + " ".join(rng.choices(vocabulary, k=30)) + "</p>")
+        for i in range(60)
+    }
+    _write(tmp_path / "held", pieces)
+    monkeypatch.setattr(search, "SPILL_POSTINGS", 50)
+    _write(tmp_path / "spilled", pieces)
+    held, spilled = tmp_path / "held" / search.BUNDLE_DIR, tmp_path / "spilled" / search.BUNDLE_DIR
+    assert _files(held) == _files(spilled)
+    assert (held / "manifest.json").read_bytes() == (spilled / "manifest.json").read_bytes()
+    assert dict(search.read_index(held))["~bale"]  # stems summed from runs
+
+
+def _state_build(
+    site: Path,
+    state: Path | None,
+    fingerprint: str,
+    pieces: dict[str, tuple[str, str, str]],
+    sent: list[str] | None = None,
+) -> search.IndexReport:
+    """One build as the hub runs it: the kept index taken up (when `state` and `fingerprint`
+    name one), the pieces it does not hold sent, the plan of every piece, the write."""
+    writer = None
+    if state is not None and fingerprint:
+        writer = search.IndexWriter.load(state, fingerprint, site / search.BUNDLE_DIR)
+    writer = writer or search.IndexWriter(state)
+    known = writer.keys()
+    sent = [] if sent is None else sent
+    sent.clear()
+    plan = []
+    for url, (order, title, body) in pieces.items():
+        key = hashlib.sha1(f"{order}{url}{title}{body}".encode()).hexdigest()
+        if key not in known:
+            writer.add(url, _entry(title), f"<p>{body}</p>", key=key, order=order)
+            sent.append(url)
+        plan.append((key, order, url))
+    writer.update(plan)
+    report = writer.write(site)
+    if state is not None:
+        writer.save()
+    writer.close()
+    return report
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_an_index_kept_on_disk_updates_to_the_clean_index_after_each_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill: bool
+) -> None:
+    """Edits, pieces added before, between and after the others, removals, renamed words:
+    after each, the index updated from the kept state equals a clean build's, byte for byte,
+    and only a changed piece is sent again."""
+    import random
+
+    if spill:
+        monkeypatch.setattr(search, "SPILL_POSTINGS", 40)
+    monkeypatch.setattr(search, "SHARD_BUDGET", 120)
+    monkeypatch.setattr(search, "RECORD_BLOCK", 4)
+    rng = random.Random(11)
+    vocabulary = [f"{a}{b}" for a in "bdgkmpt" for b in ("ale", "aled", "ine", "ines", "oto")]
+
+    def body() -> str:
+        return " ".join(rng.choices(vocabulary, k=rng.randint(3, 25)))
+
+    pieces = {f"/p/{i:02d}/": (f"2026{i:04d}", f"Piece {i}", body()) for i in range(0, 40, 2)}
+    site, state = tmp_path / "site", tmp_path / "state.search"
+    report = _state_build(site, state, "", pieces)
+    changes = [
+        lambda: pieces.update({"/p/10/": ("20260010", "Piece 10", body())}),  # an edit
+        lambda: pieces.update({"/p/11/": ("20260011", "Between", body())}),  # renumbers the rest
+        lambda: pieces.update(
+            {"/p/99/": ("20269999", "Newest", body()), "/p/98/": ("20269998", "Next", body())}
+        ),
+        lambda: pieces.pop("/p/00/"),  # every other piece moves
+        lambda: pieces.update({"/p/20/": ("20260020", "Piece 20", "zebra only")}),  # a new word
+        lambda: pieces.pop("/p/20/"),  # and gone again, with its stem
+        lambda: pieces.update({"/p/01/": ("20260001", "Oldest", body())}),
+        lambda: None,  # nothing changed
+    ]
+    sent: list[str] = []
+    for number, change in enumerate(changes):
+        before = dict(pieces)
+        change()
+        report = _state_build(site, state, report.fingerprint, pieces, sent)
+        assert sent == [
+            u for u, p in pieces.items() if before.get(u) != p
+        ]  # the state was taken up
+        clean = tmp_path / f"clean{number}"
+        _state_build(clean, None, "", pieces)
+        got, want = site / search.BUNDLE_DIR, clean / search.BUNDLE_DIR
+        assert _files(got) == _files(want), f"change {number}"
+        assert (got / "manifest.json").read_bytes() == (want / "manifest.json").read_bytes()
+    assert report.written == 0  # the last build changed nothing
+
+
+def test_a_kept_state_that_is_not_the_index_on_disk_is_not_taken_up(tmp_path: Path) -> None:
+    pieces = {"/a/": ("1", "First", "alpha beta"), "/b/": ("2", "Second", "gamma")}
+    site, state = tmp_path / "site", tmp_path / "state.search"
+    report = _state_build(site, state, "", pieces)
+    bundle = site / search.BUNDLE_DIR
+    assert search.IndexWriter.load(state, report.fingerprint, bundle) is not None
+    assert search.IndexWriter.load(state, "another", bundle) is None
+    record = next((bundle / "d").iterdir())
+    record.write_bytes(record.read_bytes() + b" ")  # a record changed behind its back
+    assert search.IndexWriter.load(state, report.fingerprint, bundle) is None
+    state.write_bytes(b"not a database")  # e.g. the pickle an older hub kept
+    assert search.IndexWriter.load(state, report.fingerprint, bundle) is None
+    assert _state_build(site, state, report.fingerprint, pieces).pages == 2  # built afresh

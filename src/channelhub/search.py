@@ -28,11 +28,19 @@ A term is a word as written (lower case, no accents); `~stem` holds the summed c
 word with that Porter2 stem (left out when the only such word is the stem itself); `#kind:K`
 and `#topic:T` list the pieces of a kind and of a topic, for the filters. Shards hold
 consecutive terms in UTF-16 order (JavaScript's string order), so the client finds a term's
-shard by binary search over the first terms. Scores are BM25, computed by the engine from each
-posting's count and its piece's length code with N and the average length from the manifest:
-a changed piece changes only the shards of its own terms, its record and its record table.
-Every file but the manifest is named by its contents, so it can be cached for good; a build
-writes only the files that are not there yet and removes those no longer named.
+shard by binary search over the first terms. A shard is cut by size on the wire: its terms'
+entries, each deflated alone, add up to at most SHARD_BUDGET (a term larger than that alone
+has a shard of its own). Scores are BM25, computed by the engine from each posting's count and
+its piece's length code with N and the average length from the manifest: a changed piece
+changes only the shards of its own terms, its record and its record table. Every file but the
+manifest is named by its contents, so it can be cached for good; a build writes only the files
+that are not there yet and removes those no longer named.
+
+Between builds the writer's state is a SQLite database in the build cache (`IndexWriter`):
+each piece's terms and counts, each term's postings, entry and size. A piece sent to the
+indexer goes there at once, so the indexer holds no piece in memory; when it writes it holds
+the postings of the terms that changed (in a clean build, up to SPILL_POSTINGS of them, the
+rest in runs on disk) and one shard at a time.
 """
 
 from __future__ import annotations
@@ -45,15 +53,17 @@ import html
 import json
 import math
 import os
-import pickle
 import re
 import shutil
+import sqlite3
 import time
 import unicodedata
+import zlib
 from array import array
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +92,19 @@ LENGTH_BASE, LENGTH_BITS = 1.1, 7
 #: a posting is one integer while indexing: the piece's number, shifted left by this, or'd with the count
 COUNT_BITS = 20
 MAX_COUNT = (1 << COUNT_BITS) - 1
-#: a shard is closed once its JSON passes this many bytes (about 15 KB gzipped); a term whose
-#: postings alone are larger gets a shard of its own
-SHARD_BYTES = 48_000
+#: a shard holds terms whose entries, each deflated alone, add up to at most this many bytes
+#: (gzipped whole, the shard is smaller); a term whose entry alone is larger gets a shard of
+#: its own. The bench's upper bound for a one-word query is about 12 shards.
+SHARD_BUDGET = 18_000
+#: what gzip adds around a shard: its header and trailer, the braces, a block's end
+_GZIP_FRAME = 24
+#: postings (8 bytes each) an update holds before it moves them to disk; a clean build of
+#: 10,000 synthetic pieces has about 2.8 million
+SPILL_POSTINGS = 2_000_000
 #: pieces per record table
 RECORD_BLOCK = 512
-#: version of what `IndexWriter.save` keeps for the next build
-STATE_FORMAT = 1
+#: version of what `IndexWriter.save` keeps for the next build (3: SQLite, postings in entries)
+STATE_FORMAT = 3
 #: the marks of the terms that are not words (a query word is letters and digits only)
 STEM_MARK, FILTER_MARK = "~", "#"
 
@@ -231,47 +247,79 @@ def _name(data: bytes, size: int) -> str:
 # ---------------------------------------------------------------- the index
 
 
-@dataclass(frozen=True)
-class _Doc:
-    """One piece as the index holds it from one build to the next."""
+_SCHEMA = """
+create table if not exists meta (name text primary key, value text not null);
+create table if not exists docs (
+    number integer primary key, key text not null unique, ord text not null, url text not null,
+    version text not null, length integer not null, kind text not null,
+    kind_label text not null, topics text not null, terms text not null, counts blob not null);
+create table if not exists staging.added (
+    key text primary key, ord text not null, url text not null, version text not null,
+    length integer not null, kind text not null, kind_label text not null,
+    topics text not null, terms text not null, counts blob not null, record blob not null);
+create table if not exists terms (
+    k blob primary key, term text not null, stem text, entry text not null,
+    size integer not null) without rowid;
+create index if not exists terms_by_stem on terms (stem);
+"""
+_DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
 
-    key: str  # what it says: the same key is the same analysed piece
-    order: str  # where it goes: pieces are numbered in this order
-    url: str
-    version: str  # its record's version (part of the record file's name)
-    length: int
-    terms: tuple[str, ...]  # its words and filters, to take it out again
-    kind: str
-    kind_label: str
-    topics: tuple[tuple[str, str], ...]
+
+def _open(path: Path | None) -> sqlite3.Connection:
+    """The state's database (a private temporary one without a path), in a transaction: what a
+    build changes is kept only when `save` commits it with the fingerprint of the index written."""
+    db = sqlite3.connect(str(path) if path is not None else "", isolation_level=None)
+    db.execute("attach database '' as staging")  # pieces sent, until written: not kept
+    db.execute("pragma busy_timeout = 30000")
+    db.execute("pragma cache_size = -16000")  # 16 MB of pages
+    db.execute("pragma synchronous = normal")
+    db.executescript(_SCHEMA)
+    db.execute("begin")
+    return db
 
 
 class IndexWriter:
-    """Analysed pieces in, the files of the index out; kept from one build to the next (`save`,
-    `load`), so that a build counts and serializes again only what changed.
+    """Analysed pieces in, the files of the index out; its state kept on disk in SQLite (a
+    private temporary database when no path is given), so that memory does not grow with the
+    number of pieces and a later build counts and serializes again only what changed.
 
     Pieces are numbered in the order each was given (a build gives a piece's date, then its
     URL): a new piece, dated after the others, takes the next number and no other moves, so an
     edit or a pull changes the postings of its own words, its record and its record table only.
     The files are the same whatever the last index was: a clean build and a build that starts
-    from the last index write the same bytes. Memory: the postings (8 bytes each), the terms of
-    each piece and each term's serialized entry.
+    from the last index write the same bytes.
+
+    On disk (`_SCHEMA`): each piece of the index with its words and counts (`docs`), and each
+    term with its entry (its postings, read back when they change) and the entry's compressed
+    size (`terms`, keyed by the term's UTF-16 bytes, so the shards are read in the client's
+    order). Each piece sent since the last write waits with its record in a private temporary
+    database (`staging.added`), which the state does not keep. In memory while writing: the
+    postings of the terms the change touches (8 bytes a posting; a clean build moves them to
+    disk past SPILL_POSTINGS) and one shard.
     """
 
-    def __init__(self) -> None:
-        self.docs: list[_Doc] = []  # by number
-        self.postings: dict[str, array[int]] = {}  # term -> doc << COUNT_BITS | count, by doc
-        self.entries: dict[str, str] = {}  # term (word, stem, filter) -> its JSON in a shard
-        self.terms = 0  # distinct terms written, once `files` has run
+    def __init__(self, path: Path | None = None) -> None:
+        if path is not None:  # a new state: nothing of an old one, nor its journal, may remain
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{path}{suffix}")
+        self._db = _open(path)
+        self.terms = 0  # distinct terms written, once `write` has run
         self.fingerprint = ""  # of the last index written (its manifest)
-        self._added: dict[str, tuple[str, str, PieceTerms]] = {}  # key -> (order, url, terms)
-        self._records: dict[int, bytes] = {}  # records not written yet, by number
-        self._moved: dict[int, str] = {}  # number -> where its record was in the last index
+        self._moved: dict[str, str] = {}  # key -> where its record was in the last index
         self._count = 0
 
     @property
+    def pages(self) -> int:
+        return int(self._db.execute("select count(*) from docs").fetchone()[0])
+
+    @property
     def words(self) -> int:
-        return sum(doc.length for doc in self.docs)
+        return int(self._db.execute("select coalesce(sum(length), 0) from docs").fetchone()[0])
+
+    def keys(self) -> frozenset[str]:
+        """The keys of the pieces the index holds."""
+        return frozenset(key for (key,) in self._db.execute("select key from docs"))
 
     def add(
         self, url: str, entry: SearchEntry, content_html: str, *, key: str = "", order: str = ""
@@ -282,237 +330,269 @@ class IndexWriter:
 
     def add_analysed(self, url: str, terms: PieceTerms, *, key: str = "", order: str = "") -> None:
         """Index one piece from what `analyse` made of it; `key` names what it says (a piece of
-        the last index with the same key is the same piece)."""
+        the last index with the same key is the same piece). It goes to disk at once."""
         self._count += 1
-        self._added[key or f"\x00{self._count}"] = (order or f"{self._count:012d}", url, terms)
-
-    def update(self, plan: list[tuple[str, str, str]] | None = None) -> None:
-        """Make the index hold the pieces of `plan` (key, order, url): each one added since the
-        last update, or one of the last index with the same key. Without a plan: the last
-        index's pieces and those added."""
-        if plan is None:
-            known = {d.key: (d.key, d.order, d.url) for d in self.docs}
-            known.update({key: (key, order, url) for key, (order, url, _t) in self._added.items()})
-            plan = list(known.values())
-        old = {doc.key: number for number, doc in enumerate(self.docs)}
-        for key, order, url in plan:
-            if key in self._added:
-                continue
-            if key not in old:
-                raise SearchIndexError(f"{url}: neither sent to the index nor in its last build")
-            before = self.docs[old[key]]
-            if (before.order, before.url) != (order, url):  # its record says another URL
-                raise SearchIndexError(f"{url}: kept from the last build at {before.url}")
-        new = sorted(plan, key=lambda item: (item[1], item[2]))
-        first = 0  # pieces before it keep their numbers
-        while (
-            first < min(len(self.docs), len(new))
-            and self.docs[first].order == new[first][1]
-            and self.docs[first].url == new[first][2]
-        ):
-            first += 1
-        changed = [i for i in range(first) if new[i][0] != self.docs[i].key]
-        counts: dict[str, dict[str, int]] = {}  # a renumbered piece's counts, from its postings
-        for doc_number in range(first, len(self.docs)):
-            doc = self.docs[doc_number]
-            if doc.key not in self._added:
-                counts[doc.key] = {t: self._count_of(t, doc_number) for t in doc.terms}
-        touched: set[str] = set()
-        for i in changed:
-            touched.update(self.docs[i].terms)
-            self._take_out(self.docs[i].terms, i)
-        for doc_number in range(first, len(self.docs)):
-            touched.update(self.docs[doc_number].terms)
-        self._cut(touched, first)
-        docs = self.docs[:first]
-        for number, (key, order, url) in enumerate(new):
-            if number < first and number not in changed:
-                continue
-            if key in self._added:
-                doc, terms_counts = self._analysed(key, order, url, number)
-            else:
-                doc, terms_counts = self.docs[old[key]], counts[key]
-                if number != old[key]:  # renumbered: its record file gets another name
-                    self._moved[number] = f"d/{old[key]}.{doc.version}.json"
-            if number < first:
-                docs[number] = doc
-            else:
-                docs.append(doc)
-            self._put_in(terms_counts, number, in_order=number >= first)
-            touched.update(terms_counts)
-        self.docs = docs
-        self._added.clear()
-        self._serialize(touched)
-
-    def _analysed(self, key: str, order: str, url: str, number: int) -> tuple[_Doc, dict[str, int]]:
-        _order, _url, terms = self._added[key]
         entry = terms.entry
-        record = {
-            "url": url.lstrip("/"),
-            "title": entry.title,
-            "kind": entry.kind_label,
-            "date": entry.date_label,
-            "text": terms.text,
-        }
-        data = json.dumps(record, ensure_ascii=False).encode()
-        self._records[number] = data
+        record = _record(url, entry, terms.text)
         counts = dict(terms.counts)
         filters = [f"kind:{entry.kind}"] if entry.kind else []
         filters += [f"topic:{slug}" for slug, _title in entry.topics]
         for name in dict.fromkeys(filters):
             counts[FILTER_MARK + name] = 1
-        doc = _Doc(
-            key=key,
-            order=order,
-            url=url,
-            version=_name(data, 4),
-            length=terms.length,
-            terms=tuple(counts),
-            kind=entry.kind,
-            kind_label=entry.kind_label,
-            topics=entry.topics,
+        self._db.execute(
+            f"insert or replace into added ({_DOC_COLUMNS}, record) values (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                key or f"\x00{self._count}",
+                order or f"{self._count:012d}",
+                url,
+                _name(record, 4),
+                terms.length,
+                entry.kind,
+                entry.kind_label,
+                "\n".join(f"{slug}\t{title}" for slug, title in entry.topics),
+                "\n".join(counts),
+                array("I", counts.values()).tobytes(),
+                record,
+            ),
         )
-        return doc, counts
 
-    def _count_of(self, term: str, doc: int) -> int:
-        found = self.postings[term]
-        i = bisect.bisect_left(found, doc << COUNT_BITS)
-        return found[i] & MAX_COUNT
+    def update(self, plan: list[tuple[str, str, str]] | None = None) -> None:
+        """Make the index hold the pieces of `plan` (key, order, url): each one added since the
+        last update, or one of the last index with the same key. Without a plan: the last
+        index's pieces and those added."""
+        db = self._db
+        old = db.execute("select key, ord, url from docs order by number").fetchall()
+        added = {k: (o, u) for k, o, u in db.execute("select key, ord, url from added")}
+        if plan is None:
+            known = {key: (key, order, url) for key, order, url in old}
+            known.update({key: (key, order, url) for key, (order, url) in added.items()})
+            plan = list(known.values())
+        numbers = {key: number for number, (key, _o, _u) in enumerate(old)}
+        for key, order, url in plan:
+            if key in added:
+                if added[key] != (order, url):  # where the plan puts it, and its record's URL
+                    self._moved_to(key, order, url)
+                continue
+            if key not in numbers:
+                raise SearchIndexError(f"{url}: neither sent to the index nor in its last build")
+            _key, before_order, before_url = old[numbers[key]]
+            if (before_order, before_url) != (order, url):  # its record says another URL
+                raise SearchIndexError(f"{url}: kept from the last build at {before_url}")
+        new = sorted((tuple(item) for item in plan), key=lambda item: (item[1], item[2]))
+        first = 0  # pieces before it keep their numbers
+        while first < min(len(old), len(new)) and old[first][1:] == new[first][1:]:
+            first += 1
+        changed = [i for i in range(first) if new[i][0] != old[i][0]]
+        if not changed and first == len(old) == len(new):
+            return  # the same pieces in the same places
+        del old
+        postings = _Postings(db, fresh=not numbers)
+        # take the pieces that change or move out of the postings of their terms
+        for number in changed:
+            terms, _counts = _doc_terms(db, "number = ?", number)
+            postings.take_out(terms, number)
+        for (terms,) in db.execute("select terms from docs where number >= ?", (first,)):
+            postings.cut(terms.split("\n") if terms else (), first)
+        # then put each piece in its place: a piece sent from what was sent, a kept one renumbered
+        db.executemany("delete from docs where number = ?", [(number,) for number in changed])
+        db.execute("update docs set number = -1 - number where number >= ?", (first,))
+        places = [(number, new[number][0]) for number in [*changed, *range(first, len(new))]]
+        sent = [(number, key) for number, key in places if key in added]
+        kept = [(number, key) for number, key in places if key not in added]
+        again = [(key,) for _number, key in sent if key in numbers]  # sent again: the same piece
+        db.executemany("delete from docs where key = ?", again)
+        db.executemany(
+            f"insert into docs (number, {_DOC_COLUMNS}) select ?, {_DOC_COLUMNS} "
+            "from added where key = ?",
+            sent,
+        )
+        if kept:
+            was = {
+                k: (-1 - n, v) for k, n, v in db.execute("select key, number, version from docs")
+            }
+            for number, key in kept:
+                before, version = was[key]
+                if before != number:  # renumbered: its record file gets another name
+                    self._moved.setdefault(key, f"d/{before}.{version}.json")
+            db.executemany("update docs set number = ? where key = ?", kept)
+        db.execute("delete from docs where number < 0")  # pieces no longer in the index
+        for number in changed:
+            terms, counts = _doc_terms(db, "number = ?", number)
+            postings.put_in(terms, counts, number, in_order=False)
+        rows = db.execute(
+            "select number, terms, counts from docs where number >= ? order by number", (first,)
+        )
+        for number, text, blob in rows:
+            counts = array("I")
+            counts.frombytes(blob)
+            postings.put_in(text.split("\n") if text else [], counts, number, in_order=True)
+            if postings.held > SPILL_POSTINGS:
+                postings.spill()
+        self._serialize(postings)
+        postings.close()
 
-    def _take_out(self, terms: Iterable[str], doc: int) -> None:
-        for term in terms:
-            found = self.postings[term]
-            del found[bisect.bisect_left(found, doc << COUNT_BITS)]
+    def _moved_to(self, key: str, order: str, url: str) -> None:
+        """A piece sent at one URL that the plan puts at another: its record names the plan's."""
+        (record,) = self._db.execute("select record from added where key = ?", (key,)).fetchone()
+        fields = json.loads(record)
+        fields["url"] = url.lstrip("/")
+        data = json.dumps(fields, ensure_ascii=False).encode()
+        self._db.execute(
+            "update added set ord = ?, url = ?, record = ?, version = ? where key = ?",
+            (order, url, data, _name(data, 4), key),
+        )
 
-    def _cut(self, terms: Iterable[str], first: int) -> None:
-        """Take out every posting of the pieces numbered `first` and after."""
-        for term in terms:
-            found = self.postings.get(term)
-            if found is not None:
-                del found[bisect.bisect_left(found, first << COUNT_BITS) :]
-
-    def _put_in(self, counts: Mapping[str, int], doc: int, *, in_order: bool) -> None:
-        postings = self.postings
-        key = doc << COUNT_BITS
-        for term, count in counts.items():  # the hot loop: one lookup and one append a posting
-            found = postings.get(term)
-            if found is None:
-                found = postings[term] = array("Q")
-            if in_order:
-                found.append(key | count)
-            else:
-                found.insert(bisect.bisect_left(found, key), key | count)
-
-    def _serialize(self, touched: set[str]) -> None:
-        """The JSON entry of every term whose postings changed, and of their stems."""
-        codes = [length_code(doc.length) for doc in self.docs]
-        for term in touched:
-            if self.postings.get(term):
-                self.entries[term] = _entry(term, self.postings[term], codes)
-            else:
-                self.postings.pop(term, None)
-                self.entries.pop(term, None)
-        groups: dict[str, list[str]] = defaultdict(list)
-        for word in self.postings:
-            if not word.startswith(FILTER_MARK):
-                groups[stem(word)].append(word)
-        roots = {stem(w) for w in touched if not w.startswith(FILTER_MARK)}
-        stale = [t for t in self.entries if t.startswith(STEM_MARK) and t[1:] not in groups]
-        for term in stale:
-            del self.entries[term]
-        for root in roots:
-            members = sorted(groups.get(root, []))
+    def _serialize(self, postings: _Postings) -> None:
+        """Keep the JSON entry of every term whose postings changed, and of their stems; forget
+        the terms left without postings. Words go by stem, so that a stem's sum is made from
+        the postings at hand, and each word's are let go once its stem is done."""
+        db = self._db
+        codes = bytes(
+            length_code(n) for (n,) in db.execute("select length from docs order by number")
+        )
+        groups: dict[str | None, list[str]] = {}
+        for term in postings.touched:
+            root = None if term.startswith(FILTER_MARK) else stem(term)
+            groups.setdefault(root, []).append(term)
+        for term in sorted(groups.pop(None, [])):  # the filters
+            self._keep(term, None, postings.full(term), codes)
+        for root in sorted(groups):  # type: ignore[type-var]
+            assert root is not None
+            at_hand = {word: postings.full(word) for word in sorted(groups[root])}
+            for word, found in at_hand.items():
+                self._keep(word, root, found, codes)
+            members = {word: found for word, found in at_hand.items() if found}
+            others = (
+                ()
+                if postings.fresh
+                else db.execute("select term, entry from terms where stem = ?", (root,))
+            )
+            for word, entry in others:
+                if word not in at_hand:
+                    members[word] = _postings_of(entry)
             term = STEM_MARK + root
-            if not members or members == [root]:
-                self.entries.pop(term, None)  # the engine reads the word itself
-            elif len(members) == 1:
-                self.entries[term] = (
-                    json.dumps(term, ensure_ascii=False)
-                    + ":"
-                    + json.dumps(members[0], ensure_ascii=False)
+            if not members or list(members) == [root]:
+                self._keep(term, None, array("Q"), codes)  # the engine reads the word itself
+                continue
+            if len(members) == 1:
+                (word,) = members
+                entry = (
+                    f"{json.dumps(term, ensure_ascii=False)}:{json.dumps(word, ensure_ascii=False)}"
                 )
-            else:
-                summed: Counter[int] = Counter()
-                for word in members:
-                    for posting in self.postings[word]:
-                        summed[posting >> COUNT_BITS] += posting & MAX_COUNT
-                packed = array(
-                    "Q",
-                    [
-                        doc << COUNT_BITS | min(count, MAX_COUNT)
-                        for doc, count in sorted(summed.items())
-                    ],
-                )
-                self.entries[term] = _entry(term, packed, codes)
+                self._keep(term, None, array("Q"), codes, entry=entry)
+                continue
+            summed: Counter[int] = Counter()
+            for found in members.values():
+                for posting in found:
+                    summed[posting >> COUNT_BITS] += posting & MAX_COUNT
+            packed = array(
+                "Q",
+                [
+                    doc << COUNT_BITS | min(count, MAX_COUNT)
+                    for doc, count in sorted(summed.items())
+                ],
+            )
+            self._keep(term, None, packed, codes)
+
+    def _keep(
+        self, term: str, root: str | None, found: array[int], codes: bytes, *, entry: str = ""
+    ) -> None:
+        """Keep a term's entry (made from its postings, unless given), or forget a term
+        left without one."""
+        key = _utf16(term)
+        if not found and not entry:
+            self._db.execute("delete from terms where k = ?", (key,))
+            return
+        entry = entry or _entry(term, found, codes)
+        self._db.execute(
+            "insert or replace into terms values (?,?,?,?,?)",
+            (key, term, root, entry, _wire_size(entry)),
+        )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The manifest and every file whose bytes are at hand (path under the bundle, bytes),
-        in a fixed order: all of them for an index built from nothing."""
-        manifest, files = self._layout()
-        return manifest, [(path, data) for path, data in files if data is not None]
-
-    def _layout(self) -> tuple[dict[str, Any], list[tuple[str, bytes | None]]]:
-        """The manifest and every file of the index: its bytes, or None for a record of the last
-        index that is on disk already (or was, under its old number: `_moved`)."""
+        in a fixed order: all of them for an index built from nothing (for tests)."""
         self.update()
-        shards, firsts = self._shards()
-        files: list[tuple[str, bytes | None]] = []
-        shard_names = []
-        for shard in shards:
-            shard_names.append(_name(shard, 6))
-            files.append((f"t/{shard_names[-1]}.json", shard))
-        tables = []
-        for start in range(0, len(self.docs), RECORD_BLOCK):
-            versions = []
-            for number in range(start, min(start + RECORD_BLOCK, len(self.docs))):
-                versions.append(self.docs[number].version)
-                path = f"d/{number}.{versions[-1]}.json"
-                files.append((path, self._records.get(number)))
-            table = json.dumps(versions).encode()
-            tables.append(_name(table, 8))
-            files.append((f"r/{tables[-1]}.json", table))
-        count = len(self.docs)
+        out: list[tuple[str, bytes]] = []
+        manifest = self._emit(lambda path, data: out.append((path, data)), None)
+        return manifest, out
+
+    def _emit(self, put: Callable[[str, bytes], None], bundle: Path | None) -> dict[str, Any]:
+        """Hand every file of the index to `put`, one at a time, and return the manifest: each
+        shard, each record at hand (and, with the `bundle` of the last index, each record that
+        moved there under another number), each record table. A record that is on disk
+        already is named in the manifest and not handed over unless `bundle` says otherwise."""
+        db = self._db
+        shards, firsts = self._shards(put)
+        self.terms = int(db.execute("select count(*) from terms").fetchone()[0])
+        tables: list[str] = []
+        versions: list[str] = []
         kinds: dict[str, str] = {}
         topics: dict[str, str] = {}
-        for doc in self.docs:
-            if doc.kind:
-                kinds.setdefault(doc.kind, doc.kind_label)
-            for slug, title in doc.topics:
+        count = 0
+        rows = db.execute(
+            "select d.number, d.key, d.version, d.kind, d.kind_label, d.topics, a.record "
+            "from docs d left join added a on a.key = d.key and a.version = d.version "
+            "order by d.number"
+        )
+        for number, key, version, kind, kind_label, topic_list, record in rows:
+            count += 1
+            path = f"d/{number}.{version}.json"
+            if record is not None:
+                put(path, record)
+            elif bundle is not None and key in self._moved:
+                put(path, _record_at(bundle, self._moved[key], version))
+            if kind:
+                kinds.setdefault(kind, kind_label)
+            for line in topic_list.split("\n") if topic_list else ():
+                slug, title = line.split("\t", 1)
                 topics.setdefault(slug, title)
-        manifest = {
+            versions.append(version)
+            if len(versions) == RECORD_BLOCK:
+                tables.append(_table(put, versions))
+                versions = []
+        if versions:
+            tables.append(_table(put, versions))
+        words = self.words
+        return {
             "format": FORMAT,
             "pieces": count,
-            "average": round(self.words / count, 2) if count else 1.0,
+            "average": round(words / count, 2) if count else 1.0,
             "bm25": [K1, B],
             "length": [LENGTH_BASE, LENGTH_BITS],
             "terms": firsts,
-            "shards": shard_names,
+            "shards": shards,
             "block": RECORD_BLOCK,
             "records": tables,
             "kinds": dict(sorted(kinds.items())),
             "topics": dict(sorted(topics.items(), key=lambda item: item[1].lower())),
         }
-        return manifest, files
 
-    def _shards(self) -> tuple[list[bytes], list[str]]:
-        """The terms' entries cut into shards of consecutive terms."""
-        self.terms = len(self.entries)
-        shards: list[bytes] = []
+    def _shards(self, put: Callable[[str, bytes], None]) -> tuple[list[str], list[str]]:
+        """Cut the terms' entries, in the client's order, into shards of consecutive terms whose
+        compressed sizes add up to at most SHARD_BUDGET (a term larger than that alone gets a
+        shard of its own); hand each to `put`. Returns the shards' names and first terms."""
+        names: list[str] = []
         firsts: list[str] = []
         current: list[str] = []
         size = 0
-        for term in sorted(self.entries, key=_utf16):
-            entry = self.entries[term]
-            if current and size + len(entry) > SHARD_BYTES:
-                shards.append(("{" + ",".join(current) + "}").encode())
+
+        def close() -> None:
+            data = ("{" + ",".join(current) + "}").encode()
+            names.append(_name(data, 6))
+            put(f"t/{names[-1]}.json", data)
+
+        for term, entry, wire in self._db.execute("select term, entry, size from terms order by k"):
+            if current and size + wire > SHARD_BUDGET - _GZIP_FRAME:
+                close()
                 current, size = [], 0
             if not current:
                 firsts.append(term)
             current.append(entry)
-            size += len(entry) + 1
+            size += wire
         if current:
-            shards.append(("{" + ",".join(current) + "}").encode())
-        return shards, firsts
+            close()
+        return names, firsts
 
     def write(self, site_dir: Path) -> IndexReport:
         """Write the index into the built site: the files the last complete index (the manifest
@@ -521,36 +601,40 @@ class IndexWriter:
         A file is trusted only once a manifest names it, so a write killed half-way leaves
         nothing that the next write would keep: it writes those files again."""
         started = time.monotonic()
-        manifest, files = self._layout()  # no pieces yet: an empty index, and search finds nothing
+        self.update()  # no pieces yet: an empty index, and search finds nothing
         bundle = site_dir / BUNDLE_DIR
         for folder in ("t", "d", "r"):
             (bundle / folder).mkdir(parents=True, exist_ok=True)
         complete = _named(bundle)
+        named: set[str] = set()
         written = 0
-        for number, path in self._moved.items():  # renumbered: the same record, another name
-            if f"d/{number}.{self.docs[number].version}.json" not in complete:
-                self._records[number] = _record_at(bundle, path, self.docs[number].version)
-        for path, data in files:
-            if path in complete:  # named by its contents: the same bytes
-                continue
-            if data is None:
-                data = self._records.get(int(path[2:].split(".", 1)[0]))
-            if data is None:
-                raise SearchIndexError(
-                    f"the search index in {bundle} lacks {path}: build again with --clean"
-                )
-            (bundle / path).write_bytes(data)
-            written += 1
+
+        def put(path: str, data: bytes) -> None:
+            nonlocal written
+            named.add(path)
+            if path not in complete:  # named by its contents: the same bytes
+                (bundle / path).write_bytes(data)
+                written += 1
+
+        manifest = self._emit(put, bundle)
+        for number, version in self._db.execute("select number, version from docs"):
+            path = f"d/{number}.{version}.json"
+            if path not in named:  # neither at hand nor moved: the last index must have it
+                if path not in complete:
+                    raise SearchIndexError(
+                        f"the search index in {bundle} lacks {path}: build again with --clean"
+                    )
+                named.add(path)
         text = json.dumps(manifest, ensure_ascii=False)
         temporary = bundle / ".manifest.json.partial"
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(bundle / "manifest.json")
-        removed = _remove_stale(bundle, {path for path, _data in files})
-        self._records.clear()
+        removed = _remove_stale(bundle, named)
+        self._db.execute("delete from added")
         self._moved.clear()
         self.fingerprint = _name(text.encode(), 16)
         return IndexReport(
-            pages=len(self.docs),
+            pages=manifest["pieces"],
             words=self.words,
             terms=self.terms,
             shards=len(manifest["terms"]),
@@ -561,71 +645,223 @@ class IndexWriter:
             fingerprint=self.fingerprint,
         )
 
-    def save(self, path: Path) -> None:
-        """Keep this index for the next build (after `write`): replaced whole or not at all."""
-        state = (FORMAT, STATE_FORMAT, self.fingerprint, self.docs, self.postings, self.entries)
-        temporary = path.with_name(f".{path.name}.partial")
-        with open(temporary, "wb") as handle:
-            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(path)
+    def save(self) -> None:
+        """Keep this index for the next build (after `write`): committed whole or not at all."""
+        self._db.execute(
+            "insert or replace into meta values ('format', ?), ('fingerprint', ?)",
+            (f"{FORMAT}.{STATE_FORMAT}", self.fingerprint),
+        )
+        self._db.execute("commit")
+        self._db.execute("begin")
+
+    def close(self) -> None:
+        """Drop what was not saved, and the database connection."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
 
     @classmethod
     def load(cls, path: Path, fingerprint: str, bundle: Path) -> IndexWriter | None:
         """The index a build kept (`save`), if it is the one whose manifest has `fingerprint`
         and the site's index on disk is that index, complete; else None."""
+        if not fingerprint or not path.is_file():
+            return None
+        writer = cls.__new__(cls)
+        writer.terms, writer.fingerprint, writer._moved, writer._count = 0, fingerprint, {}, 0
         try:
-            with open(path, "rb") as handle:
-                state = pickle.load(handle)
-            formats, kept = (state[0], state[1]), state[2]
-            docs: list[_Doc] = state[3]
-            postings: dict[str, array[int]] = state[4]
-            entries: dict[str, str] = state[5]
+            writer._db = _open(path)
+        except sqlite3.Error:
+            return None
+        try:
+            meta = dict(writer._db.execute("select name, value from meta"))
             on_disk = (bundle / "manifest.json").read_bytes()
-        except (
-            OSError,
-            pickle.PickleError,
-            ValueError,
-            TypeError,
-            EOFError,
-            LookupError,
-            AttributeError,
+            if (
+                meta.get("format") != f"{FORMAT}.{STATE_FORMAT}"
+                or meta.get("fingerprint") != fingerprint
+            ):
+                raise ValueError("another index")
+            if _name(on_disk, 16) != fingerprint or not writer._intact(bundle, json.loads(on_disk)):
+                raise ValueError("not the index on disk")
+        except (sqlite3.Error, OSError, ValueError, TypeError, KeyError, IndexError):
+            writer.close()
+            return None
+        return writer
+
+    def _intact(self, bundle: Path, manifest: dict[str, Any]) -> bool:
+        """Whether every file the manifest names is on disk with the bytes its name says, and
+        its records are this state's."""
+        for name in manifest["shards"]:
+            if _name((bundle / "t" / f"{name}.json").read_bytes(), 6) != name:
+                return False
+        rows = self._db.execute("select number, version from docs order by number")
+        versions = [version for _number, version in rows]
+        if manifest["pieces"] != len(versions) or manifest["block"] != RECORD_BLOCK:
+            return False
+        for block, name in enumerate(manifest["records"]):
+            data = (bundle / "r" / f"{name}.json").read_bytes()
+            start = block * RECORD_BLOCK
+            if _name(data, 8) != name or json.loads(data) != versions[start : start + RECORD_BLOCK]:
+                return False
+        for number, version in enumerate(versions):
+            if _name((bundle / "d" / f"{number}.{version}.json").read_bytes(), 4) != version:
+                return False
+        return True
+
+
+class _Postings:
+    """The postings of the terms an update touches, read from the state as they are needed:
+    term -> doc << COUNT_BITS | count, by doc. Pieces put in in order (a clean build: all of
+    them) may pass SPILL_POSTINGS: then what is held moves to a temporary table of runs, and
+    `full` joins a term's runs again when its entry is written."""
+
+    def __init__(self, db: sqlite3.Connection, *, fresh: bool = False) -> None:
+        self._db = db
+        self.fresh = fresh  # the state holds no term yet (a clean build)
+        self.loaded: dict[str, array[int]] = {}
+        self.touched: set[str] = set()
+        self.held = 0  # postings put in since the last spill
+        self._spilled: set[str] = set()  # terms with runs: what is loaded is their tail
+        self._runs = 0
+
+    def get(self, term: str) -> array[int]:
+        found = self.loaded.get(term)
+        if found is None:
+            found = array("Q")
+            if self.fresh or term in self._spilled:
+                self.loaded[term] = found
+                return found
+            row = self._db.execute(
+                "select entry from terms where k = ?", (_utf16(term),)
+            ).fetchone()
+            if row is not None:
+                found = _postings_of(row[0])
+            self.loaded[term] = found
+        return found
+
+    def take_out(self, terms: Iterable[str], doc: int) -> None:
+        for term in terms:
+            found = self.get(term)
+            del found[bisect.bisect_left(found, doc << COUNT_BITS)]
+            self.touched.add(term)
+
+    def cut(self, terms: Iterable[str], first: int) -> None:
+        """Take out every posting of the pieces numbered `first` and after."""
+        for term in terms:
+            found = self.get(term)
+            del found[bisect.bisect_left(found, first << COUNT_BITS) :]
+            self.touched.add(term)
+
+    def put_in(self, terms: list[str], counts: array[int], doc: int, *, in_order: bool) -> None:
+        loaded, touched = self.loaded, self.touched
+        key = doc << COUNT_BITS
+        for term, count in zip(
+            terms, counts, strict=True
+        ):  # the hot loop: a lookup and an append a posting
+            found = loaded.get(term)
+            if found is None:
+                found = self.get(term)
+                touched.add(term)
+            if in_order:
+                found.append(key | count)
+            else:
+                found.insert(bisect.bisect_left(found, key), key | count)
+                touched.add(term)
+        if in_order:
+            touched.update(terms)
+        self.held += len(terms)
+
+    def spill(self) -> None:
+        """Move the postings held to the table of runs (only between pieces put in in order)."""
+        db = self._db
+        db.execute(
+            "create temp table if not exists runs (term text, run integer, postings blob, "
+            "primary key (term, run)) without rowid"
+        )
+        db.executemany(
+            "insert into runs values (?, ?, ?)",
+            ((term, self._runs, found.tobytes()) for term, found in self.loaded.items() if found),
+        )
+        self._spilled.update(self.loaded)
+        self.loaded.clear()
+        self.held = 0
+        self._runs += 1
+
+    def full(self, term: str) -> array[int]:
+        """All of a term's postings, and forget them."""
+        tail = self.loaded.pop(term, None)
+        if term not in self._spilled:
+            return tail if tail is not None else array("Q")
+        found = array("Q")
+        for (blob,) in self._db.execute(
+            "select postings from runs where term = ? order by run", (term,)
         ):
-            return None
-        if formats != (FORMAT, STATE_FORMAT) or not fingerprint or kept != fingerprint:
-            return None
-        if _name(on_disk, 16) != fingerprint:
-            return None
-        writer = cls()
-        writer.docs, writer.postings, writer.entries = docs, postings, entries
-        writer.fingerprint = fingerprint
-        _manifest, files = writer._layout()
-        return writer if _intact(bundle, files, docs) else None
+            found.frombytes(blob)
+        if tail is not None:
+            found.extend(tail)
+        return found
+
+    def close(self) -> None:
+        if self._runs:
+            self._db.execute("drop table temp.runs")
 
 
-def _entry(term: str, packed: array[int], codes: list[int]) -> str:
+def _doc_terms(db: sqlite3.Connection, where: str, value: int) -> tuple[list[str], array[int]]:
+    """A piece's terms and their counts, as the state keeps them."""
+    terms, blob = db.execute(f"select terms, counts from docs where {where}", (value,)).fetchone()
+    counts = array("I")
+    counts.frombytes(blob)
+    return (terms.split("\n") if terms else []), counts
+
+
+def _postings_of(entry: str) -> array[int]:
+    """A term's postings read back from its entry (`_entry`): doc << COUNT_BITS | count."""
+    flat = entry[entry.index(":[") + 2 : -1]
+    numbers = list(map(int, flat.split(","))) if flat else []
+    docs = accumulate(numbers[0::2])
+    return array(
+        "Q",
+        [
+            doc << COUNT_BITS | value >> LENGTH_BITS
+            for doc, value in zip(docs, numbers[1::2], strict=True)
+        ],
+    )
+
+
+def _record(url: str, entry: SearchEntry, text: str) -> bytes:
+    """A piece's record file: what its result shows."""
+    record = {
+        "url": url.lstrip("/"),
+        "title": entry.title,
+        "kind": entry.kind_label,
+        "date": entry.date_label,
+        "text": text,
+    }
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+def _table(put: Callable[[str, bytes], None], versions: list[str]) -> str:
+    """A record table: the versions of a block of records; handed to `put`, returns its name."""
+    data = json.dumps(versions).encode()
+    name = _name(data, 8)
+    put(f"r/{name}.json", data)
+    return name
+
+
+def _wire_size(entry: str) -> int:
+    """What a term's entry adds to its shard on the wire, at most: its size deflated alone (at
+    the fastest level, which compresses less than a server does), and its comma."""
+    return len(zlib.compress(entry.encode(), 1, -15)) + 1
+
+
+def _entry(term: str, packed: array[int], codes: bytes) -> str:
     """A term's postings as it is written in a shard: doc gaps, and each count with the length
     code of its piece."""
     docs = [p >> COUNT_BITS for p in packed]
-    values = [(p & MAX_COUNT) << LENGTH_BITS | codes[p >> COUNT_BITS] for p in packed]
-    deltas = [d - before for d, before in zip(docs, [0, *docs[:-1]], strict=True)]
-    flat = [n for pair in zip(deltas, values, strict=True) for n in pair]
+    values = [(p & MAX_COUNT) << LENGTH_BITS | codes[d] for p, d in zip(packed, docs, strict=True)]
+    docs.insert(0, 0)
+    flat = [0] * (2 * len(values))
+    flat[0::2] = [after - before for before, after in pairwise(docs)]
+    flat[1::2] = values
     return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
-
-
-def _intact(bundle: Path, files: list[tuple[str, bytes | None]], docs: list[_Doc]) -> bool:
-    """Whether every file of an index is on disk with its bytes (a record: with its version)."""
-    try:
-        for path, data in files:
-            found = (bundle / path).read_bytes()
-            if data is not None and found != data:
-                return False
-            if data is None:
-                number, version = path[2:].split(".")[:2]
-                if docs[int(number)].version != version or _name(found, 4) != version:
-                    return False
-    except (OSError, ValueError, IndexError):
-        return False
-    return True
 
 
 def _record_at(bundle: Path, path: str, version: str) -> bytes:
@@ -686,7 +922,7 @@ def _serve(conn: Any) -> None:
     """The child process: take up the last build's index if it is asked to and it is intact,
     say which pieces it holds, index what arrives, write when asked (and keep the index for the
     next build), answer with the report or the error."""
-    writer = IndexWriter()
+    writer = IndexWriter()  # a private temporary state, unless the build names one
     kept: Path | None = None
     error: str | None = None
     while True:
@@ -697,10 +933,12 @@ def _serve(conn: Any) -> None:
         if message[0] == "state":
             _, path, fingerprint, site_dir = message
             kept = Path(path)
-            writer = IndexWriter.load(kept, fingerprint, Path(site_dir) / BUNDLE_DIR) or writer
+            writer.close()
+            taken_up = IndexWriter.load(kept, fingerprint, Path(site_dir) / BUNDLE_DIR)
+            writer = taken_up or IndexWriter(kept)
         elif message[0] == "known":
             with contextlib.suppress(OSError):
-                conn.send(("known", frozenset(doc.key for doc in writer.docs)))
+                conn.send(("known", writer.keys()))
         elif message[0] == "add":
             _, url, entry, content, key, order = message
             if error is None:
@@ -716,7 +954,7 @@ def _serve(conn: Any) -> None:
                 writer.update(plan)
                 report = writer.write(Path(site_dir))
                 if kept is not None:
-                    writer.save(kept)
+                    writer.save()
                 answer: tuple[str, Any] = ("done", report)
             except Exception as exc:
                 why = (
