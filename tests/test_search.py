@@ -1229,6 +1229,14 @@ def test_an_index_kept_on_disk_updates_to_the_clean_index_after_each_change(
         lambda: pieces.update({"/p/20/": ("20260020", "Piece 20", "zebra only")}),  # a new word
         lambda: pieces.pop("/p/20/"),  # and gone again, with its stem
         lambda: pieces.update({"/p/01/": ("20260001", "Oldest", body())}),
+        # every piece but the newest rewritten in place (a topic retitled changes them all):
+        # settled one pass a term, not a posting at a time
+        lambda: pieces.update(
+            {u: (o, t + " again", body()) for u, (o, t, _b) in list(pieces.items())[:-1]}
+        ),
+        lambda: pieces.update(  # half of them again, with the newest, and words swapped
+            {u: (o, t, b.replace("ale", "oto")) for u, (o, t, b) in list(pieces.items())[::2]}
+        ),
         lambda: None,  # nothing changed
     ]
     sent: list[str] = []
@@ -1245,6 +1253,21 @@ def test_an_index_kept_on_disk_updates_to_the_clean_index_after_each_change(
         assert _files(got) == _files(want), f"change {number}"
         assert (got / "manifest.json").read_bytes() == (want / "manifest.json").read_bytes()
     assert report.written == 0  # the last build changed nothing
+    assert not Path(f"{state}-staging").exists()  # the pieces waiting to be written: not kept
+
+
+def test_a_state_written_with_another_zlib_is_not_taken_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards are cut by compressed sizes the state keeps: another zlib may measure them
+    otherwise, so its state is not mixed with this one's."""
+    pieces = {"/a/": ("1", "First", "alpha beta"), "/b/": ("2", "Second", "gamma")}
+    site, state = tmp_path / "site", tmp_path / "state.search"
+    report = _state_build(site, state, "", pieces)
+    bundle = site / search.BUNDLE_DIR
+    assert search.IndexWriter.load(state, report.fingerprint, bundle) is not None
+    monkeypatch.setattr(search, "_STATE_VERSION", search._STATE_VERSION + "-another-zlib")
+    assert search.IndexWriter.load(state, report.fingerprint, bundle) is None
 
 
 def test_a_kept_state_that_is_not_the_index_on_disk_is_not_taken_up(tmp_path: Path) -> None:

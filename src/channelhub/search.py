@@ -49,6 +49,7 @@ import bisect
 import contextlib
 import functools
 import hashlib
+import heapq
 import html
 import json
 import math
@@ -56,6 +57,7 @@ import os
 import re
 import shutil
 import sqlite3
+import sys
 import time
 import unicodedata
 import zlib
@@ -105,6 +107,10 @@ SPILL_POSTINGS = 2_000_000
 RECORD_BLOCK = 512
 #: version of what `IndexWriter.save` keeps for the next build (3: SQLite, postings in entries)
 STATE_FORMAT = 3
+#: what a kept state must have been written with: the index's and the state's formats, and the
+#: zlib whose compressed sizes cut the shards (another zlib may cut them elsewhere, and an
+#: incremental index would then differ from a clean one)
+_STATE_VERSION = f"{FORMAT}.{STATE_FORMAT}.zlib-{zlib.ZLIB_RUNTIME_VERSION}"
 #: the marks of the terms that are not words (a query word is letters and digits only)
 STEM_MARK, FILTER_MARK = "~", "#"
 
@@ -269,13 +275,24 @@ def _open(path: Path | None) -> sqlite3.Connection:
     """The state's database (a private temporary one without a path), in a transaction: what a
     build changes is kept only when `save` commits it with the fingerprint of the index written."""
     db = sqlite3.connect(str(path) if path is not None else "", isolation_level=None)
-    db.execute("attach database '' as staging")  # pieces sent, until written: not kept
+    # pieces sent, until written: not kept, beside the state rather than in the system's
+    # temporary folder (which may be memory, or small)
+    staging = _staging(path)
+    if staging:
+        with contextlib.suppress(OSError):
+            os.unlink(staging)  # left by a build that was killed
+    db.execute("attach database ? as staging", (staging,))
+    db.execute("pragma staging.journal_mode = memory")  # never kept: no journal file
     db.execute("pragma busy_timeout = 30000")
     db.execute("pragma cache_size = -16000")  # 16 MB of pages
     db.execute("pragma synchronous = normal")
     db.executescript(_SCHEMA)
     db.execute("begin")
     return db
+
+
+def _staging(path: Path | None) -> str:
+    return f"{path}-staging" if path is not None else ""
 
 
 class IndexWriter:
@@ -419,6 +436,7 @@ class IndexWriter:
         for number in changed:
             terms, counts = _doc_terms(db, "number = ?", number)
             postings.put_in(terms, counts, number, in_order=False)
+        postings.settle()  # before the pieces from `first` on are appended in order
         rows = db.execute(
             "select number, terms, counts from docs where number >= ? order by number", (first,)
         )
@@ -649,7 +667,7 @@ class IndexWriter:
         """Keep this index for the next build (after `write`): committed whole or not at all."""
         self._db.execute(
             "insert or replace into meta values ('format', ?), ('fingerprint', ?)",
-            (f"{FORMAT}.{STATE_FORMAT}", self.fingerprint),
+            (_STATE_VERSION, self.fingerprint),
         )
         self._db.execute("commit")
         self._db.execute("begin")
@@ -657,7 +675,12 @@ class IndexWriter:
     def close(self) -> None:
         """Drop what was not saved, and the database connection."""
         with contextlib.suppress(sqlite3.Error):
+            attached = self._db.execute("pragma database_list").fetchall()
             self._db.close()
+            for _seq, name, file in attached:
+                if name == "staging" and file:
+                    with contextlib.suppress(OSError):
+                        os.unlink(file)
 
     @classmethod
     def load(cls, path: Path, fingerprint: str, bundle: Path) -> IndexWriter | None:
@@ -674,10 +697,7 @@ class IndexWriter:
         try:
             meta = dict(writer._db.execute("select name, value from meta"))
             on_disk = (bundle / "manifest.json").read_bytes()
-            if (
-                meta.get("format") != f"{FORMAT}.{STATE_FORMAT}"
-                or meta.get("fingerprint") != fingerprint
-            ):
+            if meta.get("format") != _STATE_VERSION or meta.get("fingerprint") != fingerprint:
                 raise ValueError("another index")
             if _name(on_disk, 16) != fingerprint or not writer._intact(bundle, json.loads(on_disk)):
                 raise ValueError("not the index on disk")
@@ -721,6 +741,11 @@ class _Postings:
         self.held = 0  # postings put in since the last spill
         self._spilled: set[str] = set()  # terms with runs: what is loaded is their tail
         self._runs = 0
+        #: pieces changed in place, settled per term in one pass (`settle`): deleting and
+        #: inserting one posting at a time moves the rest of the array each time, which is
+        #: quadratic when a topic's retitling changes every piece that holds a common word
+        self._out: dict[str, set[int]] = {}
+        self._in: dict[str, list[int]] = {}
 
     def get(self, term: str) -> array[int]:
         found = self.loaded.get(term)
@@ -738,9 +763,9 @@ class _Postings:
         return found
 
     def take_out(self, terms: Iterable[str], doc: int) -> None:
+        """Take the piece numbered `doc` out of its terms' postings, at the next `settle`."""
         for term in terms:
-            found = self.get(term)
-            del found[bisect.bisect_left(found, doc << COUNT_BITS)]
+            self._out.setdefault(term, set()).add(doc)
             self.touched.add(term)
 
     def cut(self, terms: Iterable[str], first: int) -> None:
@@ -762,12 +787,24 @@ class _Postings:
                 touched.add(term)
             if in_order:
                 found.append(key | count)
-            else:
-                found.insert(bisect.bisect_left(found, key), key | count)
+            else:  # at the next `settle`
+                self._in.setdefault(term, []).append(key | count)
                 touched.add(term)
         if in_order:
             touched.update(terms)
         self.held += len(terms)
+
+    def settle(self) -> None:
+        """Apply what `take_out` and `put_in(in_order=False)` asked, one pass a term: the
+        postings of the pieces taken out dropped, those put in merged by piece number."""
+        for term in self._out.keys() | self._in.keys():
+            found = self.get(term)
+            out = self._out.get(term, ())
+            kept = [posting for posting in found if posting >> COUNT_BITS not in out]
+            merged = heapq.merge(kept, sorted(self._in.get(term, ())))
+            self.loaded[term] = array("Q", merged)
+        self._out.clear()
+        self._in.clear()
 
     def spill(self) -> None:
         """Move the postings held to the table of runs (only between pieces put in in order)."""
@@ -935,7 +972,13 @@ def _serve(conn: Any) -> None:
             kept = Path(path)
             writer.close()
             taken_up = IndexWriter.load(kept, fingerprint, Path(site_dir) / BUNDLE_DIR)
-            writer = taken_up or IndexWriter(kept)
+            try:
+                writer = taken_up or IndexWriter(kept)
+            except (sqlite3.Error, OSError) as exc:  # the cache cannot keep it: index without
+                sys.stderr.write(
+                    f"{kept}: the search index is not kept for the next build: {exc}\n"
+                )
+                writer, kept = IndexWriter(), None
         elif message[0] == "known":
             with contextlib.suppress(OSError):
                 conn.send(("known", writer.keys()))
@@ -965,6 +1008,7 @@ def _serve(conn: Any) -> None:
                 answer = ("error", why)
             with contextlib.suppress(OSError):  # the build may have gone away meanwhile
                 conn.send(answer)
+            writer.close()
             return
 
 
@@ -1010,6 +1054,8 @@ class LiveIndex:
                 if self._error is None and self._conn.poll(timeout):
                     answer = self._conn.recv()
                     self._known = answer[1]
+                elif self._error is None:  # its late answer would be read as the report
+                    self._error = f"the search indexer took more than {timeout:.0f} s to take up the last index"
             except (EOFError, OSError):
                 self._error = "the search indexer stopped while taking up the last index"
         return self._known
