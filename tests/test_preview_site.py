@@ -9,9 +9,11 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channelhub import preview_site
 from channelhub.preview_site import Mirror
 from channelhub.rebuild.store import RACY_NS
 from rebuilding import same_site, site_files
@@ -195,6 +197,61 @@ def test_any_builds_and_sessions_leave_the_served_folder_equal_to_the_built(
                 time.sleep(SETTLE)
             elif what == "new session":
                 mirror = Mirror(built, served)
+            if not site_files(built) and site_files(served):  # a build that left nothing
+                before = site_files(served)
+                with pytest.raises(OSError, match="the build left no file"):
+                    mirror.update()
+                assert site_files(served) == before
+                continue
             mirror.update()
             assert site_files(served) == site_files(built)
     shutil.rmtree(work)
+
+
+def test_pages_and_the_search_manifest_are_copied_after_what_they_refer_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader loading a page during an update finds the files it refers to: pages and the
+    search manifest are written last, and what the build no longer has is removed after."""
+    built, served = _folders(tmp_path)
+    _write(built, "index.html", b"old page")
+    _write(built, "search/hub/t/old.json", b"old shard")
+    _write(built, "search/hub/manifest.json", b"names old")
+    mirror = Mirror(built, served)
+    mirror.update()
+    _write(built, "index.html", b"new page")
+    _write(built, "search/hub/manifest.json", b"names new")
+    _write(built, "search/hub/t/new.json", b"new shard")
+    _write(built, "assets/new.css", b"new style")
+    (built / "search" / "hub" / "t" / "old.json").unlink()
+    events: list[str] = []
+    write_atomic, prune = preview_site.write_atomic, preview_site.prune
+
+    def writing(target: str, data: bytes, **options: bool) -> bool:
+        events.append("write " + os.path.relpath(target, served))
+        return write_atomic(target, data, **options)
+
+    def pruning(folder: Path, stale: object) -> int:
+        paths = [os.path.relpath(path, served) for path in stale]  # type: ignore[attr-defined]
+        events.extend("remove " + path for path in paths)
+        return prune(folder, (os.path.join(served, path) for path in paths))
+
+    monkeypatch.setattr(preview_site, "write_atomic", writing)
+    monkeypatch.setattr(preview_site, "prune", pruning)
+    time.sleep(SETTLE)
+    mirror.update()
+    assert same_site(served, built) == ""
+    last = [e for e in events if e.endswith(("index.html", "manifest.json"))]
+    assert events[-3:-1] == last and events[-1] == "remove search/hub/t/old.json", events
+    assert set(events[:-3]) == {"write search/hub/t/new.json", "write assets/new.css"}
+
+
+def test_a_build_that_left_no_file_is_not_mirrored(tmp_path: Path) -> None:
+    built, served = _folders(tmp_path)
+    _write(built, "index.html", b"the last good page")
+    mirror = Mirror(built, served)
+    mirror.update()
+    (built / "index.html").unlink()
+    with pytest.raises(OSError, match="the build left no file"):
+        mirror.update()
+    assert (served / "index.html").read_bytes() == b"the last good page"

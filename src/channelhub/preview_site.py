@@ -71,12 +71,20 @@ class Mirror:
                 for rel, st in _files(self.served).items()
             }
         gone = [rel for rel in known if rel not in built]
-        # removed first: a file may give way to a folder of the same name, or the reverse
-        removed = prune(self.served, (os.path.join(self.served, rel) for rel in gone))
-        for rel in gone:
+        if known and not built:  # a build that "worked" and left nothing is not a site
+            raise OSError(f"{self.built}: the build left no file; the last pages stay served")
+        # A reader may load a page while this runs: each file is whole, old or new, and the
+        # order keeps what it loads complete. First only the files that stand where a folder
+        # must go (or in a folder that must become a file), then every file pages refer to,
+        # then the pages and the search index's manifest, then what the build no longer has.
+        folders = {rel[: i + 1] for rel in built for i, c in enumerate(rel) if c == "/"}
+        blocking = [rel for rel in gone if rel + "/" in folders or _under_a_file(rel, built)]
+        removed = prune(self.served, (os.path.join(self.served, rel) for rel in blocking))
+        for rel in blocking:
             del known[rel]
         compared = copied = 0
-        for rel, st in built.items():
+        for rel in sorted(built, key=_last):
+            st = built[rel]
             stat = stat_text(st, taken)
             if stat and known.get(rel) == stat:
                 continue
@@ -87,6 +95,10 @@ class Mirror:
             copied += write_atomic(target, data, durable=False)  # a preview is made again
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # for the next session
             known[rel] = stat
+        rest = [rel for rel in gone if rel in known]
+        removed += prune(self.served, (os.path.join(self.served, rel) for rel in rest))
+        for rel in rest:
+            del known[rel]
         os.makedirs(self.served, exist_ok=True)  # even for a build that has no file
         self.known, self.folder = known, _identity(self.served)
         return Updated(len(built), compared, copied, removed, time.monotonic() - started)
@@ -109,6 +121,16 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
                 elif entry.is_file():
                     found[prefix + entry.name] = entry.stat()
     return found
+
+
+def _under_a_file(rel: str, built: dict[str, os.stat_result]) -> bool:
+    """Whether a folder holding `rel` must become a file of the build's."""
+    return any(rel[:i] in built for i, c in enumerate(rel) if c == "/")
+
+
+def _last(rel: str) -> bool:
+    """Pages and the search manifest are copied after the files they refer to."""
+    return rel.endswith((".html", "manifest.json"))
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:
