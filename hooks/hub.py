@@ -8,7 +8,6 @@ only means rewriting this file. It runs unchanged under ProperDocs, which answer
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from channelhub import engine, rebuild, search, theme
 from channelhub.build import HubBuild
 from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
-from channelhub.settings import Settings
+from channelhub.settings import Settings, pull_enabled
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 
@@ -74,16 +73,12 @@ def on_pre_build(*, config: MkDocsConfig) -> None:
     if _rebuild.must_clean:
         log.info(f"rebuild: building everything ({_rebuild.why})")
         clean_directory(config.site_dir)  # what the engine does itself when not dirty
-    # Off by default: a normal build never touches the network. The pull's modules (numpy,
-    # httpx: 0.3 s) are imported only where a pull may be asked for (`pull_enabled` decides).
-    extra = config.extra.get("hub")
-    asked = isinstance(extra, dict) and extra.get("pull_on_build") is True
-    if not asked and not os.environ.get("CHANNELHUB_PULL"):
+    # Off by default: a normal build never touches the network, nor imports the pull's
+    # modules (numpy, httpx: 0.3 s).
+    if not pull_enabled(config.extra.get("hub")):
         return
-    from channelhub.pull import pull_before_build, pull_enabled
+    from channelhub.pull import pull_before_build
 
-    if not pull_enabled(extra):
-        return
     info, warnings = pull_before_build(root)
     for line in info + warnings:
         log.info(line)  # info, not warning: a failing feed must not fail a strict build

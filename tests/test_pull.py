@@ -25,8 +25,8 @@ from channelhub.pull import (
     PullConfigError,
     new_sandbox,
     pull_before_build,
-    pull_enabled,
 )
+from channelhub.settings import pull_enabled
 from feedserver import FeedServer, RecordedRequest, Reply
 from pulling import NOW, Item, PullHub, hub, items, outcome, rss, sandbox, source
 from scratch import channelhub, scratch_hub

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -569,14 +568,6 @@ def pull(
     return PullReport(
         started, max(finished, started), reports, tuple(problems), tuple(run.ingestor.recorded)
     )
-
-
-def pull_enabled(extra_hub: Any, environ: dict[str, str] | None = None) -> bool:
-    """Whether a build should pull first: CHANNELHUB_PULL=1, or extra.hub.pull_on_build: true."""
-    env = os.environ if environ is None else environ
-    if env.get("CHANNELHUB_PULL", "").strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    return isinstance(extra_hub, dict) and extra_hub.get("pull_on_build") is True
 
 
 def pull_before_build(root: Path) -> tuple[list[str], list[str]]:

@@ -69,6 +69,8 @@ class Embedder:
     across a space), which makes embedding a piece a gather and a sum. The table stays in
     float16 as the wheel stores it (16 MB, not 32): a word's rows are widened as they are
     summed, which gives the very sums of a float32 copy (float16 -> float32 is exact).
+    One thread at a time: the word cache is changed without a lock (each pull worker and each
+    retag is a process of its own with its own Embedder).
     """
 
     def __init__(self, table: npt.NDArray[Any], tokenizer: Any, name: str) -> None:

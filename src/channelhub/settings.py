@@ -6,6 +6,7 @@ with a message naming the setting, which the build turns into a clear error.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ class Settings:
     home_latest: int = 9
     feed_size: int = 30
     related: int = 4
-    #: pull the feeds before each build (`channelhub.pull.pull_enabled` decides, with the env)
+    #: pull the feeds before each build (`pull_enabled` decides, with the env)
     pull_on_build: bool = False
     site_url: str = ""
     title: str = "channelhub"
@@ -53,3 +54,12 @@ class Settings:
                 f"unknown setting extra.hub.{sorted(unknown)[0]} (known: {', '.join(sorted(known))})"
             )
         return cls(**values, **extra)
+
+
+def pull_enabled(extra_hub: Any, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a build should pull first: CHANNELHUB_PULL=1, or extra.hub.pull_on_build: true
+    (here, not in `channelhub.pull`, so that a build that does not pull never imports it)."""
+    env = os.environ if environ is None else environ
+    if env.get("CHANNELHUB_PULL", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    return isinstance(extra_hub, dict) and extra_hub.get("pull_on_build") is True

@@ -180,9 +180,10 @@ class Store:
 
     def discard(self) -> None:
         _MEMORY.pop(self.path, None)
-        for suffix in ("", "-journal", ".search"):
-            with contextlib.suppress(OSError):
-                os.unlink(f"{self.path}{suffix}")
+        for path in (self.path, self.search_state):  # with their journals, if any
+            for suffix in ("", "-journal", "-staging"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{path}{suffix}")
 
     def mark_building(self, global_key: str) -> None:
         """Before the build writes into the site: until `save`, the cache is not trusted."""
