@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -687,29 +688,26 @@ class Tagger:
         totals = [0.0] * topics
         evidence: list[list[Evidence]] = [[] for _ in self.topics]
         headline = [False] * topics
-        body_mentions = [0] * topics
         excluded = [False] * topics
         vocabulary = _Vocabulary(topics)
+        body: _Part | None = None
         for where, tokens in zip(PLACES, parts, strict=True):
             if not tokens:
                 continue
             scale = PLACE_WEIGHTS[where]
             if where == "body":
                 scale /= math.sqrt(max(1.0, len(tokens) / BODY_WORDS))
-            spans = self._spans(tokens)
-            for index, found in self._evidence(spans, where).items():
+            part = self._part(self._spans(tokens), where, vocabulary if cues else None)
+            for index, found in part.found.items():
                 excluded[index] = excluded[index] or found.excluded
                 evidence[index] += found.rules
                 totals[index] += scale * sum(
                     e.weight * (e.count if where == "body" else 1) for e in found.rules
                 )
-                if found.rules:
-                    if where == "body":
-                        body_mentions[index] = found.mentions
-                    else:
-                        headline[index] = True
-            if cues:
-                self._vocabulary(spans, where, vocabulary)
+                if found.rules and where != "body":
+                    headline[index] = True
+            if where == "body":
+                body = part
         ranked = []
         for i, t in enumerate(self.topics):
             cue_evidence, cue_score = vocabulary.score(i, t.rules)
@@ -717,32 +715,77 @@ class Tagger:
                 score = TopicScore(
                     t.slug, totals[i], tuple(evidence[i]), cues=cue_evidence, cue_score=cue_score
                 )
-                # A passing mention (one place in the body, nothing in title or summary) never qualifies.
-                qualifies = totals[i] >= t.threshold and (headline[i] or body_mentions[i] >= 2)
+                # A passing mention (one place in the body, nothing in title or summary) never
+                # qualifies; the body's mentions are counted only when they decide.
+                qualifies = totals[i] >= t.threshold and (
+                    headline[i] or (body is not None and body.mentions(i) >= 2)
+                )
                 ranked.append((score, qualifies, excluded[i]))
         return sorted(ranked, key=lambda pair: (-pair[0].score, pair[0].slug))
 
     def _spans(self, tokens: Sequence[str]) -> list[Span]:
-        """Every term occurrence in the tokens: one pass, candidates looked up by their first keys."""
+        """Every term occurrence in the tokens, by start and the longest first at each start:
+        one pass, candidates looked up by their first keys (and a two-word term without
+        capitals by its first two keys alone)."""
         keys = list(map(token_key, tokens))
         last = len(keys) - 1
-        first, pairs, terms = self.first, self.pairs, self.terms
+        lookup, terms, match = self._starts.get, self.terms, self._match
         spans: list[Span] = []
-        for start in [i for i, k in enumerate(keys) if k in self.starters]:
-            key = keys[start]
-            for term_id in first.get(key, ()):
-                if not terms[term_id].caps[0] or _capital(tokens[start]):
-                    spans.append((term_id, start, start + 1))
-            if start == last:
+        append = spans.append
+        for start, key in enumerate(keys):
+            found = lookup(key)
+            if found is None:
                 continue
-            candidates = pairs.get((key, keys[start + 1]), ())
-            if keys[start + 1] in JOINERS and start + 1 < last:
-                candidates += pairs.get((key, keys[start + 2]), ())
-            for term_id in candidates:
-                end = self._match(terms[term_id], tokens, keys, start)
-                if end:
-                    spans.append((term_id, start, end))
+            plain, capped, pairs = found
+            if pairs and start < last:
+                following = pairs.get(keys[start + 1])
+                joined = (
+                    pairs.get(keys[start + 2])
+                    if start + 1 < last and keys[start + 1] in JOINERS
+                    else None
+                )
+                if following is not None or joined is not None:
+                    longer: list[Span] = []
+                    if following is not None:
+                        two, other = following
+                        for term_id in two:
+                            longer.append((term_id, start, start + 2))
+                        for term_id in other:
+                            end = match(terms[term_id], tokens, keys, start)
+                            if end:
+                                longer.append((term_id, start, end))
+                    if joined is not None:
+                        for term_id in (*joined[0], *joined[1]):
+                            end = match(terms[term_id], tokens, keys, start)
+                            if end:
+                                longer.append((term_id, start, end))
+                    if len(longer) > 1:
+                        longer.sort(key=_longest_first)
+                    spans += longer
+            for term_id in plain:
+                append((term_id, start, start + 1))
+            if capped and _capital(tokens[start]):
+                for term_id in capped:
+                    append((term_id, start, start + 1))
         return spans
+
+    @cached_property
+    def _starts(self) -> dict[str, _Start]:
+        """Per first key: its one-word terms without and with a capital first word, and by
+        the second key the longer terms (two-word ones without capitals apart: they match
+        on their keys alone)."""
+        out: dict[str, _Start] = {}
+        for key in self.starters:
+            singles = self.first.get(key, ())
+            plain = tuple(t for t in singles if not self.terms[t].caps[0])
+            capped = tuple(t for t in singles if self.terms[t].caps[0])
+            out[key] = (plain, capped, {})
+        for (key, second), term_ids in self.pairs.items():
+            two = tuple(
+                t for t in term_ids if len(self.terms[t].keys) == 2 and not any(self.terms[t].caps)
+            )
+            out[key][2][second] = (two, tuple(t for t in term_ids if t not in two))
+        return out
 
     @staticmethod
     def _match(term: _Term, tokens: Sequence[str], keys: Sequence[str], start: int) -> int:
@@ -768,86 +811,199 @@ class Tagger:
         return at
 
     @cached_property
-    def _roles(self) -> tuple[tuple[tuple[int, str, int], ...], ...]:
-        """Per term, `uses` as plain (topic, role, rule) tuples: read for every span."""
-        return tuple(tuple((u.topic, u.role, u.rule) for u in used) for used in self.uses)
+    def _plan(self) -> _Plan:
+        """Per term, what each use of it adds (read for every span)."""
+        phrases = tuple(
+            tuple((u.topic, u.rule) for u in used if u.role == "phrase") for used in self.uses
+        )
+        slots = tuple(tuple((2 * t + k, t, k, r) for t, k, r in used) for used in self.vocabulary)
+        near_rules = [
+            (t, r) for t, topic in enumerate(self.topics) for r in range(len(topic.rules.near))
+        ]
+        return _Plan(
+            phrases=phrases,
+            phrase_topics=tuple(frozenset(t for t, _r in used) for used in phrases),
+            slots=slots,
+            slot_ids=tuple(frozenset(s[0] for s in used) for used in slots),
+            near=tuple(
+                tuple(
+                    (2 * near_rules.index((u.topic, u.rule)) + (u.role == "b"), u.topic)
+                    for u in used
+                    if u.role in ("a", "b")
+                )
+                for used in self.uses
+            ),
+            near_rules=tuple(
+                (topic, rule, self.topics[topic].rules.near[rule].within)
+                for topic, rule in near_rules
+            ),
+            excluding=tuple(
+                tuple(u.topic for u in used if u.role == "exclude") for used in self.uses
+            ),
+        )
 
-    @cached_property
-    def _excluding(self) -> tuple[tuple[int, ...], ...]:
-        """Per term, the topics it is an exclusion of."""
-        return tuple(tuple(u.topic for u in used if u.role == "exclude") for used in self.uses)
+    def _part(self, spans: list[Span], where: Where, vocabulary: _Vocabulary | None) -> _Part:
+        """What one part of a piece says for each topic's rules (phrases, near rules,
+        exclusions), its cues and context added to `vocabulary` (None: not wanted).
 
-    def _evidence(self, spans: list[Span], where: Where) -> dict[int, _PartEvidence]:
-        """What one part of a piece says for each topic's rules (phrases, near, exclusions)."""
-        by_topic: dict[int, dict[str, list[tuple[int, int, int]]]] = {}
-        roles_of = self._roles
-        for term_id, start, end in spans:
-            for topic, role, rule in roles_of[term_id]:
-                roles = by_topic.get(topic)
-                if roles is None:
-                    by_topic[topic] = {role: [(start, end, rule)]}
-                elif role in roles:
-                    roles[role].append((start, end, rule))
-                else:
-                    roles[role] = [(start, end, rule)]
-        topics = self.topics
-        return {
-            index: _topic_evidence(topics[index].rules, roles, where)
-            for index, roles in by_topic.items()
-        }
-
-    @cached_property
-    def _cue_slots(self) -> tuple[tuple[tuple[int, int, int, int], ...], ...]:
-        """Per term, `vocabulary` as (slot, topic, kind, rule); a slot (2 x topic + kind) is a
-        list index where a (topic, kind) pair would be a dictionary key."""
-        return tuple(tuple((2 * t + k, t, k, r) for t, k, r in used) for used in self.vocabulary)
-
-    def _vocabulary(self, spans: list[Span], where: Where, found: _Vocabulary) -> None:
-        """Add one part's cues and context to `found`: for each topic, a cue or context phrase
-        inside a longer one of the same kind, or inside one of the topic's exclusions, does
-        not count. One pass over the spans, longest first at each start."""
-        slots_of = self._cue_slots
-        counted = [s for s in spans if slots_of[s[0]]]
-        if not counted:
-            return
+        A phrase inside a longer phrase of the same topic does not count ("officer" in "chief
+        marketing officer"), nor a cue or context phrase inside a longer one of the same topic
+        and kind, nor anything of a topic inside one of its exclusions. The spans come by
+        start, longest first, so one inside another comes after it; most are inside none
+        (their end passes every earlier end) and count in full for each of their uses, which
+        is counted per term at the end."""
+        plan = self._plan
+        excluding = plan.excluding
+        phrase_topics, slot_ids = plan.phrase_topics, plan.slot_ids
+        # exclusions mask their topic's words wherever they are, before or after
         masks: dict[int, list[tuple[int, int]]] = {}
-        excluding = self._excluding
-        for term_id, start, end in spans:
-            for topic in excluding[term_id]:
+        excluded = [s for s in spans if excluding[s[0]]]
+        for term, start, end in excluded:
+            for topic in excluding[term]:
                 masks.setdefault(topic, []).append((start, end))
-        # per slot, the last counted span: a span ending inside it is part of a longer one
-        slots = 2 * len(self.topics)
-        reach_start, reach_end = [-1] * slots, [-1] * slots
+        # per span: (start, end, topics it counts as a phrase for, cue slots it counts for)
+        record: list[tuple[int, int, frozenset[int], frozenset[int]]] = []
+        # per span: its term when it counts in full, else (phrase uses, cue uses) it counts
+        events: list[int | tuple[tuple[tuple[int, int], ...], tuple[_Slot, ...]]] = []
+        reach, open_from = -1, 0
+        for term, start, end in spans:
+            touches = excluded and any(start < s[2] and s[1] < end for s in excluded)
+            if end > reach and not touches:
+                if start >= reach:
+                    open_from = len(record)  # no earlier span can hold this or a later one
+                record.append((start, end, phrase_topics[term], slot_ids[term]))
+                events.append(term)
+                reach = end
+                continue
+            # inside (or as long as) an earlier span, or overlapping an exclusion
+            held_topics: set[int] = set()
+            held_slots: set[int] = set()
+            if end <= reach:
+                for holder in record[open_from:]:
+                    if holder[1] >= end and (holder[0] != start or holder[1] != end):
+                        held_topics |= holder[2]
+                        held_slots |= holder[3]
+            if touches:
+                masked = {t for t, mask in masks.items() if _masked(mask, start, end)}
+                held_topics |= masked
+                held_slots |= {s[0] for s in plan.slots[term] if s[1] in masked}
+            phrases = tuple(u for u in plan.phrases[term] if u[0] not in held_topics)
+            slots = tuple(s for s in plan.slots[term] if s[0] not in held_slots)
+            record.append(
+                (start, end, frozenset(t for t, _r in phrases), frozenset(s[0] for s in slots))
+            )
+            events.append((phrases, slots))
+            reach = max(reach, end)
+        counts: dict[int, dict[int, int]] = {}
         factor = 1.0 if where == "body" else CUE_HEADLINE
-        cues_of, context_of = found.cues, found.context
-        # longest first at each start (a stable sort: spans of one extent keep their order)
-        for term_id, start, end in sorted(counted, key=lambda s: (s[1] << 32) - s[2]):
-            for slot, topic, kind, rule in slots_of[term_id]:
-                if end <= reach_end[slot] and (
-                    start != reach_start[slot] or end != reach_end[slot]
-                ):
-                    continue  # inside a longer cue (or context phrase) of the same topic
-                mask = masks.get(topic)
-                if mask is not None and any(start < e and s < end for s, e in mask):
-                    continue
-                reach_start[slot], reach_end[slot] = start, end
-                if kind == CUE:  # the most one mention weighs, where that was, mentions
-                    cues = cues_of[topic]
-                    best, place, count = cues.get(rule, (0.0, where, 0))
-                    cues[rule] = (
-                        (factor, where, count + 1) if factor > best else (best, place, count + 1)
-                    )
-                else:  # a context phrase's mentions, per place (its weight x factor)
-                    context = context_of[topic]
-                    context[rule, factor] = context.get((rule, factor), 0) + 1
+        for event, n in Counter(events).items():  # in the order of first occurrence
+            uses, slots = (
+                (plan.phrases[event], plan.slots[event]) if isinstance(event, int) else event
+            )
+            for topic, rule in uses:
+                counted = counts.get(topic)
+                if counted is None:
+                    counts[topic] = {rule: n}
+                else:
+                    counted[rule] = counted.get(rule, 0) + n
+            if vocabulary is not None:
+                vocabulary.add(slots, n, factor, where)
+        near = self._near_rules(spans, masks)
+        topics = self.topics
+        found: dict[int, _PartEvidence] = {}
+        for index in counts.keys() | near.keys() | masks.keys():
+            rules = topics[index].rules
+            evidence = [
+                _evidence_of(rules.phrases[r].text, where, n, rules.phrases[r].weight)
+                for r, n in sorted(counts.get(index, {}).items())
+            ]
+            starts: list[int] = []
+            for r, near_starts in near.get(index, ()):
+                near_rule = rules.near[r]
+                evidence.append(
+                    _evidence_of(near_rule.label, where, len(near_starts), near_rule.weight)
+                )
+                starts += near_starts
+            found[index] = _PartEvidence(evidence, starts, index in masks)
+        return _Part(found, record)
+
+    def _near_rules(
+        self, spans: list[Span], masks: Mapping[int, list[tuple[int, int]]]
+    ) -> dict[int, list[tuple[int, list[int]]]]:
+        """Per topic, (near rule, the starts of its `a` phrases near one of its `b` phrases)
+        for each near rule that matched, in rule order."""
+        plan = self._plan
+        near_of = plan.near
+        sides: list[list[tuple[int, int]]] = [[] for _ in range(2 * len(plan.near_rules))]
+        for term, start, end in [s for s in spans if near_of[s[0]]]:
+            for side, topic in near_of[term]:
+                if not masks or not _masked(masks.get(topic), start, end):
+                    sides[side].append((start, end))
+        found: dict[int, list[tuple[int, list[int]]]] = {}
+        for n, (topic, rule, within) in enumerate(plan.near_rules):
+            a_side, b_side = sides[2 * n], sides[2 * n + 1]
+            if not a_side or not b_side:
+                continue
+            b_starts = [start for start, _end in b_side]  # the spans come by start
+            b_ends = sorted(end for _start, end in b_side)
+            near_starts = [
+                start for start, end in a_side if _near(start, end, b_starts, b_ends, within)
+            ]
+            if near_starts:
+                found.setdefault(topic, []).append((rule, near_starts))
+        return found
+
+
+def _longest_first(span: Span) -> int:
+    return -span[2]
+
+
+def _masked(mask: list[tuple[int, int]] | None, start: int, end: int) -> bool:
+    """True when [start, end) overlaps one of a topic's exclusions."""
+    return mask is not None and any(start < e and s < end for s, e in mask)
+
+
+#: per first key: (one-word terms, those with a capital, {second key: (two-word terms
+#: without capitals, other longer terms)})
+_Start = tuple[tuple[int, ...], tuple[int, ...], dict[str, tuple[tuple[int, ...], tuple[int, ...]]]]
+#: a cue or context use of a term: (slot = 2 x topic + kind, topic, CUE or CONTEXT, rule)
+_Slot = tuple[int, int, int, int]
+
+
+class _Plan(NamedTuple):
+    """Per term (by id): what a span of it counts for."""
+
+    phrases: tuple[tuple[tuple[int, int], ...], ...]  # (topic, rule) of its phrase uses
+    phrase_topics: tuple[frozenset[int], ...]
+    slots: tuple[tuple[_Slot, ...], ...]  # its cue and context uses
+    slot_ids: tuple[frozenset[int], ...]
+    #: (2 x its index in `near_rules` + 1 on the b side, topic) of its near rules' uses
+    near: tuple[tuple[tuple[int, int], ...], ...]
+    near_rules: tuple[tuple[int, int, int], ...]  # every near rule: (topic, rule, within)
+    excluding: tuple[tuple[int, ...], ...]  # the topics it is an exclusion of
 
 
 class _PartEvidence(NamedTuple):
     """One topic's evidence in one part of a piece (a tuple: built for every topic and part)."""
 
     rules: list[Evidence]  # phrases and near rules
-    mentions: int  # separate mentions among them (for the passing-mention rule)
+    near_starts: list[int]  # where its near rules matched (for the passing-mention rule)
     excluded: bool  # an exclusion matched
+
+
+class _Part(NamedTuple):
+    """One part of a piece: each topic's evidence, and every span's (start, end, topics it
+    counted for as a phrase, cue slots) for the passing-mention rule."""
+
+    found: dict[int, _PartEvidence]
+    record: list[tuple[int, int, frozenset[int], frozenset[int]]]
+
+    def mentions(self, topic: int) -> int:
+        """The topic's separate mentions in this part (phrases and near rules)."""
+        found = self.found.get(topic)
+        if found is None or not found.rules:
+            return 0
+        return _mentions([r[0] for r in self.record if topic in r[2]] + found.near_starts)
 
 
 CUE, CONTEXT = 0, 1
@@ -861,6 +1017,21 @@ class _Vocabulary:
         self.cues: list[dict[int, tuple[float, Where, int]]] = [{} for _ in range(topics)]
         # per topic: context phrase's weight x mentions (at most CONTEXT_MENTIONS), per place
         self.context: list[dict[tuple[int, float], int]] = [{} for _ in range(topics)]
+
+    def add(self, slots: Sequence[_Slot], mentions: int, factor: float, where: Where) -> None:
+        """Count `mentions` of each cue or context use in `slots`, found in `where`."""
+        for _slot, topic, kind, rule in slots:
+            if kind == CUE:  # the most one mention weighs, where that was, mentions
+                cues = self.cues[topic]
+                best, place, count = cues.get(rule, (0.0, where, 0))
+                cues[rule] = (
+                    (factor, where, count + mentions)
+                    if factor > best
+                    else (best, place, count + mentions)
+                )
+            else:  # a context phrase's mentions, per place (its weight x factor)
+                context = self.context[topic]
+                context[rule, factor] = context.get((rule, factor), 0) + mentions
 
     def score(self, topic: int, rules: TopicRules) -> tuple[tuple[Evidence, ...], float]:
         """(the topic's cues found, its cue score): each distinct cue's weight (CUE_HEADLINE
@@ -880,58 +1051,6 @@ class _Vocabulary:
             )
             total *= min(1.0, math.log1p(context) / math.log1p(CONTEXT_FULL))
         return cues, total
-
-
-def _topic_evidence(
-    rules: TopicRules, roles: Mapping[str, list[tuple[int, int, int]]], where: Where
-) -> _PartEvidence:
-    """Count one topic's phrase and near rules (after exclusions, longest match wins) and its
-    separate mentions."""
-    excluded = roles.get("exclude", [])
-
-    def kept(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-        if not excluded:
-            return spans
-        return [s for s in spans if not any(s[0] < e[1] and e[0] < s[1] for e in excluded)]
-
-    phrases = _outermost(kept(roles.get("phrase", [])))
-    found = [
-        _evidence_of(rules.phrases[r].text, where, n, rules.phrases[r].weight)
-        for r, n in _counts(phrases)
-    ]
-    a_side, b_side = kept(roles.get("a", [])), kept(roles.get("b", []))
-    starts = [p[0] for p in phrases]
-    for r, near in enumerate(rules.near if a_side and b_side else ()):
-        b_starts = sorted(start for start, _end, rule in b_side if rule == r)
-        b_ends = sorted(end for _start, end, rule in b_side if rule == r)
-        near_starts = [
-            start
-            for start, end, rule in a_side
-            if rule == r and _near(start, end, b_starts, b_ends, near.within)
-        ]
-        if near_starts:
-            found.append(_evidence_of(near.label, where, len(near_starts), near.weight))
-            starts += near_starts
-    return _PartEvidence(found, _mentions(starts), bool(excluded))
-
-
-def _counts(spans: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-    """(rule, how many times it matched), by rule."""
-    counts: dict[int, int] = {}
-    for _start, _end, rule in spans:
-        counts[rule] = counts.get(rule, 0) + 1
-    return sorted(counts.items())
-
-
-def _outermost(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Spans not inside a longer span: "officer" in "chief marketing officer" is not counted again."""
-    kept: list[tuple[int, int, int]] = []
-    reach = -1
-    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
-        if span[1] > reach or (kept and kept[-1][:2] == span[:2]):
-            kept.append(span)
-            reach = max(reach, span[1])
-    return kept
 
 
 def _near(start: int, end: int, b_starts: list[int], b_ends: list[int], within: int) -> bool:
