@@ -180,6 +180,36 @@ _CALL_TO_ACTION = (
     "related articles",
     "related reading",
 )
+#: words several marks share: a paragraph without one of them has none of those marks
+_SHARED_BY_MARKS = (
+    "a demo", "privacy ", "cookie ", "terms of ", "talk to ", "subscribe ", "sign up for ",
+    "media ", "press ", " read", " part of", "download ", "registered in ", "related ",
+)  # fmt: skip
+
+
+def _grouped_marks() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The marks under the first shared words each contains (a mark alone is its own key)."""
+    groups: dict[str, list[str]] = {}
+    for mark in _CALL_TO_ACTION:
+        key = next((shared for shared in _SHARED_BY_MARKS if shared in mark), mark)
+        groups.setdefault(key, []).append(mark)
+    return tuple((key, tuple(marks)) for key, marks in groups.items())
+
+
+_MARKS_BY_KEY = _grouped_marks()
+
+
+def _has_call_to_action(lower: str) -> bool:
+    """True when the lower-case text contains one of the marks (half the searches of trying
+    each: most keys are absent)."""
+    for key, marks in _MARKS_BY_KEY:
+        if key in lower:
+            for mark in marks:
+                if mark in lower:
+                    return True
+    return False
+
+
 #: paragraphs at either end of a body that may be a call to action, and their most words
 EDGE_PARAGRAPHS = 3
 CALL_TO_ACTION_WORDS = 60
@@ -211,10 +241,8 @@ def without_boilerplate(body: str) -> str:
         ):
             break  # the partner's "About" section and everything after it
         edge = i < EDGE_PARAGRAPHS or i >= last - EDGE_PARAGRAPHS
-        if edge and words[i] <= CALL_TO_ACTION_WORDS:
-            lower = paragraph.lower()
-            if any(mark in lower for mark in _CALL_TO_ACTION):
-                continue
+        if edge and words[i] <= CALL_TO_ACTION_WORDS and _has_call_to_action(paragraph.lower()):
+            continue
         kept.append(paragraph)
     return "\n\n".join(kept) if len(kept) < last else body
 
@@ -861,17 +889,14 @@ class Tagger:
         for term, start, end in excluded:
             for topic in excluding[term]:
                 masks.setdefault(topic, []).append((start, end))
-        # per span: (start, end, topics it counts as a phrase for, cue slots it counts for)
-        record: list[tuple[int, int, frozenset[int], frozenset[int]]] = []
-        # per span: its term when it counts in full, else (phrase uses, cue uses) it counts
-        events: list[int | tuple[tuple[tuple[int, int], ...], tuple[_Slot, ...]]] = []
+        # per span: its term when it counts in full for each use, else what it counts for
+        events: list[int | _Held] = []
         reach, open_from = -1, 0
         for term, start, end in spans:
             touches = excluded and any(start < s[2] and s[1] < end for s in excluded)
             if end > reach and not touches:
                 if start >= reach:
-                    open_from = len(record)  # no earlier span can hold this or a later one
-                record.append((start, end, phrase_topics[term], slot_ids[term]))
+                    open_from = len(events)  # no earlier span can hold this or a later one
                 events.append(term)
                 reach = end
                 continue
@@ -879,26 +904,38 @@ class Tagger:
             held_topics: set[int] = set()
             held_slots: set[int] = set()
             if end <= reach:
-                for holder in record[open_from:]:
-                    if holder[1] >= end and (holder[0] != start or holder[1] != end):
-                        held_topics |= holder[2]
-                        held_slots |= holder[3]
+                for at in range(open_from, len(events)):
+                    _t, s, e = spans[at]
+                    if e >= end and (s != start or e != end):
+                        event = events[at]
+                        if isinstance(event, int):
+                            held_topics |= phrase_topics[event]
+                            held_slots |= slot_ids[event]
+                        else:
+                            held_topics |= event[2]
+                            held_slots |= event[3]
             if touches:
                 masked = {t for t, mask in masks.items() if _masked(mask, start, end)}
                 held_topics |= masked
                 held_slots |= {s[0] for s in plan.slots[term] if s[1] in masked}
             phrases = tuple(u for u in plan.phrases[term] if u[0] not in held_topics)
             slots = tuple(s for s in plan.slots[term] if s[0] not in held_slots)
-            record.append(
-                (start, end, frozenset(t for t, _r in phrases), frozenset(s[0] for s in slots))
+            events.append(
+                (
+                    phrases,
+                    slots,
+                    frozenset(t for t, _r in phrases),
+                    frozenset(s[0] for s in slots),
+                )
             )
-            events.append((phrases, slots))
             reach = max(reach, end)
         counts: dict[int, dict[int, int]] = {}
         factor = 1.0 if where == "body" else CUE_HEADLINE
         for event, n in Counter(events).items():  # in the order of first occurrence
             uses, slots = (
-                (plan.phrases[event], plan.slots[event]) if isinstance(event, int) else event
+                (plan.phrases[event], plan.slots[event])
+                if isinstance(event, int)
+                else (event[0], event[1])
             )
             for topic, rule in uses:
                 counted = counts.get(topic)
@@ -925,7 +962,7 @@ class Tagger:
                 )
                 starts += near_starts
             found[index] = _PartEvidence(evidence, starts, index in masks)
-        return _Part(found, record)
+        return _Part(found, spans, events, phrase_topics)
 
     def _near_rules(
         self, spans: list[Span], masks: Mapping[int, list[tuple[int, int]]]
@@ -968,6 +1005,9 @@ def _masked(mask: list[tuple[int, int]] | None, start: int, end: int) -> bool:
 _Start = tuple[tuple[int, ...], tuple[int, ...], dict[str, tuple[tuple[int, ...], tuple[int, ...]]]]
 #: a cue or context use of a term: (slot = 2 x topic + kind, topic, CUE or CONTEXT, rule)
 _Slot = tuple[int, int, int, int]
+#: what a span inside another (or by an exclusion) counts for: its phrase uses and cue uses
+#: that count, and their topics and slots
+_Held = tuple[tuple[tuple[int, int], ...], tuple[_Slot, ...], frozenset[int], frozenset[int]]
 
 
 class _Plan(NamedTuple):
@@ -992,18 +1032,26 @@ class _PartEvidence(NamedTuple):
 
 
 class _Part(NamedTuple):
-    """One part of a piece: each topic's evidence, and every span's (start, end, topics it
-    counted for as a phrase, cue slots) for the passing-mention rule."""
+    """One part of a piece: each topic's evidence, and what each span counted for (for the
+    passing-mention rule)."""
 
     found: dict[int, _PartEvidence]
-    record: list[tuple[int, int, frozenset[int], frozenset[int]]]
+    spans: list[Span]
+    events: list[int | _Held]
+    phrase_topics: tuple[frozenset[int], ...]
 
     def mentions(self, topic: int) -> int:
         """The topic's separate mentions in this part (phrases and near rules)."""
         found = self.found.get(topic)
         if found is None or not found.rules:
             return 0
-        return _mentions([r[0] for r in self.record if topic in r[2]] + found.near_starts)
+        phrase_topics = self.phrase_topics
+        starts = [
+            span[1]
+            for span, event in zip(self.spans, self.events, strict=True)
+            if (topic in phrase_topics[event] if isinstance(event, int) else topic in event[2])
+        ]
+        return _mentions(starts + found.near_starts)
 
 
 CUE, CONTEXT = 0, 1
