@@ -243,6 +243,20 @@ _URL_JOINS = (
 feedparser.mixin.make_safe_absolute_uri, feedparser.mixin._urljoin = _URL_JOINS
 
 
+class _ContentParamsCopy:
+    """feedparser.mixin's `copy`, as far as it uses it: a deepcopy of the content construct's
+    parameters (type, language, base, src: strings and flags) at each text element's end.
+    Their values are immutable, so a copy of the mapping is the same as the generic deepcopy,
+    in a tenth of its time (three per entry)."""
+
+    @staticmethod
+    def deepcopy(params: dict[str, Any]) -> dict[str, Any]:
+        return type(params)(params)
+
+
+feedparser.mixin.copy = _ContentParamsCopy  # type: ignore[assignment]
+
+
 def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     data, headers, warnings = _to_utf8(body, content_type)
     refuse_entity_declarations(data)
