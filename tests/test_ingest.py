@@ -457,3 +457,28 @@ def test_plain_front_matter_takes_the_line_path_for_plain_values() -> None:
     expected = frontmatter.dump_meta(meta)
     assert _plain_front_matter(meta) == expected
     assert expected.startswith("title: Budgets, CMOs & CIOs in 2026 - who pays?\n")
+
+
+def test_a_feed_spec_pickles_its_shared_fields_once_and_unpickles_them_once() -> None:
+    import pickle
+    from dataclasses import replace as copy_with
+
+    from channelhub import ingest
+
+    first = spec()
+    second = copy_with(first, source_id="other", policy="excerpt")  # the same run's topics
+    ingest._PICKLED.clear()
+    ingest._UNPICKLED.clear()
+    sent = [pickle.dumps(s) for s in (first, second)]
+    # the topics travel as one pickle made once: the same bytes inside both specs
+    assert len(ingest._PICKLED) == 1
+    blob = next(iter(ingest._PICKLED.values()))[3]
+    assert all(blob in data for data in sent)
+    received = [pickle.loads(data) for data in sent]
+    assert received[0] == first and received[1] == second
+    assert received[0].topics is received[1].topics  # unpickled once in this process
+    assert [r.fingerprint for r in received] == [first.fingerprint, second.fingerprint]
+    # other topics make another pickle under another key
+    changed = copy_with(first, topics=first.topics[:3])
+    assert pickle.loads(pickle.dumps(changed)).topics == first.topics[:3]
+    assert len(ingest._UNPICKLED) == 2
