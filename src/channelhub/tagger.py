@@ -861,6 +861,14 @@ class Tagger:
                 )
                 for used in self.uses
             ),
+            near_sides=tuple(
+                tuple(
+                    2 * near_rules.index((u.topic, u.rule)) + (u.role == "b")
+                    for u in used
+                    if u.role in ("a", "b")
+                )
+                for used in self.uses
+            ),
             near_rules=tuple(
                 (topic, rule, self.topics[topic].rules.near[rule].within)
                 for topic, rule in near_rules
@@ -971,20 +979,27 @@ class Tagger:
         for each near rule that matched, in rule order."""
         plan = self._plan
         near_of = plan.near
-        sides: list[list[tuple[int, int]]] = [[] for _ in range(2 * len(plan.near_rules))]
-        for term, start, end in [s for s in spans if near_of[s[0]]]:
-            for side, topic in near_of[term]:
-                if not masks or not _masked(masks.get(topic), start, end):
-                    sides[side].append((start, end))
+        sides: list[list[Span]] = [[] for _ in range(2 * len(plan.near_rules))]
+        near_spans = [s for s in spans if near_of[s[0]]]
+        if masks:
+            for span in near_spans:
+                for side, topic in near_of[span[0]]:
+                    if not _masked(masks.get(topic), span[1], span[2]):
+                        sides[side].append(span)
+        else:
+            side_of = plan.near_sides
+            for span in near_spans:
+                for side in side_of[span[0]]:
+                    sides[side].append(span)
         found: dict[int, list[tuple[int, list[int]]]] = {}
         for n, (topic, rule, within) in enumerate(plan.near_rules):
             a_side, b_side = sides[2 * n], sides[2 * n + 1]
             if not a_side or not b_side:
                 continue
-            b_starts = [start for start, _end in b_side]  # the spans come by start
-            b_ends = sorted(end for _start, end in b_side)
+            b_starts = [s[1] for s in b_side]  # the spans come by start
+            b_ends = sorted([s[2] for s in b_side])
             near_starts = [
-                start for start, end in a_side if _near(start, end, b_starts, b_ends, within)
+                start for _t, start, end in a_side if _near(start, end, b_starts, b_ends, within)
             ]
             if near_starts:
                 found.setdefault(topic, []).append((rule, near_starts))
@@ -1019,6 +1034,7 @@ class _Plan(NamedTuple):
     slot_ids: tuple[frozenset[int], ...]
     #: (2 x its index in `near_rules` + 1 on the b side, topic) of its near rules' uses
     near: tuple[tuple[tuple[int, int], ...], ...]
+    near_sides: tuple[tuple[int, ...], ...]  # the first of each pair in `near`
     near_rules: tuple[tuple[int, int, int], ...]  # every near rule: (topic, rule, within)
     excluding: tuple[tuple[int, ...], ...]  # the topics it is an exclusion of
 
@@ -1031,27 +1047,35 @@ class _PartEvidence(NamedTuple):
     excluded: bool  # an exclusion matched
 
 
-class _Part(NamedTuple):
+class _Part:
     """One part of a piece: each topic's evidence, and what each span counted for (for the
     passing-mention rule)."""
 
-    found: dict[int, _PartEvidence]
-    spans: list[Span]
-    events: list[int | _Held]
-    phrase_topics: tuple[frozenset[int], ...]
+    __slots__ = ("_starts", "events", "found", "phrase_topics", "spans")
+
+    def __init__(
+        self,
+        found: dict[int, _PartEvidence],
+        spans: list[Span],
+        events: list[int | _Held],
+        phrase_topics: tuple[frozenset[int], ...],
+    ) -> None:
+        self.found, self.spans, self.events = found, spans, events
+        self.phrase_topics = phrase_topics
+        self._starts: dict[int, list[int]] | None = None
 
     def mentions(self, topic: int) -> int:
         """The topic's separate mentions in this part (phrases and near rules)."""
         found = self.found.get(topic)
         if found is None or not found.rules:
             return 0
-        phrase_topics = self.phrase_topics
-        starts = [
-            span[1]
-            for span, event in zip(self.spans, self.events, strict=True)
-            if (topic in phrase_topics[event] if isinstance(event, int) else topic in event[2])
-        ]
-        return _mentions(starts + found.near_starts)
+        if self._starts is None:  # every topic's phrase starts, in one pass when first asked
+            self._starts = {}
+            for span, event in zip(self.spans, self.events, strict=True):
+                topics = self.phrase_topics[event] if isinstance(event, int) else event[2]
+                for counted in topics:
+                    self._starts.setdefault(counted, []).append(span[1])
+        return _mentions(self._starts.get(topic, []) + found.near_starts)
 
 
 CUE, CONTEXT = 0, 1
