@@ -85,13 +85,17 @@ class FeedSpec:
         topics: Sequence[Topic],
         now: datetime | None = None,
         profiles: Profiles | None = None,
+        *,
+        key: str | None = None,
     ) -> FeedSpec:
+        """The spec of one source's feed; `key` is `topics_key(topics)` when the caller has
+        it already (a pull makes one spec per source, all with the same topics)."""
         return cls(
             source.id,
             source.policy,
             source.topics,
             tuple(topics),
-            topics_key(topics),
+            key or topics_key(topics),
             now,
             profiles,
             keep=source.keep,
