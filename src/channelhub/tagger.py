@@ -764,6 +764,9 @@ class Tagger:
             found = lookup(key)
             if found is None:
                 continue
+            if isinstance(found, int):  # the one term that starts with this key: one word
+                append((found, start, start + 1))
+                continue
             plain, capped, pairs = found
             if pairs and start < last:
                 following = pairs.get(keys[start + 1])
@@ -798,10 +801,10 @@ class Tagger:
         return spans
 
     @cached_property
-    def _starts(self) -> dict[str, _Start]:
+    def _starts(self) -> dict[str, _Start | int]:
         """Per first key: its one-word terms without and with a capital first word, and by
         the second key the longer terms (two-word ones without capitals apart: they match
-        on their keys alone)."""
+        on their keys alone); just the term where that is one one-word term without capitals."""
         out: dict[str, _Start] = {}
         for key in self.starters:
             singles = self.first.get(key, ())
@@ -813,7 +816,12 @@ class Tagger:
                 t for t in term_ids if len(self.terms[t].keys) == 2 and not any(self.terms[t].caps)
             )
             out[key][2][second] = (two, tuple(t for t in term_ids if t not in two))
-        return out
+        return {
+            key: plain[0]
+            if len(plain) == 1 and not capped and not pairs
+            else (plain, capped, pairs)
+            for key, (plain, capped, pairs) in out.items()
+        }
 
     @staticmethod
     def _match(term: _Term, tokens: Sequence[str], keys: Sequence[str], start: int) -> int:
@@ -1111,15 +1119,22 @@ class _Vocabulary:
         found = self.cues[topic]
         if not found:
             return (), 0.0
+        phrases = rules.cues
         cues = tuple(
-            _evidence_of(rules.cues[rule].text, where, count, rules.cues[rule].weight)
-            for rule, (_factor, where, count) in sorted(found.items())
+            [
+                _evidence_of(phrases[rule].text, where, count, phrases[rule].weight)
+                for rule, (_factor, where, count) in sorted(found.items())
+            ]
         )
-        total = sum(rules.cues[rule].weight * factor for rule, (factor, _w, _c) in found.items())
+        # (lists, not generators, summed in the same order: the same sums, a third quicker)
+        total = sum([phrases[rule].weight * factor for rule, (factor, _w, _c) in found.items()])
         if rules.context:
+            context_phrases, most = rules.context, CONTEXT_MENTIONS
             context = sum(
-                rules.context[rule].weight * factor * min(count, CONTEXT_MENTIONS)
-                for (rule, factor), count in self.context[topic].items()
+                [
+                    context_phrases[rule].weight * factor * (count if count < most else most)
+                    for (rule, factor), count in self.context[topic].items()
+                ]
             )
             total *= min(1.0, math.log1p(context) / math.log1p(CONTEXT_FULL))
         return cues, total
