@@ -269,3 +269,34 @@ def test_a_worker_death_fails_that_task_only_and_the_next_feed_parses() -> None:
             parse_feed, (FEEDS / "rss20.xml").read_bytes(), url=FEED_URL, content_type=None
         )
         assert len(feed.entries) == 3
+
+
+def test_the_content_params_copy_changes_no_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser's deepcopy of a content construct's parameters is replaced by a copy of the
+    mapping (parse.py): every feed here parses to the same entries and details with either."""
+    import copy
+
+    import feedparser.mixin
+
+    from channelhub import parse
+
+    xhtml = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+      <id>urn:x</id><entry><id>1</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
+      A <b>bold</b> title</div></title><summary type="text">Plain &amp; simple</summary>
+      <content type="html" xml:lang="fr" xml:base="https://a.example/x/">&lt;p&gt;Un&lt;/p&gt;
+      </content></entry></feed>"""
+    documents = [xhtml, *(p.read_bytes() for p in sorted(FEEDS.glob("*.xml")))]
+
+    def both() -> list[tuple[Any, Any]]:
+        return [
+            (
+                parse.parse_feed(d, url="https://a.example/feed", content_type=None),
+                feedparser.parse(d, sanitize_html=False, resolve_relative_uris=False),
+            )
+            for d in documents
+        ]
+
+    copied = both()
+    monkeypatch.setattr(feedparser.mixin, "copy", copy)
+    assert copied == both()
+    assert copied[0][1].entries[0]["content"][0]["language"] == "fr"

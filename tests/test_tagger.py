@@ -293,6 +293,41 @@ def test_rules_alone_are_unchanged_by_cues() -> None:
     assert plain.score_all(*text) == CX.score_all(*text)
 
 
+def test_a_cue_is_held_only_by_a_longer_cue_or_exclusion_of_its_own_topic() -> None:
+    """Nesting is per topic and kind: a cue inside a longer phrase (not a cue) of its topic,
+    or inside another topic's exclusion or cue, still counts; inside a longer cue of its
+    own topic it does not (the rules' pass counts most spans per term, these one by one)."""
+    tagger = tagger_for(
+        vendor={
+            "phrases": {"contract negotiation": 3},
+            "cues": {"contract": 1, "negotiate": 1, "price list": 2, "price": 1},
+        },
+        mobile={"phrases": {"mobile": 1}, "exclude": ["phone contract"], "cues": {"list": 1}},
+    )
+    body = "The phone contract negotiation went well. A price list came later."
+    found = {s.slug: s for s, _ok, _ex in tagger.assess("", "", body)}
+    vendor = found["vendor"]
+    assert [(e.phrase, e.count) for e in vendor.evidence] == [("contract negotiation", 1)]
+    assert [e.phrase for e in vendor.cues] == ["contract", "negotiate", "price list"]
+    assert vendor.cue_score == 4.0
+    assert [e.phrase for e in found["mobile"].cues] == ["list"]  # inside vendor's cue: counts
+    # the same words where the exclusion is mobile's own: its cue inside it is masked
+    masked = tagger_for(
+        mobile={"phrases": {"mobile": 1}, "exclude": ["price list"], "cues": {"list": 1}}
+    )
+    assert not any(s.cues for s, _ok, _ex in masked.assess("", "", body))
+
+
+def test_nested_phrases_count_for_every_topic_they_are_not_held_in() -> None:
+    tagger = tagger_for(
+        a={"phrases": {"chief marketing officer": 4, "marketing": 1}},
+        b={"phrases": {"marketing": 1, "officer": 1}},
+    )
+    found = {s.slug: s for s, _ok, _ex in tagger.assess("", "", "The chief marketing officer.")}
+    assert [e.phrase for e in found["a"].evidence] == ["chief marketing officer"]
+    assert [e.phrase for e in found["b"].evidence] == ["marketing", "officer"]
+
+
 # --- a partner's boilerplate ---------------------------------------------------------------
 
 ARTICLE = "\n\n".join(
@@ -466,3 +501,14 @@ def test_selected_pieces(hub_tagger: Tagger, name: str, expected: list[str]) -> 
     assert [
         s.slug for s in hub_tagger.tag(doc.meta["title"], doc.meta["summary"], doc.body)
     ] == expected
+
+
+def test_calls_to_action_are_found_as_by_trying_every_mark() -> None:
+    from channelhub.tagger import _CALL_TO_ACTION, _MARKS_BY_KEY, _has_call_to_action
+
+    assert sorted(m for _key, marks in _MARKS_BY_KEY for m in marks) == sorted(_CALL_TO_ACTION)
+    assert all(key in mark for key, marks in _MARKS_BY_KEY for mark in marks)
+    texts = [f"before {mark} after" for mark in _CALL_TO_ACTION]
+    texts += [mark[:-1] for mark in _CALL_TO_ACTION] + ["", "a demo day", "press the button"]
+    for text in texts:
+        assert _has_call_to_action(text) == any(mark in text for mark in _CALL_TO_ACTION), text
