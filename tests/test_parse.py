@@ -276,13 +276,14 @@ def test_the_content_params_copy_changes_no_parse(monkeypatch: pytest.MonkeyPatc
     mapping (parse.py): every feed here parses to the same entries and details with either."""
     import copy
 
+    import feedparser.html
     import feedparser.mixin
 
     from channelhub import parse
 
     xhtml = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
       <id>urn:x</id><entry><id>1</id><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
-      A <b>bold</b> title</div></title><summary type="text">Plain &amp; simple</summary>
+      A <b>bold</b> title</div></title><summary type="text">Plain &amp; simple \xe2\x80\x9cquoted\xe2\x80\x9d caf\xc3\xa9</summary>
       <content type="html" xml:lang="fr" xml:base="https://a.example/x/">&lt;p&gt;Un&lt;/p&gt;
       </content></entry></feed>"""
     documents = [xhtml, *(p.read_bytes() for p in sorted(FEEDS.glob("*.xml")))]
@@ -298,5 +299,16 @@ def test_the_content_params_copy_changes_no_parse(monkeypatch: pytest.MonkeyPatc
 
     copied = both()
     monkeypatch.setattr(feedparser.mixin, "copy", copy)
+    monkeypatch.setattr(feedparser.mixin, "_cp1252", feedparser.html._cp1252)
     assert copied == both()
     assert copied[0][1].entries[0]["content"][0]["language"] == "fr"
+
+
+def test_the_c1_table_translates_as_feedparsers_own() -> None:
+    import feedparser.html
+
+    from channelhub.parse import _C1_AS_CP1252, C1_TABLE_END
+
+    text = "".join(map(chr, range(C1_TABLE_END + 512))) + "😀 \x85 \x93quoted\x94 café"
+    assert text.translate(_C1_AS_CP1252) == text.translate(feedparser.html._cp1252)
+    assert "\x93x\x94".translate(_C1_AS_CP1252) == "“x”"

@@ -39,6 +39,7 @@ from typing import Any
 
 import feedparser
 import feedparser.api
+import feedparser.html
 import feedparser.mixin
 import feedparser.urls
 from feedparser.encodings import convert_to_utf8
@@ -255,6 +256,16 @@ class _ContentParamsCopy:
 
 
 feedparser.mixin.copy = _ContentParamsCopy  # type: ignore[assignment]
+
+# feedparser maps Windows-1252's C1 controls in every text element with str.translate over a
+# 32-entry dict, where each other non-ASCII character is a failed lookup (an exception raised
+# and caught): 0.4 ms for a 2,700-character post with one curly quote in it. The same mapping
+# with every character up to U+2FFF present as itself gives the same strings in a fifth of
+# the time (ASCII takes a fast path either way; characters above U+2FFF are looked up as
+# before). About 1 MB per process.
+C1_TABLE_END = 0x3000
+_C1_AS_CP1252 = {code: code for code in range(C1_TABLE_END)} | feedparser.html._cp1252
+feedparser.mixin._cp1252 = _C1_AS_CP1252
 
 
 def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
