@@ -90,6 +90,8 @@ THRESHOLD_REPEATS = 3
 #: 0.5 (small samples); 0.7 by cross-validation: precision 0.90 at the least recall lost
 THRESHOLD_BETA = 0.7
 NEWTON_STEPS = 30
+#: a Newton step this small ends the fit: the weights no longer change in any shown digit
+NEWTON_TOLERANCE = 1e-10
 FOLDS = 5
 EVIDENCE_SENTENCES = 2
 EVIDENCE_EXAMPLES = 2
@@ -354,23 +356,27 @@ def _fit_logistic(
         p = _sigmoid(X @ w)
         grad = X.T @ (w_sample * (p - y)) + penalty * (w - centre)
         hess = (X.T * (w_sample * p * (1 - p))) @ X + np.diag(penalty + 1e-9)
-        w = w - np.linalg.solve(hess, grad)
+        step = np.linalg.solve(hess, grad)
+        w = w - step
+        if np.abs(step).max() < NEWTON_TOLERANCE:  # converged (Newton's method: a few steps)
+            break
     return w
 
 
 def _threshold(confidence: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]) -> float:
-    """The confidence with the best F-beta (THRESHOLD_BETA) on these pieces, halfway back to
-    0.5 (small samples)."""
+    """The confidence with the best F-beta (THRESHOLD_BETA) on these pieces (the lowest of
+    equals), halfway back to 0.5 (small samples)."""
     if not truth.any():
         return 1.0
+    ordered = np.sort(confidence)
+    cuts = np.unique(ordered)
+    below = np.searchsorted(ordered, cuts, side="left")  # pieces under each cut
+    true_below = np.concatenate([[0], np.cumsum(truth[np.argsort(confidence, kind="stable")])])
+    tp = true_below[-1] - true_below[below]
+    said = len(ordered) - below
     beta2 = THRESHOLD_BETA**2
-    best_f, best = -1.0, 0.5
-    for cut in np.unique(confidence):
-        said = confidence >= cut
-        tp = int((said & truth).sum())
-        f = (1 + beta2) * tp / (said.sum() + beta2 * truth.sum())
-        if f > best_f + 1e-12:
-            best_f, best = f, float(cut)
+    f = (1 + beta2) * tp / (said + beta2 * truth.sum())
+    best = float(cuts[int(np.argmax(f > f.max() - 1e-12))])
     return (best + 0.5) / 2
 
 
@@ -387,7 +393,7 @@ def _ridge_meaning(
     penalty[-1] = 0.0  # the intercept is not pulled towards 0
     inverse = np.linalg.inv(X.T @ X + np.diag(penalty))
     W = inverse @ (X.T @ Y)  # (dims + 1, topics)
-    leverage = np.einsum("ij,jk,ik->i", X, inverse, X)[:, None]
+    leverage = ((X @ inverse) * X).sum(axis=1)[:, None]
     left_out = (X @ W - leverage * Y) / np.maximum(1.0 - leverage, 1e-6)
     return W[:-1].T.astype(np.float32), W[-1], left_out
 
@@ -430,6 +436,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         TOPIC_RIDGE,
         MIN_EXAMPLES,
         NEWTON_STEPS,
+        NEWTON_TOLERANCE,
         FIGURES,
     )
     basis = "\x1e".join(
