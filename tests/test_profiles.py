@@ -262,7 +262,7 @@ def test_the_table_shows_sentences_and_resembling_pieces_for_a_match_of_meaning(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(REPO)
-    path = "tests/data/tagging-indirect/tune/t02-stop-calling-it-a-funnel.md"
+    path = "tests/data/tagging-indirect/tune/t01-patient-portal-phone-lines.md"
     result = CliRunner().invoke(main, ["tag", path])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -352,9 +352,10 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger
 ) -> None:
-    """Floors a little under what was measured (P 0.918, R 0.886, F1 0.902 over 242 pieces; 0.922,
-    0.892, 0.907 over the 186 before tagging-precision/train, whose pieces about none of the
-    topics, written to tempt the tagger, are the hardest of the examples)."""
+    """Floors a little under what was measured (P 0.918, R 0.844, F1 0.879 over 278 pieces with
+    tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on the same pieces. Before
+    tagging-broad: P 0.918, R 0.886 over 242, whose pieces about none of the topics, written to
+    tempt the tagger, are the hardest of the examples)."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
     examples = [p for p in pieces if not p.name.startswith("docs/")]
     outcomes = P.cross_validate(embedder, rules, examples)
@@ -363,9 +364,9 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     fn = sum(len(set(o.expected) - set(o.got)) for o in outcomes)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
-    assert len(outcomes) == len(examples) >= 240
+    assert len(outcomes) == len(examples) >= 270
     assert precision >= 0.90
-    assert recall >= 0.86
+    assert recall >= 0.82
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -395,7 +396,7 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     a = P.profiles_for(embedder, rules, pieces)
     b = P.profiles_for(embedder, rules, pieces)
     assert (a.weights, a.thresholds, a.key) == (b.weights, b.thresholds, b.key)
-    assert np.array_equal(a.positive, b.positive)
+    assert np.array_equal(a.direction, b.direction)
 
 
 @pytest.mark.parametrize(
@@ -534,14 +535,17 @@ def test_the_precision_set_has_its_pieces_and_only_its_train_part_teaches(rules:
 
 
 def test_a_strong_rule_still_counts_and_says_so(hub_tagger: P.HubTagger) -> None:
-    title = "Festival sues ticket resellers over bot purchases"
-    summary = "The organiser says two resellers bought 9,000 tickets with software and resold them."
+    title = "Ticket resellers fined after fans turned away at stadium gates"
+    summary = (
+        "A court fined two resellers who sold the same concert tickets twice; the band's fans "
+        "were refused entry."
+    )
     body = (
-        "A music festival has taken two online ticket resellers to court, claiming they used "
-        "automated software to buy 9,000 tickets in the first minutes of sale.\n\n"
-        "The festival says the resellers then listed the tickets on resale sites at up to three "
-        "times face value, and that fans who bought them were turned away at the gate.\n\n"
-        "The resellers deny using bots. The case will be heard in March."
+        "Magistrates fined two ticket resellers £40,000 after hundreds of fans were refused "
+        "entry to a stadium concert in June.\n\n"
+        "The court heard the resellers sold the same seats twice on resale sites. The band's "
+        "promoter said fans should buy only from official outlets.\n\n"
+        "The resellers said they would appeal."
     )
     found = {j.slug: j for j in hub_tagger.judgements(title, summary, body)}
     channel = found["channel-partners"]
@@ -558,3 +562,45 @@ def test_example_names_are_the_same_from_a_relative_root(
     relative = [p.name for p in P.labelled_pieces(Path("."), rules)[0]]
     assert relative == [p.name for p in P.labelled_pieces(REPO, rules)[0]]
     assert all(n.startswith(("tests/data/", "docs/")) for n in relative)
+
+
+# --- generalising (issue 17, round 4): a broad fresh set; held-out parts never teach ------------
+
+BROAD = REPO / "tests" / "data" / "tagging-broad"
+
+
+def test_the_broad_set_is_varied_and_only_its_train_part_teaches(rules: Tagger) -> None:
+    pieces = {}
+    genres = set()
+    for path in sorted(BROAD.rglob("*.md")):
+        doc = frontmatter.read(path)
+        pieces[path.relative_to(BROAD).as_posix()] = doc.meta["expected_topics"] or []
+        genres.add(doc.meta["genre"])
+    none = [name for name, topics in pieces.items() if not topics]
+    assert len(pieces) >= 80 and len(none) >= 35 and len(pieces) - len(none) >= 25
+    assert len(genres) >= 15  # news, columns, press releases, job adverts, reviews, ...
+    held = {name for name in pieces if name.startswith("heldout/")}
+    assert 0.3 * len(pieces) <= len(held) <= 0.5 * len(pieces)
+    for part in ("train/", "heldout/"):  # every topic on both sides of the split
+        found = {t for name, topics in pieces.items() if name.startswith(part) for t in topics}
+        assert found == set(rules.slugs)
+    names = {p.name for p in P.labelled_pieces(REPO, rules)[0]}
+    taught = {n.split("tagging-broad/")[1] for n in names if "tagging-broad/" in n}
+    assert taught == set(pieces) - held
+    # the first labelled set's held-out part is held out too (it was "holdout", read as examples)
+    assert not (REPO / "tests" / "data" / "tagging" / "holdout").exists()
+    assert not {n for n in names if n.startswith("tests/data/tagging/heldout/")}
+
+
+def test_the_meanings_left_out_scores_are_exact(embedder: Embedder, rules: Tagger) -> None:
+    """Each topic's direction in meaning is a ridge regression; the calibration learns from each
+    example's score with the example left out, computed without refitting: exactly that."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    vectors = P.example_vectors(embedder, pieces)
+    labels = np.array([[s in p.topics for s in rules.slugs] for p in pieces], dtype=np.int8)
+    direction, intercept, left_out = P._ridge_meaning(vectors, labels)
+    for i in (0, len(pieces) // 2):  # refit without piece i: the same score as the shortcut
+        keep = np.arange(len(pieces)) != i
+        d, b, _ = P._ridge_meaning(vectors[keep], labels[keep])
+        assert np.allclose(d @ vectors[i] + b, left_out[i], atol=1e-4)
+    assert direction.shape == (len(rules.slugs), vectors.shape[1]) and intercept.shape == (10,)

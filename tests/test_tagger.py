@@ -467,13 +467,13 @@ def test_labelled_set_is_big_and_varied_enough() -> None:
 
 def test_micro_precision_recall_f1_on_the_labelled_set(hub_tagger: Tagger) -> None:
     result, problems = evaluate(hub_tagger, LABELLED)
-    holdout, _ = evaluate(hub_tagger, LABELLED / "holdout")
-    m, h = result.micro, holdout.micro
+    heldout, _ = evaluate(hub_tagger, LABELLED / "heldout")
+    m, h = result.micro, heldout.micro
     print(
         f"\nlabelled set ({result.pieces} pieces): precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}"
     )
     print(
-        f"of which holdout/ ({holdout.pieces} pieces): precision {h.precision:.3f} recall {h.recall:.3f} F1 {h.f1:.3f}"
+        f"of which heldout/ ({heldout.pieces} pieces): precision {h.precision:.3f} recall {h.recall:.3f} F1 {h.f1:.3f}"
     )
     for path, expected, got in result.misses:
         print(f"  miss: {Path(path).name}: expected {list(expected)}, got {list(got)}")
