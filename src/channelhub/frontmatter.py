@@ -64,7 +64,10 @@ def _without_timestamps(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
 
 
 FastLoader = _without_timestamps(_BaseLoader)
+#: with lines: libyaml's parser (its nodes carry their lines too), and PyYAML's own for a text
+#: libyaml rejects, so that a mistake is explained in the same words with either installed
 LineLoader = _without_timestamps(yaml.SafeLoader)
+FastLineLoader = _without_timestamps(_BaseLoader)
 
 
 class FrontMatterError(Exception):
@@ -122,8 +125,9 @@ def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Lin
     return items
 
 
-LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+for _loader in (LineLoader, FastLineLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_yaml(
@@ -136,27 +140,38 @@ def load_yaml(
 ) -> Any:
     """Parse YAML text; `first_line` is the file line the text starts on (for messages), and
     `what` names the text in them ("front matter", "YAML files")."""
-    loader = LineLoader if with_lines else FastLoader
     try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        explained = explain_yaml_error(text, exc, what=what)
-        if explained is not None:
-            line, message = explained
-            raise FrontMatterError(path, first_line + line, message) from None
-        # The context mark is where the broken construct starts (an unclosed quote or
-        # bracket), which is where an editor should look; the problem mark is often EOF.
-        mark = exc.context_mark or exc.problem_mark
-        line = first_line + (mark.line if mark else 0)
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem += f" {exc.context}"
-        raise FrontMatterError(path, line, f"invalid YAML: {problem}") from None
+        data = yaml.load(text, Loader=FastLineLoader if with_lines else FastLoader)
     except yaml.YAMLError as exc:
-        raise FrontMatterError(path, first_line, f"invalid YAML: {exc}") from None
+        if not with_lines:
+            raise _explained(exc, text, path, first_line, what) from None
+        try:  # PyYAML's own parser: the words it always gave for a mistake in a data file
+            data = yaml.load(text, Loader=LineLoader)
+        except yaml.YAMLError as again:
+            raise _explained(again, text, path, first_line, what) from None
     if with_lines and isinstance(data, LineMap | LineList):
         _shift_lines(data, first_line - 1)
     return data
+
+
+def _explained(
+    exc: yaml.YAMLError, text: str, path: str, first_line: int, what: str
+) -> FrontMatterError:
+    """A parser's error as a FrontMatterError at the line of the mistake, explained."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return FrontMatterError(path, first_line, f"invalid YAML: {exc}")
+    explained = explain_yaml_error(text, exc, what=what)
+    if explained is not None:
+        line, message = explained
+        return FrontMatterError(path, first_line + line, message)
+    # The context mark is where the broken construct starts (an unclosed quote or
+    # bracket), which is where an editor should look; the problem mark is often EOF.
+    mark = exc.context_mark or exc.problem_mark
+    line = first_line + (mark.line if mark else 0)
+    problem = exc.problem or "invalid YAML"
+    if exc.context:
+        problem += f" {exc.context}"
+    return FrontMatterError(path, line, f"invalid YAML: {problem}")
 
 
 # `key: value` on one line, alone or as the first key of a list item (`- key: value`).
