@@ -168,7 +168,8 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
     canonical = _build.canonical_url(src_uri)
     if canonical:
         page.canonical_url = canonical
-    return _build.page_markdown(src_uri, markdown) or markdown
+    found = _build.page_markdown(src_uri, markdown)
+    return markdown if found is None else found  # "" for a generated body that is all HTML
 
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
