@@ -183,10 +183,11 @@ def _as_dates(value: Any) -> Any:
     return value
 
 
-def engine_meta(yaml_text: str, data: Any) -> Mapping[str, Any] | None:
-    """What the engine's own reading of front matter `yaml_text` gives (MkDocs' and ProperDocs'
-    `get_data`: libyaml's safe loader, dates resolved), from `data`, read with `MarkedLoader`;
-    None where the engine would give no mapping (it then keeps the front matter in the text)."""
+def engine_meta(data: Any) -> Mapping[str, Any] | None:
+    """What the engine's own reading of a front matter gives (MkDocs' and ProperDocs'
+    `get_data`: libyaml's safe loader, dates resolved), from `data`, its reading with
+    `MarkedLoader`; None where the engine would give no mapping (it then keeps the front matter
+    in the text) or where the data is more than mappings, lists and scalars."""
     if type(data) is not dict:
         return None
     try:
@@ -394,7 +395,7 @@ def parse(text: str, *, path: str, with_lines: bool = True, engine: bool = False
     )
     found = None
     if marked:
-        meta = engine_meta(yaml_text, data)
+        meta = engine_meta(data)
         found = (yaml_text, meta) if meta is not None else None
         data = _as_text(data)
     if data is None:
