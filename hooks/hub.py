@@ -188,7 +188,7 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     if env.bytecode_cache is None:  # templates compiled once, not in every build
         env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
-    # the nav, header, footer, styles and scripts rendered once per place, not once per page
+    # the nav, tabs and config script rendered once per place, not once per page
     env.globals.update(theme.template_globals(theme.config_files(config)))
     try:  # every page's content is rendered by now; templates and writing come next
         _build.write_search(Path(config.site_dir))

@@ -1,13 +1,12 @@
 """What the hub's theme overrides (overrides/) get from the hub besides the page: a memo for the
 parts of a page that come out the same on many pages, rendered once a build.
 
-Material renders the nav (tabs and sidebar), its config script, its styles and scripts, the
-header around the page's title and the footer into every page. On a page that is not in the
-nav they depend on nothing of the page but where it sits: the links to the nav's pages, to the
-theme's assets and to the config's own files (extra CSS and JavaScript, favicon, logo),
-relative to the page. `Places` says where a page sits; pages at the same places share those
-parts, so a build of 10,000 pieces renders them a few dozen times instead of 10,000 (issue 19:
-a fifth of a page's template time for the nav, as much again for the rest).
+Material renders the nav (tabs and sidebar) and its config script into every page. On a page
+that is not in the nav they depend on nothing of the page but where it sits: the links to the
+nav's pages, to the theme's assets and to the config's own files (extra CSS and JavaScript,
+favicon, logo), relative to the page. `Places` says where a page sits; pages at the same places
+share those parts, so a build of 10,000 pieces renders them a few dozen times instead of 10,000
+(issue 19: a fifth of a page's template time).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ class Places:
     """`hub_places(page, nav)`: where a page sits, as the links from it to the site's root, to
     the theme's assets, to each of `files` (the config's own: extra CSS and JavaScript, favicon,
     logo) and to each page of the nav. None for a page of the nav (its nav entry is active and
-    carries its table of contents; its footer links its neighbours) and outside a page.
+    carries its table of contents) and outside a page.
     Worked out once a page (the templates ask several times)."""
 
     def __init__(self, files: Iterable[str] = ()) -> None:
