@@ -396,8 +396,8 @@ def test_page_at_says_what_an_alias_would_land_on(tmp_path: Path, alias: str, ta
 
 
 def test_theme_memo_changes_no_page(tmp_path: Path) -> None:
-    """The parts of pages the theme renders once per places (nav, tabs, header, footer, styles,
-    scripts, config: `channelhub.theme`) are what rendering every page gives, byte for byte."""
+    """The parts of pages the theme renders once per places (nav, tabs and config script:
+    `channelhub.theme`) are what rendering every page gives, byte for byte."""
     repo = copy_repository(tmp_path / "repo")
     built: dict[str, dict[str, bytes]] = {}
     for switch in ("1", "0"):
