@@ -17,6 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import clean_directory, get_build_date
+from mkdocs.utils.meta import YAML_RE as FRONT_MATTER
 
 from channelhub import engine, rebuild, search, theme
 from channelhub.build import HubBuild
@@ -30,6 +31,8 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 _build: HubBuild | None = None
 _rebuild: rebuild.Rebuild | None = None
 _config: MkDocsConfig | None = None
+#: pieces' front matter as the engine reads it, from the hub's own reading, until the page is read
+_meta: dict[str, dict[str, Any]] = {}
 
 
 def _rendering() -> str | None:
@@ -48,6 +51,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build, _config
     _stop()
     _build, _config = None, config
+    _meta.clear()
     rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
@@ -134,16 +138,38 @@ def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     return nav
 
 
+def on_page_read_source(*, page: Page, config: MkDocsConfig) -> str | None:
+    """A piece's text with its front matter already read: the engine gets an empty one and
+    the hub's reading of it (`on_page_markdown`), so it does not parse each piece's YAML again."""
+    assert _build is not None
+    found = _build.engine_front_matter(page.file.src_uri)
+    if found is None:
+        return None
+    try:
+        text = page.file.content_string
+    except (OSError, ValueError):
+        return None  # the engine reads it again and says what is wrong
+    split = FRONT_MATTER.match(text)
+    if split is None or split.group(1) != found[0]:
+        return None  # not the text the hub read: the engine reads it itself
+    _meta[page.file.src_uri] = dict(found[1])
+    return "---\n{}\n---\n" + text[split.end() :]
+
+
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     src_uri = page.file.src_uri
+    meta = _meta.pop(src_uri, None)
+    if meta is not None:
+        page.meta = meta
     title = _build.page_title(src_uri)
     if title and "title" not in page.meta:
         page.meta["title"] = title
     canonical = _build.canonical_url(src_uri)
     if canonical:
         page.canonical_url = canonical
-    return _build.page_markdown(src_uri, markdown) or markdown
+    found = _build.page_markdown(src_uri, markdown)
+    return markdown if found is None else found  # "" for a generated body that is all HTML
 
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -162,7 +188,8 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     if env.bytecode_cache is None:  # templates compiled once, not in every build
         env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
-    env.globals.update(theme.template_globals())  # the nav rendered once per place, not per page
+    # the nav, tabs and config script rendered once per place, not once per page
+    env.globals.update(theme.template_globals(theme.config_files(config)))
     try:  # every page's content is rendered by now; templates and writing come next
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:

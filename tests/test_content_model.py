@@ -245,3 +245,63 @@ def test_an_alias_two_files_give_is_reported_on_both(tmp_path: Path) -> None:
     ]
     first = next(p for p in index.pieces if p.src_uri.endswith("a-first.md"))
     assert first.aliases == ("/kept/", "/shared/")  # the earlier file keeps it
+
+
+
+#: front matter, and whether the engine is given the hub's reading of it (else it reads it itself)
+ENGINE_CASES = [
+    ("title: A\ndate: 2026-03-05\n", True),
+    ("title: A\ndate: 2026-03-05T10:00:00Z\nupdated: 2026-03-06 10:00:00.5+02:00\n", True),
+    ("title: A\ndate: '2026-03-05'\nnote: \"2026-03-05\"\n", True),  # quoted: text for both
+    ("title: 2026-03-05\nlist: [2026-01-01, x, '2026-01-02', {when: 2026-01-03}]\n", True),
+    ("2026-01-01: a date as a key\n", True),
+    ("explicit: !!timestamp '2026-01-01'\n", True),
+    ("draft: yes\nfeatured: on\ncount: 0x10\nnothing: ~\nf: 1.5e3\n", True),
+    ("title: Tabs\ttoo\nsummary: >\n  folded\n  text\n", True),
+    ("title: A\ndate: 2026-02-30\n", False),  # a date that is none: the engine gives up on it
+    ("title: A\ndate: 2026-99-99T99:00:00Z\n", False),
+    ("set: !!set {a, b}\n", False),
+    ("pairs: !!omap [{a: 2026-01-01}]\n", False),
+    ("\n", False),  # no mapping: the engine keeps the front matter in the text
+]
+
+
+@pytest.mark.parametrize(("front", "given"), ENGINE_CASES)
+def test_the_engines_reading_of_front_matter_is_the_engines_own(front: str, given: bool) -> None:
+    """`Document.engine` (what the engine is given instead of parsing a piece's YAML again) is
+    what MkDocs' `get_data` makes of the same text, dates and all, and the hub's own reading is
+    as without it; where the engine would make something else of it, it reads it itself."""
+    from mkdocs.utils.meta import YAML_RE, get_data
+
+    text = f"---\n{front}---\n\nBody: with a colon\n"
+    engine_body, engine_meta = get_data(text)
+    doc = frontmatter.parse(text, path="x.md", with_lines=False, engine=True)
+    plain = frontmatter.parse(text, path="x.md", with_lines=False)
+    assert doc.meta == plain.meta and doc.body == plain.body
+    assert not any(type(v) is frontmatter.Timestamp for v in doc.meta.values())
+    assert (doc.engine is not None) is given
+    if doc.engine is None:
+        return
+    found = YAML_RE.match(text)
+    assert found is not None and found.group(1) == doc.engine[0]
+    assert doc.engine[1] == engine_meta
+    assert [type(v) for v in doc.engine[1].values()] == [type(v) for v in engine_meta.values()]
+    # what the hook hands the engine instead: the same Markdown, and an empty mapping
+    assert get_data("---\n{}\n---\n" + text[found.end() :]) == (engine_body, {})
+
+
+def test_the_engines_reading_is_not_kept_with_a_piece() -> None:
+    """The rebuild cache pickles pieces: the engine's reading is this build's only."""
+    import pickle
+
+    read = frontmatter.parse("---\ntitle: A\ndate: 2026-03-05\n---\nText.\n", path="a.md", with_lines=False, engine=True)
+    assert read.engine is not None and read.meta["date"] == "2026-03-05"
+    piece = Piece(
+        src_uri="articles/2026/a.md",
+        title="A",
+        date=datetime(2026, 3, 5, tzinfo=UTC),
+        kind="article",
+        engine=read.engine,
+    )
+    again = pickle.loads(pickle.dumps(piece))
+    assert again == piece and again.engine is None and piece.engine is read.engine

@@ -19,7 +19,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from channelhub import frontmatter, pages
+from channelhub import frontmatter, pages, theme
 from channelhub.config import load_hub
 from channelhub.content import load_index
 from channelhub.markup import Links
@@ -27,6 +27,7 @@ from channelhub.pages import Site
 from channelhub.pages.fragments import byline
 from channelhub.safety import SITE_EXTENSIONS
 from channelhub.settings import Settings
+from scratch import channelhub, copy_repository
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"
@@ -392,3 +393,21 @@ def test_generated_output_is_a_function_of_the_index_settings_and_now(held_hub: 
 def test_page_at_says_what_an_alias_would_land_on(tmp_path: Path, alias: str, taken: str | None) -> None:
     root = _hub_with(tmp_path / "hub", {})
     assert pages.page_at(load_hub(root), root / "docs", alias) == taken
+
+
+def test_theme_memo_changes_no_page(tmp_path: Path) -> None:
+    """The parts of pages the theme renders once per places (nav, tabs and config script:
+    `channelhub.theme`) are what rendering every page gives, byte for byte."""
+    repo = copy_repository(tmp_path / "repo")
+    built: dict[str, dict[str, bytes]] = {}
+    for switch in ("1", "0"):
+        site = tmp_path / f"site-{switch}"
+        done = channelhub(repo, "build", "--clean", "-d", str(site), env={theme.ENV_SWITCH: switch})
+        assert done.returncode == 0, done.stderr
+        built[switch] = {
+            p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()
+        }
+    assert built["1"].keys() == built["0"].keys()
+    pages_checked = [name for name in built["1"] if name.endswith(".html")]
+    assert len(pages_checked) > 20
+    assert [n for n in pages_checked if built["1"][n] != built["0"][n]] == []

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property, partial
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from channelhub import markup, pages, search
@@ -196,6 +197,13 @@ class HubBuild:
 
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
+
+    def engine_front_matter(self, src_uri: str) -> tuple[str, Mapping[str, Any]] | None:
+        """A piece's front matter as the hub read it (its text) and what the engine makes of
+        it (`frontmatter.engine_meta`), so that the engine need not parse it again; None for
+        any other page, and for a piece read from the last build's cache."""
+        piece = self.piece(src_uri)
+        return piece.engine if piece is not None else None
 
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""

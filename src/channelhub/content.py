@@ -76,6 +76,12 @@ class Piece:
     expires: datetime | None = None
     featured: bool = False
     aliases: tuple[str, ...] = ()  # old site paths that redirect here: '/old/url/'
+    #: the front matter's text and the engine's reading of it (`frontmatter.engine_meta`), so
+    #: that the engine need not parse it again; this build's only (not kept with the piece)
+    engine: tuple[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "engine": None}
 
     @property
     def url(self) -> str:
@@ -276,6 +282,7 @@ def piece_from_document(
         expires=expires,
         featured=featured,
         aliases=aliases,
+        engine=doc.engine,
     )
     return piece, check.problems
 
@@ -613,7 +620,7 @@ def read_piece(
             if data is None
             else frontmatter.decode(data, display)
         )
-        doc = frontmatter.parse(text, path=display, with_lines=with_lines)
+        doc = frontmatter.parse(text, path=display, with_lines=with_lines, engine=True)
     except FrontMatterError as exc:
         return None, [exc.problem()]
     piece, problems = piece_from_document(doc, src_uri, hub, display=display)

@@ -64,7 +64,10 @@ def _without_timestamps(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
 
 
 FastLoader = _without_timestamps(_BaseLoader)
+#: with lines: libyaml's parser (its nodes carry their lines too), and PyYAML's own for a text
+#: libyaml rejects, so that a mistake is explained in the same words with either installed
 LineLoader = _without_timestamps(yaml.SafeLoader)
+FastLineLoader = _without_timestamps(_BaseLoader)
 
 
 class FrontMatterError(Exception):
@@ -122,8 +125,81 @@ def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Lin
     return items
 
 
-LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MARKED = "tag:channelhub,2026:timestamp"
+
+
+class Timestamp(str):
+    """A plain scalar that YAML's timestamp resolver takes for a date (the hub reads it as text)."""
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Timestamp:
+    return Timestamp(loader.construct_scalar(node))
+
+
+def _marking_timestamps(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """A copy of `loader` whose plain scalars YAML would make dates are `Timestamp` texts."""
+    resolvers = {
+        first: [(_MARKED if tag == _TIMESTAMP else tag, rx) for tag, rx in entries]
+        for first, entries in loader.yaml_implicit_resolvers.items()
+    }
+    marking: type[yaml.SafeLoader] = type(
+        loader.__name__ + "Marked", (loader,), {"yaml_implicit_resolvers": resolvers}
+    )
+    marking.add_constructor(_MARKED, _construct_timestamp)
+    return marking
+
+
+#: the engine's own loader (MkDocs and ProperDocs: libyaml's safe loader, dates resolved), with
+#: the dates it would make kept as text (`engine_meta` makes them what the engine would)
+MarkedLoader = _marking_timestamps(_BaseLoader)
+_DATES = yaml.constructor.SafeConstructor()
+
+
+def _as_text(value: Any) -> Any:
+    """Data read with `MarkedLoader` as the hub reads it: each `Timestamp` a plain str."""
+    if type(value) is dict:
+        return {_as_text(k): _as_text(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_as_text(v) for v in value]
+    return str(value) if type(value) is Timestamp else value
+
+
+class _NotPlain(Exception):
+    """Data beyond mappings, lists and scalars (a set, ordered pairs): left to the engine."""
+
+
+def _as_dates(value: Any) -> Any:
+    """Data read with `MarkedLoader` as the engine reads it: each `Timestamp` a date or datetime
+    (PyYAML's own constructor; ValueError for a date that is not one, as in the engine)."""
+    if type(value) is dict:
+        return {_as_dates(k): _as_dates(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_as_dates(v) for v in value]
+    if type(value) is Timestamp:
+        return _DATES.construct_yaml_timestamp(yaml.ScalarNode(_TIMESTAMP, str(value)))
+    if isinstance(value, tuple | set | frozenset | dict | list):
+        raise _NotPlain
+    return value
+
+
+def engine_meta(data: Any) -> Mapping[str, Any] | None:
+    """What the engine's own reading of a front matter gives (MkDocs' and ProperDocs'
+    `get_data`: libyaml's safe loader, dates resolved), from `data`, its reading with
+    `MarkedLoader`; None where the engine would give no mapping (it then keeps the front matter
+    in the text) or where the data is more than mappings, lists and scalars."""
+    if type(data) is not dict:
+        return None
+    try:
+        dated = _as_dates(data)
+    except (ValueError, OverflowError, _NotPlain):
+        return None
+    return dated if type(dated) is dict else None
+
+
+for _loader in (LineLoader, FastLineLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_yaml(
@@ -133,30 +209,44 @@ def load_yaml(
     first_line: int = 1,
     with_lines: bool = True,
     what: str = "YAML files",
+    marked: bool = False,
 ) -> Any:
     """Parse YAML text; `first_line` is the file line the text starts on (for messages), and
-    `what` names the text in them ("front matter", "YAML files")."""
-    loader = LineLoader if with_lines else FastLoader
+    `what` names the text in them ("front matter", "YAML files"). Without lines and `marked`,
+    the dates YAML would resolve are `Timestamp` texts."""
+    fast = FastLineLoader if with_lines else MarkedLoader if marked else FastLoader
     try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        explained = explain_yaml_error(text, exc, what=what)
-        if explained is not None:
-            line, message = explained
-            raise FrontMatterError(path, first_line + line, message) from None
-        # The context mark is where the broken construct starts (an unclosed quote or
-        # bracket), which is where an editor should look; the problem mark is often EOF.
-        mark = exc.context_mark or exc.problem_mark
-        line = first_line + (mark.line if mark else 0)
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem += f" {exc.context}"
-        raise FrontMatterError(path, line, f"invalid YAML: {problem}") from None
+        data = yaml.load(text, Loader=fast)
     except yaml.YAMLError as exc:
-        raise FrontMatterError(path, first_line, f"invalid YAML: {exc}") from None
+        if not with_lines:
+            raise _explained(exc, text, path, first_line, what) from None
+        try:  # PyYAML's own parser: the words it always gave for a mistake in a data file
+            data = yaml.load(text, Loader=LineLoader)
+        except yaml.YAMLError as again:
+            raise _explained(again, text, path, first_line, what) from None
     if with_lines and isinstance(data, LineMap | LineList):
         _shift_lines(data, first_line - 1)
     return data
+
+
+def _explained(
+    exc: yaml.YAMLError, text: str, path: str, first_line: int, what: str
+) -> FrontMatterError:
+    """A parser's error as a FrontMatterError at the line of the mistake, explained."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return FrontMatterError(path, first_line, f"invalid YAML: {exc}")
+    explained = explain_yaml_error(text, exc, what=what)
+    if explained is not None:
+        line, message = explained
+        return FrontMatterError(path, first_line + line, message)
+    # The context mark is where the broken construct starts (an unclosed quote or
+    # bracket), which is where an editor should look; the problem mark is often EOF.
+    mark = exc.context_mark or exc.problem_mark
+    line = first_line + (mark.line if mark else 0)
+    problem = exc.problem or "invalid YAML"
+    if exc.context:
+        problem += f" {exc.context}"
+    return FrontMatterError(path, line, f"invalid YAML: {problem}")
 
 
 # `key: value` on one line, alone or as the first key of a list item (`- key: value`).
@@ -262,6 +352,8 @@ class Document:
     #: file line where the body starts
     body_line: int = 1
     has_front_matter: bool = True
+    #: the front matter's text and what the engine makes of it (`engine_meta`), when asked for
+    engine: tuple[str, Mapping[str, Any]] | None = None
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -281,8 +373,10 @@ def split(text: str) -> tuple[str | None, str, int]:
     return yaml_text, body, body_line
 
 
-def parse(text: str, *, path: str, with_lines: bool = True) -> Document:
-    """Split and parse a Markdown document; raise FrontMatterError on bad front matter."""
+def parse(text: str, *, path: str, with_lines: bool = True, engine: bool = False) -> Document:
+    """Split and parse a Markdown document; raise FrontMatterError on bad front matter. With
+    `engine` (and without lines), also what the engine makes of the front matter
+    (`Document.engine`), so that it need not read it again."""
     if text.startswith("\ufeff"):
         text = text[1:]
     yaml_text, body, body_line = split(text)
@@ -290,7 +384,20 @@ def parse(text: str, *, path: str, with_lines: bool = True) -> Document:
         if text.startswith("---"):
             raise FrontMatterError(path, 1, "front matter is not closed by a '---' line")
         return Document(meta={}, body=body, has_front_matter=False)
-    data = load_yaml(yaml_text, path=path, first_line=2, with_lines=with_lines, what="front matter")
+    marked = engine and not with_lines
+    data = load_yaml(
+        yaml_text,
+        path=path,
+        first_line=2,
+        with_lines=with_lines,
+        what="front matter",
+        marked=marked,
+    )
+    found = None
+    if marked:
+        meta = engine_meta(data)
+        found = (yaml_text, meta) if meta is not None else None
+        data = _as_text(data)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -298,7 +405,7 @@ def parse(text: str, *, path: str, with_lines: bool = True) -> Document:
             path, 2, f"front matter must be a mapping of keys, got {_kind(data)}"
         )
     lines = dict(data.key_lines) if isinstance(data, LineMap) else {}
-    return Document(meta=data, body=body, lines=lines, body_line=body_line)
+    return Document(meta=data, body=body, lines=lines, body_line=body_line, engine=found)
 
 
 def read(path: Path, *, display: str | None = None, with_lines: bool = True) -> Document:

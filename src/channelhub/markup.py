@@ -92,14 +92,26 @@ class Links:
 def relative_url(url: str, other: str) -> str:
     """`url` relative to the page at `other`: mkdocs.utils.get_relative_url's answer, cached per page."""
     other_parts = _dir_parts(other)
-    dest_parts = _norm_parts(url)
+    dest_parts, dest, slash = _target(url)
+    if other_parts and dest_parts and other_parts[0] != dest_parts[0]:
+        return _UP * len(other_parts) + dest + slash  # nothing in common: most links
     common = 0
     for a, b in zip(other_parts, dest_parts, strict=False):
         if a != b:
             break
         common += 1
     relurl = "/".join([".."] * (len(other_parts) - common) + dest_parts[common:]) or "."
-    return relurl + "/" if url.endswith("/") else relurl
+    return relurl + slash
+
+
+_UP = "../"
+
+
+@lru_cache(maxsize=1 << 15)
+def _target(url: str) -> tuple[list[str], str, str]:
+    """A URL's segments, joined again, and "/" if it ends with one."""
+    parts = _norm_parts(url)
+    return parts, "/".join(parts), "/" if url.endswith("/") else ""
 
 
 @lru_cache(maxsize=4096)

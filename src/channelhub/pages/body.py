@@ -42,7 +42,11 @@ class Body:
         return [("H" if is_html else "M") + part for is_html, part in self._parts]
 
     def markdown(self, token: str) -> tuple[str, list[str]]:
-        """The Markdown to render, with a placeholder for each run of HTML, and those runs."""
+        """The Markdown to render, with a placeholder for each run of HTML, and those runs.
+        A body that is all HTML (most listing pages) has no Markdown at all: the engine's
+        Markdown returns nothing for it at once, and `fill` gives its one run."""
+        if all(is_html for is_html, _ in self._parts):
+            return "", ["\n".join(part for _, part in self._parts)] if self._parts else []
         blocks: list[str] = []
         fragments: list[str] = []
         previous_html = False
@@ -63,7 +67,10 @@ def placeholder(token: str, number: int) -> str:
 
 
 def fill(html: str, token: str, fragments: Sequence[str]) -> str:
-    """The rendered page with each placeholder replaced by its HTML."""
+    """The rendered page with each placeholder replaced by its HTML; a body rendered from no
+    Markdown (all HTML) is its HTML."""
+    if not html:
+        return "\n".join(fragments)
     pattern = re.compile(f"<!--channelhub:{re.escape(token)}:([0-9]+)-->")
     return pattern.sub(lambda m: fragments[int(m.group(1))], html)
 

@@ -9,7 +9,7 @@ would (so a strict build fails on it).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from channelhub import markup
@@ -103,6 +103,47 @@ def cards_inputs(inputs: Inputs, pieces: Sequence[Piece]) -> tuple[str, ...]:
 
 
 def card(site: Site, links: Links, piece: Piece, here: str) -> str:
+    """One piece in a listing: kind, title, date, byline, summary, topics.
+
+    A piece shows on several listings (its topics, its editors or source, its year, the home
+    page), and its card differs between them only in its links, relative to each page: the
+    card is made once a build with a mark for each link, which each page fills in with its
+    own hrefs (`Links.href`, which still reports a missing target from that page).
+    """
+    made = site.cards.get(piece.src_uri)
+    if made is None:
+        recorder = _Recorder(links.urls)
+        parts = _card(site, recorder, piece, here).split(_MARK)
+        numbers = parts[1::2]
+        if sorted(numbers) != sorted(str(n) for n in range(len(recorder.targets))):
+            made = site.cards[piece.src_uri] = ()  # a text held a mark (none from front matter)
+        else:
+            parts[1::2] = [recorder.targets[int(n)] for n in numbers]
+            made = site.cards[piece.src_uri] = tuple(parts)
+    if not made:
+        return _card(site, links, piece, here)
+    parts = list(made)
+    parts[1::2] = [attr(links.href(here, to)) for to in made[1::2]]
+    return "".join(parts)
+
+
+#: what stands for a link's href in a card as made once
+_MARK = "\x00"
+
+
+class _Recorder(Links):
+    """Links that write a mark in place of each href and keep its target (a card made once)."""
+
+    def __init__(self, urls: Mapping[str, str]) -> None:
+        super().__init__(urls)
+        self.targets: list[str] = []
+
+    def href(self, here: str, to: str) -> str:
+        self.targets.append(to)
+        return f"{_MARK}{len(self.targets) - 1}{_MARK}"  # split at the marks: the numbers
+
+
+def _card(site: Site, links: Links, piece: Piece, here: str) -> str:
     """One piece in a listing: kind, title, date, byline, summary, topics."""
     lines = [
         '<div class="hub-card">',

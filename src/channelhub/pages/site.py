@@ -65,6 +65,11 @@ class Site:
         return {e.src_uri: e for e in self.hub.editors}
 
     @cached_property
+    def cards(self) -> dict[str, tuple[str, ...]]:
+        """Each piece's card as made once a build (`fragments.card`), filled in per page."""
+        return {}
+
+    @cached_property
     def related_topics(self) -> dict[str, list[tuple[str, int]]]:
         """For each topic, the topics that most often share a piece with it."""
         return related.related_topics(self.index.pieces, (t.slug for t in self.hub.topics))
