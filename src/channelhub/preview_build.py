@@ -14,6 +14,7 @@ Import this module only after `engine.Engine.activate()`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import posixpath
@@ -124,6 +125,16 @@ class Builds:
                 f"{failure}\nThe preview shows the last build that worked, with the problems on every page."
             )
         return report
+
+    def tidy(self) -> None:
+        """Between builds: collect the last build's garbage, then freeze what is left (the
+        engine, the hub's modules, what the next build takes up from this one), so that the
+        collector's full passes during the next build go only through what that build makes
+        (they went through every object kept, three times a build: 0.2-0.5 s at 10,000
+        pieces). Unfrozen first, so what the last build let go is collected too."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def shutdown(self) -> None:
         self.config.plugins.on_shutdown()

@@ -94,6 +94,14 @@ def _no_dirty_notice(record: logging.LogRecord) -> bool:
 
 _LISTENER = _Listener()
 
+#: a piece as read from a file: its key in the cache, and the piece (None) with its problems
+_Parsed = tuple[str, tuple[Piece | None, list[Problem]]]
+
+#: the pieces the last build of this process read, by (reading key, path, shown path, digest
+#: of the bytes): a preview's next build takes them as they are, without unpickling them, as
+#: long as the cache it trusts still holds each one (Piece is frozen)
+_PARSED: dict[tuple[str, str, str, str], _Parsed] = {}
+
 
 def listen(engine_log: logging.Logger, build_log: logging.Logger) -> None:
     """Watch the engine's log (`engine_log`: its whole log; `build_log`: its build command's,
@@ -138,6 +146,8 @@ class Rebuild:
     started: float = field(default_factory=time.monotonic)
     #: the page the engine is rendering now (None between pages)
     rendering: Callable[[], str | None] = lambda: None
+    #: the pieces this build read, for the next build of this process (`_PARSED`)
+    parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -192,7 +202,7 @@ class Rebuild:
             )
         if not reuse:
             before = Snapshot()  # nothing of it is trusted: not its pages, pieces or digests
-        store.mark_building(global_key)
+        store.mark_building(global_key, fresh=not reuse)
         for stale in stale_caches(root, [store.path]):  # e.g. `mkdocs serve`'s old folders
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -244,18 +254,26 @@ class Rebuild:
 
         def read(path: Path, src_uri: str, display: str) -> tuple[Piece | None, list[Problem]]:
             file_hash, _snippets, data = self.facts(str(path))
+            # this process read it already (a preview's last build): the piece as it was
+            known = _PARSED.get((base, src_uri, display, file_hash)) if file_hash else None
+            if known is not None and known[0] in self.before.pieces:
+                self.after.pieces[known[0]] = self.before.pieces[known[0]]
+                self.parsed[(base, src_uri, display, file_hash)] = known
+                return known[1]
             key = keys.digest(base, src_uri, display, file_hash)
             cached = self.before.pieces.get(key) or self.after.pieces.get(key)
             if file_hash and cached is not None:
                 self.after.pieces[key] = cached
                 found: tuple[Piece | None, list[Problem]] = unpickled(cached)
-                return found
-            result = content.read_piece(
-                path, src_uri, hub, display=display, with_lines=False, data=data
-            )
-            if file_hash and data is not None:  # keyed by the very bytes it was read from
-                self.after.pieces[key] = pickled(result)
-            return result
+            else:
+                found = content.read_piece(
+                    path, src_uri, hub, display=display, with_lines=False, data=data
+                )
+                if not file_hash or data is None:
+                    return found
+                self.after.pieces[key] = pickled(found)  # keyed by the very bytes it was read from
+            self.parsed[(base, src_uri, display, file_hash)] = (key, found)
+            return found
 
         return read
 
@@ -405,13 +423,46 @@ class Rebuild:
         )
 
     def abandon(self) -> None:
-        """The build failed before it finished: the cache stays marked as being rebuilt, so
-        the next build starts from nothing."""
-        self._close()
+        """The build failed before it finished: the next one goes on from what this one knew
+        (`salvage`). A build killed before it could say so leaves the cache marked as being
+        rebuilt, so the next build starts from nothing."""
+        try:
+            if self.global_key:
+                # the rows on disk are the last build's, unless this build cleared them
+                self.store.save(self.before if self.reuse else Snapshot(), self.salvage())
+        finally:
+            self._close()
+
+    def salvage(self) -> Snapshot:
+        """What a failed build leaves for the next: the last build's pages, those this one
+        rendered as it rendered them, and a manifest with every file it may have written.
+
+        Exact for the same reasons as a finished build's cache: a page is left as it is only
+        when its output still has the bytes of its record (a record of this build's has no
+        stat, so its output is read), and whatever this build wrote that the next does not is
+        pruned. The search index checks its own files (`search.IndexWriter.load`)."""
+        pages = dict(self.before.pages)
+        for src, out_hash in self.written.items():
+            dest = self.dests.get(src)
+            if dest is not None:
+                key = None if src in self.warned else self.keys.get(src)
+                pages[src] = PageRecord(key, dest, out_hash, "", self.deps.get(src, {}))
+        outputs = self.before.outputs | self.outputs | {self.dests[p] for p in self.written}
+        return Snapshot(
+            global_key=self.global_key,
+            search=self.before.search,
+            pages=pages,
+            outputs=outputs,
+            pieces={**self.before.pieces, **self.after.pieces},
+            inputs={**self.before.inputs, **self.after.inputs},
+        )
 
     def _close(self) -> None:
         if _LISTENER.current is self:
             _LISTENER.current = None
+        if self.parsed:  # only this build's pieces: what the next one is likely to read
+            _PARSED.clear()
+            _PARSED.update(self.parsed)
         self.store.unlock()
 
 
