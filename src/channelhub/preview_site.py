@@ -125,8 +125,13 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
 def _blocking(gone: list[str], built: dict[str, os.stat_result]) -> list[str]:
     """The files gone from the build that stand where it has a folder (or in a folder where it
     has a file): removed before anything is copied."""
-    folders = {rel[: i + 1] for rel in built for i, c in enumerate(rel) if c == "/"}
-    return [rel for rel in gone if rel + "/" in folders or _under_a_file(rel, built)]
+    folders: set[str] = set()
+    for rel in built:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return [rel for rel in gone if rel in folders or _under_a_file(rel, built)]
 
 
 def _under_a_file(rel: str, built: dict[str, os.stat_result]) -> bool:

@@ -15,6 +15,7 @@ The engine objects it touches are duck-typed (a file's `src_uri`, `abs_src_path`
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -165,6 +166,7 @@ class Rebuild:
         `config`: the engine's resolved config (a mapping: its theme with `dirs`, its hooks
         by name with their modules, its plugins by name); `extra`: other switches that reach
         pages; `today`: the build date (keyed only if a template of the hub prints it)."""
+        _thaw()
         store = Store(root, site_dir)
         store.lock()
         why = ""
@@ -327,6 +329,7 @@ class Rebuild:
 
         files.get_file_from_path = recording
         self.rendering = rendering
+        _freeze()
         return sorted(self.kept)
 
     def _key(self, src: str, file: Any, page_parts: PageParts, nav_key: str) -> str | None:
@@ -464,6 +467,44 @@ class Rebuild:
             _PARSED.clear()
             _PARSED.update(self.parsed)
         self.store.unlock()
+
+
+@dataclass
+class _Collector:
+    """Whether the objects frozen for the garbage collector were frozen by `Rebuild.plan`."""
+
+    frozen: bool = False
+
+
+_GC = _Collector()
+
+
+def _freeze() -> None:
+    """Once every page is planned, what the build keeps to its end (the engine's files and
+    pages, the pieces, the keys) is frozen: the collector's full passes while pages render go
+    only through what rendering makes (they went through every piece and page, several times
+    a build: 0.2-0.5 s of a rebuild at 10,000 pieces, 3 s of a clean build)."""
+    gc.freeze()
+    _GC.frozen = True
+
+
+def _thaw() -> None:
+    """Before the next build of the same process (`mkdocs serve`): what the last build froze
+    may be collected again, so that nothing of it stays for good."""
+    if _GC.frozen:
+        gc.unfreeze()
+        _GC.frozen = False
+
+
+def settle() -> None:
+    """Between two builds of a process that builds again and again (the preview's worker, once
+    the browsers have their pages): collect what the last build let go, then freeze what is
+    left (the engine, the hub's modules, what the next build takes up), for the next build's
+    collections to skip; it stays frozen until the next `settle`."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    _GC.frozen = False
 
 
 def nav_paths(entry: Any) -> list[str]:
