@@ -147,6 +147,8 @@ class Rebuild:
     started: float = field(default_factory=time.monotonic)
     #: the page the engine is rendering now (None between pages)
     rendering: Callable[[], str | None] = lambda: None
+    #: `finish` saved this build's cache (a failure after it leaves it as it is)
+    saved: bool = False
     #: the pieces this build read, for the next build of this process (`_PARSED`)
     parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
 
@@ -418,6 +420,7 @@ class Rebuild:
         self.after.search = search
         if self.global_key:
             self.store.save(self.before, self.after)
+        self.saved = True
         self._close()
         rendered = len(self.written)
         return (
@@ -430,7 +433,7 @@ class Rebuild:
         (`salvage`). A build killed before it could say so leaves the cache marked as being
         rebuilt, so the next build starts from nothing."""
         try:
-            if self.global_key:
+            if self.global_key and not self.saved:
                 # the rows on disk are the last build's, unless this build cleared them
                 self.store.save(self.before if self.reuse else Snapshot(), self.salvage())
         finally:
