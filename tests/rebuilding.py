@@ -327,6 +327,9 @@ def build(root: Path, site: Path, *, clean: bool = False, now: str = NOW) -> Bui
                 status = 0
             except MkDocsException:
                 status = 1
+            except Exception as exc:  # what the engine lets through (an extension's error)
+                status = 1
+                collect.messages.append(f"{type(exc).__name__}: {exc}")
             finally:
                 config.plugins.on_shutdown()
     finally:

@@ -238,6 +238,38 @@ def test_a_failing_build_fails_again_then_builds_once_fixed(hub: Hub, tmp_path: 
     assert check_against_clean(hub.root, tmp_path).status == 0
 
 
+def test_a_build_that_stops_half_way_leaves_the_next_one_incremental_and_exact(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """A build that fails (a missing snippet while pages render, nothing written yet; a missing
+    template while pages are written) does not make the next one whole: it goes on from what
+    the failed one knew, and equals the clean build, without what the failed one wrote."""
+    site = tmp_path / "site"
+    pieces = hub.pieces()
+    broken = hub.root / pieces[0]
+    original = broken.read_text(encoding="utf-8")
+    hub.edit(pieces[1], title="Retitled in the save that also breaks a snippet")
+    broken.write_text(original + '\n--8<-- "no-such-snippet.md"\n', encoding="utf-8")
+    assert build(hub.root, site).status == 1
+    broken.write_text(original, encoding="utf-8")
+    fixed = check_against_clean(hub.root, tmp_path)
+    assert fixed.reused > 0, fixed.rebuild
+
+    early = "docs/articles/2026/aaa-written-before-the-failure.md"
+    hub.write(early, (hub.root / pieces[0]).read_text(encoding="utf-8"))
+    late = max(pieces)  # a source's piece: written after the articles
+    hub.edit(late, template="no-such-template.html")
+    failed = build(hub.root, site)
+    assert failed.status == 1 and any("no-such-template" in w for w in failed.warnings), failed
+    written = site / "articles" / "2026" / "aaa-written-before-the-failure" / "index.html"
+    assert written.is_file()  # the failed build did write into the site
+    hub.remove(early)
+    hub.edit(late, template=None, title="Fixed after the failure")
+    fixed = check_against_clean(hub.root, tmp_path)  # the early page is gone again
+    assert fixed.reused > 0, fixed.rebuild
+    assert not written.exists()
+
+
 def test_a_damaged_or_unfinished_cache_means_a_clean_build(hub: Hub, tmp_path: Path) -> None:
     (cache,) = (hub.root / CACHE_DIR).glob("site-*.sqlite")
     with sqlite3.connect(cache) as db:
@@ -248,6 +280,23 @@ def test_a_damaged_or_unfinished_cache_means_a_clean_build(hub: Hub, tmp_path: P
     hub.edit(hub.pieces()[0], summary="Changed again, with the cache unreadable.")
     assert check_against_clean(hub.root, tmp_path).reused == 0
     assert check_against_clean(hub.root, tmp_path).reused > 0  # and a good cache again after it
+
+
+def test_a_cache_that_is_not_reused_keeps_no_row_for_later_builds(hub: Hub, tmp_path: Path) -> None:
+    """A build that reuses nothing (here: the cache is from other code) clears the cache's rows:
+    a piece as other code read it must not come back in the build after it."""
+    (cache,) = (hub.root / CACHE_DIR).glob("site-*.sqlite")
+    with sqlite3.connect(cache) as db:
+        db.execute(
+            "update meta set value = 'other code' where name in ('global_key', 'generation')"
+        )
+        db.execute("insert into pieces values ('read by other code', x'00', 'x')")
+        db.execute("insert into inputs values ('/elsewhere.md', '1:2:3:4', 'd', 0, 'x')")
+    assert build(hub.root, tmp_path / "site").reused == 0
+    with sqlite3.connect(cache) as db:
+        assert not db.execute("select 1 from pieces where key = 'read by other code'").fetchall()
+        assert not db.execute("select 1 from inputs where path = '/elsewhere.md'").fetchall()
+    assert check_against_clean(hub.root, tmp_path).reused > 0
 
 
 def test_outputs_changed_or_removed_behind_its_back_are_written_again(

@@ -164,6 +164,19 @@ def _fail_and_fix(hub: Hub, session: Session, tmp_path: Path) -> int:
     assert "no-such-snippet.md" in page[1]
     assert site_files(session.repo / SERVED) == good  # not one byte of the failed build
 
+    # The save that fixes it goes on from the failed build: incremental, and exact.
+    before = session.detected()
+    broken.write_text(original, encoding="utf-8")
+    session.settle(before)
+    kept, rendered = _rendered(session.log())[-1]
+    assert kept > rendered > 0, session.log()
+    _served_equals_clean(session, tmp_path, "the snippet fixed")
+    good = site_files(session.repo / SERVED)
+    before = session.detected()
+    broken.write_text(original + '\n--8<-- "no-such-snippet.md"\n', encoding="utf-8")
+    session.settle(before)
+    assert site_files(session.repo / SERVED) == good
+
     # A template that fails on every page: the build folder is emptied (the theme changed)
     # and gets only the theme's files before the build stops.
     template = hub.root / "overrides" / "main.html"

@@ -157,6 +157,7 @@ def worker(conn: Any) -> None:
             conn.send(("ready", builds.ready))
             while conn.recv() is not None:
                 conn.send(("built", builds.build()))
+                builds.tidy()  # while the browsers reload
         finally:
             builds.shutdown()
 

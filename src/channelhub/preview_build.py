@@ -33,6 +33,7 @@ from mkdocs.structure.files import File
 from channelhub import engine
 from channelhub.preview import Collector, Ready, Report, Start
 from channelhub.preview_site import Mirror
+from channelhub.rebuild.session import settle
 
 log = logging.getLogger("mkdocs.channelhub.serve")
 
@@ -124,6 +125,11 @@ class Builds:
                 f"{failure}\nThe preview shows the last build that worked, with the problems on every page."
             )
         return report
+
+    def tidy(self) -> None:
+        """Between builds, while the browsers reload: the last build's garbage collected and
+        what is left frozen (`rebuild.session.settle`)."""
+        settle()
 
     def shutdown(self) -> None:
         self.config.plugins.on_shutdown()

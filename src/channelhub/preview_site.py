@@ -77,8 +77,7 @@ class Mirror:
         # order keeps what it loads complete. First only the files that stand where a folder
         # must go (or in a folder that must become a file), then every file pages refer to,
         # then the pages and the search index's manifest, then what the build no longer has.
-        folders = {rel[: i + 1] for rel in built for i, c in enumerate(rel) if c == "/"}
-        blocking = [rel for rel in gone if rel + "/" in folders or _under_a_file(rel, built)]
+        blocking = _blocking(gone, built) if gone else []
         removed = prune(self.served, (os.path.join(self.served, rel) for rel in blocking))
         for rel in blocking:
             del known[rel]
@@ -121,6 +120,18 @@ def _files(folder: Path) -> dict[str, os.stat_result]:
                 elif entry.is_file():
                     found[prefix + entry.name] = entry.stat()
     return found
+
+
+def _blocking(gone: list[str], built: dict[str, os.stat_result]) -> list[str]:
+    """The files gone from the build that stand where it has a folder (or in a folder where it
+    has a file): removed before anything is copied."""
+    folders: set[str] = set()
+    for rel in built:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return [rel for rel in gone if rel in folders or _under_a_file(rel, built)]
 
 
 def _under_a_file(rel: str, built: dict[str, os.stat_result]) -> bool:

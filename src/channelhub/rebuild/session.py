@@ -15,6 +15,7 @@ The engine objects it touches are duck-typed (a file's `src_uri`, `abs_src_path`
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -94,6 +95,14 @@ def _no_dirty_notice(record: logging.LogRecord) -> bool:
 
 _LISTENER = _Listener()
 
+#: a piece as read from a file: its key in the cache, and the piece (None) with its problems
+_Parsed = tuple[str, tuple[Piece | None, list[Problem]]]
+
+#: the pieces the last build of this process read, by (reading key, path, shown path, digest
+#: of the bytes): a preview's next build takes them as they are, without unpickling them, as
+#: long as the cache it trusts still holds each one (Piece is frozen)
+_PARSED: dict[tuple[str, str, str, str], _Parsed] = {}
+
 
 def listen(engine_log: logging.Logger, build_log: logging.Logger) -> None:
     """Watch the engine's log (`engine_log`: its whole log; `build_log`: its build command's,
@@ -138,6 +147,10 @@ class Rebuild:
     started: float = field(default_factory=time.monotonic)
     #: the page the engine is rendering now (None between pages)
     rendering: Callable[[], str | None] = lambda: None
+    #: `finish` saved this build's cache (a failure after it leaves it as it is)
+    saved: bool = False
+    #: the pieces this build read, for the next build of this process (`_PARSED`)
+    parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -155,6 +168,7 @@ class Rebuild:
         `config`: the engine's resolved config (a mapping: its theme with `dirs`, its hooks
         by name with their modules, its plugins by name); `extra`: other switches that reach
         pages; `today`: the build date (keyed only if a template of the hub prints it)."""
+        _thaw()
         store = Store(root, site_dir)
         store.lock()
         why = ""
@@ -192,7 +206,7 @@ class Rebuild:
             )
         if not reuse:
             before = Snapshot()  # nothing of it is trusted: not its pages, pieces or digests
-        store.mark_building(global_key)
+        store.mark_building(global_key, fresh=not reuse)
         for stale in stale_caches(root, [store.path]):  # e.g. `mkdocs serve`'s old folders
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -244,18 +258,26 @@ class Rebuild:
 
         def read(path: Path, src_uri: str, display: str) -> tuple[Piece | None, list[Problem]]:
             file_hash, _snippets, data = self.facts(str(path))
+            # this process read it already (a preview's last build): the piece as it was
+            known = _PARSED.get((base, src_uri, display, file_hash)) if file_hash else None
+            if known is not None and known[0] in self.before.pieces:
+                self.after.pieces[known[0]] = self.before.pieces[known[0]]
+                self.parsed[(base, src_uri, display, file_hash)] = known
+                return known[1]
             key = keys.digest(base, src_uri, display, file_hash)
             cached = self.before.pieces.get(key) or self.after.pieces.get(key)
             if file_hash and cached is not None:
                 self.after.pieces[key] = cached
                 found: tuple[Piece | None, list[Problem]] = unpickled(cached)
-                return found
-            result = content.read_piece(
-                path, src_uri, hub, display=display, with_lines=False, data=data
-            )
-            if file_hash and data is not None:  # keyed by the very bytes it was read from
-                self.after.pieces[key] = pickled(result)
-            return result
+            else:
+                found = content.read_piece(
+                    path, src_uri, hub, display=display, with_lines=False, data=data
+                )
+                if not file_hash or data is None:
+                    return found
+                self.after.pieces[key] = pickled(found)  # keyed by the very bytes it was read from
+            self.parsed[(base, src_uri, display, file_hash)] = (key, found)
+            return found
 
         return read
 
@@ -309,6 +331,7 @@ class Rebuild:
 
         files.get_file_from_path = recording
         self.rendering = rendering
+        _freeze()
         return sorted(self.kept)
 
     def _key(self, src: str, file: Any, page_parts: PageParts, nav_key: str) -> str | None:
@@ -397,6 +420,7 @@ class Rebuild:
         self.after.search = search
         if self.global_key:
             self.store.save(self.before, self.after)
+        self.saved = True
         self._close()
         rendered = len(self.written)
         return (
@@ -405,14 +429,85 @@ class Rebuild:
         )
 
     def abandon(self) -> None:
-        """The build failed before it finished: the cache stays marked as being rebuilt, so
-        the next build starts from nothing."""
-        self._close()
+        """The build failed before it finished: the next one goes on from what this one knew
+        (`salvage`). A build killed before it could say so leaves the cache marked as being
+        rebuilt, so the next build starts from nothing."""
+        try:
+            if self.global_key and not self.saved:
+                # the rows on disk are the last build's, unless this build cleared them
+                self.store.save(self.before if self.reuse else Snapshot(), self.salvage())
+        finally:
+            self._close()
+
+    def salvage(self) -> Snapshot:
+        """What a failed build leaves for the next: the last build's pages, those this one
+        rendered as it rendered them, and a manifest with every file it may have written.
+
+        Exact for the same reasons as a finished build's cache: a page is left as it is only
+        when its output still has the bytes of its record (a record of this build's has no
+        stat, so its output is read), and whatever this build wrote that the next does not is
+        pruned. The search index checks its own files (`search.IndexWriter.load`)."""
+        pages = dict(self.before.pages)
+        for src, out_hash in self.written.items():
+            dest = self.dests.get(src)
+            if dest is not None:
+                key = None if src in self.warned else self.keys.get(src)
+                pages[src] = PageRecord(key, dest, out_hash, "", self.deps.get(src, {}))
+        outputs = self.before.outputs | self.outputs | {self.dests[p] for p in self.written}
+        return Snapshot(
+            global_key=self.global_key,
+            search=self.before.search,
+            pages=pages,
+            outputs=outputs,
+            pieces={**self.before.pieces, **self.after.pieces},
+            inputs={**self.before.inputs, **self.after.inputs},
+        )
 
     def _close(self) -> None:
         if _LISTENER.current is self:
             _LISTENER.current = None
+        if self.parsed:  # only this build's pieces: what the next one is likely to read
+            _PARSED.clear()
+            _PARSED.update(self.parsed)
         self.store.unlock()
+
+
+@dataclass
+class _Collector:
+    """Whether the objects frozen for the garbage collector were frozen by `Rebuild.plan`."""
+
+    frozen: bool = False
+
+
+_GC = _Collector()
+
+
+def _freeze() -> None:
+    """Once every page is planned, what the build keeps to its end (the engine's files and
+    pages, the pieces, the keys) is frozen: the collector's full passes while pages render go
+    only through what rendering makes (they went through every piece and page, several times
+    a build: 0.2-0.5 s of a rebuild at 10,000 pieces, 3 s of a clean build)."""
+    gc.freeze()
+    _GC.frozen = True
+
+
+def _thaw() -> None:
+    """Before the next build of the same process (`mkdocs serve`): what the last build froze
+    may be collected again, so that nothing of it stays for good."""
+    if _GC.frozen:
+        gc.unfreeze()
+        _GC.frozen = False
+
+
+def settle() -> None:
+    """Between two builds of a process that builds again and again (the preview's worker, once
+    the browsers have their pages): collect what the last build let go, then freeze what is
+    left (the engine, the hub's modules, what the next build takes up), for the next build's
+    collections to skip; it stays frozen until the next `settle`."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    _GC.frozen = False
 
 
 def nav_paths(entry: Any) -> list[str]:

@@ -185,11 +185,16 @@ class Store:
                 with contextlib.suppress(OSError):
                     os.unlink(f"{path}{suffix}")
 
-    def mark_building(self, global_key: str) -> None:
-        """Before the build writes into the site: until `save`, the cache is not trusted."""
+    def mark_building(self, global_key: str, *, fresh: bool = False) -> None:
+        """Before the build writes into the site: until `save`, the cache is not trusted.
+        `fresh`: nothing of the cache is reused, so its rows go too (a piece read by other
+        code, a page keyed by it, must never come back in a later build)."""
         _MEMORY.pop(self.path, None)
         try:
             with contextlib.closing(self._connect()) as db, db:
+                if fresh:
+                    for table in ("pages", "outputs", "pieces", "inputs"):
+                        db.execute(f"delete from {table}")
                 db.executemany(
                     "insert or replace into meta values (?, ?)",
                     [
