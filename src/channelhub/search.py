@@ -344,6 +344,7 @@ class IndexWriter:
         self.fingerprint = ""  # of the last index written (its manifest)
         self._moved: dict[str, str] = {}  # key -> where its record was in the last index
         self._count = 0
+        self._kept_blocks: set[str] | None = None  # the last index's block files, once checked
 
     @property
     def pages(self) -> int:
@@ -500,7 +501,7 @@ class IndexWriter:
             groups.setdefault(root, []).append(term)
         for term in sorted(groups.pop(None, [])):  # the filters
             found = {part: postings.full(term, part) for part in sorted(parts_of[term])}
-            self._keep(term, None, found, codes)
+            self._keep(term, None, found, codes, whole=postings.fresh)
         for root in sorted(groups):  # type: ignore[type-var]
             assert root is not None
             at_hand = {
@@ -508,7 +509,7 @@ class IndexWriter:
                 for word in sorted(groups[root])
             }
             for word, found in at_hand.items():
-                self._keep(word, root, found, codes)
+                self._keep(word, root, found, codes, whole=postings.fresh)
             term = STEM_MARK + root
             members = [w for (w,) in db.execute("select term from terms where stem = ?", (root,))]
             if not members or members == [root]:
@@ -550,7 +551,7 @@ class IndexWriter:
                         for doc, count in sorted(summed.items())
                     ],
                 )
-            self._keep(term, None, sums, codes)
+            self._keep(term, None, sums, codes, whole=not summed_before)
 
     def _keep(
         self,
@@ -560,82 +561,86 @@ class IndexWriter:
         codes: bytes,
         *,
         entry: str = "",
+        whole: bool = False,
     ) -> None:
-        """Keep a term's blocks that changed (`found`: block number -> its postings; none: every
-        block goes) and its entry: its postings whole when it has at most SPLIT_POSTINGS,
-        else a summary of its blocks (a stem's pointer to its one word when `entry` is given);
-        or forget a term left without postings."""
+        """Keep a term's blocks that changed (`found`: block number -> its postings, every
+        block of the term when `whole`; none: every block goes) and its entry: its postings
+        whole when it has at most SPLIT_POSTINGS, else a summary of its blocks (a stem's pointer
+        to its one word when `entry` is given); or forget a term left without postings."""
         db = self._db
         key = _utf16(term)
         if entry or not found:
             db.execute("delete from parts where k = ?", (key,))
+            found = {}
+        # block -> [count, first, last, name, top, text]: the changed ones, then the others
+        rows: dict[int, list[Any]] = {}
         values: dict[int, list[int]] = {}
+        gone = []
         for part, postings in found.items():
-            if not postings:
-                db.execute("delete from parts where k = ? and part = ?", (key, part))
-                continue
-            text, values[part] = _block(postings, codes)
-            db.execute(
-                "insert or replace into parts values (?,?,?,?,?,?,null,null)",
-                (
-                    key,
-                    part,
-                    text,
-                    len(postings),
-                    postings[0] >> COUNT_BITS,
-                    postings[-1] >> COUNT_BITS,
-                ),
-            )
-        if not entry:
-            rows = db.execute(
-                "select part, count, first, last, name, top, "
-                "case when name is null then postings end from parts where k = ? order by part",
-                (key,),
-            ).fetchall()
-            if not rows:
-                db.execute("delete from terms where k = ?", (key,))
-                return
-            label = json.dumps(term, ensure_ascii=False)
-            if sum(row[1] for row in rows) > SPLIT_POSTINGS:
-                entry = f"{label}:{self._summary(key, rows, values)}"
+            if postings:
+                text, values[part] = _block(postings, codes)
+                first, last = postings[0] >> COUNT_BITS, postings[-1] >> COUNT_BITS
+                rows[part] = [len(postings), first, last, None, None, text]
             else:
-                # written whole: one list, each block's first gap from the block before
-                chunks, last = [], 0
-                for part, _count, first, end, _named_as, _top, text in rows:
-                    if text is None:  # named as a block of the term when it was larger
-                        (text,) = db.execute(
-                            "select postings from parts where k = ? and part = ?", (key, part)
-                        ).fetchone()
-                        db.execute(
-                            "update parts set name = null, top = null where k = ? and part = ?",
-                            (key, part),
-                        )
-                    chunks.append(f"{first - last}{text[text.index(',') : -1]}")
-                    last = end
-                entry = f"{label}:[{','.join(chunks)}]"
+                gone.append((key, part))
+        if gone:
+            db.executemany("delete from parts where k = ? and part = ?", gone)
+        if not whole and not entry:
+            kept = db.execute(
+                "select part, count, first, last, name, top, "
+                "case when name is null then postings end from parts where k = ?",
+                (key,),
+            )
+            for part, *row in kept.fetchall():
+                if part not in found:
+                    rows[part] = row
+        renamed = []  # the unchanged blocks whose name or bound changes
+        if entry:
+            pass
+        elif not rows:
+            db.execute("delete from terms where k = ?", (key,))
+            return
+        elif sum(row[0] for row in rows.values()) > SPLIT_POSTINGS:
+            df, blocks = 0, []
+            for part in sorted(rows):
+                row = rows[part]
+                if row[3] is None:  # a file for it (`_emit`), and its bound
+                    row[3] = _name(row[5].encode(), 6)
+                    row[4] = _top(
+                        values[part] if part in values else _postings_of(row[5], raw=True)
+                    )
+                    if part not in found:
+                        renamed.append((row[3], row[4], key, part))
+                df += row[0]
+                blocks.append(f'[{part},"{row[3]}",{row[0]},{row[4]}]')
+            entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
+        else:
+            # written whole: one list, each block's first gap from the block before
+            chunks, last = [], 0
+            for part in sorted(rows):
+                _c, first, end, name, _t, text = rows[part]
+                if name is not None:  # a block file of the term when it was larger
+                    (text,) = db.execute(
+                        "select postings from parts where k = ? and part = ?", (key, part)
+                    ).fetchone()
+                    renamed.append((None, None, key, part))
+                chunks.append(f"{first - last}{text[text.index(',') : -1]}")
+                last = end
+            entry = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(chunks)}]"
+        db.executemany(
+            "insert or replace into parts values (?,?,?,?,?,?,?,?)",
+            [
+                (key, part, row[5], row[0], row[1], row[2], row[3], row[4])
+                for part, row in rows.items()
+                if part in found
+            ],
+        )
+        if renamed:
+            db.executemany("update parts set name = ?, top = ? where k = ? and part = ?", renamed)
         db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
             (key, term, root, entry, _wire_size(entry)),
         )
-
-    def _summary(
-        self, key: bytes, rows: list[tuple[Any, ...]], values: dict[int, list[int]]
-    ) -> str:
-        """A large term's entry: its postings' number, and for each block its number, file,
-        postings and best (count, length code) pairs, from which the engine bounds the score
-        of any piece in it (`_top`). Names the blocks that have no file yet."""
-        df, blocks = 0, []
-        for part, count, _first, _last, name, top, text in rows:
-            if name is None:
-                name = _name(text.encode(), 6)
-                top = _top(values[part] if part in values else _postings_of(text, raw=True))
-                self._db.execute(
-                    "update parts set name = ?, top = ? where k = ? and part = ?",
-                    (name, top, key, part),
-                )
-            df += count
-            blocks.append(f'[{part},"{name}",{count},{top}]')
-        return f'{{"n":{df},"b":[{",".join(blocks)}]}}'
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The manifest and every file whose bytes are at hand (path under the bundle, bytes),
@@ -749,7 +754,8 @@ class IndexWriter:
         bundle = site_dir / BUNDLE_DIR
         for folder in _FOLDERS:
             (bundle / folder).mkdir(parents=True, exist_ok=True)
-        complete = _named(bundle)
+        complete = _named(bundle, self._kept_blocks)
+        self._kept_blocks = None  # from now on, what the manifest names
         named: set[str] = set()
         written = 0
 
@@ -818,6 +824,7 @@ class IndexWriter:
             return None
         writer = cls.__new__(cls)
         writer.terms, writer.fingerprint, writer._moved, writer._count = 0, fingerprint, {}, 0
+        writer._kept_blocks = None
         try:
             writer._db = _open(path)
         except sqlite3.Error:
@@ -840,9 +847,10 @@ class IndexWriter:
 
     def _intact(self, bundle: Path, manifest: dict[str, Any]) -> bool:
         """Whether every file the manifest names is on disk with the bytes its name says, and
-        its records are this state's."""
+        its records are this state's (paths as strings: pathlib costs more than the reading)."""
+        root = str(bundle)
         for name in manifest["shards"]:
-            if _name((bundle / "t" / f"{name}.json").read_bytes(), 6) != name:
+            if _name(_read(f"{root}/t/{name}.json"), 6) != name:
                 return False
         rows = self._db.execute("select number, version from docs order by number")
         versions = [version for _number, version in rows]
@@ -854,12 +862,18 @@ class IndexWriter:
             if _name(data, 8) != name or json.loads(data) != versions[start : start + RECORD_BLOCK]:
                 return False
         for number, version in enumerate(versions):
-            if _name((bundle / "d" / f"{number}.{version}.json").read_bytes(), 4) != version:
+            if _name(_read(f"{root}/d/{number}.{version}.json"), 4) != version:
                 return False
-        for (name,) in self._db.execute("select distinct name from parts where name is not null"):
-            if _name((bundle / "b" / f"{name}.json").read_bytes(), 6) != name:
+        blocks = {n for (n,) in self._db.execute("select name from parts where name is not null")}
+        for name in blocks:
+            if _name(_read(f"{root}/b/{name}.json"), 6) != name:
                 return False
+        self._kept_blocks = blocks  # the last index's, as its shards name them
         return True
+
+
+#: changes to a block settled one at a time (more are merged in one pass)
+_FEW = 8
 
 
 class _Postings:
@@ -941,9 +955,17 @@ class _Postings:
         for term, part in self._out.keys() | self._in.keys():
             found = self.get(term, part)
             out = self._out.get((term, part), ())
+            put = sorted(self._in.get((term, part), ()))
+            if len(out) + len(put) <= _FEW:  # an edit: a posting or two, in place
+                for doc in out:
+                    at = bisect.bisect_left(found, doc << COUNT_BITS)
+                    if at < len(found) and found[at] >> COUNT_BITS == doc:
+                        del found[at]
+                for posting in put:
+                    found.insert(bisect.bisect_left(found, posting), posting)
+                continue
             kept = [posting for posting in found if posting >> COUNT_BITS not in out]
-            merged = heapq.merge(kept, sorted(self._in.get((term, part), ())))
-            self.loaded[part][term] = array("Q", merged)
+            self.loaded[part][term] = array("Q", heapq.merge(kept, put))
         self._out.clear()
         self._in.clear()
 
@@ -1078,15 +1100,18 @@ def _record_at(bundle: Path, path: str, version: str) -> bytes:
     return data
 
 
-def _named(bundle: Path) -> set[str]:
-    """The files the index on disk names (none if it has no readable manifest of this format)."""
+def _named(bundle: Path, blocks: set[str] | None = None) -> set[str]:
+    """The files the index on disk names (none if it has no readable manifest of this format);
+    its block files read from its shards, unless `blocks` names them."""
     try:
         manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             return set()
-        named = set()
+        named = {f"b/{name}.json" for name in blocks or ()}
         for name in manifest["shards"]:
             named.add(f"t/{name}.json")
+            if blocks is not None:
+                continue
             shard = json.loads((bundle / "t" / f"{name}.json").read_bytes())
             for entry in shard.values():
                 if isinstance(entry, dict):  # a large term: its blocks
@@ -1098,7 +1123,16 @@ def _named(bundle: Path) -> set[str]:
             named.update(f"d/{start + i}.{v}.json" for i, v in enumerate(versions))
     except (OSError, ValueError, KeyError, TypeError):
         return set()
-    return {path for path in named if (bundle / path).is_file()}
+    present: set[str] = set()
+    for folder in _FOLDERS:
+        with contextlib.suppress(OSError):
+            present.update(f"{folder}/{name}" for name in os.listdir(bundle / folder))
+    return named & present
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _remove_stale(bundle: Path, named: set[str]) -> int:
@@ -1109,9 +1143,10 @@ def _remove_stale(bundle: Path, named: set[str]) -> int:
         if entry.name == "manifest.json":
             continue
         if entry.is_dir() and entry.name in _FOLDERS:
-            for file in entry.iterdir():
-                if f"{entry.name}/{file.name}" not in named:
-                    file.unlink(missing_ok=True)
+            for name in os.listdir(entry):
+                if f"{entry.name}/{name}" not in named:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(entry, name))
                     removed += 1
         elif entry.is_dir():
             removed += sum(1 for p in entry.rglob("*") if p.is_file())
