@@ -65,7 +65,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -274,9 +274,8 @@ create table if not exists terms (
     size integer not null) without rowid;
 create index if not exists terms_by_stem on terms (stem);
 create table if not exists parts (
-    k blob not null, part integer not null, postings text not null, count integer not null,
-    first integer not null, last integer not null, name text, top text,
-    primary key (k, part)) without rowid;
+    k blob not null, part integer not null, postings blob not null, count integer not null,
+    name text, top text, text text, primary key (k, part)) without rowid;
 """
 _DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
 #: the index's folders: shards, blocks of large terms, records, record tables
@@ -511,7 +510,11 @@ class IndexWriter:
             for word, found in at_hand.items():
                 self._keep(word, root, found, codes, whole=postings.fresh)
             term = STEM_MARK + root
-            members = [w for (w,) in db.execute("select term from terms where stem = ?", (root,))]
+            if postings.fresh:  # every word of the stem is at hand
+                members = [word for word, found in at_hand.items() if any(found.values())]
+            else:
+                rows = db.execute("select term from terms where stem = ?", (root,))
+                members = [word for (word,) in rows]
             if not members or members == [root]:
                 self._keep(term, None, {}, codes)  # the engine reads the word itself
                 continue
@@ -524,10 +527,13 @@ class IndexWriter:
                 continue
             keys = [_utf16(word) for word in members]
             marks = ",".join("?" * len(keys))
-            summed_before = db.execute(
-                "select 1 from parts where k = ? limit 1", (_utf16(term),)
-            ).fetchone()
-            if summed_before:  # only the blocks the change touched
+            summed_before = (
+                not postings.fresh
+                and db.execute(
+                    "select 1 from parts where k = ? limit 1", (_utf16(term),)
+                ).fetchone()
+            )
+            if summed_before or postings.fresh:  # the blocks the change touched
                 wanted = set().union(*(found.keys() for found in at_hand.values()))
             else:  # a stem summed for the first time: every block of its words
                 rows = db.execute(f"select distinct part from parts where k in ({marks})", keys)
@@ -541,7 +547,7 @@ class IndexWriter:
                         row = db.execute(
                             "select postings from parts where k = ? and part = ?", (key, part)
                         ).fetchone()
-                        block = _postings_of(row[0]) if row else array("Q")
+                        block = _unpack(row[0] if row else b"")
                     for posting in block:
                         summed[posting >> COUNT_BITS] += posting & MAX_COUNT
                 sums[part] = array(
@@ -565,36 +571,36 @@ class IndexWriter:
     ) -> None:
         """Keep a term's blocks that changed (`found`: block number -> its postings, every
         block of the term when `whole`; none: every block goes) and its entry: its postings
-        whole when it has at most SPLIT_POSTINGS, else a summary of its blocks (a stem's pointer
-        to its one word when `entry` is given); or forget a term left without postings."""
+        whole when it has at most SPLIT_POSTINGS, else a summary of its blocks, each written
+        as a file (a stem's pointer to its one word when `entry` is given); or forget a term
+        left without postings. Only a large term's changed blocks are encoded again."""
         db = self._db
         key = _utf16(term)
         if entry or not found:
             db.execute("delete from parts where k = ?", (key,))
             found = {}
-        # block -> [count, first, last, name, top, text]: the changed ones, then the others
-        rows: dict[int, list[Any]] = {}
-        values: dict[int, list[int]] = {}
-        gone = []
-        for part, postings in found.items():
-            if postings:
-                text, values[part] = _block(postings, codes)
-                first, last = postings[0] >> COUNT_BITS, postings[-1] >> COUNT_BITS
-                rows[part] = [len(postings), first, last, None, None, text]
-            else:
-                gone.append((key, part))
+        gone = [(key, part) for part, postings in found.items() if not postings]
         if gone:
             db.executemany("delete from parts where k = ? and part = ?", gone)
+        # block -> [count, name, top, text]: the changed ones, then the others
+        rows: dict[int, list[Any]] = {
+            part: [len(postings), None, None, None] for part, postings in found.items() if postings
+        }
         if not whole and not entry:
-            kept = db.execute(
-                "select part, count, first, last, name, top, "
-                "case when name is null then postings end from parts where k = ?",
-                (key,),
-            )
+            kept = db.execute("select part, count, name, top from parts where k = ?", (key,))
             for part, *row in kept.fetchall():
                 if part not in found:
-                    rows[part] = row
-        renamed = []  # the unchanged blocks whose name or bound changes
+                    rows[part] = [*row, None]
+        renamed = []  # the unchanged blocks whose name and bound change
+
+        def postings_of(part: int) -> array[int]:
+            if part in found:
+                return found[part]
+            (blob,) = db.execute(
+                "select postings from parts where k = ? and part = ?", (key, part)
+            ).fetchone()
+            return _unpack(blob)
+
         if entry:
             pass
         elif not rows:
@@ -604,39 +610,29 @@ class IndexWriter:
             df, blocks = 0, []
             for part in sorted(rows):
                 row = rows[part]
-                if row[3] is None:  # a file for it (`_emit`), and its bound
-                    row[3] = _name(row[5].encode(), 6)
-                    row[4] = _top(
-                        values[part] if part in values else _postings_of(row[5], raw=True)
-                    )
+                if row[1] is None:  # a file for it (`_emit`), and its bound
+                    text, values = _block(postings_of(part), codes)
+                    row[1:] = [_name(text.encode(), 6), _top(values), text]
                     if part not in found:
-                        renamed.append((row[3], row[4], key, part))
+                        renamed.append((*row[1:], key, part))
                 df += row[0]
-                blocks.append(f'[{part},"{row[3]}",{row[0]},{row[4]}]')
+                blocks.append(f'[{part},"{row[1]}",{row[0]},{row[2]}]')
             entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
-        else:
-            # written whole: one list, each block's first gap from the block before
-            chunks, last = [], 0
+        else:  # written whole
+            every = array("Q")
             for part in sorted(rows):
-                _c, first, end, name, _t, text = rows[part]
-                if name is not None:  # a block file of the term when it was larger
-                    (text,) = db.execute(
-                        "select postings from parts where k = ? and part = ?", (key, part)
-                    ).fetchone()
-                    renamed.append((None, None, key, part))
-                chunks.append(f"{first - last}{text[text.index(',') : -1]}")
-                last = end
-            entry = f"{json.dumps(term, ensure_ascii=False)}:[{','.join(chunks)}]"
+                every.extend(postings_of(part))
+                if rows[part][1] is not None:  # a block file of the term when it was larger
+                    renamed.append((None, None, None, key, part))
+            entry = f"{json.dumps(term, ensure_ascii=False)}:{_block(every, codes)[0]}"
         db.executemany(
-            "insert or replace into parts values (?,?,?,?,?,?,?,?)",
-            [
-                (key, part, row[5], row[0], row[1], row[2], row[3], row[4])
-                for part, row in rows.items()
-                if part in found
-            ],
+            "insert or replace into parts values (?,?,?,?,?,?,?)",
+            [(key, part, found[part].tobytes(), *rows[part]) for part in rows if part in found],
         )
         if renamed:
-            db.executemany("update parts set name = ?, top = ? where k = ? and part = ?", renamed)
+            db.executemany(
+                "update parts set name = ?, top = ?, text = ? where k = ? and part = ?", renamed
+            )
         db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
             (key, term, root, entry, _wire_size(entry)),
@@ -713,7 +709,7 @@ class IndexWriter:
 
     def _block_bytes(self, key: bytes, part: int) -> bytes:
         (text,) = self._db.execute(
-            "select postings from parts where k = ? and part = ?", (key, part)
+            "select text from parts where k = ? and part = ?", (key, part)
         ).fetchone()
         return str(text).encode()
 
@@ -906,7 +902,7 @@ class _Postings:
                     "select postings from parts where k = ? and part = ?", (_utf16(term), part)
                 ).fetchone()
                 if row is not None:
-                    found = _postings_of(row[0])
+                    found = _unpack(row[0])
             held[term] = found
         return found
 
@@ -1018,20 +1014,11 @@ def _doc_terms(db: sqlite3.Connection, where: str, value: int) -> tuple[list[str
     return (terms.split("\n") if terms else []), counts
 
 
-def _postings_of(block: str, *, raw: bool = False) -> Any:
-    """A block's postings read back from its text (`_block`): doc << COUNT_BITS | count; with
-    `raw`, the values as written (count << LENGTH_BITS | length code)."""
-    numbers = list(map(int, block[1:-1].split(","))) if len(block) > 2 else []
-    if raw:
-        return numbers[1::2]
-    docs = accumulate(numbers[0::2])
-    return array(
-        "Q",
-        [
-            doc << COUNT_BITS | value >> LENGTH_BITS
-            for doc, value in zip(docs, numbers[1::2], strict=True)
-        ],
-    )
+def _unpack(blob: bytes) -> array[int]:
+    """A block's postings as the state keeps them: doc << COUNT_BITS | count."""
+    found = array("Q")
+    found.frombytes(blob)
+    return found
 
 
 def _record(url: str, entry: SearchEntry, text: str) -> bytes:
