@@ -349,7 +349,7 @@ class Index {
    * (`base`) and of the longer words it begins (the word being typed), their document
    * frequencies, and how many pieces it finds. The longer words count as rare as all of them
    * and the stem's words together: that union is counted from the summaries, fetching only the
-   * blocks where two of them have postings.
+   * blocks where two of them have postings and none is in every piece of the block.
    */
   async plan(word, prefix) {
     const [exact, stemmed, longer] = await Promise.all([
@@ -367,11 +367,13 @@ class Index {
         for (const number of this.blocks(list).keys()) where.set(number, [...(where.get(number) || []), list]);
       }
       const sizes = await Promise.all(
-        [...where].map(async ([number, present]) =>
-          present.length === 1
-            ? this.blocks(present[0]).get(number).count
-            : this.counts(await Promise.all(present.map((list) => this.block(list, number)))).size,
-        ),
+        [...where].map(async ([number, present]) => {
+          const counts = present.map((list) => this.blocks(list).get(number).count);
+          // one list, or one with every piece of the block: no need to look at the pieces
+          const most = Math.max(...counts);
+          if (present.length === 1 || most === Math.min(this.span, this.pieces - number * this.span)) return most;
+          return this.counts(await Promise.all(present.map((list) => this.block(list, number)))).size;
+        }),
       );
       plan.total = sizes.reduce((sum, n) => sum + n, 0);
       plan.idfUnion = this.idf(plan.total);

@@ -278,6 +278,8 @@ create table if not exists parts (
     name text, top text, text text, primary key (k, part)) without rowid;
 """
 _DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
+#: the size kept for a term written as blocks: it gets a shard of its own
+_BLOCKED = -1
 #: the index's folders: shards, blocks of large terms, records, record tables
 _FOLDERS = ("t", "b", "d", "r")
 #: how `_emit` hands a file over: its path and its bytes, or a function that reads them
@@ -592,6 +594,7 @@ class IndexWriter:
                 if part not in found:
                     rows[part] = [*row, None]
         renamed = []  # the unchanged blocks whose name and bound change
+        wire: int | None = None  # the entry's size in its shard
 
         def postings_of(part: int) -> array[int]:
             if part in found:
@@ -618,6 +621,7 @@ class IndexWriter:
                 df += row[0]
                 blocks.append(f'[{part},"{row[1]}",{row[0]},{row[2]}]')
             entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
+            wire = _BLOCKED
         else:  # written whole
             every = array("Q")
             for part in sorted(rows):
@@ -625,6 +629,8 @@ class IndexWriter:
                 if rows[part][1] is not None:  # a block file of the term when it was larger
                     renamed.append((None, None, None, key, part))
             entry = f"{json.dumps(term, ensure_ascii=False)}:{_block(every, codes)[0]}"
+        if wire is None:
+            wire = _wire_size(entry)
         db.executemany(
             "insert or replace into parts values (?,?,?,?,?,?,?)",
             [(key, part, found[part].tobytes(), *rows[part]) for part in rows if part in found],
@@ -635,7 +641,7 @@ class IndexWriter:
             )
         db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
-            (key, term, root, entry, _wire_size(entry)),
+            (key, term, root, entry, wire),
         )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -715,8 +721,10 @@ class IndexWriter:
 
     def _shards(self, put: _Put) -> tuple[list[str], list[str]]:
         """Cut the terms' entries, in the client's order, into shards of consecutive terms whose
-        compressed sizes add up to at most SHARD_BUDGET (a term larger than that alone gets a
-        shard of its own); hand each to `put`. Returns the shards' names and first terms."""
+        compressed sizes add up to at most SHARD_BUDGET (a term larger than that alone, or
+        written as blocks, gets a shard of its own: the engine expands the word being typed
+        only when its longer words fill few shards); hand each to `put`. Returns the shards'
+        names and first terms."""
         names: list[str] = []
         firsts: list[str] = []
         current: list[str] = []
@@ -728,6 +736,7 @@ class IndexWriter:
             put(f"t/{names[-1]}.json", data)
 
         for term, entry, wire in self._db.execute("select term, entry, size from terms order by k"):
+            wire = SHARD_BUDGET if wire == _BLOCKED else wire
             if current and size + wire > SHARD_BUDGET - _GZIP_FRAME:
                 close()
                 current, size = [], 0
