@@ -16,11 +16,15 @@ the browser from Python. Stemming is Snowball's English (Porter2) on both sides.
 
 The files, under `search-index/` in the built site:
 
-    manifest.json     {"format": 2, "pieces": N, "average": mean length, "bm25": [k1, b],
-                       "length": [base, bits], "terms": [first term of each shard],
-                       "shards": [name of each shard], "block": B, "records": [name of each
-                       record table], "kinds": {slug: label}, "topics": {slug: title}}
-    t/<hash>.json     a shard: {"term": [doc - previous doc, tf << bits | length code, ...], ...}
+    manifest.json     {"format": 3, "pieces": N, "average": mean length, "bm25": [k1, b],
+                       "length": [base, bits], "span": BLOCK_DOCS, "terms": [first term of
+                       each shard], "shards": [name of each shard], "block": B, "records":
+                       [name of each record table], "kinds": {slug: label}, "topics": {...}}
+    t/<hash>.json     a shard: {"term": [doc - previous doc, tf << bits | length code, ...], ...};
+                      a large term: {"term": {"n": postings, "b": [[block, file, postings,
+                      [tf, length code, ...]], ...]}}
+    b/<hash>.json     a block of a large term: its postings in pieces [i * span, (i + 1) * span),
+                      [doc, tf << bits | length code, doc gap, ...]
     r/<hash>.json     a record table: the version of each record of docs [i * B, (i + 1) * B)
     d/<doc>.<v>.json  {"url": ..., "title": ..., "kind": ..., "date": ..., "text": ...}
 
@@ -30,14 +34,19 @@ and `#topic:T` list the pieces of a kind and of a topic, for the filters. Shards
 consecutive terms in UTF-16 order (JavaScript's string order), so the client finds a term's
 shard by binary search over the first terms. A shard is cut by size on the wire: its terms'
 entries, each deflated alone, add up to at most SHARD_BUDGET (a term larger than that alone
-has a shard of its own). Scores are BM25, computed by the engine from each posting's count and
-its piece's length code with N and the average length from the manifest: a changed piece
-changes only the shards of its own terms, its record and its record table. Every file but the
+has a shard of its own). A term in more than SPLIT_POSTINGS pieces is written as blocks of
+BLOCK_DOCS pieces, each a file, its shard holding a summary with each block's best (count,
+length code) pairs, from which the engine bounds a block's scores and fetches, for a one-word
+query's first results, only the blocks that may hold them. Scores are BM25, computed by the
+engine from each posting's count and its piece's length code with N and the average length
+from the manifest: a changed piece changes only the shards of its own terms, the blocks of
+them that hold it, its record and its record table. Every file but the
 manifest is named by its contents, so it can be cached for good; a build writes only the files
 that are not there yet and removes those no longer named.
 
 Between builds the writer's state is a SQLite database in the build cache (`IndexWriter`):
-each piece's terms and counts, each term's postings, entry and size. A piece sent to the
+each piece's terms and counts, each term's entry and size, and its postings by block, so
+that an edit reads, settles and encodes only the blocks of its piece. A piece sent to the
 indexer goes there at once, so the indexer holds no piece in memory; when it writes it holds
 the postings of the terms that changed (in a clean build, up to SPILL_POSTINGS of them, the
 rest in runs on disk) and one shard at a time.
