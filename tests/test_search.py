@@ -1273,34 +1273,9 @@ def _shard_entries(bundle: Path) -> dict[str, Any]:
 
 
 def _reference_postings(pieces: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
-    """What the index must hold of `_state_build`'s pieces, counted here without the writer:
-    each word's (doc, count, length code), each stem's summed counts (or its one word)."""
+    """What the index must hold of `_state_build`'s pieces, counted here without the writer."""
     ordered = sorted(pieces.items(), key=lambda item: (item[1][0], item[0]))
-    words: dict[str, dict[int, int]] = {}
-    codes = []
-    for doc, (_url, (_order, title, body)) in enumerate(ordered):
-        terms = search.analyse(_entry(title), f"<p>{body}</p>")
-        codes.append(search.length_code(terms.length))
-        for word, count in terms.counts.items():
-            words.setdefault(word, {})[doc] = count
-    out: dict[str, Any] = {}
-    stems: dict[str, list[str]] = {}
-    for word, found in words.items():
-        out[word] = [(doc, count, codes[doc]) for doc, count in sorted(found.items())]
-        stems.setdefault(search.stem(word), []).append(word)
-    for root, members in stems.items():
-        if members == [root]:
-            continue
-        if len(members) == 1:
-            out["~" + root] = members[0]
-            continue
-        summed: dict[int, int] = {}
-        for word in members:
-            for doc, count in words[word].items():
-                summed[doc] = summed.get(doc, 0) + count
-        out["~" + root] = [(doc, count, codes[doc]) for doc, count in sorted(summed.items())]
-    out["#kind:editorial"] = [(doc, 1, code) for doc, code in enumerate(codes)]
-    return out
+    return _count_pieces([(_entry(title), body) for _url, (_o, title, body) in ordered])[0]
 
 
 def test_a_state_written_with_another_zlib_is_not_taken_up(
@@ -1369,20 +1344,19 @@ def _piece_entry(title: str, kind: str, topic: str) -> search.SearchEntry:
     )
 
 
-def _postings_of_pieces(
-    pieces: list[tuple[str, str, str, str, str]],
-) -> tuple[dict[str, Any], float]:
-    """Each term's (doc, count, length code) and the mean length, counted from the pieces
-    themselves (not read from the index), pieces numbered in the order they were given."""
+def _count_pieces(pieces: list[tuple[search.SearchEntry, str]]) -> tuple[dict[str, Any], float]:
+    """Each term's (doc, count, length code), each stem's summed counts (or its one word), each
+    filter's pieces, and the mean length: counted from the pieces (entry, body) themselves, not
+    read from an index, numbered in the order they are given."""
     words: dict[str, dict[int, int]] = {}
     codes, lengths = [], []
-    for doc, (_url, title, body, kind, topic) in enumerate(pieces):
-        terms = search.analyse(_piece_entry(title, kind, topic), f"<p>{body}</p>")
+    for doc, (entry, body) in enumerate(pieces):
+        terms = search.analyse(entry, f"<p>{body}</p>")
         codes.append(search.length_code(terms.length))
         lengths.append(terms.length)
         for word, count in terms.counts.items():
             words.setdefault(word, {})[doc] = count
-        for name in (f"#kind:{kind}", f"#topic:{topic}"):
+        for name in [f"#kind:{entry.kind}"] + [f"#topic:{slug}" for slug, _t in entry.topics]:
             words.setdefault(name, {})[doc] = 1
     out: dict[str, Any] = {}
     stems: dict[str, list[str]] = {}
@@ -1421,7 +1395,9 @@ def blocked_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for name in ("hub-search-engine.js", "hub-search-stemmer.js"):
         shutil.copy(ENGINE.parent / name, site / "assets" / name)
     bundle = site / search.BUNDLE_DIR
-    postings, average = _postings_of_pieces(pieces)
+    postings, average = _count_pieces(
+        [(_piece_entry(title, kind, topic), body) for _u, title, body, kind, topic in pieces]
+    )
     manifest = _manifest(bundle)
     assert manifest["average"] == average and manifest["span"] == SMALL_BLOCKS["BLOCK_DOCS"]
     with serve(site) as base:
