@@ -1538,3 +1538,65 @@ def test_chromium_ranks_terms_written_as_blocks_exactly_as_bm25(blocked_index: A
     _check_blocked_answers(blocked_index, got)
     assert got["common"]["oneBlocks"] <= 2
     assert got["common"]["firstBlocks"] < _blocks_of(bundle, "the") * 3 // 4
+
+
+@pytest.mark.browser
+def test_the_search_box_shows_a_common_word_written_as_blocks_page_by_page_to_the_end(
+    built_site: BuiltSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo site with its index written again from its records in blocks of 4: the search
+    box shows "the" (in nearly every piece, a block each 4 pieces) first result first, then
+    ten at a time as the reader scrolls, to the last, in BM25's order computed in Python."""
+    import html
+
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    site = tmp_path / "site"
+    shutil.copytree(built_site.site, site)
+    bundle = site / search.BUNDLE_DIR
+    records = _records(bundle)
+    shutil.rmtree(bundle)
+    for name, value in {**SMALL_BLOCKS, "BLOCK_DOCS": 4, "SPLIT_POSTINGS": 6}.items():
+        monkeypatch.setattr(search, name, value)  # the demo has few pieces
+    pieces = [
+        (
+            search.SearchEntry(r["title"], r["kind"], r["date"], kind=r["kind"].split()[0].lower()),
+            html.escape(r["text"]),
+        )
+        for r in records
+    ]
+    writer = search.IndexWriter()
+    for record, (entry, body) in zip(records, pieces, strict=True):
+        writer.add("/" + record["url"], entry, f"<p>{body}</p>")
+    writer.write(site)
+    postings, average = _count_pieces(pieces)
+    manifest = _manifest(bundle)
+    assert manifest["average"] == average and _blocks_of(bundle, "the") >= 10
+    want = ["/" + records[doc]["url"] for doc in _reference(postings, manifest, "the")]
+    assert len(want) > 30
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        blocks: list[str] = []
+        page.on("request", lambda r: blocks.append(r.url) if "/b/" in r.url else None)
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        page.keyboard.type("the")
+        page.wait_for_function("document.querySelectorAll('.md-search-result__item').length >= 10")
+        meta = page.locator("[data-hub-search-meta]").inner_text()
+        assert int(meta.split()[0].replace(",", "")) == len(want)
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".md-search-result__item").count() == 10  # one screenful
+        first_screen = len(set(blocks))
+        for _ in range(len(want) // 10 + 5):
+            if page.locator(".md-search-result__item").count() >= len(want):
+                break
+            page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+            page.wait_for_timeout(150)
+        shown: list[str] = page.locator("a.md-search-result__link").evaluate_all(
+            "all => all.map(a => new URL(a.href).pathname)"
+        )
+        browser.close()
+    assert shown == want
+    assert first_screen < _blocks_of(bundle, "the") <= len(set(blocks))
