@@ -338,7 +338,7 @@ def test_writing_removes_what_an_older_index_left(tmp_path: Path) -> None:
     _write(tmp_path, {"/a/": ("Second", "<p>two</p>")})
     second = _files(bundle)
     assert not (bundle / "0123abcd").exists()
-    assert sorted(p.name for p in bundle.iterdir()) == ["d", "manifest.json", "r", "t"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["b", "d", "manifest.json", "r", "t"]
     assert len(second) == len(first) == 3 and not set(first) & set(second)
 
 
@@ -1197,17 +1197,23 @@ def _state_build(
     return report
 
 
-@pytest.mark.parametrize("spill", [False, True])
+@pytest.mark.parametrize(
+    ("spill", "blocks"), [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_an_index_kept_on_disk_updates_to_the_clean_index_after_each_change(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill: bool, blocks: bool
 ) -> None:
     """Edits, pieces added before, between and after the others, removals, renamed words:
     after each, the index updated from the kept state equals a clean build's, byte for byte,
-    and only a changed piece is sent again."""
+    and only a changed piece is sent again. With small blocks, the edits move pieces' postings
+    between blocks, and terms and stems cross the size at which they are written as blocks."""
     import random
 
     if spill:
         monkeypatch.setattr(search, "SPILL_POSTINGS", 40)
+    if blocks:
+        monkeypatch.setattr(search, "BLOCK_DOCS", 4)
+        monkeypatch.setattr(search, "SPLIT_POSTINGS", 6)
     monkeypatch.setattr(search, "SHARD_BUDGET", 120)
     monkeypatch.setattr(search, "RECORD_BLOCK", 4)
     rng = random.Random(11)
@@ -1252,8 +1258,24 @@ def test_an_index_kept_on_disk_updates_to_the_clean_index_after_each_change(
         got, want = site / search.BUNDLE_DIR, clean / search.BUNDLE_DIR
         assert _files(got) == _files(want), f"change {number}"
         assert (got / "manifest.json").read_bytes() == (want / "manifest.json").read_bytes()
+        split = [t for t, e in _shard_entries(got).items() if isinstance(e, dict)]
+        assert bool(split) == blocks  # large terms and stems written as blocks
+        assert _postings(got) == _reference_postings(pieces)
     assert report.written == 0  # the last build changed nothing
     assert not Path(f"{state}-staging").exists()  # the pieces waiting to be written: not kept
+
+
+def _shard_entries(bundle: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in _manifest(bundle)["shards"]:
+        out.update(json.loads((bundle / "t" / f"{name}.json").read_bytes()))
+    return out
+
+
+def _reference_postings(pieces: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
+    """What the index must hold of `_state_build`'s pieces, counted here without the writer."""
+    ordered = sorted(pieces.items(), key=lambda item: (item[1][0], item[0]))
+    return _count_pieces([(_entry(title), body) for _url, (_o, title, body) in ordered])[0]
 
 
 def test_a_state_written_with_another_zlib_is_not_taken_up(
@@ -1283,3 +1305,298 @@ def test_a_kept_state_that_is_not_the_index_on_disk_is_not_taken_up(tmp_path: Pa
     state.write_bytes(b"not a database")  # e.g. the pickle an older hub kept
     assert search.IndexWriter.load(state, report.fingerprint, bundle) is None
     assert _state_build(site, state, report.fingerprint, pieces).pages == 2  # built afresh
+
+
+# ---------------------------------------------------------------- large terms in blocks
+
+#: a small hub cut into many blocks: 16 pieces a block, a term of more than 12 postings in blocks
+SMALL_BLOCKS = {"BLOCK_DOCS": 16, "SPLIT_POSTINGS": 12, "SHARD_BUDGET": 400}
+BLOCK_KINDS = ("editorial", "partner", "analyst")
+
+
+def _blocked_pieces() -> list[tuple[str, str, str, str, str]]:
+    """400 pieces (url, title, body, kind, topic) with words from every piece's to one piece's,
+    counts and lengths that vary, stems and longer words: common terms span every block."""
+    import random
+
+    rng = random.Random(19)
+    common = ["the", "and", "team", "teams", "teamwork", "data", "budget", "budgets"]
+    middle = ["budgeting", "market", "marketing", "markets", "portal", "consent", "teammate"]
+    out = []
+    for i in range(400):
+        words = [w for w in common if rng.random() < 0.85] + [
+            w for w in middle if rng.random() < 0.2
+        ]
+        words += [f"rare{rng.randrange(60)}" for _ in range(rng.randint(0, 2))]
+        body = [w for w in words for _ in range(rng.choice((1, 1, 1, 2, 3, 7)))]
+        body += ["filler"] * rng.randint(0, 120)  # lengths that vary
+        rng.shuffle(body)
+        title = f"Piece {rng.choice(common + middle)}"
+        out.append(
+            (f"p/{i}/", title, " ".join(body), BLOCK_KINDS[i % 3], f"topic-{rng.randrange(4)}")
+        )
+    return out
+
+
+def _piece_entry(title: str, kind: str, topic: str) -> search.SearchEntry:
+    return search.SearchEntry(
+        title, kind.title(), "2 March 2026", kind=kind, topics=((topic, topic.title()),)
+    )
+
+
+def _count_pieces(pieces: list[tuple[search.SearchEntry, str]]) -> tuple[dict[str, Any], float]:
+    """Each term's (doc, count, length code), each stem's summed counts (or its one word), each
+    filter's pieces, and the mean length: counted from the pieces (entry, body) themselves, not
+    read from an index, numbered in the order they are given."""
+    words: dict[str, dict[int, int]] = {}
+    codes, lengths = [], []
+    for doc, (entry, body) in enumerate(pieces):
+        terms = search.analyse(entry, f"<p>{body}</p>")
+        codes.append(search.length_code(terms.length))
+        lengths.append(terms.length)
+        for word, count in terms.counts.items():
+            words.setdefault(word, {})[doc] = count
+        for name in [f"#kind:{entry.kind}"] + [f"#topic:{slug}" for slug, _t in entry.topics]:
+            words.setdefault(name, {})[doc] = 1
+    out: dict[str, Any] = {}
+    stems: dict[str, list[str]] = {}
+    for word, found in words.items():
+        out[word] = [(doc, count, codes[doc]) for doc, count in sorted(found.items())]
+        if not word.startswith("#"):
+            stems.setdefault(search.stem(word), []).append(word)
+    for root, members in stems.items():
+        if members == [root]:
+            continue
+        if len(members) == 1:
+            out["~" + root] = members[0]
+            continue
+        summed: dict[int, int] = {}
+        for word in members:
+            for doc, count in words[word].items():
+                summed[doc] = summed.get(doc, 0) + count
+        out["~" + root] = [(doc, c, codes[doc]) for doc, c in sorted(summed.items())]
+    return out, round(sum(lengths) / len(lengths), 2)
+
+
+@pytest.fixture(scope="module")
+def blocked_index(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The 400 pieces written with small blocks (and the engine beside them, for a browser),
+    served on 127.0.0.1; with their postings counted from the pieces and the manifest."""
+    site = tmp_path_factory.mktemp("blocked-site")
+    pieces = _blocked_pieces()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SMALL_BLOCKS.items():
+            patch.setattr(search, name, value)
+        writer = search.IndexWriter()
+        for url, title, body, kind, topic in pieces:
+            writer.add(url, _piece_entry(title, kind, topic), f"<p>{body}</p>")
+        writer.write(site)
+    (site / "assets").mkdir()
+    for name in ("hub-search-engine.js", "hub-search-stemmer.js"):
+        shutil.copy(ENGINE.parent / name, site / "assets" / name)
+    bundle = site / search.BUNDLE_DIR
+    postings, average = _count_pieces(
+        [(_piece_entry(title, kind, topic), body) for _u, title, body, kind, topic in pieces]
+    )
+    manifest = _manifest(bundle)
+    assert manifest["average"] == average and manifest["span"] == SMALL_BLOCKS["BLOCK_DOCS"]
+    with serve(site) as base:
+        yield base, bundle, postings, manifest, pieces
+
+
+BLOCK_QUERIES = {
+    "common": ("the", {}),
+    "common, typed": ("team", {}),  # with its stem's words and the longer words it begins
+    "stem": ("budgets ", {}),
+    "middle": ("marketing ", {}),
+    "rare": ("rare7 ", {}),
+    "two words": ("budget marketing ", {}),
+    "two common words": ("the data", {}),
+    "prefix": ("mark", {}),
+    "prefix alone": ("teamm", {}),  # in no piece itself: the longer word it begins
+    # begins words of more than four shards: only itself, in no piece: did you mean "team"?
+    "prefix of many": ("tea", {}),
+    "filter": ("the ", {"kind": "partner"}),
+    "two filters": ("data", {"kind": "analyst", "topic": "topic-2"}),
+    "in no piece": ("zebra ", {}),
+}
+
+#: each query searched in a fresh index whole, then in another for its first result, then ten,
+#: then page after page as "more results" asks; the blocks (`b/` files) fetched are counted
+PAGED = """
+const realFetch = globalThis.fetch;
+let blocks = 0;
+globalThis.fetch = (url, ...rest) => {
+  if (String(url).includes("/b/")) blocks += 1;
+  return realFetch(url, ...rest);
+};
+const out = {};
+for (const [name, [query, filters]] of Object.entries(input.queries)) {
+  const whole = await (await engine.open(input.base)).search(query, filters);
+  blocks = 0;
+  const lazy = await (await engine.open(input.base)).search(query, filters, { first: 1 });
+  const one = lazy.results.map((r) => r.doc);
+  const oneBlocks = blocks;
+  const first = (await lazy.page(10)).map((r) => r.doc);
+  const firstBlocks = blocks;
+  const pages = [];
+  while (lazy.results.length < lazy.total) {
+    const before = lazy.results.length;
+    await lazy.page(before + 10);
+    pages.push(lazy.results.length - before);
+  }
+  out[name] = {
+    whole: whole.results.map((r) => r.doc),
+    wholeTotal: whole.total,
+    one,
+    oneBlocks,
+    first,
+    total: lazy.total,
+    paged: lazy.results.map((r) => r.doc),
+    pages,
+    firstBlocks,
+    allBlocks: blocks,
+  };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def _blocked_reference(blocked: Any, query: str, filters: dict[str, str]) -> list[int]:
+    _base, _bundle, postings, manifest, pieces = blocked
+    ranked = _reference(postings, manifest, query)
+    keep = {
+        doc
+        for doc, (_u, _t, _b, kind, topic) in enumerate(pieces)
+        if filters.get("kind", kind) == kind and filters.get("topic", topic) == topic
+    }
+    return [doc for doc in ranked if doc in keep]
+
+
+def _check_blocked_answers(blocked: Any, got: dict[str, Any]) -> None:
+    for name, (query, filters) in BLOCK_QUERIES.items():
+        answer, want = got[name], _blocked_reference(blocked, query, filters)
+        if name in ("in no piece", "prefix of many"):  # the closest word's results instead
+            assert not want and answer["whole"] == answer["paged"], name
+            assert answer["total"] == len(answer["whole"]), name
+            continue
+        assert want, name  # every other query finds something
+        assert answer["whole"] == want, name
+        assert answer["paged"] == want, name  # "more results" page by page, to the end
+        assert answer["total"] == answer["wholeTotal"] == len(want), name
+        assert answer["first"] == want[: len(answer["first"])], name
+        assert len(answer["first"]) >= min(10, len(want)), name
+        assert answer["one"] == want[: len(answer["one"])] and answer["one"], name
+
+
+def _blocks_of(bundle: Path, term: str) -> int:
+    entry = _shard_entries(bundle)[term]
+    assert isinstance(entry, dict), term  # written as blocks
+    return len(entry["b"])
+
+
+def test_the_engine_ranks_terms_written_as_blocks_exactly_as_bm25_and_pages_to_the_end(
+    blocked_index: Any,
+) -> None:
+    base, bundle, postings, _m, _pieces = blocked_index
+    # the index holds what the pieces say, whether written whole or in blocks
+    assert _postings(bundle) == postings
+    entries = _shard_entries(bundle)
+    split = sorted(t for t, e in entries.items() if isinstance(e, dict))
+    assert {"the", "~team", "#kind:partner", "data"} <= set(split)
+    assert any(isinstance(e, list) for e in entries.values())  # small terms stay whole
+    got = _run_engine(PAGED, {"base": base, "queries": BLOCK_QUERIES})
+    _check_blocked_answers(blocked_index, got)
+    # a common word's first result comes from one of its blocks, its first ten from some
+    blocks = _blocks_of(bundle, "the")
+    assert blocks >= 20
+    assert got["common"]["oneBlocks"] <= 2, got["common"]
+    assert got["common"]["firstBlocks"] < blocks * 3 // 4, got["common"]
+    assert got["common"]["allBlocks"] == blocks  # paging to the end fetched each once
+    typed = got["common, typed"]  # blocks of "~team", "team", "teams", "teammate", "teamwork"
+    assert typed["oneBlocks"] < typed["firstBlocks"] < typed["allBlocks"], typed
+
+
+@pytest.mark.browser
+def test_chromium_ranks_terms_written_as_blocks_exactly_as_bm25(blocked_index: Any) -> None:
+    """The same queries through the engine in Chromium (its own fetch, modules and JSON)."""
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    base, bundle, _p, _m, _pieces = blocked_index
+    script = (
+        "async (input) => { const engine = await import(input.base + 'assets/hub-search-engine.js');\n"
+        + PAGED.replace("console.log(JSON.stringify(out));", "return out;")
+        + "}"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page()
+        page.goto(base + "assets/hub-search-engine.js")
+        got = page.evaluate(script, {"base": base, "queries": BLOCK_QUERIES})
+        browser.close()
+    _check_blocked_answers(blocked_index, got)
+    assert got["common"]["oneBlocks"] <= 2
+    assert got["common"]["firstBlocks"] < _blocks_of(bundle, "the") * 3 // 4
+
+
+@pytest.mark.browser
+def test_the_search_box_shows_a_common_word_written_as_blocks_page_by_page_to_the_end(
+    built_site: BuiltSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo site with its index written again from its records in blocks of 4: the search
+    box shows "the" (in nearly every piece, a block each 4 pieces) first result first, then
+    ten at a time as the reader scrolls, to the last, in BM25's order computed in Python."""
+    import html
+
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    site = tmp_path / "site"
+    shutil.copytree(built_site.site, site)
+    bundle = site / search.BUNDLE_DIR
+    records = _records(bundle)
+    shutil.rmtree(bundle)
+    for name, value in {**SMALL_BLOCKS, "BLOCK_DOCS": 4, "SPLIT_POSTINGS": 6}.items():
+        monkeypatch.setattr(search, name, value)  # the demo has few pieces
+    pieces = [
+        (
+            search.SearchEntry(r["title"], r["kind"], r["date"], kind=r["kind"].split()[0].lower()),
+            html.escape(r["text"]),
+        )
+        for r in records
+    ]
+    writer = search.IndexWriter()
+    for record, (entry, body) in zip(records, pieces, strict=True):
+        writer.add("/" + record["url"], entry, f"<p>{body}</p>")
+    writer.write(site)
+    postings, average = _count_pieces(pieces)
+    manifest = _manifest(bundle)
+    assert manifest["average"] == average and _blocks_of(bundle, "the") >= 10
+    want = ["/" + records[doc]["url"] for doc in _reference(postings, manifest, "the")]
+    assert len(want) > 30
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        blocks: list[str] = []
+        page.on("request", lambda r: blocks.append(r.url) if "/b/" in r.url else None)
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        page.keyboard.type("the")
+        page.wait_for_function("document.querySelectorAll('.md-search-result__item').length >= 10")
+        meta = page.locator("[data-hub-search-meta]").inner_text()
+        assert int(meta.split()[0].replace(",", "")) == len(want)
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".md-search-result__item").count() == 10  # one screenful
+        first_screen = len(set(blocks))
+        for _ in range(len(want) // 10 + 5):
+            if page.locator(".md-search-result__item").count() >= len(want):
+                break
+            page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTop = e.scrollHeight")
+            page.wait_for_timeout(150)
+        shown: list[str] = page.locator("a.md-search-result__link").evaluate_all(
+            "all => all.map(a => new URL(a.href).pathname)"
+        )
+        browser.close()
+    assert shown == want
+    assert first_screen < _blocks_of(bundle, "the") <= len(set(blocks))

@@ -5,6 +5,10 @@
  * manifest (revalidated, a few KB), for each word the shard of the word and the shard of its
  * stem (a few more for the word being typed, which also finds the longer words it begins), for
  * a filter the shard of its list, and, for each result shown, its record table and its record.
+ * A large term's shard holds only a summary of its blocks (the pieces numbered [i * span,
+ * (i + 1) * span)), each with the best (count, length) pairs in it: a query scores the blocks
+ * where every word is, and asked for its first results only (one word, no filter), it fetches
+ * the blocks best bound first and stops once no block left can hold a better piece.
  * Every file but the manifest is named by its contents, so the browser may cache it for good.
  *
  * Words are cut and stemmed exactly as channelhub.search cuts and stems them: keep the two in
@@ -13,7 +17,7 @@
 
 import { stem as porter2 } from "./hub-search-stemmer.js";
 
-const FORMAT = 2;
+const FORMAT = 3;
 const MIN_WORD = 2;
 const MAX_WORD = 40;
 const STEM_MARK = "~";
@@ -32,6 +36,8 @@ const RUN = /[\p{L}\p{N}\p{M}]+/gu; // a word of the original text, accents and 
 const STEMMABLE = /^[a-z]{3,}$/;
 const BLOCK = /\s*\n\s*/g; // the record's text keeps paragraphs, cells, items and headings apart
 const SEPARATOR = " · ";
+// files fetched at once (a browser's own limit per host over HTTP/1.1); the rest wait their turn
+const PARALLEL = 6;
 
 export function normalize(text) {
   // final sigma as any sigma, so that a capitalised prefix finds the longer word (as in Python)
@@ -163,15 +169,30 @@ class Index {
     this.bits = bits;
     // BM25's length part for each length code: k1 * (1 - b + b * length / average)
     this.norms = Array.from({ length: 1 << bits }, (_, code) => k1 * (1 - b + (b * lengthBase ** code) / manifest.average));
+    this.span = manifest.span;
     this.files = new Map();
+    this.split = new WeakMap(); // entry -> its blocks (`blocks`)
+    this.running = 0;
+    this.waiting = [];
+  }
+
+  async fetchJson(path) {
+    while (this.running >= PARALLEL) await new Promise((turn) => this.waiting.push(turn));
+    this.running += 1;
+    try {
+      const response = await fetch(new URL(path, this.base));
+      if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+      return await response.json();
+    } finally {
+      this.running -= 1;
+      const next = this.waiting.shift();
+      if (next) next();
+    }
   }
 
   get(path) {
     if (!this.files.has(path)) {
-      const loading = fetch(new URL(path, this.base)).then((response) => {
-        if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-        return response.json();
-      });
+      const loading = this.fetchJson(path);
       loading.catch(() => this.files.delete(path)); // a failed fetch is tried again next time
       this.files.set(path, loading);
     }
@@ -199,7 +220,11 @@ class Index {
     return this.get(`t/${this.manifest.shards[i]}.json`);
   }
 
-  /* A term's postings (a flat [doc gap, value, ...] list), or undefined. */
+  /*
+   * A term's entry, or undefined: its postings (a flat [doc gap, value, ...] list), a large
+   * term's summary ({n: postings, b: [[block, file, postings, [count, length code, ...]], ...]})
+   * or, for a stem, its one word.
+   */
   async lookup(term) {
     if (!this.firsts.length) return undefined;
     const shard = await this.shard(this.shardOf(term));
@@ -222,14 +247,73 @@ class Index {
     return out;
   }
 
+  idf(df) {
+    return Math.log(1 + (this.pieces - df + 0.5) / (df + 0.5));
+  }
+
   /* BM25 of each piece of decoded postings (by default their number is the term's document frequency). */
   bm25(counts, df = counts.size) {
-    const idf = Math.log(1 + (this.pieces - df + 0.5) / (df + 0.5));
+    const idf = this.idf(df);
     const scores = new Map();
     for (const [doc, [tf, code]] of counts) {
       scores.set(doc, (idf * tf * (this.k1 + 1)) / (tf + this.norms[code]));
     }
     return scores;
+  }
+
+  /* How many pieces an entry lists. */
+  size(entry) {
+    if (!entry || typeof entry === "string") return 0;
+    return Array.isArray(entry) ? entry.length / 2 : entry.n;
+  }
+
+  /*
+   * An entry's blocks: block -> {count, top: [count, length code, ...], list or file}; a list
+   * written whole is cut here into the same blocks (each list from piece 0, as a file is).
+   */
+  blocks(entry) {
+    if (!entry || typeof entry === "string") return new Map();
+    let out = this.split.get(entry);
+    if (out) return out;
+    out = new Map();
+    if (Array.isArray(entry)) {
+      const mask = (1 << this.bits) - 1;
+      let doc = 0;
+      let current = null;
+      for (let k = 0; k < entry.length; k += 2) {
+        doc += entry[k];
+        const block = Math.floor(doc / this.span);
+        if (!out.has(block)) {
+          current = { count: 0, top: [], list: [doc, entry[k + 1]] };
+          out.set(block, current);
+        } else {
+          current.list.push(entry[k], entry[k + 1]);
+        }
+        current.count += 1;
+        current.top.push(Math.floor(entry[k + 1] / (mask + 1)), entry[k + 1] & mask);
+      }
+    } else {
+      for (const [block, file, count, top] of entry.b) out.set(block, { count, top, file });
+    }
+    this.split.set(entry, out);
+    return out;
+  }
+
+  /* An entry's postings in one block (a flat list from piece 0), or undefined. */
+  async block(entry, number) {
+    const found = this.blocks(entry).get(number);
+    if (!found) return undefined;
+    return found.list || this.get(`b/${found.file}.json`);
+  }
+
+  /* The best BM25 of the (count, length code) pairs `top`, with `idf`. */
+  peak(top, idf) {
+    let best = 0;
+    for (let k = 0; k < top.length; k += 2) {
+      const tf = top[k];
+      best = Math.max(best, (idf * tf * (this.k1 + 1)) / (tf + this.norms[top[k + 1]]));
+    }
+    return best;
   }
 
   /* The stem's postings: `~stem`, or the one word it points to, or the stem itself as a word. */
@@ -261,59 +345,102 @@ class Index {
   }
 
   /*
-   * Score of every piece a query word finds: BM25 of all the words with its stem, as one term;
-   * a piece without the word itself counts WEIGHTS.stem of that. The word being typed also
-   * finds the longer words it begins, all of them as one term, at WEIGHTS.prefix.
+   * What scoring a query word needs: the entries of the word, of all the words with its stem
+   * (`base`) and of the longer words it begins (the word being typed), their document
+   * frequencies, and how many pieces it finds. The longer words count as rare as all of them
+   * and the stem's words together: that union is counted from the summaries, fetching only the
+   * blocks where two of them have postings and none is in every piece of the block.
    */
-  async scores(word, prefix) {
+  async plan(word, prefix) {
     const [exact, stemmed, longer] = await Promise.all([
       this.lookup(word),
       this.stemPostings(word),
       prefix ? this.longer(word) : [],
     ]);
     const own = typeof exact === "string" ? undefined : exact;
-    const has = this.counts([own]);
-    const scores = this.bm25(this.counts([stemmed || own]));
-    for (const [doc, score] of scores) if (!has.has(doc)) scores.set(doc, score * WEIGHTS.stem);
+    const base = stemmed || own;
+    const plan = { own, base, longer, idfBase: this.idf(this.size(base)), total: this.size(base) };
     if (longer.length) {
-      // the words it begins include itself: as rare as all of them together, never rarer
-      const df = this.counts([stemmed || own, ...longer]).size;
-      for (const [doc, score] of this.bm25(this.counts(longer), df)) {
+      const lists = [base, ...longer].filter(Boolean);
+      const where = new Map(); // block -> the lists with postings in it
+      for (const list of lists) {
+        for (const number of this.blocks(list).keys()) where.set(number, [...(where.get(number) || []), list]);
+      }
+      const sizes = await Promise.all(
+        [...where].map(async ([number, present]) => {
+          const counts = present.map((list) => this.blocks(list).get(number).count);
+          // one list, or one with every piece of the block: no need to look at the pieces
+          const most = Math.max(...counts);
+          if (present.length === 1 || most === Math.min(this.span, this.pieces - number * this.span)) return most;
+          return this.counts(await Promise.all(present.map((list) => this.block(list, number)))).size;
+        }),
+      );
+      plan.total = sizes.reduce((sum, n) => sum + n, 0);
+      plan.idfUnion = this.idf(plan.total);
+    }
+    return plan;
+  }
+
+  /* The blocks where a query word finds pieces. */
+  where(plan) {
+    const out = new Set(this.blocks(plan.base).keys());
+    for (const list of plan.longer) for (const number of this.blocks(list).keys()) out.add(number);
+    return out;
+  }
+
+  /* The most a piece of block `number` scores for a query word (0: the word is in none). */
+  bound(plan, number) {
+    const base = this.blocks(plan.base).get(number);
+    let best = base ? this.peak(base.top, plan.idfBase) : 0;
+    let tf = 0;
+    let code = Infinity;
+    for (const list of plan.longer) {
+      const found = this.blocks(list).get(number);
+      if (!found) continue;
+      for (let k = 0; k < found.top.length; k += 2) code = Math.min(code, found.top[k + 1]);
+      tf += Math.max(...found.top.filter((_, k) => k % 2 === 0));
+    }
+    if (tf) best = Math.max(best, this.peak([tf, code], plan.idfUnion) * WEIGHTS.prefix);
+    return best;
+  }
+
+  /*
+   * Score of every piece of block `number` a query word finds: BM25 of all the words with its
+   * stem, as one term; a piece without the word itself counts WEIGHTS.stem of that. The word
+   * being typed also finds the longer words it begins, all of them as one term, at WEIGHTS.prefix.
+   */
+  async scores(plan, number) {
+    const [own, base, ...longer] = await Promise.all(
+      [plan.own, plan.base, ...plan.longer].map((entry) => this.block(entry, number)),
+    );
+    const has = this.counts([own]);
+    const scores = this.bm25(this.counts([base]), this.size(plan.base));
+    for (const [doc, score] of scores) if (!has.has(doc)) scores.set(doc, score * WEIGHTS.stem);
+    if (plan.longer.length) {
+      for (const [doc, score] of this.bm25(this.counts(longer), plan.total)) {
         if (!(scores.get(doc) >= score * WEIGHTS.prefix)) scores.set(doc, score * WEIGHTS.prefix);
       }
     }
     return scores;
   }
 
-  /* The pieces a filter keeps, or null when it is not set. */
-  async only(name, value) {
+  /* The entry of a filter's pieces, or null when it is not set. */
+  async filter(name, value) {
     if (!value) return null;
-    const flat = await this.lookup(`${FILTER_MARK}${name}:${value}`);
-    const docs = new Set();
-    let doc = 0;
-    for (let k = 0; flat && k < flat.length; k += 2) docs.add((doc += flat[k]));
-    return docs;
+    return (await this.lookup(`${FILTER_MARK}${name}:${value}`)) || [];
   }
 
-  async record(doc) {
-    const block = this.manifest.block;
-    const table = await this.get(`r/${this.manifest.records[Math.floor(doc / block)]}.json`);
-    return this.get(`d/${doc}.${table[doc % block]}.json`);
-  }
-
-  /* Pieces with every word of the query, best first, as [doc, score]; the lists of words with none. */
-  async match(parsed, filters) {
-    const [lists, kind, topic] = await Promise.all([
-      Promise.all(parsed.terms.map((word) => this.scores(word, word === parsed.prefix))),
-      this.only("kind", filters.kind),
-      this.only("topic", filters.topic),
+  /* The pieces of block `number` with every word of the query, as [doc, score]. */
+  async hits(query, number) {
+    const [lists, allowed] = await Promise.all([
+      Promise.all(query.plans.map((plan) => this.scores(plan, number))),
+      Promise.all(query.filters.map((entry) => this.block(entry, number))),
     ]);
-    const missing = parsed.terms.filter((_, i) => lists[i].size === 0);
-    const order = [...lists].sort((a, b) => a.size - b.size);
-    const [fewest, ...others] = order;
-    const hits = [];
+    const only = allowed.map((flat) => new Set(this.counts([flat]).keys()));
+    const [fewest, ...others] = query.order.map((i) => lists[i]);
+    const out = [];
     for (const [doc, score] of fewest) {
-      if ((kind && !kind.has(doc)) || (topic && !topic.has(doc))) continue;
+      if (!only.every((docs) => docs.has(doc))) continue;
       let total = score;
       for (const other of others) {
         const more = other.get(doc);
@@ -323,11 +450,41 @@ class Index {
         }
         total += more;
       }
-      if (total >= 0) hits.push([doc, total]);
+      if (total >= 0) out.push([doc, total]);
     }
-    hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    if (!parsed.phrases.length) return { hits, missing, more: false };
+    return out;
+  }
+
+  /*
+   * Pieces with every word of the query, best first: `hits` holds those scored so far, the
+   * first `settled` of them in their final places. With `first`, and a query whose number of
+   * results is known from the summaries (one word, no filter, no phrase), only the blocks that
+   * may hold the first results are scored; `settle` scores more.
+   */
+  async match(parsed, filters, first = Infinity) {
+    const [plans, kind, topic] = await Promise.all([
+      Promise.all(parsed.terms.map((word) => this.plan(word, word === parsed.prefix))),
+      this.filter("kind", filters.kind),
+      this.filter("topic", filters.topic),
+    ]);
+    const missing = parsed.terms.filter((_, i) => plans[i].total === 0);
+    // the word that finds the fewest pieces first, and their scores summed in that order
+    const order = plans.map((_, i) => i).sort((a, b) => plans[a].total - plans[b].total);
+    const query = { plans, order, filters: [kind, topic].filter((entry) => entry !== null) };
+    const blocks = [];
+    for (const number of plans.length ? this.where(plans[order[0]]) : []) {
+      if (!plans.every((plan) => this.where(plan).has(number))) continue;
+      if (!query.filters.every((entry) => this.blocks(entry).has(number))) continue;
+      const bound = plans.reduce((sum, plan) => sum + this.bound(plan, number), 0);
+      blocks.push({ number, bound, start: number * this.span });
+    }
+    blocks.sort((a, b) => b.bound - a.bound || a.number - b.number);
+    const lazy = plans.length === 1 && !query.filters.length && !parsed.phrases.length;
+    const found = new Matches(this, query, blocks, lazy ? plans[0].total : null);
+    await found.settle(lazy ? first : Infinity);
+    if (!parsed.phrases.length) return { found, missing, more: false };
     // a phrase: the best pieces with all its words, checked in their text, a batch at a time
+    const { hits } = found;
     const kept = [];
     for (let i = 0; i < Math.min(hits.length, PHRASE_CHECK); i += BATCH) {
       const batch = hits.slice(i, Math.min(i + BATCH, PHRASE_CHECK));
@@ -337,7 +494,13 @@ class Index {
         if (parsed.phrases.every((phrase) => hasPhrase(text, phrase))) kept.push(hit);
       });
     }
-    return { hits: kept, missing, more: hits.length > PHRASE_CHECK };
+    return { found: new Matches(this, query, [], null, kept), missing, more: hits.length > PHRASE_CHECK };
+  }
+
+  async record(doc) {
+    const block = this.manifest.block;
+    const table = await this.get(`r/${this.manifest.records[Math.floor(doc / block)]}.json`);
+    return this.get(`d/${doc}.${table[doc % block]}.json`);
   }
 
   /* The indexed word closest to `word`, from the shards around where it would be (not the whole vocabulary). */
@@ -360,7 +523,7 @@ class Index {
         if (typeof flat === "string" || term.startsWith(STEM_MARK) || term.startsWith(FILTER_MARK)) continue;
         const d = distance(word, term, limit);
         if (d > limit) continue;
-        const candidate = { term, d, df: flat.length / 2 };
+        const candidate = { term, d, df: this.size(flat) };
         if (!best || d < best.d || (d === best.d && (candidate.df > best.df || (candidate.df === best.df && term < best.term)))) {
           best = candidate;
         }
@@ -373,21 +536,25 @@ class Index {
    * Pieces that match the query (and the filters: {kind, topic}), best first; each result's
    * record loads on demand. When nothing matches because a word is in no piece, the query with
    * each such word replaced by the closest indexed word is searched instead, and `corrected`
-   * says so ("did you mean ...?").
+   * says so ("did you mean ...?"). With `options.first`, `results` may hold only the first
+   * `first` of the `total` results, and `page(count)` settles more.
    */
-  async search(query, filters = {}) {
+  async search(query, filters = {}, options = {}) {
+    const first = options.first ?? Infinity;
     let parsed = parse(query);
-    if (!parsed.terms.length) return this.answer(parsed, { hits: [], more: false }, null);
-    let found = await this.match(parsed, filters);
+    if (!parsed.terms.length) {
+      return this.answer(parsed, { found: new Matches(this, null, [], null, []), more: false }, null);
+    }
+    let found = await this.match(parsed, filters, first);
     let corrected = null;
-    if (!found.hits.length && found.missing.length) {
+    if (!found.found.total && found.missing.length) {
       const fixes = await Promise.all(found.missing.map((word) => this.closest(word)));
       if (fixes.every(Boolean)) {
         const replace = new Map(found.missing.map((word, i) => [word, fixes[i]]));
         corrected = normalize(query).replace(WORD, (word) => replace.get(word) || word);
         const retry = parse(`${corrected} `); // whole words now: no longer words they begin
-        const again = await this.match(retry, filters);
-        if (again.hits.length) {
+        const again = await this.match(retry, filters, first);
+        if (again.found.total) {
           parsed = retry;
           found = again;
         } else {
@@ -398,16 +565,85 @@ class Index {
     return this.answer(parsed, found, corrected);
   }
 
-  answer(parsed, found, corrected) {
+  answer(parsed, { found, more }, corrected) {
+    const results = [];
+    const grow = () => {
+      for (const [doc, score] of found.hits.slice(results.length, found.settled)) {
+        results.push({ doc, score, data: () => this.record(doc) });
+      }
+      return results;
+    };
+    grow();
     return {
       words: parsed.terms,
       phrases: parsed.phrases,
       prefix: parsed.prefix,
       corrected,
-      more: found.more,
+      more,
       excerpt: (text) => excerpt(text, parsed.terms, 24, parsed.prefix),
-      results: found.hits.map(([doc, score]) => ({ doc, score, data: () => this.record(doc) })),
+      total: found.total, // how many pieces match
+      results, // the first of them, best first (all of them unless `first` was given)
+      // make `results` hold the first `count` (or all, if fewer match); resolves to it
+      page: async (count) => {
+        await found.settle(count);
+        return grow();
+      },
     };
+  }
+}
+
+/*
+ * The pieces a query matches, scored a block at a time, best bound first. `hits` are those
+ * scored so far, best first; the first `settled` of them are in their final places: no block
+ * left may hold a piece that scores as high. `total` is known from the start for a query of
+ * one word (the pieces it finds), else once every block is scored.
+ */
+class Matches {
+  constructor(index, query, blocks, total, hits = []) {
+    this.index = index;
+    this.query = query;
+    this.left = blocks; // by bound, best first
+    this.hits = hits;
+    this.known = total;
+    this.scored = 0; // blocks scored so far
+  }
+
+  get total() {
+    return this.known ?? this.hits.length;
+  }
+
+  get settled() {
+    let n = 0;
+    while (n < this.hits.length && !this.left.some((block) => this.before(block, this.hits[n]))) n += 1;
+    return n;
+  }
+
+  /*
+   * Whether a piece of `block` may rank before `hit`: score more, or as much with a lower
+   * number. A block's bound is computed as its best piece's score is (lazily only for one
+   * word: a sum of bounds might round otherwise), so it is never below it.
+   */
+  before(block, [doc, score]) {
+    return block.bound > score || (block.bound === score && block.start < doc);
+  }
+
+  /* Score blocks until the first `count` hits are settled (or every block is scored). */
+  async settle(count) {
+    while (this.left.length && this.settled < count) {
+      let take = this.left.length; // everything at once: every hit is wanted
+      if (count !== Infinity) {
+        // the blocks that may still beat the last one wanted (one, while too few are scored),
+        // best first, as many as were scored before: a few rounds, few blocks more than needed
+        const last = this.hits[count - 1];
+        const may = last ? this.left.filter((block) => this.before(block, last)).length : 1;
+        take = Math.max(1, Math.min(may, this.scored));
+      }
+      const batch = this.left.splice(0, take);
+      this.scored += batch.length;
+      const found = await Promise.all(batch.map((block) => this.index.hits(this.query, block.number)));
+      for (const hits of found) for (const hit of hits) this.hits.push(hit);
+      this.hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    }
   }
 }
 

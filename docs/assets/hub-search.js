@@ -99,7 +99,7 @@
   let index = null; // Promise of the site's index (the engine module opens it), made on first use
   let latest = 0; // number of the newest query, so a slow answer never overwrites a newer one
   // the newest query's results: those not rendered yet come as the reader scrolls
-  let shown = { number: 0, search: { results: [] }, next: 0, loading: false };
+  let shown = { number: 0, search: { results: [], total: 0 }, next: 0, loading: false };
   const scrollwrap = dialog.querySelector(".md-search__scrollwrap");
 
   function loadIndex() {
@@ -280,9 +280,10 @@
     if (number !== latest) return;
     let rendered = false;
     try {
-      const search = await site.search(query, { ...filters });
+      // only the first result is settled now (of a common word: one of its blocks, or a few)
+      const search = await site.search(query, { ...filters }, { first: 1 });
       if (number !== latest) return;
-      const total = search.results.length;
+      const total = search.total;
       if (total === 0) {
         list.replaceChildren();
         meta.textContent = say("search.result.none", "No matching documents");
@@ -318,10 +319,11 @@
   async function showMore(number, count) {
     const state = shown; // this query's, even if a newer query replaces `shown` meanwhile
     if (state.number !== number || number !== latest || state.loading) return;
-    if (state.next >= state.search.results.length) return;
+    if (state.next >= state.search.total) return;
     state.loading = true;
-    const batch = state.search.results.slice(state.next, state.next + count);
     try {
+      const results = await state.search.page(state.next + count); // scores more blocks if need be
+      const batch = results.slice(state.next, state.next + count);
       const records = await Promise.all(batch.map((result) => result.data()));
       if (number !== latest) return;
       list.append(...records.map((data) => resultItem(data, state.search)));

@@ -16,11 +16,15 @@ the browser from Python. Stemming is Snowball's English (Porter2) on both sides.
 
 The files, under `search-index/` in the built site:
 
-    manifest.json     {"format": 2, "pieces": N, "average": mean length, "bm25": [k1, b],
-                       "length": [base, bits], "terms": [first term of each shard],
-                       "shards": [name of each shard], "block": B, "records": [name of each
-                       record table], "kinds": {slug: label}, "topics": {slug: title}}
-    t/<hash>.json     a shard: {"term": [doc - previous doc, tf << bits | length code, ...], ...}
+    manifest.json     {"format": 3, "pieces": N, "average": mean length, "bm25": [k1, b],
+                       "length": [base, bits], "span": BLOCK_DOCS, "terms": [first term of
+                       each shard], "shards": [name of each shard], "block": B, "records":
+                       [name of each record table], "kinds": {slug: label}, "topics": {...}}
+    t/<hash>.json     a shard: {"term": [doc - previous doc, tf << bits | length code, ...], ...};
+                      a large term: {"term": {"n": postings, "b": [[block, file, postings,
+                      [tf, length code, ...]], ...]}}
+    b/<hash>.json     a block of a large term: its postings in pieces [i * span, (i + 1) * span),
+                      [doc, tf << bits | length code, doc gap, ...]
     r/<hash>.json     a record table: the version of each record of docs [i * B, (i + 1) * B)
     d/<doc>.<v>.json  {"url": ..., "title": ..., "kind": ..., "date": ..., "text": ...}
 
@@ -30,14 +34,19 @@ and `#topic:T` list the pieces of a kind and of a topic, for the filters. Shards
 consecutive terms in UTF-16 order (JavaScript's string order), so the client finds a term's
 shard by binary search over the first terms. A shard is cut by size on the wire: its terms'
 entries, each deflated alone, add up to at most SHARD_BUDGET (a term larger than that alone
-has a shard of its own). Scores are BM25, computed by the engine from each posting's count and
-its piece's length code with N and the average length from the manifest: a changed piece
-changes only the shards of its own terms, its record and its record table. Every file but the
+has a shard of its own). A term in more than SPLIT_POSTINGS pieces is written as blocks of
+BLOCK_DOCS pieces, each a file, its shard holding a summary with each block's best (count,
+length code) pairs, from which the engine bounds a block's scores and fetches, for a one-word
+query's first results, only the blocks that may hold them. Scores are BM25, computed by the
+engine from each posting's count and its piece's length code with N and the average length
+from the manifest: a changed piece changes only the shards of its own terms, the blocks of
+them that hold it, its record and its record table. Every file but the
 manifest is named by its contents, so it can be cached for good; a build writes only the files
 that are not there yet and removes those no longer named.
 
 Between builds the writer's state is a SQLite database in the build cache (`IndexWriter`):
-each piece's terms and counts, each term's postings, entry and size. A piece sent to the
+each piece's terms and counts, each term's entry and size, and its postings by block, so
+that an edit reads, settles and encodes only the blocks of its piece. A piece sent to the
 indexer goes there at once, so the indexer holds no piece in memory; when it writes it holds
 the postings of the terms that changed (in a clean build, up to SPILL_POSTINGS of them, the
 rest in runs on disk) and one shard at a time.
@@ -65,7 +74,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +86,7 @@ from channelhub.sandbox import Child
 #: folder of the built site that holds the index
 BUNDLE_DIR = "search-index"
 #: version of the file layout above; the client refuses a manifest of another format
-FORMAT = 2
+FORMAT = 3
 #: seconds the indexer may take to write at the end of the build (10,000 pieces: a few seconds)
 DEFAULT_TIMEOUT = 600.0
 #: set to 0 to skip the index (e.g. a quick `mkdocs serve` of a huge site); search then says so
@@ -105,8 +114,14 @@ _GZIP_FRAME = 24
 SPILL_POSTINGS = 2_000_000
 #: pieces per record table
 RECORD_BLOCK = 512
-#: version of what `IndexWriter.save` keeps for the next build (3: SQLite, postings in entries)
-STATE_FORMAT = 3
+#: a term's postings are kept, and a large term's are written, in blocks of the pieces numbered
+#: [i * BLOCK_DOCS, (i + 1) * BLOCK_DOCS): an edit re-encodes only the block of its piece
+BLOCK_DOCS = 1024
+#: a term with more postings than this is written as blocks (`b/`), its shard holding only a
+#: summary of them; a smaller one is written whole in its shard
+SPLIT_POSTINGS = 1024
+#: version of what `IndexWriter.save` keeps for the next build (4: postings kept in blocks)
+STATE_FORMAT = 4
 #: what a kept state must have been written with: the index's and the state's formats, and the
 #: zlib whose compressed sizes cut the shards (another zlib may cut them elsewhere, and an
 #: incremental index would then differ from a clean one)
@@ -267,8 +282,22 @@ create table if not exists terms (
     k blob primary key, term text not null, stem text, entry text not null,
     size integer not null) without rowid;
 create index if not exists terms_by_stem on terms (stem);
+create table if not exists parts (
+    k blob not null, part integer not null, postings blob not null, count integer not null,
+    name text, top text, text text, primary key (k, part)) without rowid;
 """
 _DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
+#: the size kept for a term written as blocks: it gets a shard of its own
+_BLOCKED = -1
+#: the index's folders: shards, blocks of large terms, records, record tables
+_FOLDERS = ("t", "b", "d", "r")
+#: how `_emit` hands a file over: its path and its bytes, or a function that reads them
+_Put = Callable[[str, "bytes | Callable[[], bytes]"], None]
+
+
+def _blocks_version() -> str:
+    """How a kept state cuts postings into blocks: another cut is another state."""
+    return f"{BLOCK_DOCS}.{SPLIT_POSTINGS}"
 
 
 def _open(path: Path | None) -> sqlite3.Connection:
@@ -325,6 +354,7 @@ class IndexWriter:
         self.fingerprint = ""  # of the last index written (its manifest)
         self._moved: dict[str, str] = {}  # key -> where its record was in the last index
         self._count = 0
+        self._kept_blocks: set[str] | None = None  # the last index's block files, once checked
 
     @property
     def pages(self) -> int:
@@ -408,8 +438,10 @@ class IndexWriter:
         for number in changed:
             terms, _counts = _doc_terms(db, "number = ?", number)
             postings.take_out(terms, number)
+        moving: set[str] = set()
         for (terms,) in db.execute("select terms from docs where number >= ?", (first,)):
-            postings.cut(terms.split("\n") if terms else (), first)
+            moving.update(terms.split("\n") if terms else ())
+        postings.cut(moving, first)
         # then put each piece in its place: a piece sent from what was sent, a kept one renumbered
         db.executemany("delete from docs where number = ?", [(number,) for number in changed])
         db.execute("update docs set number = -1 - number where number >= ?", (first,))
@@ -461,87 +493,190 @@ class IndexWriter:
         )
 
     def _serialize(self, postings: _Postings) -> None:
-        """Keep the JSON entry of every term whose postings changed, and of their stems; forget
-        the terms left without postings. Words go by stem, so that a stem's sum is made from
-        the postings at hand, and each word's are let go once its stem is done."""
+        """Keep the blocks that changed of every term touched, and of their stems, and each such
+        term's entry; forget the terms left without postings. Words go by stem, so that a stem's
+        blocks are summed from the postings at hand, and each word's are let go once its stem
+        is done. Only the blocks of the pieces that changed are read, summed and encoded again."""
         db = self._db
         codes = bytes(
             length_code(n) for (n,) in db.execute("select length from docs order by number")
         )
+        parts_of: dict[str, set[int]] = {}
+        for part, terms in postings.touched.items():
+            for term in terms:
+                parts_of.setdefault(term, set()).add(part)
         groups: dict[str | None, list[str]] = {}
-        for term in postings.touched:
+        for term in parts_of:
             root = None if term.startswith(FILTER_MARK) else stem(term)
             groups.setdefault(root, []).append(term)
         for term in sorted(groups.pop(None, [])):  # the filters
-            self._keep(term, None, postings.full(term), codes)
+            found = {part: postings.full(term, part) for part in sorted(parts_of[term])}
+            self._keep(term, None, found, codes, whole=postings.fresh)
         for root in sorted(groups):  # type: ignore[type-var]
             assert root is not None
-            at_hand = {word: postings.full(word) for word in sorted(groups[root])}
+            at_hand = {
+                word: {part: postings.full(word, part) for part in sorted(parts_of[word])}
+                for word in sorted(groups[root])
+            }
             for word, found in at_hand.items():
-                self._keep(word, root, found, codes)
-            members = {word: found for word, found in at_hand.items() if found}
-            others = (
-                ()
-                if postings.fresh
-                else db.execute("select term, entry from terms where stem = ?", (root,))
-            )
-            for word, entry in others:
-                if word not in at_hand:
-                    members[word] = _postings_of(entry)
+                self._keep(word, root, found, codes, whole=postings.fresh)
             term = STEM_MARK + root
-            if not members or list(members) == [root]:
-                self._keep(term, None, array("Q"), codes)  # the engine reads the word itself
+            if postings.fresh:  # every word of the stem is at hand
+                members = [word for word, found in at_hand.items() if any(found.values())]
+            else:
+                rows = db.execute("select term from terms where stem = ?", (root,))
+                members = [word for (word,) in rows]
+            if not members or members == [root]:
+                self._keep(term, None, {}, codes)  # the engine reads the word itself
                 continue
             if len(members) == 1:
                 (word,) = members
                 entry = (
                     f"{json.dumps(term, ensure_ascii=False)}:{json.dumps(word, ensure_ascii=False)}"
                 )
-                self._keep(term, None, array("Q"), codes, entry=entry)
+                self._keep(term, None, {}, codes, entry=entry)
                 continue
-            summed: Counter[int] = Counter()
-            for found in members.values():
-                for posting in found:
-                    summed[posting >> COUNT_BITS] += posting & MAX_COUNT
-            packed = array(
-                "Q",
-                [
-                    doc << COUNT_BITS | min(count, MAX_COUNT)
-                    for doc, count in sorted(summed.items())
-                ],
+            keys = [_utf16(word) for word in members]
+            marks = ",".join("?" * len(keys))
+            summed_before = (
+                not postings.fresh
+                and db.execute(
+                    "select 1 from parts where k = ? limit 1", (_utf16(term),)
+                ).fetchone()
             )
-            self._keep(term, None, packed, codes)
+            if summed_before or postings.fresh:  # the blocks the change touched
+                wanted = set().union(*(found.keys() for found in at_hand.values()))
+            else:  # a stem summed for the first time: every block of its words
+                rows = db.execute(f"select distinct part from parts where k in ({marks})", keys)
+                wanted = {part for (part,) in rows}
+            sums: dict[int, array[int]] = {}
+            for part in sorted(wanted):
+                summed: Counter[int] = Counter()
+                for word, key in zip(members, keys, strict=True):
+                    block = at_hand.get(word, {}).get(part)
+                    if block is None:
+                        row = db.execute(
+                            "select postings from parts where k = ? and part = ?", (key, part)
+                        ).fetchone()
+                        block = _unpack(row[0] if row else b"")
+                    for posting in block:
+                        summed[posting >> COUNT_BITS] += posting & MAX_COUNT
+                sums[part] = array(
+                    "Q",
+                    [
+                        doc << COUNT_BITS | min(count, MAX_COUNT)
+                        for doc, count in sorted(summed.items())
+                    ],
+                )
+            self._keep(term, None, sums, codes, whole=not summed_before)
 
     def _keep(
-        self, term: str, root: str | None, found: array[int], codes: bytes, *, entry: str = ""
+        self,
+        term: str,
+        root: str | None,
+        found: dict[int, array[int]],
+        codes: bytes,
+        *,
+        entry: str = "",
+        whole: bool = False,
     ) -> None:
-        """Keep a term's entry (made from its postings, unless given), or forget a term
-        left without one."""
+        """Keep a term's blocks that changed (`found`: block number -> its postings, every
+        block of the term when `whole`; none: every block goes) and its entry: its postings
+        whole when it has at most SPLIT_POSTINGS, else a summary of its blocks, each written
+        as a file (a stem's pointer to its one word when `entry` is given); or forget a term
+        left without postings. Only a large term's changed blocks are encoded again."""
+        db = self._db
         key = _utf16(term)
-        if not found and not entry:
-            self._db.execute("delete from terms where k = ?", (key,))
+        if entry or not found:
+            db.execute("delete from parts where k = ?", (key,))
+            found = {}
+        gone = [(key, part) for part, postings in found.items() if not postings]
+        if gone:
+            db.executemany("delete from parts where k = ? and part = ?", gone)
+        # block -> [count, name, top, text]: the changed ones, then the others
+        rows: dict[int, list[Any]] = {
+            part: [len(postings), None, None, None] for part, postings in found.items() if postings
+        }
+        if not whole and not entry:
+            kept = db.execute("select part, count, name, top from parts where k = ?", (key,))
+            for part, *row in kept.fetchall():
+                if part not in found:
+                    rows[part] = [*row, None]
+        renamed = []  # the unchanged blocks whose name and bound change
+        wire: int | None = None  # the entry's size in its shard
+
+        def postings_of(part: int) -> array[int]:
+            if part in found:
+                return found[part]
+            (blob,) = db.execute(
+                "select postings from parts where k = ? and part = ?", (key, part)
+            ).fetchone()
+            return _unpack(blob)
+
+        if entry:
+            pass
+        elif not rows:
+            db.execute("delete from terms where k = ?", (key,))
             return
-        entry = entry or _entry(term, found, codes)
-        self._db.execute(
+        elif sum(row[0] for row in rows.values()) > SPLIT_POSTINGS:
+            df, blocks = 0, []
+            for part in sorted(rows):
+                row = rows[part]
+                if row[1] is None:  # a file for it (`_emit`), and its bound
+                    text, values = _block(postings_of(part), codes)
+                    row[1:] = [_name(text.encode(), 6), _top(values), text]
+                    if part not in found:
+                        renamed.append((*row[1:], key, part))
+                df += row[0]
+                blocks.append(f'[{part},"{row[1]}",{row[0]},{row[2]}]')
+            entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
+            wire = _BLOCKED
+        else:  # written whole
+            every = array("Q")
+            for part in sorted(rows):
+                every.extend(postings_of(part))
+                if rows[part][1] is not None:  # a block file of the term when it was larger
+                    renamed.append((None, None, None, key, part))
+            entry = f"{json.dumps(term, ensure_ascii=False)}:{_block(every, codes)[0]}"
+        if wire is None:
+            wire = _wire_size(entry)
+        db.executemany(
+            "insert or replace into parts values (?,?,?,?,?,?,?)",
+            [(key, part, found[part].tobytes(), *rows[part]) for part in rows if part in found],
+        )
+        if renamed:
+            db.executemany(
+                "update parts set name = ?, top = ?, text = ? where k = ? and part = ?", renamed
+            )
+        db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
-            (key, term, root, entry, _wire_size(entry)),
+            (key, term, root, entry, wire),
         )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The manifest and every file whose bytes are at hand (path under the bundle, bytes),
         in a fixed order: all of them for an index built from nothing (for tests)."""
         self.update()
-        out: list[tuple[str, bytes]] = []
-        manifest = self._emit(lambda path, data: out.append((path, data)), None)
-        return manifest, out
+        out: dict[str, bytes] = {}
 
-    def _emit(self, put: Callable[[str, bytes], None], bundle: Path | None) -> dict[str, Any]:
+        def put(path: str, data: bytes | Callable[[], bytes]) -> None:
+            if path not in out:
+                out[path] = data() if callable(data) else data
+
+        manifest = self._emit(put, None)
+        return manifest, list(out.items())
+
+    def _emit(self, put: _Put, bundle: Path | None) -> dict[str, Any]:
         """Hand every file of the index to `put`, one at a time, and return the manifest: each
-        shard, each record at hand (and, with the `bundle` of the last index, each record that
-        moved there under another number), each record table. A record that is on disk
-        already is named in the manifest and not handed over unless `bundle` says otherwise."""
+        shard, each block of a large term (its bytes read only if `put` calls for them), each
+        record at hand (and, with the `bundle` of the last index, each record that moved there
+        under another number), each record table. A record that is on disk already is named in
+        the manifest and not handed over unless `bundle` says otherwise."""
         db = self._db
         shards, firsts = self._shards(put)
+        rows = db.execute("select k, part, name from parts where name is not null order by k, part")
+        for key, part, name in rows.fetchall():
+            put(f"b/{name}.json", functools.partial(self._block_bytes, key, part))
         self.terms = int(db.execute("select count(*) from terms").fetchone()[0])
         tables: list[str] = []
         versions: list[str] = []
@@ -578,6 +713,7 @@ class IndexWriter:
             "average": round(words / count, 2) if count else 1.0,
             "bm25": [K1, B],
             "length": [LENGTH_BASE, LENGTH_BITS],
+            "span": BLOCK_DOCS,
             "terms": firsts,
             "shards": shards,
             "block": RECORD_BLOCK,
@@ -586,10 +722,18 @@ class IndexWriter:
             "topics": dict(sorted(topics.items(), key=lambda item: item[1].lower())),
         }
 
-    def _shards(self, put: Callable[[str, bytes], None]) -> tuple[list[str], list[str]]:
+    def _block_bytes(self, key: bytes, part: int) -> bytes:
+        (text,) = self._db.execute(
+            "select text from parts where k = ? and part = ?", (key, part)
+        ).fetchone()
+        return str(text).encode()
+
+    def _shards(self, put: _Put) -> tuple[list[str], list[str]]:
         """Cut the terms' entries, in the client's order, into shards of consecutive terms whose
-        compressed sizes add up to at most SHARD_BUDGET (a term larger than that alone gets a
-        shard of its own); hand each to `put`. Returns the shards' names and first terms."""
+        compressed sizes add up to at most SHARD_BUDGET (a term larger than that alone, or
+        written as blocks, gets a shard of its own: the engine expands the word being typed
+        only when its longer words fill few shards); hand each to `put`. Returns the shards'
+        names and first terms."""
         names: list[str] = []
         firsts: list[str] = []
         current: list[str] = []
@@ -601,6 +745,7 @@ class IndexWriter:
             put(f"t/{names[-1]}.json", data)
 
         for term, entry, wire in self._db.execute("select term, entry, size from terms order by k"):
+            wire = SHARD_BUDGET if wire == _BLOCKED else wire
             if current and size + wire > SHARD_BUDGET - _GZIP_FRAME:
                 close()
                 current, size = [], 0
@@ -621,17 +766,20 @@ class IndexWriter:
         started = time.monotonic()
         self.update()  # no pieces yet: an empty index, and search finds nothing
         bundle = site_dir / BUNDLE_DIR
-        for folder in ("t", "d", "r"):
+        for folder in _FOLDERS:
             (bundle / folder).mkdir(parents=True, exist_ok=True)
-        complete = _named(bundle)
+        complete = _named(bundle, self._kept_blocks)
+        self._kept_blocks = None  # from now on, what the manifest names
         named: set[str] = set()
         written = 0
 
-        def put(path: str, data: bytes) -> None:
+        def put(path: str, data: bytes | Callable[[], bytes]) -> None:
             nonlocal written
+            if path in named:  # two terms' blocks alike: one file
+                return
             named.add(path)
             if path not in complete:  # named by its contents: the same bytes
-                (bundle / path).write_bytes(data)
+                (bundle / path).write_bytes(data() if callable(data) else data)
                 written += 1
 
         manifest = self._emit(put, bundle)
@@ -666,8 +814,8 @@ class IndexWriter:
     def save(self) -> None:
         """Keep this index for the next build (after `write`): committed whole or not at all."""
         self._db.execute(
-            "insert or replace into meta values ('format', ?), ('fingerprint', ?)",
-            (_STATE_VERSION, self.fingerprint),
+            "insert or replace into meta values ('format', ?), ('fingerprint', ?), ('blocks', ?)",
+            (_STATE_VERSION, self.fingerprint, _blocks_version()),
         )
         self._db.execute("commit")
         self._db.execute("begin")
@@ -690,6 +838,7 @@ class IndexWriter:
             return None
         writer = cls.__new__(cls)
         writer.terms, writer.fingerprint, writer._moved, writer._count = 0, fingerprint, {}, 0
+        writer._kept_blocks = None
         try:
             writer._db = _open(path)
         except sqlite3.Error:
@@ -697,7 +846,11 @@ class IndexWriter:
         try:
             meta = dict(writer._db.execute("select name, value from meta"))
             on_disk = (bundle / "manifest.json").read_bytes()
-            if meta.get("format") != _STATE_VERSION or meta.get("fingerprint") != fingerprint:
+            if (
+                meta.get("format") != _STATE_VERSION
+                or meta.get("blocks") != _blocks_version()
+                or meta.get("fingerprint") != fingerprint
+            ):
                 raise ValueError("another index")
             if _name(on_disk, 16) != fingerprint or not writer._intact(bundle, json.loads(on_disk)):
                 raise ValueError("not the index on disk")
@@ -708,9 +861,10 @@ class IndexWriter:
 
     def _intact(self, bundle: Path, manifest: dict[str, Any]) -> bool:
         """Whether every file the manifest names is on disk with the bytes its name says, and
-        its records are this state's."""
+        its records are this state's (paths as strings: pathlib costs more than the reading)."""
+        root = str(bundle)
         for name in manifest["shards"]:
-            if _name((bundle / "t" / f"{name}.json").read_bytes(), 6) != name:
+            if _name(_read(f"{root}/t/{name}.json"), 6) != name:
                 return False
         rows = self._db.execute("select number, version from docs order by number")
         versions = [version for _number, version in rows]
@@ -722,87 +876,110 @@ class IndexWriter:
             if _name(data, 8) != name or json.loads(data) != versions[start : start + RECORD_BLOCK]:
                 return False
         for number, version in enumerate(versions):
-            if _name((bundle / "d" / f"{number}.{version}.json").read_bytes(), 4) != version:
+            if _name(_read(f"{root}/d/{number}.{version}.json"), 4) != version:
                 return False
+        blocks = {n for (n,) in self._db.execute("select name from parts where name is not null")}
+        for name in blocks:
+            if _name(_read(f"{root}/b/{name}.json"), 6) != name:
+                return False
+        self._kept_blocks = blocks  # the last index's, as its shards name them
         return True
 
 
+#: changes to a block settled one at a time (more are merged in one pass)
+_FEW = 8
+
+
 class _Postings:
-    """The postings of the terms an update touches, read from the state as they are needed:
-    term -> doc << COUNT_BITS | count, by doc. Pieces put in in order (a clean build: all of
-    them) may pass SPILL_POSTINGS: then what is held moves to a temporary table of runs, and
-    `full` joins a term's runs again when its entry is written."""
+    """The postings of the blocks an update touches, read from the state as they are needed:
+    block -> term -> doc << COUNT_BITS | count, by doc. Pieces put in in order (a clean build:
+    all of them) may pass SPILL_POSTINGS: then what is held moves to a temporary table of runs,
+    and `full` joins a block's runs again when it is written."""
 
     def __init__(self, db: sqlite3.Connection, *, fresh: bool = False) -> None:
         self._db = db
         self.fresh = fresh  # the state holds no term yet (a clean build)
-        self.loaded: dict[str, array[int]] = {}
-        self.touched: set[str] = set()
+        self.loaded: dict[int, dict[str, array[int]]] = {}
+        self.touched: dict[int, set[str]] = {}  # block -> terms whose block changes
         self.held = 0  # postings put in since the last spill
-        self._spilled: set[str] = set()  # terms with runs: what is loaded is their tail
+        self._spilled: set[tuple[str, int]] = set()  # with runs: what is loaded is their tail
         self._runs = 0
-        #: pieces changed in place, settled per term in one pass (`settle`): deleting and
+        #: pieces changed in place, settled per block in one pass (`settle`): deleting and
         #: inserting one posting at a time moves the rest of the array each time, which is
         #: quadratic when a topic's retitling changes every piece that holds a common word
-        self._out: dict[str, set[int]] = {}
-        self._in: dict[str, list[int]] = {}
+        self._out: dict[tuple[str, int], set[int]] = {}
+        self._in: dict[tuple[str, int], list[int]] = {}
 
-    def get(self, term: str) -> array[int]:
-        found = self.loaded.get(term)
+    def get(self, term: str, part: int) -> array[int]:
+        held = self.loaded.setdefault(part, {})
+        found = held.get(term)
         if found is None:
             found = array("Q")
-            if self.fresh or term in self._spilled:
-                self.loaded[term] = found
-                return found
-            row = self._db.execute(
-                "select entry from terms where k = ?", (_utf16(term),)
-            ).fetchone()
-            if row is not None:
-                found = _postings_of(row[0])
-            self.loaded[term] = found
+            if not self.fresh and (term, part) not in self._spilled:
+                row = self._db.execute(
+                    "select postings from parts where k = ? and part = ?", (_utf16(term), part)
+                ).fetchone()
+                if row is not None:
+                    found = _unpack(row[0])
+            held[term] = found
         return found
 
     def take_out(self, terms: Iterable[str], doc: int) -> None:
         """Take the piece numbered `doc` out of its terms' postings, at the next `settle`."""
+        part = doc // BLOCK_DOCS
         for term in terms:
-            self._out.setdefault(term, set()).add(doc)
-            self.touched.add(term)
+            self._out.setdefault((term, part), set()).add(doc)
+        self.touched.setdefault(part, set()).update(terms)
 
     def cut(self, terms: Iterable[str], first: int) -> None:
-        """Take out every posting of the pieces numbered `first` and after."""
+        """Take out every posting of the pieces numbered `first` and after (of `terms`: every
+        term those pieces hold)."""
+        start = first // BLOCK_DOCS
         for term in terms:
-            found = self.get(term)
-            del found[bisect.bisect_left(found, first << COUNT_BITS) :]
-            self.touched.add(term)
+            rows = self._db.execute(
+                "select part from parts where k = ? and part >= ?", (_utf16(term), start)
+            ).fetchall()
+            for (part,) in rows:
+                if part == start:
+                    found = self.get(term, part)
+                    del found[bisect.bisect_left(found, first << COUNT_BITS) :]
+                else:
+                    self.loaded.setdefault(part, {})[term] = array("Q")
+                self.touched.setdefault(part, set()).add(term)
 
     def put_in(self, terms: list[str], counts: array[int], doc: int, *, in_order: bool) -> None:
-        loaded, touched = self.loaded, self.touched
+        part = doc // BLOCK_DOCS
         key = doc << COUNT_BITS
-        for term, count in zip(
-            terms, counts, strict=True
-        ):  # the hot loop: a lookup and an append a posting
-            found = loaded.get(term)
-            if found is None:
-                found = self.get(term)
-                touched.add(term)
-            if in_order:
-                found.append(key | count)
-            else:  # at the next `settle`
-                self._in.setdefault(term, []).append(key | count)
-                touched.add(term)
         if in_order:
-            touched.update(terms)
+            held = self.loaded.setdefault(part, {})
+            for term, count in zip(terms, counts, strict=True):  # the hot loop
+                found = held.get(term)
+                if found is None:
+                    found = self.get(term, part)
+                found.append(key | count)
+        else:  # at the next `settle`
+            for term, count in zip(terms, counts, strict=True):
+                self._in.setdefault((term, part), []).append(key | count)
+        self.touched.setdefault(part, set()).update(terms)
         self.held += len(terms)
 
     def settle(self) -> None:
-        """Apply what `take_out` and `put_in(in_order=False)` asked, one pass a term: the
+        """Apply what `take_out` and `put_in(in_order=False)` asked, one pass a block: the
         postings of the pieces taken out dropped, those put in merged by piece number."""
-        for term in self._out.keys() | self._in.keys():
-            found = self.get(term)
-            out = self._out.get(term, ())
+        for term, part in self._out.keys() | self._in.keys():
+            found = self.get(term, part)
+            out = self._out.get((term, part), ())
+            put = sorted(self._in.get((term, part), ()))
+            if len(out) + len(put) <= _FEW:  # an edit: a posting or two, in place
+                for doc in out:
+                    at = bisect.bisect_left(found, doc << COUNT_BITS)
+                    if at < len(found) and found[at] >> COUNT_BITS == doc:
+                        del found[at]
+                for posting in put:
+                    found.insert(bisect.bisect_left(found, posting), posting)
+                continue
             kept = [posting for posting in found if posting >> COUNT_BITS not in out]
-            merged = heapq.merge(kept, sorted(self._in.get(term, ())))
-            self.loaded[term] = array("Q", merged)
+            self.loaded[part][term] = array("Q", heapq.merge(kept, put))
         self._out.clear()
         self._in.clear()
 
@@ -810,26 +987,32 @@ class _Postings:
         """Move the postings held to the table of runs (only between pieces put in in order)."""
         db = self._db
         db.execute(
-            "create temp table if not exists runs (term text, run integer, postings blob, "
-            "primary key (term, run)) without rowid"
+            "create temp table if not exists runs (term text, part integer, run integer, "
+            "postings blob, primary key (term, part, run)) without rowid"
         )
-        db.executemany(
-            "insert into runs values (?, ?, ?)",
-            ((term, self._runs, found.tobytes()) for term, found in self.loaded.items() if found),
-        )
-        self._spilled.update(self.loaded)
+        for part, held in self.loaded.items():
+            db.executemany(
+                "insert into runs values (?, ?, ?, ?)",
+                (
+                    (term, part, self._runs, found.tobytes())
+                    for term, found in held.items()
+                    if found
+                ),
+            )
+            # an emptied block too: what the state holds of it is no longer its postings
+            self._spilled.update((term, part) for term in held)
         self.loaded.clear()
         self.held = 0
         self._runs += 1
 
-    def full(self, term: str) -> array[int]:
-        """All of a term's postings, and forget them."""
-        tail = self.loaded.pop(term, None)
-        if term not in self._spilled:
+    def full(self, term: str, part: int) -> array[int]:
+        """All of a term's postings in a block, and forget them."""
+        tail = self.loaded.get(part, {}).pop(term, None)
+        if (term, part) not in self._spilled:
             return tail if tail is not None else array("Q")
         found = array("Q")
         for (blob,) in self._db.execute(
-            "select postings from runs where term = ? order by run", (term,)
+            "select postings from runs where term = ? and part = ? order by run", (term, part)
         ):
             found.frombytes(blob)
         if tail is not None:
@@ -849,18 +1032,11 @@ def _doc_terms(db: sqlite3.Connection, where: str, value: int) -> tuple[list[str
     return (terms.split("\n") if terms else []), counts
 
 
-def _postings_of(entry: str) -> array[int]:
-    """A term's postings read back from its entry (`_entry`): doc << COUNT_BITS | count."""
-    flat = entry[entry.index(":[") + 2 : -1]
-    numbers = list(map(int, flat.split(","))) if flat else []
-    docs = accumulate(numbers[0::2])
-    return array(
-        "Q",
-        [
-            doc << COUNT_BITS | value >> LENGTH_BITS
-            for doc, value in zip(docs, numbers[1::2], strict=True)
-        ],
-    )
+def _unpack(blob: bytes) -> array[int]:
+    """A block's postings as the state keeps them: doc << COUNT_BITS | count."""
+    found = array("Q")
+    found.frombytes(blob)
+    return found
 
 
 def _record(url: str, entry: SearchEntry, text: str) -> bytes:
@@ -875,7 +1051,7 @@ def _record(url: str, entry: SearchEntry, text: str) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode()
 
 
-def _table(put: Callable[[str, bytes], None], versions: list[str]) -> str:
+def _table(put: _Put, versions: list[str]) -> str:
     """A record table: the versions of a block of records; handed to `put`, returns its name."""
     data = json.dumps(versions).encode()
     name = _name(data, 8)
@@ -889,16 +1065,31 @@ def _wire_size(entry: str) -> int:
     return len(zlib.compress(entry.encode(), 1, -15)) + 1
 
 
-def _entry(term: str, packed: array[int], codes: bytes) -> str:
-    """A term's postings as it is written in a shard: doc gaps, and each count with the length
-    code of its piece."""
+def _block(packed: array[int], codes: bytes) -> tuple[str, list[int]]:
+    """A block of a term's postings as it is written (a block file, or a part of the term's
+    list in its shard): the first piece's number, then gaps, each count with the length code
+    of its piece; and those values."""
     docs = [p >> COUNT_BITS for p in packed]
     values = [(p & MAX_COUNT) << LENGTH_BITS | codes[d] for p, d in zip(packed, docs, strict=True)]
     docs.insert(0, 0)
     flat = [0] * (2 * len(values))
     flat[0::2] = [after - before for before, after in pairwise(docs)]
     flat[1::2] = values
-    return f"{json.dumps(term, ensure_ascii=False)}:[{','.join(map(str, flat))}]"
+    return f"[{','.join(map(str, flat))}]", values
+
+
+def _top(values: list[int]) -> str:
+    """The (count, length code) pairs of a block that no other pair beats on both (a higher
+    count, a shorter piece), highest count first: the engine takes the best BM25 among them
+    as the block's bound, which is the best score of any piece in the block."""
+    mask = (1 << LENGTH_BITS) - 1
+    out: list[int] = []
+    least = mask + 1
+    for value in sorted(set(values), key=lambda v: (-(v >> LENGTH_BITS), v & mask)):
+        if value & mask < least:
+            least = value & mask
+            out += (value >> LENGTH_BITS, least)
+    return f"[{','.join(map(str, out))}]"
 
 
 def _record_at(bundle: Path, path: str, version: str) -> bytes:
@@ -914,13 +1105,22 @@ def _record_at(bundle: Path, path: str, version: str) -> bytes:
     return data
 
 
-def _named(bundle: Path) -> set[str]:
-    """The files the index on disk names (none if it has no readable manifest of this format)."""
+def _named(bundle: Path, blocks: set[str] | None = None) -> set[str]:
+    """The files the index on disk names (none if it has no readable manifest of this format);
+    its block files read from its shards, unless `blocks` names them."""
     try:
         manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT:
             return set()
-        named = {f"t/{name}.json" for name in manifest["shards"]}
+        named = {f"b/{name}.json" for name in blocks or ()}
+        for name in manifest["shards"]:
+            named.add(f"t/{name}.json")
+            if blocks is not None:
+                continue
+            shard = json.loads((bundle / "t" / f"{name}.json").read_bytes())
+            for entry in shard.values():
+                if isinstance(entry, dict):  # a large term: its blocks
+                    named.update(f"b/{block[1]}.json" for block in entry["b"])
         for block, name in enumerate(manifest["records"]):
             named.add(f"r/{name}.json")
             versions = json.loads((bundle / "r" / f"{name}.json").read_text(encoding="utf-8"))
@@ -928,7 +1128,16 @@ def _named(bundle: Path) -> set[str]:
             named.update(f"d/{start + i}.{v}.json" for i, v in enumerate(versions))
     except (OSError, ValueError, KeyError, TypeError):
         return set()
-    return {path for path in named if (bundle / path).is_file()}
+    present: set[str] = set()
+    for folder in _FOLDERS:
+        with contextlib.suppress(OSError):
+            present.update(f"{folder}/{name}" for name in os.listdir(bundle / folder))
+    return named & present
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _remove_stale(bundle: Path, named: set[str]) -> int:
@@ -938,10 +1147,11 @@ def _remove_stale(bundle: Path, named: set[str]) -> int:
     for entry in bundle.iterdir():
         if entry.name == "manifest.json":
             continue
-        if entry.is_dir() and entry.name in ("t", "d", "r"):
-            for file in entry.iterdir():
-                if f"{entry.name}/{file.name}" not in named:
-                    file.unlink(missing_ok=True)
+        if entry.is_dir() and entry.name in _FOLDERS:
+            for name in os.listdir(entry):
+                if f"{entry.name}/{name}" not in named:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(entry, name))
                     removed += 1
         elif entry.is_dir():
             removed += sum(1 for p in entry.rglob("*") if p.is_file())
@@ -1141,8 +1351,16 @@ def read_index(bundle: Path) -> Iterator[tuple[str, list[tuple[int, int, int]] |
             if isinstance(flat, str):  # a stem's one word
                 yield term, flat
                 continue
-            doc, postings = 0, []
-            for delta, value in zip(flat[::2], flat[1::2], strict=True):
-                doc += delta
-                postings.append((doc, value >> manifest["length"][1], value & mask))
+            lists = [flat]
+            if isinstance(flat, dict):  # a large term: its blocks, each from piece 0
+                lists = [
+                    json.loads((bundle / "b" / f"{block[1]}.json").read_bytes())
+                    for block in flat["b"]
+                ]
+            postings = []
+            for numbers in lists:
+                doc = 0
+                for delta, value in zip(numbers[::2], numbers[1::2], strict=True):
+                    doc += delta
+                    postings.append((doc, value >> manifest["length"][1], value & mask))
             yield term, postings
