@@ -152,7 +152,7 @@ def on_page_read_source(*, page: Page, config: MkDocsConfig) -> str | None:
     split = FRONT_MATTER.match(text)
     if split is None or split.group(1) != found[0]:
         return None  # not the text the hub read: the engine reads it itself
-    _meta[page.file.src_uri] = dict(found[1])
+    _meta[page.file.src_uri] = found[1]  # new objects on every read: the engine may change them
     return "---\n{}\n---\n" + text[split.end() :]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from channelhub import markup, pages, search
+from channelhub import frontmatter, markup, pages, search
 from channelhub.config import Hub, load_hub
 from channelhub.content import ContentIndex, Piece, Reader, load_index, url_of
 from channelhub.feeds import feeds
@@ -198,12 +198,18 @@ class HubBuild:
     def piece(self, src_uri: str) -> Piece | None:
         return self.site.pieces_by_uri.get(src_uri)
 
-    def engine_front_matter(self, src_uri: str) -> tuple[str, Mapping[str, Any]] | None:
+    def engine_front_matter(self, src_uri: str) -> tuple[str, dict[str, Any]] | None:
         """A piece's front matter as the hub read it (its text) and what the engine makes of
-        it (`frontmatter.engine_meta`), so that the engine need not parse it again; None for
-        any other page, and for a piece read from the last build's cache."""
+        it (`frontmatter.engine_meta`: new objects on each call, as the engine may change
+        them), so that the engine need not parse it again; None for any other page, for a
+        piece read from the last build's cache, and for a front matter the engine reads
+        itself."""
         piece = self.piece(src_uri)
-        return piece.engine if piece is not None else None
+        if piece is None or piece.engine is None:
+            return None
+        text, data = piece.engine
+        meta = frontmatter.engine_meta(data)
+        return (text, meta) if meta is not None else None
 
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""

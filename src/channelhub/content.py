@@ -76,9 +76,10 @@ class Piece:
     expires: datetime | None = None
     featured: bool = False
     aliases: tuple[str, ...] = ()  # old site paths that redirect here: '/old/url/'
-    #: the front matter's text and the engine's reading of it (`frontmatter.engine_meta`), so
-    #: that the engine need not parse it again; this build's only (not kept with the piece)
-    engine: tuple[str, Mapping[str, Any]] | None = field(default=None, compare=False, repr=False)
+    #: the front matter's text and its reading (`frontmatter.Document.engine`), from which
+    #: `frontmatter.engine_meta` makes the engine's own, so that the engine need not parse it
+    #: again; this build's only (not kept with the piece)
+    engine: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "engine": None}
@@ -621,13 +622,16 @@ def read_piece(
             else frontmatter.decode(data, display)
         )
         doc = frontmatter.parse(text, path=display, with_lines=with_lines, engine=True)
+        piece, problems = piece_from_document(doc, src_uri, hub, display=display)
+        if problems and not with_lines:
+            # Parse again with line numbers only when there is something to point at (PyYAML
+            # with lines refuses a recursive alias that libyaml without them reads).
+            doc = frontmatter.parse(text, path=display, with_lines=True)
+            piece, problems = piece_from_document(doc, src_uri, hub, display=display)
     except FrontMatterError as exc:
         return None, [exc.problem()]
-    piece, problems = piece_from_document(doc, src_uri, hub, display=display)
-    if problems and not with_lines:
-        # Parse again with line numbers only when there is something to point at.
-        doc = frontmatter.parse(text, path=display, with_lines=True)
-        piece, problems = piece_from_document(doc, src_uri, hub, display=display)
+    except RecursionError:  # nested about as deep as YAML parsers go
+        return None, [Problem(display, 1, "front matter nested too deeply")]
     return piece, problems
 
 

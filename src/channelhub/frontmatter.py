@@ -9,7 +9,7 @@ the front matter block (line breaks, document markers) are written double-quoted
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,8 @@ class Timestamp(str):
     """A plain scalar that YAML's timestamp resolver takes for a date (the hub reads it as text)."""
 
 
-def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Timestamp:
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Timestamp:
+    loader.dated = True  # see `_load`: no walk over data without a date in it
     return Timestamp(loader.construct_scalar(node))
 
 
@@ -144,7 +145,9 @@ def _marking_timestamps(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
         for first, entries in loader.yaml_implicit_resolvers.items()
     }
     marking: type[yaml.SafeLoader] = type(
-        loader.__name__ + "Marked", (loader,), {"yaml_implicit_resolvers": resolvers}
+        loader.__name__ + "Marked",
+        (loader,),
+        {"yaml_implicit_resolvers": resolvers, "dated": False},
     )
     marking.add_constructor(_MARKED, _construct_timestamp)
     return marking
@@ -156,26 +159,44 @@ MarkedLoader = _marking_timestamps(_BaseLoader)
 _DATES = yaml.constructor.SafeConstructor()
 
 
-def _as_text(value: Any) -> Any:
-    """Data read with `MarkedLoader` as the hub reads it: each `Timestamp` a plain str."""
-    if type(value) is dict:
-        return {_as_text(k): _as_text(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_as_text(v) for v in value]
+def _rebuilt(value: Any, scalar: Callable[[Any], Any], memo: dict[int, Any]) -> Any:
+    """`value` with its dicts and lists copied and each other value `scalar(value)`. A node
+    YAML reached through aliases is copied once, as `copy.deepcopy` does (its memo, by id): a
+    shared node stays one (not 10**n copies of it), a recursive one stays a cycle. By hand
+    because deepcopy cannot change a value's type on the way."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return scalar(value)
+    if id(value) in memo:
+        return memo[id(value)]
+    if kind is dict:
+        mapping: dict[Any, Any] = {}
+        memo[id(value)] = mapping
+        for key, item in value.items():
+            mapping[scalar(key)] = _rebuilt(item, scalar, memo)
+        return mapping
+    items: list[Any] = []
+    memo[id(value)] = items
+    for item in value:
+        items.append(_rebuilt(item, scalar, memo))
+    return items
+
+
+def _text(value: Any) -> Any:
     return str(value) if type(value) is Timestamp else value
+
+
+def _as_text(value: Any) -> Any:
+    """Data read with `MarkedLoader` as the hub reads it: each `Timestamp` a plain str
+    (RecursionError for data nested about as deep as libyaml allows)."""
+    return _rebuilt(value, _text, {})
 
 
 class _NotPlain(Exception):
     """Data beyond mappings, lists and scalars (a set, ordered pairs): left to the engine."""
 
 
-def _as_dates(value: Any) -> Any:
-    """Data read with `MarkedLoader` as the engine reads it: each `Timestamp` a date or datetime
-    (PyYAML's own constructor; ValueError for a date that is not one, as in the engine)."""
-    if type(value) is dict:
-        return {_as_dates(k): _as_dates(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_as_dates(v) for v in value]
+def _date(value: Any) -> Any:
     if type(value) is Timestamp:
         return _DATES.construct_yaml_timestamp(yaml.ScalarNode(_TIMESTAMP, str(value)))
     if isinstance(value, tuple | set | frozenset | dict | list):
@@ -183,18 +204,19 @@ def _as_dates(value: Any) -> Any:
     return value
 
 
-def engine_meta(data: Any) -> Mapping[str, Any] | None:
+def engine_meta(data: Any) -> dict[str, Any] | None:
     """What the engine's own reading of a front matter gives (MkDocs' and ProperDocs'
     `get_data`: libyaml's safe loader, dates resolved), from `data`, its reading with
-    `MarkedLoader`; None where the engine would give no mapping (it then keeps the front matter
-    in the text) or where the data is more than mappings, lists and scalars."""
+    `MarkedLoader` (`Document.engine`), as new objects each time: the engine may change them
+    and a preview hands the same piece to the next build. None where the engine would give no
+    mapping (it then keeps the front matter in the text), where the data is more than
+    mappings, lists and scalars, or nested too deeply to copy: the engine reads those itself."""
     if type(data) is not dict:
         return None
     try:
-        dated = _as_dates(data)
-    except (ValueError, OverflowError, _NotPlain):
+        return _rebuilt(data, _date, {})  # type: ignore[no-any-return]
+    except (ValueError, OverflowError, _NotPlain, RecursionError):
         return None
-    return dated if type(dated) is dict else None
 
 
 for _loader in (LineLoader, FastLineLoader):
@@ -214,19 +236,38 @@ def load_yaml(
     """Parse YAML text; `first_line` is the file line the text starts on (for messages), and
     `what` names the text in them ("front matter", "YAML files"). Without lines and `marked`,
     the dates YAML would resolve are `Timestamp` texts."""
+    return _load_yaml(text, path, first_line, with_lines, what, marked)[0]
+
+
+def _load_yaml(
+    text: str, path: str, first_line: int, with_lines: bool, what: str, marked: bool
+) -> tuple[Any, bool]:
+    """`load_yaml`, and whether it made a `Timestamp` (only `marked` does)."""
     fast = FastLineLoader if with_lines else MarkedLoader if marked else FastLoader
     try:
-        data = yaml.load(text, Loader=fast)
-    except yaml.YAMLError as exc:
-        if not with_lines:
-            raise _explained(exc, text, path, first_line, what) from None
-        try:  # PyYAML's own parser: the words it always gave for a mistake in a data file
-            data = yaml.load(text, Loader=LineLoader)
-        except yaml.YAMLError as again:
-            raise _explained(again, text, path, first_line, what) from None
+        try:
+            data, dated = _load(text, fast)
+        except yaml.YAMLError as exc:
+            if not with_lines:
+                raise _explained(exc, text, path, first_line, what) from None
+            try:  # PyYAML's own parser: the words it always gave for a mistake in a data file
+                data, dated = _load(text, LineLoader)
+            except yaml.YAMLError as again:
+                raise _explained(again, text, path, first_line, what) from None
+    except RecursionError:  # the loaders with lines construct nested nodes recursively
+        raise FrontMatterError(path, first_line, f"{what} nested too deeply") from None
     if with_lines and isinstance(data, LineMap | LineList):
         _shift_lines(data, first_line - 1)
-    return data
+    return data, dated
+
+
+def _load(text: str, loader: type[yaml.SafeLoader]) -> tuple[Any, bool]:
+    """`yaml.load(text, Loader=loader)`, and whether the loader made a `Timestamp`."""
+    reading = loader(text)
+    try:
+        return reading.get_single_data(), getattr(reading, "dated", False)
+    finally:
+        reading.dispose()  # type: ignore[no-untyped-call]
 
 
 def _explained(
@@ -273,7 +314,12 @@ def explain_yaml_error(
     char = line[mark.column : mark.column + 1]
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     problem = exc.problem or ""
-    if char == "\t" or "\t" in indent or "tab" in problem:
+    if "recursive" in problem:  # PyYAML's words: "found unconstructable recursive node"
+        return (
+            mark.line,
+            f"an alias here refers to a list or mapping it is part of: {what} cannot contain itself",
+        )
+    if char == "\t" or "\t" in indent or re.search(r"\btab\b", problem):
         return mark.line, f"tabs are not allowed in {what}; indent with spaces"
     found = _KEY_VALUE.match(line)
     if problem.startswith("mapping values are not allowed"):
@@ -303,18 +349,25 @@ def _quote_hint(found: re.Match[str], why: str) -> str:
 
 
 def _shift_lines(data: Any, offset: int) -> None:
+    """Add `offset` to every line in `data`, once to each node: a node YAML shares through
+    aliases is one object (shifted twice it would point below its text, walked once per
+    alias a few lines could take minutes), and a deep one needs no recursion."""
     if not offset:
         return
-    if isinstance(data, LineMap):
-        data.line += offset
-        data.key_lines = {k: v + offset for k, v in data.key_lines.items()}
-        for value in data.values():
-            _shift_lines(value, offset)
-    elif isinstance(data, LineList):
-        data.line += offset
-        data.item_lines = [n + offset for n in data.item_lines]
-        for value in data:
-            _shift_lines(value, offset)
+    todo, seen = [data], set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, LineMap):
+            node.line += offset
+            node.key_lines = {k: v + offset for k, v in node.key_lines.items()}
+            todo.extend(v for v in node.values() if isinstance(v, LineMap | LineList))
+        elif isinstance(node, LineList):
+            node.line += offset
+            node.item_lines = [n + offset for n in node.item_lines]
+            todo.extend(v for v in node if isinstance(v, LineMap | LineList))
 
 
 def read_text(path: Path, name: str) -> str:
@@ -352,8 +405,9 @@ class Document:
     #: file line where the body starts
     body_line: int = 1
     has_front_matter: bool = True
-    #: the front matter's text and what the engine makes of it (`engine_meta`), when asked for
-    engine: tuple[str, Mapping[str, Any]] | None = None
+    #: the front matter's text and its reading with `MarkedLoader`, from which `engine_meta`
+    #: makes what the engine would, when asked for
+    engine: tuple[str, Any] | None = None
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -385,19 +439,15 @@ def parse(text: str, *, path: str, with_lines: bool = True, engine: bool = False
             raise FrontMatterError(path, 1, "front matter is not closed by a '---' line")
         return Document(meta={}, body=body, has_front_matter=False)
     marked = engine and not with_lines
-    data = load_yaml(
-        yaml_text,
-        path=path,
-        first_line=2,
-        with_lines=with_lines,
-        what="front matter",
-        marked=marked,
-    )
+    data, dated = _load_yaml(yaml_text, path, 2, with_lines, "front matter", marked)
     found = None
-    if marked:
-        meta = engine_meta(data)
-        found = (yaml_text, meta) if meta is not None else None
-        data = _as_text(data)
+    if marked and type(data) is dict:
+        found = (yaml_text, data)
+        if dated:
+            try:
+                data = _as_text(data)
+            except RecursionError:  # as deep as libyaml goes: read as without `engine`
+                found, data = None, _load_yaml(yaml_text, path, 2, False, "front matter", False)[0]
     if data is None:
         data = {}
     if not isinstance(data, dict):
