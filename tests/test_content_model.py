@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from channelhub.content import (
     load_index,
     piece_from_document,
     publication,
+    read_piece,
     site_path,
     url_of,
 )
@@ -279,13 +281,14 @@ def test_the_engines_reading_of_front_matter_is_the_engines_own(front: str, give
     plain = frontmatter.parse(text, path="x.md", with_lines=False)
     assert doc.meta == plain.meta and doc.body == plain.body
     assert not any(type(v) is frontmatter.Timestamp for v in doc.meta.values())
-    assert (doc.engine is not None) is given
-    if doc.engine is None:
+    given_meta = frontmatter.engine_meta(doc.engine[1]) if doc.engine is not None else None
+    assert (given_meta is not None) is given
+    if doc.engine is None or given_meta is None:
         return
     found = YAML_RE.match(text)
     assert found is not None and found.group(1) == doc.engine[0]
-    assert doc.engine[1] == engine_meta
-    assert [type(v) for v in doc.engine[1].values()] == [type(v) for v in engine_meta.values()]
+    assert given_meta == engine_meta
+    assert [type(v) for v in given_meta.values()] == [type(v) for v in engine_meta.values()]
     # what the hook hands the engine instead: the same Markdown, and an empty mapping
     assert get_data("---\n{}\n---\n" + text[found.end() :]) == (engine_body, {})
 
@@ -305,3 +308,118 @@ def test_the_engines_reading_is_not_kept_with_a_piece() -> None:
     )
     again = pickle.loads(pickle.dumps(piece))
     assert again == piece and again.engine is None and piece.engine is read.engine
+
+
+def _aliases(levels: int) -> str:
+    """Front matter of `levels` lines, each a list of ten aliases of the line above: 10**levels
+    values if each alias were copied out (the 'billion laughs' of YAML)."""
+    lines = ["a0: &a0 2026-01-02"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+    return "title: A\ndate: 2026-03-05\n" + "\n".join(lines) + "\n"
+
+
+def test_shared_aliases_are_read_once_not_expanded() -> None:
+    """Eight lines of aliases are 10**7 values copied out (minutes, gigabytes): the hub's
+    reading, the engine's and the reading with lines each make a shared node once."""
+    import time
+
+    text = f"---\n{_aliases(7)}---\nBody.\n"
+    started = time.process_time()
+    doc = frontmatter.parse(text, path="x.md", with_lines=False, engine=True)
+    assert doc.engine is not None
+    given = frontmatter.engine_meta(doc.engine[1])
+    lined = frontmatter.parse(text, path="x.md", with_lines=True)
+    assert time.process_time() - started < 2.0  # ~1 ms; 10**7 copies take over a minute
+    assert given is not None
+    for meta, first in ((doc.meta, "2026-01-02"), (given, date(2026, 1, 2)), (lined.meta, "2026-01-02")):
+        top = meta["a7"]
+        assert len(top) == 10 and all(item is top[0] for item in top)  # one node, not ten copies
+        assert top[0][0][0][0][0][0][0] == first and meta["a6"] is top[0]
+    assert lined.line_of("a7") == 11 and lined.meta["a1"].line == 5  # each node's lines shifted once
+
+
+def test_a_recursive_alias_is_read_as_without_the_engine() -> None:
+    """`tags: &a [*a]`: libyaml without lines reads a cycle (as the engine's own `get_data`
+    does), and the hub keeps it one, not a RecursionError; with lines it is a clear problem."""
+    from mkdocs.utils.meta import get_data
+
+    text = "---\ntitle: A\ndate: 2026-03-05\ntags: &a [*a, 2026-01-01]\nm: &m {self: *m}\n---\nBody.\n"
+    doc = frontmatter.parse(text, path="x.md", with_lines=False, engine=True)
+    plain = frontmatter.parse(text, path="x.md", with_lines=False)
+    for meta in (doc.meta, plain.meta):
+        assert meta["tags"][0] is meta["tags"] and meta["tags"][1] == "2026-01-01"
+        assert meta["m"]["self"] is meta["m"]
+    assert doc.engine is not None
+    given = frontmatter.engine_meta(doc.engine[1])
+    _body, engine = get_data(text)
+    assert given is not None and given["tags"][0] is given["tags"] and given["m"]["self"] is given["m"]
+    assert given["tags"][1] == engine["tags"][1] == date(2026, 1, 1)
+    assert {k: v for k, v in given.items() if k not in ("tags", "m")} == {
+        k: v for k, v in engine.items() if k not in ("tags", "m")
+    }
+    with pytest.raises(FrontMatterError, match=r"^x.md:4: an alias here refers to a list or mapping it is part of"):
+        frontmatter.parse(text, path="x.md", with_lines=True)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["hide: &a [*a]\n", "tags: &a [*a]\n", "topics: &a [*a]\n", "x: " + "[" * 600 + "]" * 600 + "\n"],
+)
+def test_read_piece_never_raises_on_aliases_or_nesting(extra: str) -> None:
+    """A recursive alias or deep nesting: a piece (as on main) or a `path:line:` problem, never a
+    traceback (on main a recursive alias beside another problem escaped as an exception)."""
+    hub = Hub(root=Path("."), editors=(Editor(id="ann-lee", name="Ann Lee", role="Editor"),))
+    text = f"---\ntitle: A\ndate: 2026-03-05\neditor: ann-lee\n{extra}---\nBody.\n"
+    for with_lines in (False, True):
+        piece, problems = read_piece(
+            Path("x.md"), "articles/2026/x.md", hub, display="x.md", with_lines=with_lines, data=text.encode()
+        )
+        shown = [str(p) for p in problems]
+        assert (piece is not None) or shown, shown
+        assert all(re.match(r"x\.md:\d+: ", p) for p in shown)
+        assert not any("tabs" in p for p in shown)
+    piece, problems = read_piece(Path("x.md"), "articles/2026/x.md", hub, display="x.md", with_lines=False, data=text.encode())
+    if extra.startswith("hide"):  # a key the hub does not check: read as on main
+        assert piece is not None and problems == []
+
+
+@pytest.mark.parametrize("front", [f for f, _ in ENGINE_CASES] + [_aliases(2), "a: &a {x: [1, 2026-01-01]}\nb: *a\nc: [*a, *a]\n"])
+def test_the_engine_gets_new_objects_on_every_read(front: str) -> None:
+    """`engine_meta` is what the engine may change (page.meta), and a preview hands the same
+    piece to its next build: changing one reading's nested values leaves the next alone."""
+    from mkdocs.utils.meta import get_data
+
+    text = f"---\n{front}---\nBody.\n"
+    doc = frontmatter.parse(text, path="x.md", with_lines=False, engine=True)
+    first = frontmatter.engine_meta(doc.engine[1]) if doc.engine else None
+    if first is None:
+        return
+    assert first == get_data(text)[1]
+    for value in first.values():
+        if isinstance(value, list):
+            value.append("changed")
+        elif isinstance(value, dict):
+            value["changed"] = True
+    first["new"] = 1
+    assert frontmatter.engine_meta(doc.engine[1]) == get_data(text)[1]
+
+
+def test_a_preview_build_does_not_see_the_last_ones_page_meta_changes(tmp_path: Path) -> None:
+    """The hook's page.meta comes from `HubBuild.engine_front_matter`: new objects each time."""
+    import shutil
+
+    from channelhub.build import HubBuild
+    from channelhub.settings import Settings
+
+    root = tmp_path / "hub"
+    shutil.copytree(Path(__file__).parent / "data" / "check" / "base", root)
+    build = HubBuild.start(root, root / "docs", Settings())
+    src_uri = "articles/2026/good.md"
+    found = build.engine_front_matter(src_uri)
+    assert found is not None
+    meta = found[1]
+    assert meta["topics"] == ["mobile-marketing"] and meta["date"] == date(2026, 3, 1)
+    meta["topics"].append("changed")
+    meta["title"] = "changed"
+    again = build.engine_front_matter(src_uri)
+    assert again is not None and again[1]["topics"] == ["mobile-marketing"] and again[1]["title"] == "A good article"
