@@ -60,9 +60,9 @@ def _stop() -> None:
     """Stop a previous build's search indexer and release its cache (a failed build, a
     `mkdocs serve` rebuild)."""
     global _rebuild
-    if _build is not None:
-        _build.stop_search()
+    kept = _build.stop_search() if _build is not None else ""
     if _rebuild is not None:
+        _rebuild.search_saved(kept)
         _rebuild.abandon()
     _rebuild = None
 
@@ -214,6 +214,7 @@ def on_post_build(*, config: MkDocsConfig) -> None:
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
     if report:
+        _rebuild.search_saved(report.fingerprint)  # for the cache, should the build fail still
         log.info(
             f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
             f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited {report.waited:.1f} s for it"

@@ -270,6 +270,34 @@ def test_a_build_that_stops_half_way_leaves_the_next_one_incremental_and_exact(
     assert not written.exists()
 
 
+def test_a_build_that_fails_after_writing_the_search_index_leaves_it_for_the_next(
+    hub: Hub, tmp_path: Path
+) -> None:
+    """A build that fails once the search index is written and kept (a missing template while
+    pages are written, after the indexer was asked to write) names that index in its cache:
+    the build that fixes it takes it up, so it renders no piece the failed build did not
+    touch (it rendered every piece again when the cache named the last build's index), and
+    equals the clean build."""
+    site = tmp_path / "site"
+    pieces = hub.pieces()
+    html = {p: p.removeprefix("docs/").removesuffix(".md") + "/index.html" for p in pieces}
+    late = max(pieces)  # a source's piece: written after the articles
+    hub.edit(pieces[0], title="Retitled in the save that also breaks a template")
+    hub.edit(late, template="no-such-template.html")
+    first = _mtimes(site)
+    failed = build(hub.root, site)
+    assert failed.status == 1 and any("no-such-template" in w for w in failed.warnings), failed
+    then = _mtimes(site)
+    # pieces the failed build wrote depend on what changed (the retitled one, its neighbours)
+    untouched = {p for p, page in html.items() if first.get(page) == then.get(page)} - {late}
+    assert untouched, "the failed build wrote every piece: the test shows nothing"
+    hub.edit(late, template=None)
+    fixed = check_against_clean(hub.root, tmp_path)
+    now = _mtimes(site)
+    rendered = {p for p, page in html.items() if then.get(page) != now.get(page)}
+    assert late in rendered and not rendered & untouched, (fixed.rebuild, len(rendered & untouched))
+
+
 def test_a_damaged_or_unfinished_cache_means_a_clean_build(hub: Hub, tmp_path: Path) -> None:
     (cache,) = (hub.root / CACHE_DIR).glob("site-*.sqlite")
     with sqlite3.connect(cache) as db:

@@ -1517,6 +1517,41 @@ def test_the_engine_ranks_terms_written_as_blocks_exactly_as_bm25_and_pages_to_t
     assert typed["oneBlocks"] < typed["firstBlocks"] < typed["allBlocks"], typed
 
 
+#: each query searched for its first result, then pages asked for at once, without waiting
+#: for one before the next (a reader scrolling while a page is being fetched), then the rest
+CONCURRENT = """
+const out = {};
+const docs = (results) => results.map((r) => r.doc);
+for (const [name, [query, filters]] of Object.entries(input.queries)) {
+  const lazy = await (await engine.open(input.base)).search(query, filters, { first: 1 });
+  const asked = [5, 12, 3, 30, 2];
+  const pages = await Promise.all(asked.map((n) => lazy.page(n).then((r) => [n, docs(r)])));
+  const rest = await Promise.all([lazy.page(Infinity), lazy.page(40)].map((p) => p.then(docs)));
+  out[name] = { pages, rest, results: docs(lazy.results), total: lazy.total };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_pages_asked_for_at_once_get_the_bm25_order_each_piece_once(blocked_index: Any) -> None:
+    """Pages asked for while others are still being scored resolve to the exact ranking, each
+    with at least the results it asked for, every piece once: no block being fetched for one
+    call is taken for scored by another."""
+    base = blocked_index[0]
+    got = _run_engine(CONCURRENT, {"base": base, "queries": BLOCK_QUERIES})
+    for name, (query, filters) in BLOCK_QUERIES.items():
+        answer = got[name]
+        want = _blocked_reference(blocked_index, query, filters)
+        if name in ("in no piece", "prefix of many"):
+            want = answer["results"]  # the closest word's results: checked as one whole
+            assert len(set(want)) == len(want) == answer["total"], name
+        for count, results in answer["pages"]:
+            assert len(results) >= min(count, len(want)), (name, count)
+            assert results == want[: len(results)], (name, count)
+        assert answer["rest"] == [want, want], name
+        assert answer["results"] == want and answer["total"] == len(want), name
+
+
 @pytest.mark.browser
 def test_chromium_ranks_terms_written_as_blocks_exactly_as_bm25(blocked_index: Any) -> None:
     """The same queries through the engine in Chromium (its own fetch, modules and JSON)."""

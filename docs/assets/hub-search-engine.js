@@ -364,7 +364,11 @@ class Index {
       const lists = [base, ...longer].filter(Boolean);
       const where = new Map(); // block -> the lists with postings in it
       for (const list of lists) {
-        for (const number of this.blocks(list).keys()) where.set(number, [...(where.get(number) || []), list]);
+        for (const number of this.blocks(list).keys()) {
+          const present = where.get(number);
+          if (present) present.push(list);
+          else where.set(number, [list]);
+        }
       }
       const sizes = await Promise.all(
         [...where].map(async ([number, present]) => {
@@ -472,8 +476,9 @@ class Index {
     const order = plans.map((_, i) => i).sort((a, b) => plans[a].total - plans[b].total);
     const query = { plans, order, filters: [kind, topic].filter((entry) => entry !== null) };
     const blocks = [];
-    for (const number of plans.length ? this.where(plans[order[0]]) : []) {
-      if (!plans.every((plan) => this.where(plan).has(number))) continue;
+    const wheres = plans.map((plan) => this.where(plan)); // once per word, not once per block
+    for (const number of plans.length ? wheres[order[0]] : []) {
+      if (!wheres.every((where) => where.has(number))) continue;
       if (!query.filters.every((entry) => this.blocks(entry).has(number))) continue;
       const bound = plans.reduce((sum, plan) => sum + this.bound(plan, number), 0);
       blocks.push({ number, bound, start: number * this.span });
@@ -595,27 +600,36 @@ class Index {
 /*
  * The pieces a query matches, scored a block at a time, best bound first. `hits` are those
  * scored so far, best first; the first `settled` of them are in their final places: no block
- * left may hold a piece that scores as high. `total` is known from the start for a query of
- * one word (the pieces it finds), else once every block is scored.
+ * left or being scored may hold a piece that scores as high. `total` is known from the start
+ * for a query of one word (the pieces it finds), else once every block is scored. Calls of
+ * `settle` run one after the other (a page asked for while another is being scored waits).
  */
 class Matches {
   constructor(index, query, blocks, total, hits = []) {
     this.index = index;
     this.query = query;
     this.left = blocks; // by bound, best first
+    this.taken = []; // blocks being scored: their hits are not in `hits` yet
     this.hits = hits;
     this.known = total;
     this.scored = 0; // blocks scored so far
+    this.final = 0; // hits known to be in their final places (`settled` never goes down)
+    this.busy = Promise.resolve(); // the last call of `settle`
   }
 
   get total() {
     return this.known ?? this.hits.length;
   }
 
+  /*
+   * A piece scored later sorts after every settled one (its block could not beat them), so
+   * the settled hits keep their places and the count goes on from where it was.
+   */
   get settled() {
-    let n = 0;
-    while (n < this.hits.length && !this.left.some((block) => this.before(block, this.hits[n]))) n += 1;
-    return n;
+    const beaten = (hit) => (block) => this.before(block, hit);
+    const open = (hit) => this.left.some(beaten(hit)) || this.taken.some(beaten(hit));
+    while (this.final < this.hits.length && !open(this.hits[this.final])) this.final += 1;
+    return this.final;
   }
 
   /*
@@ -628,7 +642,13 @@ class Matches {
   }
 
   /* Score blocks until the first `count` hits are settled (or every block is scored). */
-  async settle(count) {
+  settle(count) {
+    const run = this.busy.then(() => this.score(count));
+    this.busy = run.catch(() => {}); // a failed fetch fails its own call, not the next ones
+    return run;
+  }
+
+  async score(count) {
     while (this.left.length && this.settled < count) {
       let take = this.left.length; // everything at once: every hit is wanted
       if (count !== Infinity) {
@@ -640,9 +660,18 @@ class Matches {
       }
       const batch = this.left.splice(0, take);
       this.scored += batch.length;
-      const found = await Promise.all(batch.map((block) => this.index.hits(this.query, block.number)));
-      for (const hits of found) for (const hit of hits) this.hits.push(hit);
-      this.hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      this.taken = batch;
+      try {
+        const found = await Promise.all(batch.map((block) => this.index.hits(this.query, block.number)));
+        for (const hits of found) for (const hit of hits) this.hits.push(hit);
+        this.hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      } catch (error) {
+        this.left.unshift(...batch); // not scored: the next call scores it again
+        this.scored -= batch.length;
+        throw error;
+      } finally {
+        this.taken = [];
+      }
     }
   }
 }

@@ -311,11 +311,12 @@ class HubBuild:
         live, self.searcher = self.searcher, None
         return live.finish(site_dir)
 
-    def stop_search(self) -> None:
-        """Stop the index without writing (a failed build, or the next `mkdocs serve` build)."""
+    def stop_search(self) -> str:
+        """Stop the index of a build that did not finish (a failed build, or the next `mkdocs
+        serve` build): without writing, unless it was already writing; then the fingerprint
+        of the index it wrote and kept for the next build ("" if none, `LiveIndex.abandon`)."""
         live, self.searcher = self.searcher, None
-        if live is not None:
-            live.close()
+        return live.abandon() if live is not None else ""
 
     def page_title(self, src_uri: str) -> str | None:
         return pages.titles_for_handwritten(self.site, src_uri)

@@ -1326,6 +1326,23 @@ class LiveIndex:
         finally:
             self.close(grace=5.0)  # it answered, or failed: it is exiting on its own
 
+    def abandon(self, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """Stop the child of a build that failed. If it was asked to `write`, it is let finish
+        first: the fingerprint of the index it wrote and kept for the next build (`save`) is
+        returned, for the failed build's cache to name it; "" when it wrote nothing."""
+        fingerprint = ""
+        try:
+            if self._writing is not None and self._error is None:
+                left = timeout - (time.monotonic() - self._writing)
+                with contextlib.suppress(EOFError, OSError):
+                    if self._conn.poll(max(left, 0.0)):
+                        answer = self._conn.recv()
+                        if answer[0] == "done":
+                            fingerprint = answer[1].fingerprint
+        finally:
+            self.close(grace=5.0 if fingerprint else 0.0)
+        return fingerprint
+
     def close(self, *, grace: float = 0.0) -> None:
         """Stop the child; safe to call more than once.
 

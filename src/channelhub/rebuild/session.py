@@ -149,6 +149,8 @@ class Rebuild:
     rendering: Callable[[], str | None] = lambda: None
     #: `finish` saved this build's cache (a failure after it leaves it as it is)
     saved: bool = False
+    #: the fingerprint of the search index this build kept for the next, once its indexer said so
+    search_kept: str = ""
     #: the pieces this build read, for the next build of this process (`_PARSED`)
     parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
 
@@ -393,6 +395,12 @@ class Rebuild:
         the index the last build wrote ("" when nothing of the last build may be reused)."""
         return self.store.search_state, self.before.search
 
+    def search_saved(self, fingerprint: str) -> None:
+        """The search indexer wrote an index and kept it for the next build (its
+        `fingerprint`; "" when it did not): a failed build's cache names it (`salvage`)."""
+        if fingerprint:
+            self.search_kept = fingerprint
+
     def finish(self, outputs: Iterable[str], *, search: str = "") -> str:
         """Remove what the last build wrote and this one did not, remember this build for the
         next, and say what was reused. `outputs`: files the engine wrote besides its files'
@@ -446,7 +454,9 @@ class Rebuild:
         Exact for the same reasons as a finished build's cache: a page is left as it is only
         when its output still has the bytes of its record (a record of this build's has no
         stat, so its output is read), and whatever this build wrote that the next does not is
-        pruned. The search index checks its own files (`search.IndexWriter.load`)."""
+        pruned. The search index checks its own files (`search.IndexWriter.load`); it is named
+        by the fingerprint of the one this build kept, if its indexer said it kept one
+        (`search_saved`): the state holds that one now, not the last build's."""
         pages = dict(self.before.pages)
         for src, out_hash in self.written.items():
             dest = self.dests.get(src)
@@ -456,7 +466,7 @@ class Rebuild:
         outputs = self.before.outputs | self.outputs | {self.dests[p] for p in self.written}
         return Snapshot(
             global_key=self.global_key,
-            search=self.before.search,
+            search=self.search_kept or self.before.search,
             pages=pages,
             outputs=outputs,
             pieces={**self.before.pieces, **self.after.pieces},
