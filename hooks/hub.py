@@ -142,18 +142,12 @@ def on_page_read_source(*, page: Page, config: MkDocsConfig) -> str | None:
     """A piece's text with its front matter already read: the engine gets an empty one and
     the hub's reading of it (`on_page_markdown`), so it does not parse each piece's YAML again."""
     assert _build is not None
-    found = _build.engine_front_matter(page.file.src_uri)
+    found = _build.engine_source(page.file.src_uri, lambda: page.file.content_string, FRONT_MATTER)
     if found is None:
-        return None
-    try:
-        text = page.file.content_string
-    except (OSError, ValueError):
-        return None  # the engine reads it again and says what is wrong
-    split = FRONT_MATTER.match(text)
-    if split is None or split.group(1) != found[0]:
-        return None  # not the text the hub read: the engine reads it itself
-    _meta[page.file.src_uri] = found[1]  # new objects on every read: the engine may change them
-    return "---\n{}\n---\n" + text[split.end() :]
+        return None  # the engine reads the file itself
+    # new objects on every read: the engine may change them
+    source, _meta[page.file.src_uri] = found
+    return source
 
 
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:

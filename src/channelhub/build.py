@@ -211,6 +211,25 @@ class HubBuild:
         meta = frontmatter.engine_meta(data)
         return (text, meta) if meta is not None else None
 
+    def engine_source(
+        self, src_uri: str, read: Callable[[], str], front_matter: re.Pattern[str]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """What the engine should read of a piece (its file's text from `read`): the text with
+        an empty front matter, and the page's meta from the hub's own reading; None when the
+        engine must read the file itself (no reading kept, a file that cannot be read now, or
+        the engine's own `front_matter` split finding another front matter than the hub read)."""
+        found = self.engine_front_matter(src_uri)
+        if found is None:
+            return None
+        try:
+            text = read()
+        except (OSError, ValueError):
+            return None  # the engine reads it again and says what is wrong
+        split = front_matter.match(text)
+        if split is None or split.group(1) != found[0]:
+            return None
+        return "---\n{}\n---\n" + text[split.end() :], found[1]
+
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
         if self.piece(src_uri):
