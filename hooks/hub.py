@@ -56,11 +56,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-def _stop() -> None:
+def _stop(*, wait: bool = True) -> None:
     """Stop a previous build's search indexer and release its cache (a failed build, a
-    `mkdocs serve` rebuild)."""
+    `mkdocs serve` rebuild; at shutdown without waiting for an index being written)."""
     global _rebuild
-    kept = _build.stop_search() if _build is not None else ""
+    kept = _build.stop_search(wait=wait) if _build is not None else ""
     if _rebuild is not None:
         _rebuild.search_saved(kept)
         _rebuild.abandon()
@@ -228,4 +228,4 @@ def on_build_error(*, error: Exception) -> None:
 
 
 def on_shutdown() -> None:
-    _stop()
+    _stop(wait=False)

@@ -330,12 +330,16 @@ class HubBuild:
         live, self.searcher = self.searcher, None
         return live.finish(site_dir)
 
-    def stop_search(self) -> str:
+    def stop_search(self, *, wait: bool = True) -> str:
         """Stop the index of a build that did not finish (a failed build, or the next `mkdocs
-        serve` build): without writing, unless it was already writing; then the fingerprint
-        of the index it wrote and kept for the next build ("" if none, `LiveIndex.abandon`)."""
+        serve` build): without writing, unless it was already writing and `wait` lets it end;
+        then the fingerprint of the index it wrote and kept for the next build ("" if none,
+        `LiveIndex.abandon`). Without `wait` (the engine shutting down: Ctrl-C must not wait
+        for an index to be written) it is killed at once."""
         live, self.searcher = self.searcher, None
-        return live.abandon() if live is not None else ""
+        if live is None:
+            return ""
+        return live.abandon() if wait else live.abandon(timeout=0.0)
 
     def page_title(self, src_uri: str) -> str | None:
         return pages.titles_for_handwritten(self.site, src_uri)
