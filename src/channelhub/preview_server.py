@@ -87,6 +87,7 @@ class Worker:
     def __init__(self, start: Start) -> None:
         self.start = start
         self.child: Child | None = None
+        self.stopped = False  # set for good when the preview stops (`close`)
         try:
             self.ready = self._launch()
         except BaseException:
@@ -104,6 +105,8 @@ class Worker:
 
     def build(self) -> Report:
         """Ask for a build and wait for its report (Ctrl-C and SIGTERM get through)."""
+        if self.stopped:  # the preview is stopping: no new worker, no build
+            return Report(failed=True)
         try:
             if self.child is None or not self.child.alive:
                 self._launch()
@@ -142,6 +145,7 @@ class Worker:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.stopped = True
         self.stop()
 
 
@@ -177,8 +181,10 @@ class PreviewServer(LiveReloadServer):
                 if not first:
                     log.info("Detected file changes")
                 first = False
-                while self._rebuild_cond.wait(timeout=self.build_delay):
+                while not self._shutdown and self._rebuild_cond.wait(timeout=self.build_delay):
                     pass  # until the files stop changing
+                if self._shutdown:
+                    break  # a change seen as the preview stops is not built
                 self._want_rebuild = False
             with self._epoch_cond:
                 self.building = True
