@@ -11,6 +11,7 @@ only in the topic's context), which `channelhub.profiles` weighs beside the mean
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -901,6 +902,9 @@ class Tagger:
         phrase_topics, slot_ids = plan.phrase_topics, plan.slot_ids
         # exclusions mask their topic's words wherever they are, before or after
         masks: dict[int, list[tuple[int, int]]] = {}
+        # a span holding or overlapping another is no longer than the longest span: the
+        # scans below look back that far only
+        longest = max((end - start for _t, start, end in spans), default=0)
         excluded = [s for s in spans if excluding[s[0]]]
         for term, start, end in excluded:
             for topic in excluding[term]:
@@ -908,8 +912,16 @@ class Tagger:
         # per span: its term when it counts in full for each use, else what it counts for
         events: list[int | _Held] = []
         reach, open_from = -1, 0
+        excluded_starts = [s[1] for s in excluded]  # by start, as the spans come
         for term, start, end in spans:
-            touches = excluded and any(start < s[2] and s[1] < end for s in excluded)
+            # only an exclusion starting in [start - longest, end) can overlap this span
+            touches = excluded and any(
+                start < excluded[at][2]
+                for at in range(
+                    bisect.bisect_left(excluded_starts, start - longest),
+                    bisect.bisect_left(excluded_starts, end),
+                )
+            )
             if end > reach and not touches:
                 if start >= reach:
                     open_from = len(events)  # no earlier span can hold this or a later one
@@ -920,8 +932,10 @@ class Tagger:
             held_topics: set[int] = set()
             held_slots: set[int] = set()
             if end <= reach:
-                for at in range(open_from, len(events)):
+                for at in range(len(events) - 1, open_from - 1, -1):
                     _t, s, e = spans[at]
+                    if s < end - longest:
+                        break
                     if e >= end and (s != start or e != end):
                         event = events[at]
                         if isinstance(event, int):
