@@ -231,12 +231,10 @@ def load_yaml(
     first_line: int = 1,
     with_lines: bool = True,
     what: str = "YAML files",
-    marked: bool = False,
 ) -> Any:
     """Parse YAML text; `first_line` is the file line the text starts on (for messages), and
-    `what` names the text in them ("front matter", "YAML files"). Without lines and `marked`,
-    the dates YAML would resolve are `Timestamp` texts."""
-    return _load_yaml(text, path, first_line, with_lines, what, marked)[0]
+    `what` names the text in them ("front matter", "YAML files")."""
+    return _load_yaml(text, path, first_line, with_lines, what, marked=False)[0]
 
 
 def _load_yaml(

@@ -357,10 +357,6 @@ class IndexWriter:
         self._kept_blocks: set[str] | None = None  # the last index's block files, once checked
 
     @property
-    def pages(self) -> int:
-        return int(self._db.execute("select count(*) from docs").fetchone()[0])
-
-    @property
     def words(self) -> int:
         return int(self._db.execute("select coalesce(sum(length), 0) from docs").fetchone()[0])
 

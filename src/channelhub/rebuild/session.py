@@ -442,8 +442,8 @@ class Rebuild:
         rebuilt, so the next build starts from nothing."""
         try:
             if self.global_key and not self.saved:
-                # the rows on disk are the last build's, unless this build cleared them
-                self.store.save(self.before if self.reuse else Snapshot(), self.salvage())
+                # the last build's rows (none when this build cleared them: `before` is empty)
+                self.store.save(self.before, self.salvage())
         finally:
             self._close()
 
