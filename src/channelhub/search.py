@@ -324,6 +324,13 @@ def _staging(path: Path | None) -> str:
     return f"{path}-staging" if path is not None else ""
 
 
+def remove_state(path: Path) -> None:
+    """Remove an indexer's state at `path` with its journal and staging file, if any."""
+    for name in (str(path), f"{path}-journal", _staging(path)):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
 class IndexWriter:
     """Analysed pieces in, the files of the index out; its state kept on disk in SQLite (a
     private temporary database when no path is given), so that memory does not grow with the
@@ -346,9 +353,7 @@ class IndexWriter:
 
     def __init__(self, path: Path | None = None) -> None:
         if path is not None:  # a new state: nothing of an old one, nor its journal, may remain
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    os.unlink(f"{path}{suffix}")
+            remove_state(path)
         self._db = _open(path)
         self.terms = 0  # distinct terms written, once `write` has run
         self.fingerprint = ""  # of the last index written (its manifest)

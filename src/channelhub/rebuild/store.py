@@ -31,6 +31,7 @@ from typing import Any
 
 import jinja2
 
+from channelhub import search
 from channelhub.rebuild.keys import FORMAT, digest, versions
 
 #: under the repository root
@@ -180,10 +181,10 @@ class Store:
 
     def discard(self) -> None:
         _MEMORY.pop(self.path, None)
-        for path in (self.path, self.search_state):  # with their journals, if any
-            for suffix in ("", "-journal", "-staging"):
-                with contextlib.suppress(OSError):
-                    os.unlink(f"{path}{suffix}")
+        for suffix in ("", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+        search.remove_state(self.search_state)
 
     def mark_building(self, global_key: str, *, fresh: bool = False) -> None:
         """Before the build writes into the site: until `save`, the cache is not trusted.
