@@ -58,7 +58,10 @@ class Session:
     ) -> None:
         self.repo = repo
         self.port = port or free_port()
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # faulthandler: a stop that hangs dumps every thread of the group into the log (stop)
+        self.env = {
+            **os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1", **(env or {})
+        }  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}/"
         self.output_path = repo.parent / f"serve-{self.port}.log"
         self.output: IO[bytes] = self.output_path.open("wb")
@@ -131,6 +134,8 @@ class Session:
         freed = time.monotonic() - started
         try:
             self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"it had not exited 10 s after being stopped\n{self.post_mortem()}")
         finally:
             self.output.close()
         deadline = time.monotonic() + 5
@@ -163,6 +168,20 @@ class Session:
     def detected(self) -> int:
         """How many changes the log has said it detected so far."""
         return self.log().count("Detected file changes")
+
+    def post_mortem(self) -> str:
+        """What the group's processes were doing: their states, then every Python thread's
+        stack (SIGABRT makes faulthandler write them into the log), then the log."""
+        states = subprocess.run(
+            ["ps", "-o", "pid,ppid,stat,wchan:24,etime,time,args", "-g", str(self.process.pid)],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        time.sleep(0.5)  # the children's dumps
+        return f"{states}\n{self.log()}"
 
     def kill(self) -> None:
         if self.process.poll() is None:
