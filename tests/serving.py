@@ -54,8 +54,17 @@ class Session:
     """`channelhub serve` running in `repo`, its output in a file beside the repository."""
 
     def __init__(
-        self, repo: Path, *args: str, env: Mapping[str, str] | None = None, port: int = 0
+        self,
+        repo: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        port: int = 0,
+        ignoring: tuple[signal.Signals, ...] = (),
     ) -> None:
+        """Start it as a terminal starts a command in the foreground, Ctrl-C's SIGINT and
+        SIGQUIT at their defaults whatever this process has (a test run started with `&` from
+        a script ignores them, and a child inherits that), and `ignoring` those signals, as
+        `nohup` ignores SIGHUP."""
         self.repo = repo
         self.port = port or free_port()
         # faulthandler: a stop that hangs dumps every thread of the group into the log (stop)
@@ -80,6 +89,7 @@ class Session:
             stdout=self.output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=lambda: _dispose(ignoring),
         )
 
     def log(self) -> str:
@@ -189,6 +199,14 @@ class Session:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
         self.output.close()
+
+
+def _dispose(ignoring: tuple[signal.Signals, ...]) -> None:
+    """In the child before it runs the command: what a foreground job starts with."""
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
+    for sig in ignoring:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def group_alive(pgid: int) -> bool:

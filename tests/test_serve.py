@@ -212,6 +212,28 @@ def test_ctrl_c_stops_the_preview_and_everything_it_started(session: Session) ->
     assert session.process.returncode == 0, session.log()
 
 
+@pytest.mark.parametrize("nohup", [False, True], ids=["terminal", "nohup"])
+def test_sighup_stops_the_preview_unless_its_caller_ignores_it(tmp_path: Path, nohup: bool) -> None:
+    # A closed terminal sends SIGHUP; `nohup channelhub serve &` asks for the preview to outlive it.
+    repo = copy_repository(tmp_path / "repo")
+    running = Session(repo, ignoring=(signal.SIGHUP,) if nohup else ())
+    try:
+        running.ready()
+        if nohup:
+            os.killpg(running.process.pid, signal.SIGHUP)
+            time.sleep(1.0)
+            assert running.process.poll() is None, running.log()
+            running.ready()
+            freed = running.stop(lambda pid: os.kill(pid, signal.SIGTERM))
+        else:
+            freed = running.stop(lambda pid: os.killpg(pid, signal.SIGHUP))
+        assert freed < 5, f"the port was still taken {freed:.1f} s after the signal"
+        assert running.process.returncode == 0, running.log()
+        assert "Shutting down" in running.log()
+    finally:
+        running.kill()
+
+
 @pytest.mark.parametrize("engine", ["mkdocs", "properdocs"])
 def test_sigterm_during_a_build_frees_the_port_within_5_s(tmp_path: Path, engine: str) -> None:
     repo = copy_repository(tmp_path / "repo")

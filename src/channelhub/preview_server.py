@@ -54,8 +54,14 @@ class PreviewError(Exception):
 
 
 def serve(engine_name: str, config_file: Path, dev_addr: str, site_dir: Path) -> None:
-    """Preview the hub of `config_file` on `dev_addr` until Ctrl-C, SIGTERM or SIGHUP."""
-    old = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    """Preview the hub of `config_file` on `dev_addr` until Ctrl-C, SIGTERM or SIGHUP (those
+    of them its caller does not ignore)."""
+    # A signal the caller ignores stays ignored: `nohup channelhub serve` outlives its terminal.
+    old = {
+        sig: signal.signal(sig, interrupt)
+        for sig in (signal.SIGTERM, signal.SIGHUP)
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
     try:
         with (
             _only_preview(site_dir),
