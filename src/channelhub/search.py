@@ -351,12 +351,14 @@ class IndexWriter:
     disk past SPILL_POSTINGS) and one shard.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        if path is not None:  # a new state: nothing of an old one, nor its journal, may remain
+    def __init__(self, path: Path | None = None, *, kept: str = "") -> None:
+        """A new state at `path`, or with `kept`, the state a build kept there for the index
+        whose fingerprint that is, opened as it is (`load` checks that it is that index)."""
+        if path is not None and not kept:  # a new state: nothing of an old one may remain
             remove_state(path)
         self._db = _open(path)
         self.terms = 0  # distinct terms written, once `write` has run
-        self.fingerprint = ""  # of the last index written (its manifest)
+        self.fingerprint = kept  # of the last index written (its manifest)
         self._moved: dict[str, str] = {}  # key -> where its record was in the last index
         self._count = 0
         self._kept_blocks: set[str] | None = None  # the last index's block files, once checked
@@ -837,11 +839,8 @@ class IndexWriter:
         and the site's index on disk is that index, complete; else None."""
         if not fingerprint or not path.is_file():
             return None
-        writer = cls.__new__(cls)
-        writer.terms, writer.fingerprint, writer._moved, writer._count = 0, fingerprint, {}, 0
-        writer._kept_blocks = None
         try:
-            writer._db = _open(path)
+            writer = cls(path, kept=fingerprint)
         except sqlite3.Error:
             return None
         try:
