@@ -120,8 +120,9 @@ BLOCK_DOCS = 1024
 #: a term with more postings than this is written as blocks (`b/`), its shard holding only a
 #: summary of them; a smaller one is written whole in its shard
 SPLIT_POSTINGS = 1024
-#: version of what `IndexWriter.save` keeps for the next build (4: postings kept in blocks)
-STATE_FORMAT = 4
+#: version of what `IndexWriter.save` keeps for the next build (4: postings kept in blocks;
+#: 5: a block's file encoded again from its postings, not kept; a term as blocks has no size)
+STATE_FORMAT = 5
 #: what a kept state must have been written with: the index's and the state's formats, and the
 #: zlib whose compressed sizes cut the shards (another zlib may cut them elsewhere, and an
 #: incremental index would then differ from a clean one)
@@ -280,15 +281,13 @@ create table if not exists staging.added (
     topics text not null, terms text not null, counts blob not null, record blob not null);
 create table if not exists terms (
     k blob primary key, term text not null, stem text, entry text not null,
-    size integer not null) without rowid;
+    size integer) without rowid;
 create index if not exists terms_by_stem on terms (stem);
 create table if not exists parts (
     k blob not null, part integer not null, postings blob not null, count integer not null,
-    name text, top text, text text, primary key (k, part)) without rowid;
+    name text, top text, primary key (k, part)) without rowid;
 """
 _DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
-#: the size kept for a term written as blocks: it gets a shard of its own
-_BLOCKED = -1
 #: the index's folders: shards, blocks of large terms, records, record tables
 _FOLDERS = ("t", "b", "d", "r")
 #: how `_emit` hands a file over: its path and its bytes, or a function that reads them
@@ -501,9 +500,7 @@ class IndexWriter:
         blocks are summed from the postings at hand, and each word's are let go once its stem
         is done. Only the blocks of the pieces that changed are read, summed and encoded again."""
         db = self._db
-        codes = bytes(
-            length_code(n) for (n,) in db.execute("select length from docs order by number")
-        )
+        codes = _codes(db)
         parts_of: dict[str, set[int]] = {}
         for part, terms in postings.touched.items():
             for term in terms:
@@ -596,17 +593,16 @@ class IndexWriter:
         gone = [(key, part) for part, postings in found.items() if not postings]
         if gone:
             db.executemany("delete from parts where k = ? and part = ?", gone)
-        # block -> [count, name, top, text]: the changed ones, then the others
+        # block -> [count, name, top]: the changed ones, then the others
         rows: dict[int, list[Any]] = {
-            part: [len(postings), None, None, None] for part, postings in found.items() if postings
+            part: [len(postings), None, None] for part, postings in found.items() if postings
         }
         if not whole and not entry:
             kept = db.execute("select part, count, name, top from parts where k = ?", (key,))
             for part, *row in kept.fetchall():
                 if part not in found:
-                    rows[part] = [*row, None]
+                    rows[part] = row
         renamed = []  # the unchanged blocks whose name and bound change
-        wire: int | None = None  # the entry's size in its shard
 
         def postings_of(part: int) -> array[int]:
             if part in found:
@@ -616,44 +612,38 @@ class IndexWriter:
             ).fetchone()
             return _unpack(blob)
 
-        if entry:
-            pass
-        elif not rows:
+        if not entry and not rows:
             db.execute("delete from terms where k = ?", (key,))
             return
-        elif sum(row[0] for row in rows.values()) > SPLIT_POSTINGS:
+        blocked = not entry and sum(row[0] for row in rows.values()) > SPLIT_POSTINGS
+        if blocked:
             df, blocks = 0, []
             for part in sorted(rows):
                 row = rows[part]
-                if row[1] is None:  # a file for it (`_emit`), and its bound
+                if row[1] is None:  # a file for it (`_emit` encodes it again), and its bound
                     text, values = _block(postings_of(part), codes)
-                    row[1:] = [_name(text.encode(), 6), _top(values), text]
+                    row[1:] = [_name(text.encode(), 6), _top(values)]
                     if part not in found:
                         renamed.append((*row[1:], key, part))
                 df += row[0]
                 blocks.append(f'[{part},"{row[1]}",{row[0]},{row[2]}]')
             entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
-            wire = _BLOCKED
-        else:  # written whole
+        elif not entry:  # written whole
             every = array("Q")
             for part in sorted(rows):
                 every.extend(postings_of(part))
                 if rows[part][1] is not None:  # a block file of the term when it was larger
-                    renamed.append((None, None, None, key, part))
+                    renamed.append((None, None, key, part))
             entry = f"{json.dumps(term, ensure_ascii=False)}:{_block(every, codes)[0]}"
-        if wire is None:
-            wire = _wire_size(entry)
         db.executemany(
-            "insert or replace into parts values (?,?,?,?,?,?,?)",
+            "insert or replace into parts values (?,?,?,?,?,?)",
             [(key, part, found[part].tobytes(), *rows[part]) for part in rows if part in found],
         )
         if renamed:
-            db.executemany(
-                "update parts set name = ?, top = ?, text = ? where k = ? and part = ?", renamed
-            )
+            db.executemany("update parts set name = ?, top = ? where k = ? and part = ?", renamed)
         db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
-            (key, term, root, entry, wire),
+            (key, term, root, entry, None if blocked else _wire_size(entry)),
         )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -678,8 +668,10 @@ class IndexWriter:
         db = self._db
         shards, firsts = self._shards(put)
         rows = db.execute("select k, part, name from parts where name is not null order by k, part")
-        for key, part, name in rows.fetchall():
-            put(f"b/{name}.json", functools.partial(self._block_bytes, key, part))
+        blocks = rows.fetchall()
+        codes = _codes(db) if blocks else b""
+        for key, part, name in blocks:
+            put(f"b/{name}.json", functools.partial(self._block_bytes, key, part, codes))
         self.terms = int(db.execute("select count(*) from terms").fetchone()[0])
         tables: list[str] = []
         versions: list[str] = []
@@ -725,11 +717,14 @@ class IndexWriter:
             "topics": dict(sorted(topics.items(), key=lambda item: item[1].lower())),
         }
 
-    def _block_bytes(self, key: bytes, part: int) -> bytes:
-        (text,) = self._db.execute(
-            "select text from parts where k = ? and part = ?", (key, part)
+    def _block_bytes(self, key: bytes, part: int, codes: bytes) -> bytes:
+        """A block file's bytes, encoded again from its postings (as `_keep` did to name it):
+        a tenth of the state at 3,000 pieces to keep, a twentieth of a clean build's CPU to
+        encode again, and an edit encodes only its own blocks."""
+        (blob,) = self._db.execute(
+            "select postings from parts where k = ? and part = ?", (key, part)
         ).fetchone()
-        return str(text).encode()
+        return _block(_unpack(blob), codes)[0].encode()
 
     def _shards(self, put: _Put) -> tuple[list[str], list[str]]:
         """Cut the terms' entries, in the client's order, into shards of consecutive terms whose
@@ -747,8 +742,10 @@ class IndexWriter:
             names.append(_name(data, 6))
             put(f"t/{names[-1]}.json", data)
 
-        for term, entry, wire in self._db.execute("select term, entry, size from terms order by k"):
-            wire = SHARD_BUDGET if wire == _BLOCKED else wire
+        for term, entry, size_or_none in self._db.execute(
+            "select term, entry, size from terms order by k"
+        ):
+            wire = SHARD_BUDGET if size_or_none is None else size_or_none  # None: as blocks
             if current and size + wire > SHARD_BUDGET - _GZIP_FRAME:
                 close()
                 current, size = [], 0
@@ -1063,6 +1060,11 @@ def _wire_size(entry: str) -> int:
     """What a term's entry adds to its shard on the wire, at most: its size deflated alone (at
     the fastest level, which compresses less than a server does), and its comma."""
     return len(zlib.compress(entry.encode(), 1, -15)) + 1
+
+
+def _codes(db: sqlite3.Connection) -> bytes:
+    """The length code of each piece of the index, by number."""
+    return bytes(length_code(n) for (n,) in db.execute("select length from docs order by number"))
 
 
 def _block(packed: array[int], codes: bytes) -> tuple[str, list[int]]:
