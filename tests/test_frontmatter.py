@@ -86,6 +86,8 @@ def test_one_list_under_two_keys_is_written_out_at_each() -> None:
     assert frontmatter.dump_meta(plain) == "title: A\ntopics: [cloud, mobile]\nauto_topics: [cloud, mobile]\n"
     assert frontmatter.dump_meta(quoted) == frontmatter._dump_pyyaml(quoted)
     assert frontmatter.dump_meta(quoted).endswith("topics: [cloud, mobile]\nauto_topics: [cloud, mobile]\n")
+    read = frontmatter.parse("---\ntitle: 'A: b'\ntopics: &t [a]\nauto_topics: *t\n---\n", path="x.md")
+    assert frontmatter.dump_meta(read.meta) == "title: 'A: b'\ntopics: [a]\nauto_topics: [a]\n"
     nested = [["a"], ["b"]]
     shared = {"title": "A: b", "x": nested, "y": nested}  # anything deeper keeps its anchor
     assert frontmatter.dump_meta(shared) == frontmatter._dump_pyyaml(shared)

@@ -633,7 +633,7 @@ def _keyed(meta: Mapping[str, Any]) -> dict[str, Any]:
     not as an anchor and an alias."""
     keyed = ordered(meta)
     for key, value in keyed.items():
-        if type(value) is list and not any(isinstance(v, dict | list) for v in value):
+        if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
             keyed[key] = list(value)
     return keyed
 
