@@ -79,7 +79,7 @@ def on_pre_build(*, config: MkDocsConfig) -> None:
         clean_directory(config.site_dir)  # what the engine does itself when not dirty
     # Off by default: a normal build never touches the network, nor imports the pull's
     # modules (numpy, httpx: 0.3 s).
-    if not pull_enabled(config.extra.get("hub")):
+    if not pull_enabled(_settings(config)):
         return
     from channelhub.pull import pull_before_build
 

@@ -141,7 +141,10 @@ class FeedServer:
         return [r for r in log if path is None or urlsplit(r.path).path == path]
 
     def max_in_flight(self, host: str | None = None) -> int:
-        """The most requests handled at once, overall or for one Host header value."""
+        """The most requests in flight at once, overall or for one Host header value. A
+        request is in flight from its arrival until just before the bytes that complete its
+        response go out (a streamed one: until it closes), never after its client could have
+        finished it: a sequential client is never seen with two."""
         with self._lock:
             return self._max_in_flight["" if host is None else host]
 
@@ -207,12 +210,19 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.command, self.path, tuple(self.headers.items()), time.monotonic()
             )
             handler = server._begin(request)
+            self._in_flight: RecordedRequest | None = request
             try:
                 self._send(urlsplit(self.path).path, self._reply(handler, request))
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client went away: that is its right
             finally:
-                server._end(request)
+                self._done()
+
+        def _done(self) -> None:
+            """The request is no longer in flight (once: `_send` may say so first)."""
+            if self._in_flight is not None:
+                server._end(self._in_flight)
+                self._in_flight = None
 
         def _reply(self, handler: Handler | None, request: RecordedRequest) -> Reply:
             if handler is None:
@@ -232,12 +242,17 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             streamed = callable(reply.body) or reply.drip is not None
             for name, value in headers:
                 self.send_header(name, value)
-            if streamed:
+            if streamed:  # ends when the connection closes, after `_serve` says it is done
                 self.send_header("Connection", "close")
                 self.close_connection = True
-            elif "content-length" not in names:
-                assert isinstance(reply.body, bytes)
-                self.send_header("Content-Length", str(len(reply.body)))
+            else:
+                if "content-length" not in names:
+                    assert isinstance(reply.body, bytes)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                # Done before the bytes that let the client finish go out: a client that
+                # starts its next request at once must not find this one still counted (the
+                # count is then of requests the client truly had open at once).
+                self._done()
             self.end_headers()
             if self.command == "HEAD":
                 return

@@ -70,3 +70,20 @@ def test_the_query_file_names_pieces_by_path_and_grades(tmp_path: Path) -> None:
     path.write_text("queries:\n  - {id: q1, query: a, split: tune, relevant: [nowhere.md]}\n")
     with pytest.raises(SystemExit, match=r"q1: no piece nowhere\.md"):
         relevance.load_queries(path, pieces)
+
+
+def test_the_engines_are_asked_through_node_with_the_site_served_on_loopback(tmp_path: Path) -> None:
+    """bench-relevance's Node runner and server (scripts/_benchlib.py): Node fetches a file of
+    the served site and answers with what it was given, however large."""
+    import shutil
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is not installed")
+    (tmp_path / "hello.txt").write_text("hello from the site")
+    program = "const text = await (await fetch(input.base + 'hello.txt')).text();\n"
+    program += "console.log(JSON.stringify([text, input.big.length]));"
+    with relevance.served(tmp_path) as base:
+        assert base.startswith("http://127.0.0.1:")
+        assert relevance._node(program, {"base": base, "big": "x" * 500_000}) == ["hello from the site", 500_000]
+    with pytest.raises(SystemExit, match="node failed"):
+        relevance._node("throw new Error('no');", {})

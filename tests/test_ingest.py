@@ -472,7 +472,7 @@ def test_a_feed_spec_pickles_its_shared_fields_once_and_unpickles_them_once() ->
     sent = [pickle.dumps(s) for s in (first, second)]
     # the topics travel as one pickle made once: the same bytes inside both specs
     assert len(ingest._PICKLED) == 1
-    blob = next(iter(ingest._PICKLED.values()))[3]
+    blob = ingest._PICKLED[0][3]
     assert all(blob in data for data in sent)
     received = [pickle.loads(data) for data in sent]
     assert received[0] == first and received[1] == second
@@ -482,3 +482,24 @@ def test_a_feed_spec_pickles_its_shared_fields_once_and_unpickles_them_once() ->
     changed = copy_with(first, topics=first.topics[:3])
     assert pickle.loads(pickle.dumps(changed)).topics == first.topics[:3]
     assert len(ingest._UNPICKLED) == 2
+
+
+def test_topics_made_one_after_another_never_share_a_pickle() -> None:
+    """Each run's topics, made and dropped in turn (CPython gives a new tuple the address of
+    one just freed, so an id could name a dead object): each spec carries its own topics."""
+    import gc
+    import pickle
+    from dataclasses import replace as copy_with
+
+    from channelhub import ingest
+
+    base = spec()
+    seen_ids = set()
+    for n in range(40):
+        topics = tuple(copy_with(t, title=f"{t.title} {n}") for t in base.topics[: 2 + n % 3])
+        seen_ids.add(id(topics))
+        sent = pickle.dumps(copy_with(base, topics=topics))
+        assert pickle.loads(sent).topics == topics, n
+        del topics, sent
+        gc.collect()
+    assert len(ingest._PICKLED) <= ingest._SHARED_KEPT

@@ -26,7 +26,7 @@ from channelhub.pull import (
     new_sandbox,
     pull_before_build,
 )
-from channelhub.settings import pull_enabled
+from channelhub.settings import Settings, pull_enabled
 from feedserver import FeedServer, RecordedRequest, Reply
 from pulling import NOW, Item, PullHub, hub, items, outcome, rss, sandbox, source
 from scratch import channelhub, scratch_hub
@@ -557,11 +557,13 @@ def test_pull_before_build_reports_in_lines_and_writes_the_report(hub: PullHub) 
 
 
 def test_pull_enabled_only_when_asked() -> None:
-    assert not pull_enabled(None, {})
-    assert not pull_enabled({"page_size": 5}, {"CHANNELHUB_PULL": "0"})
-    assert pull_enabled(None, {"CHANNELHUB_PULL": "1"})
-    assert pull_enabled({"pull_on_build": True}, {})
-    assert not pull_enabled({"pull_on_build": "yes"}, {})
+    """The build's one reading of extra.hub (`Settings`) decides, with the environment."""
+    assert not pull_enabled(Settings.from_mapping(None), {})
+    assert not pull_enabled(Settings.from_mapping({"page_size": 5}), {"CHANNELHUB_PULL": "0"})
+    assert pull_enabled(Settings.from_mapping(None), {"CHANNELHUB_PULL": "1"})
+    assert pull_enabled(Settings.from_mapping({"pull_on_build": True}), {})
+    with pytest.raises(ValueError, match=r"extra\.hub\.pull_on_build must be true or false"):
+        Settings.from_mapping({"pull_on_build": "yes"})  # an error, not silently no pull
 
 
 # --- kill safety ------------------------------------------------------------------------------

@@ -10,14 +10,14 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property, partial
 from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from channelhub import frontmatter, markup, pages, search
+from channelhub import frontmatter, pages, search
 from channelhub.config import Hub, load_hub
 from channelhub.content import ContentIndex, Piece, Reader, load_index, url_of
 from channelhub.feeds import feeds
@@ -259,15 +259,7 @@ class HubBuild:
         if piece.source:
             html = sanitize_rendered(html)
         around = pages.piece_decoration(self.site, self._links(), piece)
-        entry = search.SearchEntry(
-            title=piece.title,
-            kind_label=piece.kind_label,
-            date_label=markup.human_date(piece.date),
-            kind=piece.kind,
-            topics=tuple(
-                (slug, topic.title) for slug in piece.topics if (topic := self.site.hub.topic(slug))
-            ),
-        )
+        entry = search.SearchEntry.of(piece, self.site.hub)
         text = f"{around.figure}\n{html}" if around.figure else html
         if self.searcher is not None:  # the index gets the piece's text, not what is around it
             self.search_docs[src_uri] = (entry, text)
@@ -310,7 +302,7 @@ class HubBuild:
         piece = self.piece(src_uri)
         if self.searcher is not None and found is not None and piece is not None:
             self.searcher.add(
-                url, *found, key=self._search_key(src_uri), order=_search_order(piece)
+                url, *found, key=self._search_key(src_uri), order=search.order_of(piece)
             )
 
     def write_search(self, site_dir: Path) -> None:
@@ -318,7 +310,7 @@ class HubBuild:
         if self.searcher is not None:
             urls = self._links().urls
             plan = [
-                (self._search_key(p.src_uri), _search_order(p), urls.get(p.src_uri, p.src_uri))
+                (self._search_key(p.src_uri), search.order_of(p), urls.get(p.src_uri, p.src_uri))
                 for p in self.site.index.pieces
             ]
             self.searcher.write(site_dir, plan)
@@ -351,9 +343,3 @@ class HubBuild:
             return None
         source = self.site.hub.source(piece.source)
         return piece.canonical if source and source.canonical == "original" else None
-
-
-def _search_order(piece: Piece) -> str:
-    """Where a piece goes in the search index: pieces are numbered oldest first (then by path),
-    so the pieces a pull brings take the next numbers and no other piece's number changes."""
-    return f"{piece.date.astimezone(UTC):%Y%m%d%H%M%S%f} {piece.src_uri}"

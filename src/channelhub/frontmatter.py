@@ -474,10 +474,12 @@ def _kind(value: Any) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Safe dumper: no aliases, short lists of scalars in flow style, risky strings quoted."""
+    """Safe dumper: short lists of scalars in flow style, risky strings quoted, and a list or
+    mapping reached twice written once with an anchor (as YAML shares it: written out at each
+    alias, ten lines of aliases would be 10**9 values; a recursive one could not be written)."""
 
     def ignore_aliases(self, data: Any) -> bool:
-        return True
+        return not isinstance(data, dict | list)
 
 
 _Dumper.yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader).yaml_implicit_resolvers  # type: ignore[attr-defined]
@@ -518,7 +520,7 @@ def _fast_dumper() -> type[yaml.SafeDumper] | None:
     # the representers decide quoting; taking the pure dumper's own keeps the two in step
     source = _Dumper
     attributes = {
-        "ignore_aliases": lambda self, data: True,
+        "ignore_aliases": source.ignore_aliases,
         "yaml_representers": dict(source.yaml_representers),
         "yaml_implicit_resolvers": source.yaml_implicit_resolvers,  # type: ignore[attr-defined]
     }
@@ -572,7 +574,7 @@ def _plain_front_matter(meta: Mapping[str, Any]) -> str | None:
     lines = []
     for key, value in ordered(meta).items():
         line = _plain_line(key, value)
-        if line is None or not key.isidentifier():
+        if line is None or not (isinstance(key, str) and key.isidentifier()):
             return None
         lines.append(line)
     return "".join(lines)
@@ -593,14 +595,14 @@ def dump_meta(meta: Mapping[str, Any], *, verify: bool = True) -> str:
     plain = _plain_front_matter(meta)
     if plain is not None:
         return plain
-    keyed = ordered(meta)
+    keyed = _keyed(meta)
     values = [v for v in keyed.values() if isinstance(v, str)]
     values += [
         i for v in keyed.values() if isinstance(v, list | tuple) for i in v if isinstance(i, str)
     ]
     if _FAST_DUMPER is not None and not _ASTRAL.search("".join(values)):
         text = _dump_with(_FAST_DUMPER, keyed)
-        if load_yaml(text, path="<dump>", with_lines=False) == _plain(keyed):
+        if same_data(load_yaml(text, path="<dump>", with_lines=False), keyed):
             return text  # never trust a fast path over the checked one
     return _dump_pyyaml(meta, verify=verify)
 
@@ -618,18 +620,50 @@ def _dump_with(dumper: type[yaml.SafeDumper], keyed: Mapping[str, Any]) -> str:
 
 def _dump_pyyaml(meta: Mapping[str, Any], *, verify: bool = True) -> str:
     """`dump_meta` through PyYAML's pure-Python emitter: the reference the fast paths match."""
-    text = _dump_with(_Dumper, ordered(meta))
-    if verify and load_yaml(text, path="<dump>", with_lines=False) != _plain(ordered(meta)):
+    keyed = _keyed(meta)
+    text = _dump_with(_Dumper, keyed)
+    if verify and not same_data(load_yaml(text, path="<dump>", with_lines=False), keyed):
         raise ValueError("front matter would not round-trip")  # a bug in the dumper, not user input
     return text
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
+def _keyed(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """`ordered(meta)` with each key's own list of scalars a copy: one list under two keys
+    (`topics` and `auto_topics` often are) is written out at each, as `_plain_line` writes it,
+    not as an anchor and an alias."""
+    keyed = ordered(meta)
+    for key, value in keyed.items():
+        if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+            keyed[key] = list(value)
+    return keyed
+
+
+def same_data(read: Any, written: Any) -> bool:
+    """`read == written` for data and its reading from YAML (a tuple reads as a list), in time
+    linear in their nodes: a pair of nodes that aliases share is compared once (ten lines of
+    aliases are 10**9 comparisons for `==`), and a cycle equals a cycle of the same shape. Not
+    recursive, so data nested as deep as libyaml reads costs no RecursionError."""
+    todo, seen = [(read, written)], set()
+    while todo:
+        a, b = todo.pop()
+        if isinstance(a, dict):
+            if not isinstance(b, dict) or len(a) != len(b):
+                return False
+            if (id(a), id(b)) not in seen:
+                seen.add((id(a), id(b)))
+                for key, value in a.items():
+                    if key not in b:
+                        return False
+                    todo.append((value, b[key]))
+        elif isinstance(a, list | tuple):
+            if not isinstance(b, list | tuple) or len(a) != len(b):
+                return False
+            if (id(a), id(b)) not in seen:
+                seen.add((id(a), id(b)))
+                todo.extend(zip(a, b, strict=True))
+        elif isinstance(b, dict | list | tuple) or a != b:
+            return False
+    return True
 
 
 def render(meta: Mapping[str, Any], body: str, *, verify: bool = True) -> str:

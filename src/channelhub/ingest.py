@@ -134,23 +134,22 @@ class FeedSpec:
 _SHARED = ("topics", "profiles")
 #: most runs' shared fields a process keeps (a pull has one; tests make a few)
 _SHARED_KEPT = 4
-#: in the main process: (topics, profiles, key, their pickle), by the objects' ids
-_PICKLED: dict[tuple[int, int], tuple[object, object, str, bytes]] = {}
+#: in the main process: the last few (topics, profiles, key, their pickle), found by identity:
+#: an entry holds its objects, so no other object can be taken for them (an id could be)
+_PICKLED: list[tuple[object, object, str, bytes]] = []
 #: in a worker: (topics, profiles) by key
 _UNPICKLED: dict[str, tuple[tuple[Topic, ...], Profiles | None]] = {}
 
 
 def _shared_pickle(topics: tuple[Topic, ...], profiles: Profiles | None) -> tuple[str, bytes]:
     """(a key naming these topics and profiles, their pickle), pickled once per process."""
-    ids = (id(topics), id(profiles))
-    known = _PICKLED.get(ids)
-    if known is not None and known[0] is topics and known[1] is profiles:
-        return known[2], known[3]
+    for known_topics, known_profiles, key, blob in _PICKLED:
+        if known_topics is topics and known_profiles is profiles:
+            return key, blob
     blob = pickle.dumps((topics, profiles), protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.sha256(blob).hexdigest()
-    if len(_PICKLED) >= _SHARED_KEPT:
-        _PICKLED.clear()
-    _PICKLED[ids] = (topics, profiles, key, blob)  # holding them keeps their ids unique
+    del _PICKLED[: 1 - _SHARED_KEPT]  # the oldest go
+    _PICKLED.append((topics, profiles, key, blob))
     return key, blob
 
 

@@ -225,8 +225,11 @@ def rewrite_keys(
     expected = {**before.meta, **updates}
     new_text = replace_keys(text, updates)
     if new_text is not None:
-        after = frontmatter.parse(new_text, path=str(path), with_lines=False)
-        if dict(after.meta) == expected and after.body == before.body:
+        try:  # a key's line may hold an anchor that another key's alias needs
+            after: Document | None = frontmatter.parse(new_text, path=str(path), with_lines=False)
+        except FrontMatterError:
+            after = None
+        if after and frontmatter.same_data(after.meta, expected) and after.body == before.body:
             return new_text != text and write_atomic(path, new_text, durable=False)
     # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
     return frontmatter.write(path, expected, before.body)

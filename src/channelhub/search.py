@@ -74,14 +74,20 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # the generated class itself: snowballstemmer.stemmer() would pick PyStemmer (Snowball 3) if installed
 from snowballstemmer.english_stemmer import EnglishStemmer
 
+from channelhub.markup import human_date
 from channelhub.sandbox import Child
+
+if TYPE_CHECKING:
+    from channelhub.config import Hub
+    from channelhub.content import Piece
 
 #: folder of the built site that holds the index
 BUNDLE_DIR = "search-index"
@@ -120,8 +126,9 @@ BLOCK_DOCS = 1024
 #: a term with more postings than this is written as blocks (`b/`), its shard holding only a
 #: summary of them; a smaller one is written whole in its shard
 SPLIT_POSTINGS = 1024
-#: version of what `IndexWriter.save` keeps for the next build (4: postings kept in blocks)
-STATE_FORMAT = 4
+#: version of what `IndexWriter.save` keeps for the next build (4: postings kept in blocks;
+#: 5: a block's file encoded again from its postings, not kept; a term as blocks has no size)
+STATE_FORMAT = 5
 #: what a kept state must have been written with: the index's and the state's formats, and the
 #: zlib whose compressed sizes cut the shards (another zlib may cut them elsewhere, and an
 #: incremental index would then differ from a clean one)
@@ -160,6 +167,25 @@ class SearchEntry:
     date_label: str  # as readers see it, e.g. 14 January 2026
     kind: str = ""  # editorial | partner | analyst
     topics: tuple[tuple[str, str], ...] = ()  # (slug, title) of each of its topics
+
+    @classmethod
+    def of(cls, piece: Piece, hub: Hub) -> SearchEntry:
+        """A piece's entry, as the build makes it (and scripts/bench-index, to measure that)."""
+        return cls(
+            title=piece.title,
+            kind_label=piece.kind_label,
+            date_label=human_date(piece.date),
+            kind=piece.kind,
+            topics=tuple(
+                (slug, topic.title) for slug in piece.topics if (topic := hub.topic(slug))
+            ),
+        )
+
+
+def order_of(piece: Piece) -> str:
+    """Where a piece goes in the index: pieces are numbered oldest first (then by path), so
+    the pieces a pull brings take the next numbers and no other piece's number changes."""
+    return f"{piece.date.astimezone(UTC):%Y%m%d%H%M%S%f} {piece.src_uri}"
 
 
 @dataclass(frozen=True)
@@ -280,15 +306,13 @@ create table if not exists staging.added (
     topics text not null, terms text not null, counts blob not null, record blob not null);
 create table if not exists terms (
     k blob primary key, term text not null, stem text, entry text not null,
-    size integer not null) without rowid;
+    size integer) without rowid;
 create index if not exists terms_by_stem on terms (stem);
 create table if not exists parts (
     k blob not null, part integer not null, postings blob not null, count integer not null,
-    name text, top text, text text, primary key (k, part)) without rowid;
+    name text, top text, primary key (k, part)) without rowid;
 """
 _DOC_COLUMNS = "key, ord, url, version, length, kind, kind_label, topics, terms, counts"
-#: the size kept for a term written as blocks: it gets a shard of its own
-_BLOCKED = -1
 #: the index's folders: shards, blocks of large terms, records, record tables
 _FOLDERS = ("t", "b", "d", "r")
 #: how `_emit` hands a file over: its path and its bytes, or a function that reads them
@@ -351,12 +375,14 @@ class IndexWriter:
     disk past SPILL_POSTINGS) and one shard.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        if path is not None:  # a new state: nothing of an old one, nor its journal, may remain
+    def __init__(self, path: Path | None = None, *, kept: str = "") -> None:
+        """A new state at `path`, or with `kept`, the state a build kept there for the index
+        whose fingerprint that is, opened as it is (`load` checks that it is that index)."""
+        if path is not None and not kept:  # a new state: nothing of an old one may remain
             remove_state(path)
         self._db = _open(path)
         self.terms = 0  # distinct terms written, once `write` has run
-        self.fingerprint = ""  # of the last index written (its manifest)
+        self.fingerprint = kept  # of the last index written (its manifest)
         self._moved: dict[str, str] = {}  # key -> where its record was in the last index
         self._count = 0
         self._kept_blocks: set[str] | None = None  # the last index's block files, once checked
@@ -499,9 +525,7 @@ class IndexWriter:
         blocks are summed from the postings at hand, and each word's are let go once its stem
         is done. Only the blocks of the pieces that changed are read, summed and encoded again."""
         db = self._db
-        codes = bytes(
-            length_code(n) for (n,) in db.execute("select length from docs order by number")
-        )
+        codes = _codes(db)
         parts_of: dict[str, set[int]] = {}
         for part, terms in postings.touched.items():
             for term in terms:
@@ -594,17 +618,16 @@ class IndexWriter:
         gone = [(key, part) for part, postings in found.items() if not postings]
         if gone:
             db.executemany("delete from parts where k = ? and part = ?", gone)
-        # block -> [count, name, top, text]: the changed ones, then the others
+        # block -> [count, name, top]: the changed ones, then the others
         rows: dict[int, list[Any]] = {
-            part: [len(postings), None, None, None] for part, postings in found.items() if postings
+            part: [len(postings), None, None] for part, postings in found.items() if postings
         }
         if not whole and not entry:
             kept = db.execute("select part, count, name, top from parts where k = ?", (key,))
             for part, *row in kept.fetchall():
                 if part not in found:
-                    rows[part] = [*row, None]
+                    rows[part] = row
         renamed = []  # the unchanged blocks whose name and bound change
-        wire: int | None = None  # the entry's size in its shard
 
         def postings_of(part: int) -> array[int]:
             if part in found:
@@ -614,44 +637,38 @@ class IndexWriter:
             ).fetchone()
             return _unpack(blob)
 
-        if entry:
-            pass
-        elif not rows:
+        if not entry and not rows:
             db.execute("delete from terms where k = ?", (key,))
             return
-        elif sum(row[0] for row in rows.values()) > SPLIT_POSTINGS:
+        blocked = not entry and sum(row[0] for row in rows.values()) > SPLIT_POSTINGS
+        if blocked:
             df, blocks = 0, []
             for part in sorted(rows):
                 row = rows[part]
-                if row[1] is None:  # a file for it (`_emit`), and its bound
+                if row[1] is None:  # a file for it (`_emit` encodes it again), and its bound
                     text, values = _block(postings_of(part), codes)
-                    row[1:] = [_name(text.encode(), 6), _top(values), text]
+                    row[1:] = [_name(text.encode(), 6), _top(values)]
                     if part not in found:
                         renamed.append((*row[1:], key, part))
                 df += row[0]
                 blocks.append(f'[{part},"{row[1]}",{row[0]},{row[2]}]')
             entry = f'{json.dumps(term, ensure_ascii=False)}:{{"n":{df},"b":[{",".join(blocks)}]}}'
-            wire = _BLOCKED
-        else:  # written whole
+        elif not entry:  # written whole
             every = array("Q")
             for part in sorted(rows):
                 every.extend(postings_of(part))
                 if rows[part][1] is not None:  # a block file of the term when it was larger
-                    renamed.append((None, None, None, key, part))
+                    renamed.append((None, None, key, part))
             entry = f"{json.dumps(term, ensure_ascii=False)}:{_block(every, codes)[0]}"
-        if wire is None:
-            wire = _wire_size(entry)
         db.executemany(
-            "insert or replace into parts values (?,?,?,?,?,?,?)",
+            "insert or replace into parts values (?,?,?,?,?,?)",
             [(key, part, found[part].tobytes(), *rows[part]) for part in rows if part in found],
         )
         if renamed:
-            db.executemany(
-                "update parts set name = ?, top = ?, text = ? where k = ? and part = ?", renamed
-            )
+            db.executemany("update parts set name = ?, top = ? where k = ? and part = ?", renamed)
         db.execute(
             "insert or replace into terms values (?,?,?,?,?)",
-            (key, term, root, entry, wire),
+            (key, term, root, entry, None if blocked else _wire_size(entry)),
         )
 
     def files(self) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -676,8 +693,10 @@ class IndexWriter:
         db = self._db
         shards, firsts = self._shards(put)
         rows = db.execute("select k, part, name from parts where name is not null order by k, part")
-        for key, part, name in rows.fetchall():
-            put(f"b/{name}.json", functools.partial(self._block_bytes, key, part))
+        blocks = rows.fetchall()
+        codes = _codes(db) if blocks else b""
+        for key, part, name in blocks:
+            put(f"b/{name}.json", functools.partial(self._block_bytes, key, part, codes))
         self.terms = int(db.execute("select count(*) from terms").fetchone()[0])
         tables: list[str] = []
         versions: list[str] = []
@@ -723,11 +742,14 @@ class IndexWriter:
             "topics": dict(sorted(topics.items(), key=lambda item: item[1].lower())),
         }
 
-    def _block_bytes(self, key: bytes, part: int) -> bytes:
-        (text,) = self._db.execute(
-            "select text from parts where k = ? and part = ?", (key, part)
+    def _block_bytes(self, key: bytes, part: int, codes: bytes) -> bytes:
+        """A block file's bytes, encoded again from its postings (as `_keep` did to name it):
+        a tenth of the state at 3,000 pieces to keep, a twentieth of a clean build's CPU to
+        encode again, and an edit encodes only its own blocks."""
+        (blob,) = self._db.execute(
+            "select postings from parts where k = ? and part = ?", (key, part)
         ).fetchone()
-        return str(text).encode()
+        return _block(_unpack(blob), codes)[0].encode()
 
     def _shards(self, put: _Put) -> tuple[list[str], list[str]]:
         """Cut the terms' entries, in the client's order, into shards of consecutive terms whose
@@ -745,8 +767,10 @@ class IndexWriter:
             names.append(_name(data, 6))
             put(f"t/{names[-1]}.json", data)
 
-        for term, entry, wire in self._db.execute("select term, entry, size from terms order by k"):
-            wire = SHARD_BUDGET if wire == _BLOCKED else wire
+        for term, entry, size_or_none in self._db.execute(
+            "select term, entry, size from terms order by k"
+        ):
+            wire = SHARD_BUDGET if size_or_none is None else size_or_none  # None: as blocks
             if current and size + wire > SHARD_BUDGET - _GZIP_FRAME:
                 close()
                 current, size = [], 0
@@ -837,11 +861,8 @@ class IndexWriter:
         and the site's index on disk is that index, complete; else None."""
         if not fingerprint or not path.is_file():
             return None
-        writer = cls.__new__(cls)
-        writer.terms, writer.fingerprint, writer._moved, writer._count = 0, fingerprint, {}, 0
-        writer._kept_blocks = None
         try:
-            writer._db = _open(path)
+            writer = cls(path, kept=fingerprint)
         except sqlite3.Error:
             return None
         try:
@@ -1064,6 +1085,11 @@ def _wire_size(entry: str) -> int:
     """What a term's entry adds to its shard on the wire, at most: its size deflated alone (at
     the fastest level, which compresses less than a server does), and its comma."""
     return len(zlib.compress(entry.encode(), 1, -15)) + 1
+
+
+def _codes(db: sqlite3.Connection) -> bytes:
+    """The length code of each piece of the index, by number."""
+    return bytes(length_code(n) for (n,) in db.execute("select length from docs order by number"))
 
 
 def _block(packed: array[int], codes: bytes) -> tuple[str, list[int]]:

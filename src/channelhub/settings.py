@@ -56,10 +56,11 @@ class Settings:
         return cls(**values, **extra)
 
 
-def pull_enabled(extra_hub: Any, environ: Mapping[str, str] | None = None) -> bool:
+def pull_enabled(settings: Settings, environ: Mapping[str, str] | None = None) -> bool:
     """Whether a build should pull first: CHANNELHUB_PULL=1, or extra.hub.pull_on_build: true
-    (here, not in `channelhub.pull`, so that a build that does not pull never imports it)."""
+    as `Settings` reads it (here, not in `channelhub.pull`, so that a build that does not pull
+    never imports it)."""
     env = os.environ if environ is None else environ
     if env.get("CHANNELHUB_PULL", "").strip().lower() in ("1", "true", "yes", "on"):
         return True
-    return isinstance(extra_hub, dict) and extra_hub.get("pull_on_build") is True
+    return settings.pull_on_build
