@@ -352,10 +352,11 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger
 ) -> None:
-    """Floors a little under what was measured (P 0.918, R 0.844, F1 0.879 over 278 pieces with
-    tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on the same pieces. Before
-    tagging-broad: P 0.918, R 0.886 over 242, whose pieces about none of the topics, written to
-    tempt the tagger, are the hardest of the examples)."""
+    """Floors a little under what was measured (round 5: P 0.933, R 0.842 over 318 pieces with
+    tagging-fresh/train, a second topic far behind the first dropped; round 4: P 0.918, R 0.844,
+    F1 0.879 over 278 pieces with tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on
+    the same pieces. Before tagging-broad: P 0.918, R 0.886 over 242, whose pieces about none of
+    the topics, written to tempt the tagger, are the hardest of the examples)."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
     examples = [p for p in pieces if not p.name.startswith("docs/")]
     outcomes = P.cross_validate(embedder, rules, examples)
@@ -364,8 +365,8 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     fn = sum(len(set(o.expected) - set(o.got)) for o in outcomes)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
-    assert len(outcomes) == len(examples) >= 270
-    assert precision >= 0.90
+    assert len(outcomes) == len(examples) >= 310
+    assert precision >= 0.92
     assert recall >= 0.82
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
@@ -604,3 +605,141 @@ def test_the_meanings_left_out_scores_are_exact(embedder: Embedder, rules: Tagge
         d, b, _ = P._ridge_meaning(vectors[keep], labels[keep])
         assert np.allclose(d @ vectors[i] + b, left_out[i], atol=1e-4)
     assert direction.shape == (len(rules.slugs), vectors.shape[1]) and intercept.shape == (10,)
+
+
+# --- round 5 (issue 17): second topics far behind the first, and text written apart ----------
+
+FRESH = REPO / "tests" / "data" / "tagging-fresh"
+
+RECORDS_TITLE = "Nurses and doctors put three patient-record systems through their paces"
+RECORDS_SUMMARY = "Each finalist spends two days on a ward before the trust board chooses in March."
+RECORDS_BODY = (
+    "The trust's digital board has shortlisted three suppliers for the system that will replace "
+    "its paper notes and four older databases. Each will spend two days on a ward running "
+    "scripted scenarios in front of nurses, doctors and pharmacists.\n\n"
+    "The tender drew nine bids. The evaluation panel scored them on clinical safety, how quickly "
+    "staff can find a patient's allergies, and the cost over ten years, which the finance "
+    "director put at £38 million.\n\n"
+    "Nurses on the panel asked for a system that works on the tablets already on the wards. The "
+    "chief information officer said integration with the pathology lab and the GP practices was "
+    "the hardest requirement, and that the winning supplier must migrate twelve years of records "
+    "without downtime.\n\n"
+    "The board will choose in March. The contract will run for ten years with an option to "
+    "extend."
+)
+BRIDGE_TITLE = "River bridge reopens after two years of repairs"
+BRIDGE_SUMMARY = (
+    "Engineers replaced the bearings and resurfaced the deck; buses return to the route on Monday."
+)
+BRIDGE_BODY = (
+    "The Castle Street bridge reopens to traffic on Monday after two years of repairs that cost "
+    "£14 million. Engineers replaced all 48 bearings, rebuilt the expansion joints and laid a new "
+    "waterproof deck.\n\n"
+    "The work took six months longer than planned after divers found the river bed around two "
+    "piers had been scoured away by the floods of 2024. The piers were wrapped in concrete "
+    "collars before the deck work could start.\n\n"
+    "Buses return to the route on Monday morning, and the temporary footbridge will be taken "
+    "down over the following fortnight. Cyclists get a separate lane on the upstream side.\n\n"
+    "The council's marketing team will run a short social media campaign to tell drivers the "
+    "bridge is open.\n\n"
+    "The bridge carries 22,000 vehicles a day. Its next full inspection is due in 2031, and "
+    "sensors fitted to the deck will report strain and temperature to the highways office "
+    "every ten minutes."
+)
+BAKE_OFF_TITLE = "Three email platforms, two weeks, one scorecard"
+BAKE_OFF_SUMMARY = (
+    "How a retailer's CRM team ran a bake-off before its renewal, and why the cheapest option lost."
+)
+BAKE_OFF_BODY = (
+    "When the renewal notice for our email platform arrived, we had ten weeks. We used them to "
+    "run a bake-off between the incumbent and two challengers.\n\n"
+    "Each supplier got the same brief: rebuild our three busiest journeys, the welcome series, "
+    "the abandoned basket and the win-back, in a sandbox with a copy of our customer data. Our "
+    "CRM team and two engineers from IT scored every build on a scorecard we agreed before the "
+    "first demo: deliverability, how long a campaign takes to set up, the quality of the "
+    "integration with our commerce platform, and the price over three years.\n\n"
+    "The cheapest option lost. Its builds looked fine, but setting up the win-back took our team "
+    "four times longer, and its connector needed a nightly file that IT refused to support.\n\n"
+    "We signed with the challenger that scored best on set-up time, after references from two "
+    "retailers of our size. The procurement team negotiated the price down by eleven per cent "
+    "using the other bids."
+)
+
+
+def test_a_piece_about_none_full_of_a_topics_words_stays_untagged(
+    hub_tagger: P.HubTagger,
+) -> None:
+    """A hospital's supplier shortlist: vendor selection's words, no marketing technology."""
+    args = (RECORDS_TITLE, RECORDS_SUMMARY, RECORDS_BODY)
+    view = P.rule_view(hub_tagger.rules, *args)
+    vendor = hub_tagger.slugs.index("vendor-selection")
+    assert view.strength[vendor] > 0  # "shortlisted three suppliers", "tender", "bids"
+    assert view.scores["vendor-selection"].evidence
+    assert hub_tagger.tag(*args) == []
+
+
+def test_a_passing_mention_in_a_long_piece_is_ignored(hub_tagger: P.HubTagger) -> None:
+    """One sentence about a social media campaign at the end of a piece about a bridge."""
+    view = P.rule_view(hub_tagger.rules, BRIDGE_TITLE, BRIDGE_SUMMARY, BRIDGE_BODY)
+    assert view.scores["social-media"].score > 0 and not view.qualifies.any()
+    assert hub_tagger.tag(BRIDGE_TITLE, BRIDGE_SUMMARY, BRIDGE_BODY) == []
+
+
+def test_a_piece_in_indirect_words_is_still_tagged(hub_tagger: P.HubTagger) -> None:
+    """A bake-off of email platforms: no "vendor selection" anywhere, and it is one."""
+    got = [s.slug for s in hub_tagger.tag(BAKE_OFF_TITLE, BAKE_OFF_SUMMARY, BAKE_OFF_BODY)]
+    assert "vendor-selection" in got
+
+
+def test_a_second_topic_far_behind_the_first_is_dropped_and_says_why(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece on order-ahead push alerts is mobile marketing; customer experience reaches its
+    own threshold, but at about half the first topic's confidence it is not given."""
+    monkeypatch.chdir(REPO)
+    doc = frontmatter.read(BROAD / "train" / "b08-order-ahead-pushes.md")
+    args = (doc.meta["title"], doc.meta["summary"], doc.body)
+    found = {j.slug: j for j in hub_tagger.judgements(*args)}
+    cx, mobile = found["customer-experience"], found["mobile-marketing"]
+    assert mobile.given and cx.confidence >= cx.threshold
+    assert cx.reason == "behind" and not cx.given and cx.vetoed
+    assert cx.confidence < P.BEHIND_FIRST * mobile.confidence and cx.first == mobile.confidence
+    assert f"under {P.BEHIND_FIRST:g} x the first topic's confidence" in cx.why()
+    assert [s.slug for s in hub_tagger.tag(*args)] == ["mobile-marketing"]
+    explained = {s.slug: s for s in hub_tagger.explain(*args)}
+    meaning = explained["customer-experience"].meaning
+    assert meaning is not None and meaning.vetoed and "under 0.75 x" in meaning.why
+
+
+def test_a_strong_rule_or_a_topic_left_to_its_rules_is_never_behind(
+    hub_tagger: P.HubTagger,
+) -> None:
+    """Only a topic given by its confidence can fall behind the first."""
+    profiles = hub_tagger.profiles
+    assert profiles is not None
+    view = P.rule_view(hub_tagger.rules, BAKE_OFF_TITLE, BAKE_OFF_SUMMARY, BAKE_OFF_BODY)
+    vector = P.piece_vector(load_embedder(), BAKE_OFF_TITLE, BAKE_OFF_SUMMARY, BAKE_OFF_BODY)
+    judged = P.judge(profiles, view, vector)
+    first = max(j.confidence for j in judged if j.given)
+    for j in judged:
+        if j.given:
+            assert j.reason != "confidence" or j.confidence >= P.BEHIND_FIRST * first
+        assert (j.reason == "behind") == (
+            not j.given and j.confidence >= j.threshold and j.confidence < P.BEHIND_FIRST * first
+        ) or j.reason in {"exclusion", "rules only"}
+
+
+def test_the_fresh_set_was_written_apart_and_only_its_train_part_teaches(rules: Tagger) -> None:
+    pieces = {}
+    for path in sorted(FRESH.rglob("*.md")):
+        if path.name == "README.md":
+            continue
+        doc = frontmatter.read(path)
+        pieces[path.relative_to(FRESH).as_posix()] = doc.meta["expected_topics"] or []
+    none = [name for name, topics in pieces.items() if not topics]
+    held = {name for name in pieces if name.startswith("heldout/")}
+    assert len(pieces) == 64 and len(held) == 24 and len(none) >= 24
+    names = {p.name for p in P.labelled_pieces(REPO, rules)[0]}
+    assert not {n for n in names if "tagging-fresh/heldout" in n}
+    taught = {n.split("tagging-fresh/")[1] for n in names if "tagging-fresh/" in n}
+    assert taught == set(pieces) - held
