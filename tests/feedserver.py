@@ -251,7 +251,8 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Content-Length", str(len(reply.body)))
                 # Done before the bytes that let the client finish go out: a client that
                 # starts its next request at once must not find this one still counted (the
-                # count is then of requests the client truly had open at once).
+                # count is then of requests the client truly had open at once). So the count
+                # covers a handler's work (its delay), not the transfer of its bytes.
                 self._done()
             self.end_headers()
             if self.command == "HEAD":

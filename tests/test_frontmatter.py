@@ -114,6 +114,8 @@ def test_keys_that_are_not_text_round_trip() -> None:
         ({"a": [1]}, {"a": 1}, False),
         ({"a": 1}, {"a": [1]}, False),
         ({"a": "1"}, {"a": 1}, False),
+        ({"a": float("nan")}, {"a": float("nan")}, True),  # `.nan`, as `==` on a container
+        ({"a": float("nan")}, {"a": 1.0}, False),
     ],
 )
 def test_same_data_is_equality(read: object, written: object, same: bool) -> None:

@@ -711,22 +711,31 @@ def test_a_second_topic_far_behind_the_first_is_dropped_and_says_why(
     assert meaning is not None and meaning.vetoed and "under 0.75 x" in meaning.why
 
 
-def test_a_strong_rule_or_a_topic_left_to_its_rules_is_never_behind(
-    hub_tagger: P.HubTagger,
-) -> None:
-    """Only a topic given by its confidence can fall behind the first."""
-    profiles = hub_tagger.profiles
-    assert profiles is not None
-    view = P.rule_view(hub_tagger.rules, BAKE_OFF_TITLE, BAKE_OFF_SUMMARY, BAKE_OFF_BODY)
-    vector = P.piece_vector(load_embedder(), BAKE_OFF_TITLE, BAKE_OFF_SUMMARY, BAKE_OFF_BODY)
-    judged = P.judge(profiles, view, vector)
-    first = max(j.confidence for j in judged if j.given)
-    for j in judged:
-        if j.given:
-            assert j.reason != "confidence" or j.confidence >= P.BEHIND_FIRST * first
-        assert (j.reason == "behind") == (
-            not j.given and j.confidence >= j.threshold and j.confidence < P.BEHIND_FIRST * first
-        ) or j.reason in {"exclusion", "rules only"}
+def test_a_strong_rule_or_a_topic_left_to_its_rules_is_never_behind() -> None:
+    """Only a topic given by its confidence can fall behind the first; a topic left to its
+    rules (no examples) is never dropped and never sets the bar."""
+
+    def made(slug: str, confidence: float, reason: str) -> P.Judgement:
+        return P.Judgement(slug, confidence, True, None, threshold=0.1, reason=reason)
+
+    judged = P.behind_first(
+        [
+            made("first", 0.9, "confidence"),
+            made("strong", 0.2, "strong rule"),
+            made("rules", 0.3, "rules only"),
+            made("second", 0.6, "confidence"),
+            made("close", 0.7, "confidence"),
+        ]
+    )
+    given = {j.slug: j for j in judged if j.given}
+    assert set(given) == {"first", "strong", "rules", "close"}
+    dropped = next(j for j in judged if j.slug == "second")
+    assert dropped.reason == "behind" and dropped.first == 0.9 and dropped.vetoed
+    # a topic left to its rules, however confident, does not set the bar for the others
+    alone = P.behind_first([made("rules", 0.99, "rules only"), made("second", 0.6, "confidence")])
+    assert all(j.given for j in alone)
+    # nothing given by a calibrated decision: nothing is behind
+    assert all(j.given for j in P.behind_first([made("rules", 0.9, "rules only")]))
 
 
 def test_the_fresh_set_was_written_apart_and_only_its_train_part_teaches(rules: Tagger) -> None:

@@ -564,6 +564,9 @@ def test_pull_enabled_only_when_asked() -> None:
     assert pull_enabled(Settings.from_mapping({"pull_on_build": True}), {})
     with pytest.raises(ValueError, match=r"extra\.hub\.pull_on_build must be true or false"):
         Settings.from_mapping({"pull_on_build": "yes"})  # an error, not silently no pull
+    for wrong in (5, "yes", ["pull_on_build"]):  # `hub: 5` in mkdocs.yml: a message, no traceback
+        with pytest.raises(ValueError, match=r"extra\.hub must be a mapping of settings"):
+            Settings.from_mapping(wrong)  # type: ignore[arg-type]
 
 
 # --- kill safety ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the front matter block (line breaks, document markers) are written double-quoted
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -661,9 +662,17 @@ def same_data(read: Any, written: Any) -> bool:
             if (id(a), id(b)) not in seen:
                 seen.add((id(a), id(b)))
                 todo.extend(zip(a, b, strict=True))
-        elif isinstance(b, dict | list | tuple) or a != b:
+        elif isinstance(b, dict | list | tuple) or not _same_value(a, b):
             return False
     return True
+
+
+def _same_value(a: object, b: object) -> bool:
+    """`a == b` as a container compares its items: the same object is equal to itself, and
+    so is YAML's `.nan`, which no float equals."""
+    if a is b or a == b:
+        return True
+    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
 def render(meta: Mapping[str, Any], body: str, *, verify: bool = True) -> str:

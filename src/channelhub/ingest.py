@@ -148,7 +148,7 @@ def _shared_pickle(topics: tuple[Topic, ...], profiles: Profiles | None) -> tupl
             return key, blob
     blob = pickle.dumps((topics, profiles), protocol=pickle.HIGHEST_PROTOCOL)
     key = hashlib.sha256(blob).hexdigest()
-    del _PICKLED[: 1 - _SHARED_KEPT]  # the oldest go
+    del _PICKLED[: max(0, len(_PICKLED) + 1 - _SHARED_KEPT)]  # the oldest go
     _PICKLED.append((topics, profiles, key, blob))
     return key, blob
 

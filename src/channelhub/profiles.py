@@ -643,13 +643,27 @@ def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement
                 qualifies[t],
             )
         )
-    first = max((j.confidence for j in out if j.given), default=0.0)
+    return behind_first(out)
+
+
+#: the decisions whose confidence is calibrated: only they set or meet the bar of BEHIND_FIRST
+CALIBRATED = frozenset({"confidence", "strong rule"})
+
+
+def behind_first(judgements: list[Judgement]) -> list[Judgement]:
+    """`judgements` with each topic given by its confidence alone dropped ("behind") when under
+    BEHIND_FIRST x the most confident calibrated topic given. A strong rule is never dropped;
+    a topic left to its rules neither is dropped nor sets the bar (its confidence comes from
+    weights shared across topics and plays no part in its decision)."""
+    first = max(
+        (j.confidence for j in judgements if j.given and j.reason in CALIBRATED), default=0.0
+    )
     floor = BEHIND_FIRST * first
     return [
         replace(j, given=False, reason="behind", first=first)
         if j.given and j.reason == "confidence" and j.confidence < floor
         else j
-        for j in out
+        for j in judgements
     ]
 
 

@@ -31,6 +31,8 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None, **extra: Any) -> Settings:
+        if raw is not None and not isinstance(raw, Mapping):
+            raise ValueError(f"extra.hub must be a mapping of settings, got {raw!r}")
         raw = dict(raw or {})
         values: dict[str, Any] = {}
         for name in COUNTS:
