@@ -174,6 +174,10 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
     if final is None:
         return html
     _build.index_page(page.file.src_uri, page.url)  # indexed in a child process, on the other core
+    if _build.piece(page.file.src_uri):
+        # Rendered: its Markdown is read no more (its title is in its meta), and every piece's
+        # would otherwise wait for the templates (3.7 KB a piece at the build's peak).
+        page.markdown = ""
     return final
 
 
@@ -196,7 +200,7 @@ def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
     _rebuild.wrote(page.file.src_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
     if _build.piece(page.file.src_uri):
         # A piece is in no nav and on no other page: once written, its text is not needed again.
-        page.markdown, page.content = "", ""
+        page.content = ""
     return output
 
 

@@ -200,14 +200,15 @@ class HubBuild:
 
     def engine_front_matter(self, src_uri: str) -> tuple[str, dict[str, Any]] | None:
         """A piece's front matter as the hub read it (its text) and what the engine makes of
-        it (`frontmatter.engine_meta`: new objects on each call, as the engine may change
-        them), so that the engine need not parse it again; None for any other page, for a
-        piece read from the last build's cache, and for a front matter the engine reads
-        itself."""
+        it (`frontmatter.engine_meta`: new objects, as the engine may change them), so that
+        the engine need not parse it again; once a build (`Piece.take_engine`: a second call
+        gets None). None for any other page, for a piece read from the last build's cache,
+        and for a front matter the engine reads itself."""
         piece = self.piece(src_uri)
-        if piece is None or piece.engine is None:
+        found = piece.take_engine() if piece is not None else None
+        if found is None:
             return None
-        text, data = piece.engine
+        text, data = found
         meta = frontmatter.engine_meta(data)
         return (text, meta) if meta is not None else None
 

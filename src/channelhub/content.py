@@ -78,11 +78,20 @@ class Piece:
     aliases: tuple[str, ...] = ()  # old site paths that redirect here: '/old/url/'
     #: the front matter's text and its reading (`frontmatter.Document.engine`), from which
     #: `frontmatter.engine_meta` makes the engine's own, so that the engine need not parse it
-    #: again; this build's only (not kept with the piece)
+    #: again; this build's only (not kept with the piece), and taken once (`take_engine`)
     engine: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "engine": None}
+
+    def take_engine(self) -> tuple[str, Any] | None:
+        """`engine`, once: the engine reads a page once a build, and the text and data would
+        otherwise stay with the piece to the end of the build (about 3 KB a piece). A later
+        build of the same process (a preview) lets the engine read the file itself."""
+        found = self.engine
+        if found is not None:
+            object.__setattr__(self, "engine", None)  # not compared, hashed nor pickled
+        return found
 
     @property
     def url(self) -> str:

@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from channelhub.markup import relative_url
 
 #: set to 0 to render every part of every page (tests/test_pages.py compares both)
@@ -70,6 +72,42 @@ class Memo:
         return found
 
 
+class PageTexts:
+    """`hub.title(page)`, `hub.description(page, config)`, `hub.is_piece(page)`: a page's title
+    and description as escaped text, for every place the theme prints them (MkDocs does not
+    autoescape, and a pulled piece's title or author is text from a feed). In Python rather than
+    as Jinja macros: importing a macro file costs Jinja a comparison of every global on each
+    page that imports it (three imports a page).
+
+    A front-matter title is plain text (escaped as is); a title MkDocs took from the first
+    heading is rendered HTML (its tags stripped first, so '&amp;' is not doubled)."""
+
+    @staticmethod
+    def title(page: Any) -> Markup:
+        meta = page.meta if page else None
+        if meta and meta.get("title"):
+            return escape(str(meta["title"]))
+        if page and page.title:
+            return escape(Markup(str(page.title)).striptags())
+        return Markup()
+
+    @staticmethod
+    def description(page: Any, config: Any) -> Markup:
+        meta = page.meta if page else None
+        for key in ("description", "summary"):
+            if meta and meta.get(key):
+                return escape(str(meta[key]))
+        if config.site_description:
+            return escape(config.site_description)
+        return Markup()
+
+    @staticmethod
+    def is_piece(page: Any) -> bool:
+        """A piece (article, analyst note, pulled post) has a date and an editor or a source."""
+        meta = page.meta if page else None
+        return bool(meta and meta.get("date") and (meta.get("editor") or meta.get("source")))
+
+
 def config_files(config: Any) -> list[str]:
     """The config's own files that every page links to (beside the theme's assets): extra CSS
     and JavaScript (a path or an entry with one), favicon and logo."""
@@ -88,4 +126,4 @@ def config_files(config: Any) -> list[str]:
 
 def template_globals(files: Iterable[str] = ()) -> dict[str, Any]:
     """What a build gives the templates (a fresh memo each build); `files`: `config_files`."""
-    return {"hub_memo": Memo(), "hub_places": Places(files)}
+    return {"hub_memo": Memo(), "hub_places": Places(files), "hub": PageTexts()}

