@@ -175,8 +175,9 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
         return html
     _build.index_page(page.file.src_uri, page.url)  # indexed in a child process, on the other core
     if _build.piece(page.file.src_uri):
-        # Rendered: its Markdown is read no more (its title is in its meta), and every piece's
-        # would otherwise wait for the templates (3.7 KB a piece at the build's peak).
+        # Rendered: its Markdown is read no more (the engine's page title, from the meta or the
+        # rendered heading, only asks whether it is None), and every piece's would otherwise
+        # wait for the templates (3.7 KB a piece at the build's peak).
         page.markdown = ""
     return final
 

@@ -404,26 +404,49 @@ def test_the_engine_gets_new_objects_on_every_read(front: str) -> None:
     assert frontmatter.engine_meta(doc.engine[1]) == get_data(text)[1]
 
 
+def test_a_build_hands_a_pieces_front_matter_to_the_engine_once(tmp_path: Path) -> None:
+    """A build: the hook's page.meta comes from `HubBuild.engine_front_matter` once, and the
+    piece lets go of it (the engine reads a page once a build)."""
+    from channelhub.build import HubBuild
+    from channelhub.settings import Settings
+
+    root = _check_base(tmp_path)
+    build = HubBuild.start(root, root / "docs", Settings())
+    found = build.engine_front_matter(GOOD)
+    assert found is not None
+    assert found[1]["topics"] == ["mobile-marketing"] and found[1]["date"] == date(2026, 3, 1)
+    assert build.engine_front_matter(GOOD) is None
+    piece = build.piece(GOOD)
+    assert piece is not None and piece.engine is None and piece.title == "A good article"
+
+
 def test_a_preview_build_does_not_see_the_last_ones_page_meta_changes(tmp_path: Path) -> None:
-    """The hook's page.meta comes from `HubBuild.engine_front_matter`: new objects each time."""
-    import shutil
+    """A preview keeps a piece's front matter for its next build (which gets the same piece
+    back when the file is unchanged), and hands the engine new objects each time: what the
+    engine or a plugin did to one build's page.meta is not in the next one's."""
+    from mkdocs.utils.meta import get_data
 
     from channelhub.build import HubBuild
     from channelhub.settings import Settings
 
+    root = _check_base(tmp_path)
+    build = HubBuild.start(root, root / "docs", Settings(), preview=True)
+    first = build.engine_front_matter(GOOD)
+    assert first is not None
+    first[1]["topics"].append("changed")
+    first[1]["title"] = "changed"
+    again = build.engine_front_matter(GOOD)
+    assert again is not None and again[1] is not first[1]
+    assert again[1]["topics"] == ["mobile-marketing"] and again[1]["title"] == "A good article"
+    assert again[1] == get_data((root / "docs" / GOOD).read_text(encoding="utf-8"))[1]
+
+
+GOOD = "articles/2026/good.md"
+
+
+def _check_base(tmp_path: Path) -> Path:
+    import shutil
+
     root = tmp_path / "hub"
     shutil.copytree(Path(__file__).parent / "data" / "check" / "base", root)
-    build = HubBuild.start(root, root / "docs", Settings())
-    src_uri = "articles/2026/good.md"
-    found = build.engine_front_matter(src_uri)
-    assert found is not None
-    meta = found[1]
-    assert meta["topics"] == ["mobile-marketing"] and meta["date"] == date(2026, 3, 1)
-    meta["topics"].append("changed")
-    meta["title"] = "changed"
-    # taken once: the engine reads it itself after (a preview's next build), from the file
-    assert build.engine_front_matter(src_uri) is None
-    piece = build.piece(src_uri)
-    assert piece is not None and piece.engine is None and piece.title == "A good article"
-    again = HubBuild.start(root, root / "docs", Settings()).engine_front_matter(src_uri)
-    assert again is not None and again[1]["topics"] == ["mobile-marketing"] and again[1]["title"] == "A good article"
+    return root

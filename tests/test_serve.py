@@ -212,21 +212,32 @@ def test_ctrl_c_stops_the_preview_and_everything_it_started(session: Session) ->
     assert session.process.returncode == 0, session.log()
 
 
-@pytest.mark.parametrize("nohup", [False, True], ids=["terminal", "nohup"])
-def test_sighup_stops_the_preview_unless_its_caller_ignores_it(tmp_path: Path, nohup: bool) -> None:
-    # A closed terminal sends SIGHUP; `nohup channelhub serve &` asks for the preview to outlive it.
+@pytest.mark.parametrize(
+    ("ignoring", "survives", "stop"),
+    [
+        ((), None, signal.SIGHUP),  # a closed terminal sends SIGHUP to its group
+        ((signal.SIGHUP,), signal.SIGHUP, signal.SIGTERM),  # `nohup channelhub serve &`
+        ((signal.SIGTERM,), None, signal.SIGTERM),  # a launcher's accident: `kill` still stops it
+    ],
+    ids=["terminal", "nohup", "sigterm-ignored"],
+)
+def test_a_preview_stops_on_sighup_unless_nohup_and_always_on_sigterm(
+    tmp_path: Path, ignoring: tuple[signal.Signals, ...], survives: signal.Signals | None,
+    stop: signal.Signals,
+) -> None:  # fmt: skip
     repo = copy_repository(tmp_path / "repo")
-    running = Session(repo, ignoring=(signal.SIGHUP,) if nohup else ())
+    running = Session(repo, ignoring=ignoring)
     try:
         running.ready()
-        if nohup:
-            os.killpg(running.process.pid, signal.SIGHUP)
+        if survives is not None:
+            os.killpg(running.process.pid, survives)
             time.sleep(1.0)
             assert running.process.poll() is None, running.log()
             running.ready()
-            freed = running.stop(lambda pid: os.kill(pid, signal.SIGTERM))
-        else:
+        if stop == signal.SIGHUP:
             freed = running.stop(lambda pid: os.killpg(pid, signal.SIGHUP))
+        else:  # `kill PID`: the server alone, which stops what it started
+            freed = running.stop(lambda pid: os.kill(pid, signal.SIGTERM))
         assert freed < 5, f"the port was still taken {freed:.1f} s after the signal"
         assert running.process.returncode == 0, running.log()
         assert "Shutting down" in running.log()

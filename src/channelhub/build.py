@@ -201,11 +201,16 @@ class HubBuild:
     def engine_front_matter(self, src_uri: str) -> tuple[str, dict[str, Any]] | None:
         """A piece's front matter as the hub read it (its text) and what the engine makes of
         it (`frontmatter.engine_meta`: new objects, as the engine may change them), so that
-        the engine need not parse it again; once a build (`Piece.take_engine`: a second call
-        gets None). None for any other page, for a piece read from the last build's cache,
-        and for a front matter the engine reads itself."""
+        the engine need not parse it again. A build takes it once (`Piece.take_engine`: a
+        second call gets None, and the piece no longer holds it); a preview keeps it, as its
+        next build gets the same piece back when its file is unchanged, and a page re-rendered
+        then (after a nav or listing change) need not be parsed again. None for any other
+        page, for a piece read from the last build's cache, and for a front matter the engine
+        reads itself."""
         piece = self.piece(src_uri)
-        found = piece.take_engine() if piece is not None else None
+        if piece is None:
+            return None
+        found = piece.engine if self.site.index.preview else piece.take_engine()
         if found is None:
             return None
         text, data = found

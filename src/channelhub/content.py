@@ -86,8 +86,7 @@ class Piece:
 
     def take_engine(self) -> tuple[str, Any] | None:
         """`engine`, once: the engine reads a page once a build, and the text and data would
-        otherwise stay with the piece to the end of the build (about 3 KB a piece). A later
-        build of the same process (a preview) lets the engine read the file itself."""
+        otherwise stay with the piece to the end of the build (about 3 KB a piece)."""
         found = self.engine
         if found is not None:
             object.__setattr__(self, "engine", None)  # not compared, hashed nor pickled

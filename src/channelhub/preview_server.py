@@ -54,14 +54,15 @@ class PreviewError(Exception):
 
 
 def serve(engine_name: str, config_file: Path, dev_addr: str, site_dir: Path) -> None:
-    """Preview the hub of `config_file` on `dev_addr` until Ctrl-C, SIGTERM or SIGHUP (those
-    of them its caller does not ignore)."""
-    # A signal the caller ignores stays ignored: `nohup channelhub serve` outlives its terminal.
-    old = {
-        sig: signal.signal(sig, interrupt)
-        for sig in (signal.SIGTERM, signal.SIGHUP)
-        if signal.getsignal(sig) is not signal.SIG_IGN
-    }
+    """Preview the hub of `config_file` on `dev_addr` until Ctrl-C, SIGTERM or SIGHUP (unless
+    its caller ignores SIGHUP, as `nohup` does)."""
+    # SIGHUP ignored stays ignored: `nohup channelhub serve` outlives its terminal. SIGTERM
+    # always stops it (an ignored SIGTERM is a launcher's accident: `kill` must stop a preview,
+    # and its build worker stops on SIGTERM whatever it inherited).
+    stopping = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        stopping.append(signal.SIGHUP)
+    old = {sig: signal.signal(sig, interrupt) for sig in stopping}
     try:
         with (
             _only_preview(site_dir),
