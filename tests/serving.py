@@ -61,10 +61,10 @@ class Session:
         port: int = 0,
         ignoring: tuple[signal.Signals, ...] = (),
     ) -> None:
-        """Start it as a terminal starts a command in the foreground, Ctrl-C's SIGINT and
-        SIGQUIT at their defaults whatever this process has (a test run started with `&` from
-        a script ignores them, and a child inherits that), and `ignoring` those signals, as
-        `nohup` ignores SIGHUP."""
+        """Start it as a terminal starts a command in the foreground, SIGINT, SIGQUIT, SIGHUP
+        and SIGTERM at their defaults whatever this process has (a test run started with `&`
+        from a script ignores SIGINT and SIGQUIT, one under `nohup` SIGHUP, and a child
+        inherits that), and `ignoring` those signals, as `nohup` ignores SIGHUP."""
         self.repo = repo
         self.port = port or free_port()
         # faulthandler: a stop that hangs dumps every thread of the group into the log (stop)
@@ -202,8 +202,9 @@ class Session:
 
 
 def _dispose(ignoring: tuple[signal.Signals, ...]) -> None:
-    """In the child before it runs the command: what a foreground job starts with."""
-    for sig in (signal.SIGINT, signal.SIGQUIT):
+    """In the child before it runs the command: what a foreground job starts with (a test run
+    under `nohup`, or started with `&` from a script, ignores some of these)."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     for sig in ignoring:
         signal.signal(sig, signal.SIG_IGN)
