@@ -78,7 +78,8 @@ class Piece:
     aliases: tuple[str, ...] = ()  # old site paths that redirect here: '/old/url/'
     #: the front matter's text and its reading (`frontmatter.Document.engine`), from which
     #: `frontmatter.engine_meta` makes the engine's own, so that the engine need not parse it
-    #: again; this build's only (not kept with the piece), and taken once (`take_engine`)
+    #: again; never in the cache (not pickled); a build takes it once (`take_engine`), a
+    #: preview keeps it while the piece's file is unchanged (`HubBuild.engine_front_matter`)
     engine: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
