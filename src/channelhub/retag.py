@@ -229,7 +229,11 @@ def rewrite_keys(
             after: Document | None = frontmatter.parse(new_text, path=str(path), with_lines=False)
         except FrontMatterError:
             after = None
-        if after and frontmatter.same_data(after.meta, expected) and after.body == before.body:
+        if (
+            after is not None
+            and frontmatter.same_data(after.meta, expected)
+            and after.body == before.body
+        ):
             return new_text != text and write_atomic(path, new_text, durable=False)
     # An unusual layout the line edit cannot handle safely: rewrite the whole front matter.
     return frontmatter.write(path, expected, before.body)

@@ -11,7 +11,6 @@ only in the topic's context), which `channelhub.profiles` weighs beside the mean
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -918,8 +917,8 @@ class Tagger:
             touches = excluded and any(
                 start < excluded[at][2]
                 for at in range(
-                    bisect.bisect_left(excluded_starts, start - longest),
-                    bisect.bisect_left(excluded_starts, end),
+                    bisect_left(excluded_starts, start - longest),
+                    bisect_left(excluded_starts, end),
                 )
             )
             if end > reach and not touches:
