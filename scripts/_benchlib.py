@@ -1,6 +1,7 @@
 """What the benchmark scripts share: a built site served on 127.0.0.1, and a Node.js program
-run with a JSON input. Beside the scripts (each puts scripts/ on sys.path), not in the package:
-nothing the hub ships uses it."""
+run with a JSON input. Beside the scripts (each puts scripts/ on sys.path, as the tests'
+conftest does: tests/browser.py serves built sites with `served`), not in the package: nothing
+the hub ships uses it."""
 
 from __future__ import annotations
 
@@ -36,12 +37,15 @@ def served(site: Path) -> Iterator[str]:
     """`site` served over HTTP on 127.0.0.1 (a free port) while the block runs: its base URL."""
     handler = functools.partial(_Quiet, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.daemon_threads = True  # a request still open (a browser's) never holds the close
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(timeout=5)
 
 
 def node(

@@ -13,16 +13,15 @@ import functools
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _benchlib import served
 from scratch import channelhub, copy_repository
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,22 +161,5 @@ def build_demo(workdir: Path) -> BuiltSite:
     return BuiltSite(root=root, site=site, site_url=SITE_URL, pulled=pulled)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Requests are not worth a line each in the test output."""
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve a built site on 127.0.0.1 (a free port) and yield its base URL, ending in '/'."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+#: a built site on 127.0.0.1 (a free port), its base URL ending in '/' (shared with the benches)
+serve = served
