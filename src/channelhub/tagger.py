@@ -856,27 +856,21 @@ class Tagger:
         near_rules = [
             (t, r) for t, topic in enumerate(self.topics) for r in range(len(topic.rules.near))
         ]
+        near = tuple(
+            tuple(
+                (2 * near_rules.index((u.topic, u.rule)) + (u.role == "b"), u.topic)
+                for u in used
+                if u.role in ("a", "b")
+            )
+            for used in self.uses
+        )
         return _Plan(
             phrases=phrases,
             phrase_topics=tuple(frozenset(t for t, _r in used) for used in phrases),
             slots=slots,
             slot_ids=tuple(frozenset(s[0] for s in used) for used in slots),
-            near=tuple(
-                tuple(
-                    (2 * near_rules.index((u.topic, u.rule)) + (u.role == "b"), u.topic)
-                    for u in used
-                    if u.role in ("a", "b")
-                )
-                for used in self.uses
-            ),
-            near_sides=tuple(
-                tuple(
-                    2 * near_rules.index((u.topic, u.rule)) + (u.role == "b")
-                    for u in used
-                    if u.role in ("a", "b")
-                )
-                for used in self.uses
-            ),
+            near=near,
+            near_sides=tuple(tuple(side for side, _topic in used) for used in near),
             near_rules=tuple(
                 (topic, rule, self.topics[topic].rules.near[rule].within)
                 for topic, rule in near_rules
