@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
 
@@ -26,6 +27,7 @@ from scratch import scratch_hub
 
 REPO = Path(__file__).parents[1]
 HELDOUT = REPO / "tests" / "data" / "tagging-indirect" / "heldout"
+MULTI = REPO / "tests" / "data" / "tagging-multi"
 
 
 @pytest.fixture(scope="session")
@@ -352,7 +354,8 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger
 ) -> None:
-    """Floors a little under what was measured (round 5: P 0.933, R 0.842 over 318 pieces with
+    """Floors a little under what was measured (round 6: P 0.915, R 0.851 over 318 pieces, a
+    second topic behind the first kept by evidence of its own; round 5: P 0.933, R 0.842 with
     tagging-fresh/train, a second topic far behind the first dropped; round 4: P 0.918, R 0.844,
     F1 0.879 over 278 pieces with tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on
     the same pieces. Before tagging-broad: P 0.918, R 0.886 over 242, whose pieces about none of
@@ -366,8 +369,8 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
-    assert precision >= 0.92
-    assert recall >= 0.82
+    assert precision >= 0.91
+    assert recall >= 0.84
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -736,6 +739,90 @@ def test_a_strong_rule_or_a_topic_left_to_its_rules_is_never_behind() -> None:
     assert all(j.given for j in alone)
     # nothing given by a calibrated decision: nothing is behind
     assert all(j.given for j in P.behind_first([made("rules", 0.9, "rules only")]))
+
+
+def test_a_second_topic_with_evidence_of_its_own_is_kept_behind_the_first() -> None:
+    """Under 3/4 of the first topic's confidence, a topic is still given when its rules give it
+    on their own, or when its meaning leads the first topic's in two of the body's passages;
+    one passage (a sentence it shares with the first) is not enough. The passages are read
+    only when a topic behind the first needs them."""
+
+    def made(slug: str, confidence: float, qualifies: bool = False) -> P.Judgement:
+        parts = (0.0,) * len(P.FIGURES)
+        return P.Judgement(
+            slug, confidence, True, None, parts, 0.1, "confidence", qualifies=qualifies
+        )
+
+    asked = []
+
+    def lean() -> npt.NDArray[np.float64]:
+        asked.append(1)
+        # passages x (first, ruled, two, one): "two" leads "first" in passages 1 and 2
+        return np.array([[2.0, 0.0, 1.0, 0.0], [0.5, 0.0, 1.0, 0.0], [0.2, 0.0, 0.9, 0.3]])
+
+    judged = P.behind_first(
+        [made("first", 0.9), made("ruled", 0.3, True), made("two", 0.5), made("one", 0.5)], lean
+    )
+    found = {j.slug: j for j in judged}
+    assert [j.slug for j in judged if j.given] == ["first", "ruled", "two"]
+    assert found["ruled"].reason == "own evidence" and "rules give it on their own" in (
+        found["ruled"].own
+    )
+    assert found["two"].reason == "own evidence"
+    assert "leads the first topic's in 2 of the body's 3 passages" in found["two"].why()
+    assert "Kept beside the first: under 0.75 x the first topic's confidence (0.90)" in (
+        found["two"].why()
+    )
+    one = found["one"]
+    assert one.reason == "behind" and one.vetoed and "in 1 of the body's 3 passages" in one.why()
+    assert "Dropped: under 0.75 x" in one.why() and "no evidence of its own" in one.why()
+    assert asked == [1]  # read once for the two topics that needed it
+    # nobody behind, or behind but given by its rules: the passages are never read
+    P.behind_first([made("first", 0.9), made("close", 0.8)], lean)
+    P.behind_first([made("first", 0.9), made("ruled", 0.3, True)], lean)
+    assert asked == [1]
+    # without the passages (no model for them) only the rules can be evidence of its own
+    alone = P.behind_first([made("first", 0.9), made("two", 0.5)])
+    assert not alone[1].given and alone[1].own == "its rules do not give it"
+
+
+def test_a_piece_about_two_topics_keeps_the_second_by_its_own_evidence(
+    hub_tagger: P.HubTagger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tagging-multi/train's note on justifying analytics spend is about data and analytics and
+    martech spending; the second is far behind the first in confidence, but its rules give it
+    on their own, and the table says so."""
+    monkeypatch.chdir(REPO)
+    path = MULTI / "train" / "m21-analytics-spend-justify.md"
+    doc = frontmatter.read(path)
+    args = (doc.meta["title"], doc.meta["summary"], doc.body)
+    found = {j.slug: j for j in hub_tagger.judgements(*args)}
+    spending, data = found["marketing-tech-spending"], found["data-analytics"]
+    assert data.given and spending.given and spending.reason == "own evidence"
+    assert spending.confidence < P.BEHIND_FIRST * data.confidence
+    assert {s.slug for s in hub_tagger.tag(*args)} == set(doc.meta["expected_topics"])
+    result = CliRunner().invoke(main, ["tag", str(path.relative_to(REPO))])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "marketing-tech-spending" in line)
+    assert "(marketing-tech-spending)" not in row
+    assert "evidence of its own: its rules give it on their own" in row
+    as_json = json.loads(CliRunner().invoke(main, ["tag", "--json", str(path)]).output)
+    assert [t["slug"] for t in as_json[0]["topics"]] == [
+        "data-analytics",
+        "marketing-tech-spending",
+    ]
+
+
+def test_the_multi_topic_set_is_never_taught(rules: Tagger) -> None:
+    """tagging-multi is measured, not taught (taught, its train part lowered the other
+    examples' cross-validated F1 0.881 -> 0.875); every topic is in its held-out part."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    assert not [p for p in pieces if "tagging-multi" in p.name]
+    held = [frontmatter.read(p).meta for p in sorted((MULTI / "heldout").glob("*.md"))]
+    train = [frontmatter.read(p).meta for p in sorted((MULTI / "train").glob("*.md"))]
+    assert (len(held), len(train)) == (18, 30)
+    assert {s for meta in held for s in meta["expected_topics"]} == set(rules.slugs)
+    assert sum(len(meta["expected_topics"]) >= 2 for meta in held + train) >= 30
 
 
 def test_the_fresh_set_was_written_apart_and_only_its_train_part_teaches(rules: Tagger) -> None:

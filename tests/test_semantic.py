@@ -15,7 +15,7 @@ import pytest
 from channelhub import frontmatter
 from channelhub import profiles as P
 from channelhub.config import load_topics
-from channelhub.semantic import Embedder, Vectors, load_embedder, normalise, sentences
+from channelhub.semantic import Embedder, Vectors, load_embedder, normalise, passages, sentences
 from channelhub.tagger import Tagger, compile_rules, tokens
 
 REPO = Path(__file__).parents[1]
@@ -136,3 +136,12 @@ def test_the_tagger_gives_the_same_topics_with_the_plain_definition(
 
 def test_the_table_is_kept_as_the_wheel_stores_it(embedder: Embedder) -> None:
     assert embedder.table.dtype == np.float16 and embedder.table.shape == (32000, 256)
+
+
+def test_passages_cut_the_words_into_runs_and_a_short_last_run_joins_the_one_before() -> None:
+    words = [f"w{i}" for i in range(130)]
+    runs = passages(words, 60)
+    assert [len(r) for r in runs] == [60, 70]  # 10 left over: under half a run, joined
+    assert [w for r in runs for w in r] == words
+    assert [len(r) for r in passages(words[:100], 60)] == [60, 40]
+    assert passages(words[:5], 60) == [words[:5]] and passages([], 60) == []

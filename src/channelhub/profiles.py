@@ -22,9 +22,9 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from channelhub.semantic import (
     Vectors,
     load_embedder,
     model_folder,
+    passages,
     sentences,
 )
 from channelhub.semantic import normalise as unit
@@ -112,6 +113,12 @@ TOPIC_RIDGE = 4.0
 #: topic's confidence (issue 17, round 5: the tagger added wrong second labels more often than
 #: it missed any; 0.5-0.9 measured, 0.75 the best cross-validated F1)
 BEHIND_FIRST = 0.75
+#: ... unless it has evidence of its own (issue 17, round 6: pieces about two or three topics
+#: lost their second one to BEHIND_FIRST): its rules give it on their own, or its meaning leads
+#: the first topic's in this many of the body's passages (1-3 measured, 2 the best; 0: never)
+OWN_PASSAGES = 2
+#: the body's passages, for where each topic's meaning sits: this many words each
+PASSAGE_WORDS = 60
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,11 @@ def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
     vectors = embedder.embed_words(parts)
     weights = np.array(PART_WEIGHTS, dtype=np.float32)[:, None]
     return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
+
+
+def body_passages(embedder: Embedder, piece: LabelledPiece) -> Vectors:
+    """One unit vector per PASSAGE_WORDS words of a labelled piece's body (its prose)."""
+    return embedder.embed_words(passages(tokens("", "", piece.body)[2], PASSAGE_WORDS))
 
 
 def recipe(model: str = MODEL_NAME) -> str:
@@ -440,6 +452,8 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         THRESHOLD_BETA,
         TOPIC_RIDGE,
         BEHIND_FIRST,
+        OWN_PASSAGES,
+        PASSAGE_WORDS,
         MIN_EXAMPLES,
         NEWTON_STEPS,
         NEWTON_TOLERANCE,
@@ -561,12 +575,15 @@ class Judgement:
     parts: tuple[float, ...] = ()
     threshold: float = 0.0
     #: why the topic was given or not: "confidence", "strong rule", "exclusion", "rules only",
-    #: "behind" (its confidence reached its threshold but is far behind the first topic's)
+    #: "behind" (its confidence reached its threshold but is far behind the first topic's),
+    #: "own evidence" (under BEHIND_FIRST x the first's confidence, but with evidence of its own)
     reason: str = ""
     #: the rules alone would give the topic (see `Tagger.assess_tokens`)
     qualifies: bool = False
-    #: for "behind": the first topic's confidence
+    #: for a topic measured against the first ("behind", "own evidence"): the first topic's
+    #: confidence, and the evidence of its own found (or why none was)
     first: float = 0.0
+    own: str = ""
 
     @property
     def vetoed(self) -> bool:
@@ -591,21 +608,37 @@ class Judgement:
         text = f"confidence {self.confidence:.2f} {sign} {self.threshold:.2f}"
         if self.reason == "strong rule":
             text += f", but a rule match {STRONG_RULE:g} times the threshold always counts"
-        elif self.reason == "behind":
-            text += (
-                f", but under {BEHIND_FIRST:g} x the first topic's confidence ({self.first:.2f})"
-            )
-        return (
-            text
-            + (f": for {', '.join(pro)}" if pro else "")
-            + (f"; against {', '.join(con)}" if con else "")
+        text += (f": for {', '.join(pro)}" if pro else "") + (
+            f"; against {', '.join(con)}" if con else ""
         )
+        behind = f"under {BEHIND_FIRST:g} x the first topic's confidence ({self.first:.2f})"
+        if self.reason == "own evidence":
+            text += f". Kept beside the first: {behind}, but evidence of its own: {self.own}"
+        elif self.reason == "behind":
+            text += f". Dropped: {behind}, and no evidence of its own: {self.own}"
+        return text
 
 
-def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement]:
+#: (passages, topics): each passage's meaning score per topic, standardised as a piece's is
+Lean = npt.NDArray[np.float64]
+
+
+def passage_lean(profiles: Profiles, vectors: Vectors) -> Lean:
+    """Where each topic's meaning sits: the passages' scores on the topics' directions."""
+    raw = np.einsum("pd,td->pt", vectors, profiles.direction).astype(np.float64)
+    return np.asarray((raw - profiles.centre) / profiles.spread)
+
+
+def judge(
+    profiles: Profiles,
+    view: RuleView,
+    vector: Vectors,
+    body: Callable[[], Vectors] | None = None,
+) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
     rules do not give, a strong rule match always counts, else the calibrated threshold decides,
-    and a topic it gives must not be far behind the first (BEHIND_FIRST)."""
+    and a topic it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence
+    of its own (`body` gives the vectors of the body's passages, asked for only then)."""
     # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
@@ -643,28 +676,57 @@ def judge(profiles: Profiles, view: RuleView, vector: Vectors) -> list[Judgement
                 qualifies[t],
             )
         )
-    return behind_first(out)
+    lean = None if body is None else lambda: passage_lean(profiles, body())
+    return behind_first(out, lean)
 
 
 #: the decisions whose confidence is calibrated: only they set or meet the bar of BEHIND_FIRST
 CALIBRATED = frozenset({"confidence", "strong rule"})
 
 
-def behind_first(judgements: list[Judgement]) -> list[Judgement]:
-    """`judgements` with each topic given by its confidence alone dropped ("behind") when under
-    BEHIND_FIRST x the most confident calibrated topic given. A strong rule is never dropped;
-    a topic left to its rules neither is dropped nor sets the bar (its confidence comes from
+def behind_first(
+    judgements: list[Judgement], lean: Callable[[], Lean] | None = None
+) -> list[Judgement]:
+    """`judgements` (in the profiles' topic order) with each topic given by its confidence
+    alone dropped ("behind") when under BEHIND_FIRST x the most confident calibrated topic
+    given, unless it has evidence of its own (`own_evidence`; `lean` gives the meaning of the
+    body's passages, asked for only when a topic needs it). A strong rule is never dropped; a
+    topic left to its rules neither is dropped nor sets the bar (its confidence comes from
     weights shared across topics and plays no part in its decision)."""
-    first = max(
-        (j.confidence for j in judgements if j.given and j.reason in CALIBRATED), default=0.0
-    )
-    floor = BEHIND_FIRST * first
-    return [
-        replace(j, given=False, reason="behind", first=first)
-        if j.given and j.reason == "confidence" and j.confidence < floor
-        else j
-        for j in judgements
-    ]
+    calibrated = [i for i, j in enumerate(judgements) if j.given and j.reason in CALIBRATED]
+    if not calibrated:
+        return judgements
+    lead = max(calibrated, key=lambda i: judgements[i].confidence)
+    first = judgements[lead].confidence
+    leaning: Lean | None = None
+    out = []
+    for t, j in enumerate(judgements):
+        if j.given and j.reason == "confidence" and j.confidence < BEHIND_FIRST * first:
+            if leaning is None and lean is not None and OWN_PASSAGES and not j.qualifies:
+                leaning = lean()
+            found, own = own_evidence(j, leaning, t, lead)
+            j = replace(
+                j, given=found, reason="own evidence" if found else "behind", first=first, own=own
+            )
+        out.append(j)
+    return out
+
+
+def own_evidence(
+    judgement: Judgement, lean: Lean | None, topic: int, first: int
+) -> tuple[bool, str]:
+    """(whether a topic behind the first has evidence of its own, what was found or looked
+    at): its rules give it on their own (phrases in the title or summary, or two separate
+    mentions in the body, reaching their threshold), or its meaning leads the first topic's in
+    OWN_PASSAGES of the body's passages (not the same sentences as the first topic's)."""
+    if judgement.qualifies:
+        return True, "its rules give it on their own"
+    seen = "its rules do not give it"
+    if lean is None or not OWN_PASSAGES:
+        return False, seen
+    leads = int((lean[:, topic] > lean[:, first]).sum())
+    seen += f", its meaning leads the first topic's in {leads} of the body's {len(lean)} passages"
+    return leads >= OWN_PASSAGES, seen
 
 
 def chosen(judgements: Sequence[Judgement], limit: int = MAX_TOPICS) -> list[Judgement]:
@@ -711,7 +773,12 @@ class HubTagger:
             return []
         parts = tokens(title, summary, body)  # one split for the rules and the meaning
         view = parts_rule_view(self.rules, parts)
-        return judge(self.profiles, view, parts_vector(embedder, parts))
+        return judge(
+            self.profiles,
+            view,
+            parts_vector(embedder, parts),
+            partial(embedder.embed_words, passages(parts[2], PASSAGE_WORDS)),
+        )
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""
@@ -916,7 +983,15 @@ def cross_validate(
             [views[i] for i in train],
         )
         for i in test:
-            got = chosen(judge(profiles, views[i], vectors[i]))
+            piece = pieces[i]
+            got = chosen(
+                judge(
+                    profiles,
+                    views[i],
+                    vectors[i],
+                    partial(body_passages, embedder, piece),
+                )
+            )
             outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))
     return sorted(outcomes, key=lambda o: o.name)
 

@@ -136,6 +136,14 @@ class Embedder:
         return [known[w] for w in words]
 
 
+def passages(words: Sequence[str], size: int) -> list[Sequence[str]]:
+    """The words cut into runs of `size` (a last run under half that joins the one before)."""
+    runs = [words[i : i + size] for i in range(0, len(words), size)]
+    if len(runs) > 1 and len(runs[-1]) < size // 2:
+        runs[-2:] = [[*runs[-2], *runs[-1]]]
+    return runs
+
+
 def normalise(vectors: Vectors) -> Vectors:
     """Rows scaled to length 1; zero rows stay zero."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
