@@ -721,12 +721,14 @@ def own_evidence(
     OWN_PASSAGES of the body's passages (not the same sentences as the first topic's)."""
     if judgement.qualifies:
         return True, "its rules give it on their own"
-    seen = "its rules do not give it"
+    rules = "its rules alone would not give it"
     if lean is None or not OWN_PASSAGES:
-        return False, seen
+        return False, rules
     leads = int((lean[:, topic] > lean[:, first]).sum())
-    seen += f", its meaning leads the first topic's in {leads} of the body's {len(lean)} passages"
-    return leads >= OWN_PASSAGES, seen
+    where = f"the first topic's in {leads} of the body's {len(lean)} passages"
+    if leads >= OWN_PASSAGES:
+        return True, f"its meaning leads {where} ({rules})"
+    return False, f"{rules}, and its meaning leads {where}"
 
 
 def chosen(judgements: Sequence[Judgement], limit: int = MAX_TOPICS) -> list[Judgement]:
