@@ -10,7 +10,9 @@ leave-one-out figures for all topics together, then for each topic on its own pu
 the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
 precision more than recall), cross-validation of that whole recipe, and `HubTagger`, which
 tags with rules and profiles together: an exclusion vetoes, a strong rule match always counts,
-the calibration vetoes the rest below its threshold, and each tag (and veto) says why.
+the calibration vetoes the rest below its threshold, a second topic far behind the first needs
+evidence of its own (its rules, or passages of the body whose meaning leans to it), and each
+tag (and veto) says why.
 """
 
 from __future__ import annotations

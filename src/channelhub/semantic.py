@@ -4,8 +4,8 @@ Owns loading the embedding model that the `wordllama` wheel ships (a 32,000 x 25
 for the Llama-2 tokenizer, 16 MB, with the tokenizer's JSON beside it), offline: the files are
 read from the installed package with safetensors and tokenizers; wordllama's own loader is never
 called, since it looks for the tokenizer in the wrong folder and then tries to download it.
-Also owns splitting a piece into sentences and embedding them: a text's vector is the mean of
-its tokens' vectors (as wordllama pools), normalised. Deterministic: fixed order of sums.
+Also owns splitting a piece into sentences (and its words into passages) and embedding them: a
+text's vector is the mean of its tokens' vectors (as wordllama pools), normalised. Deterministic: fixed order of sums.
 """
 
 from __future__ import annotations
