@@ -352,7 +352,7 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 
 
 def test_cross_validated_figures_on_the_repositorys_examples(
-    embedder: Embedder, rules: Tagger
+    embedder: Embedder, rules: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Floors a little under what was measured (round 6: P 0.915, R 0.851 over 318 pieces, a
     second topic behind the first kept by evidence of its own; round 5: P 0.933, R 0.842 with
@@ -362,7 +362,16 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     the topics, written to tempt the tagger, are the hardest of the examples)."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
     examples = [p for p in pieces if not p.name.startswith("docs/")]
+    read: list[str] = []  # cross-validation decides as tagging does: with the body's passages
+
+    def passages(embedder: Embedder, piece: P.LabelledPiece) -> npt.NDArray[np.float32]:
+        read.append(piece.name)
+        return real(embedder, piece)
+
+    real = P.piece_passages
+    monkeypatch.setattr(P, "piece_passages", passages)
     outcomes = P.cross_validate(embedder, rules, examples)
+    assert len(read) >= 5  # a second topic behind the first on several pieces
     tp = sum(len(set(o.expected) & set(o.got)) for o in outcomes)
     fp = sum(len(set(o.got) - set(o.expected)) for o in outcomes)
     fn = sum(len(set(o.expected) - set(o.got)) for o in outcomes)
@@ -370,7 +379,7 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
     assert precision >= 0.91
-    assert recall >= 0.84
+    assert recall >= 0.845  # without the passages as evidence: 0.842
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -770,7 +779,7 @@ def test_a_second_topic_with_evidence_of_its_own_is_kept_behind_the_first() -> N
     )
     assert found["two"].reason == "own evidence"
     assert "leads the first topic's in 2 of the body's 3 passages" in found["two"].why()
-    assert "Kept beside the first: under 0.75 x the first topic's confidence (0.90)" in (
+    assert "Kept beside the first: under 0.75 x the first topic's confidence (first 0.90)" in (
         found["two"].why()
     )
     one = found["one"]
@@ -811,6 +820,24 @@ def test_a_piece_about_two_topics_keeps_the_second_by_its_own_evidence(
         "data-analytics",
         "marketing-tech-spending",
     ]
+
+
+def test_a_second_topic_kept_by_the_passages_its_meaning_leads(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tagging-fresh/heldout's lifecycle-messaging post (never an example) is about mobile
+    messaging and customer experience; the second is far behind the first and its rules alone
+    would not give it, but its meaning leads the first topic's in passages of its own."""
+    monkeypatch.chdir(REPO)
+    doc = frontmatter.read(FRESH / "heldout" / "f28-lifecycle-messaging-blog.md")
+    args = (doc.meta["title"], doc.meta["summary"], doc.body)
+    kept = [j for j in hub_tagger.judgements(*args) if j.reason == "own evidence"]
+    assert [j.slug for j in kept] == ["customer-experience"]
+    (cx,) = kept
+    assert cx.given and not cx.qualifies and cx.confidence < P.BEHIND_FIRST * cx.first
+    assert "its meaning leads the first topic's in" in cx.why()
+    assert f"({cx.leader} {cx.first:.2f})" in cx.why() and cx.leader != cx.slug
+    assert "customer-experience" in {t.slug for t in hub_tagger.tag(*args)}
 
 
 def test_the_multi_topic_set_is_never_taught(rules: Tagger) -> None:

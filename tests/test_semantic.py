@@ -145,3 +145,9 @@ def test_passages_cut_the_words_into_runs_and_a_short_last_run_joins_the_one_bef
     assert [w for r in runs for w in r] == words
     assert [len(r) for r in passages(words[:100], 60)] == [60, 40]
     assert passages(words[:5], 60) == [words[:5]] and passages([], 60) == []
+    # exactly half a run stands alone; one word under half joins
+    assert [len(r) for r in passages(words[:90], 60)] == [60, 30]
+    assert [len(r) for r in passages(words[:89], 60)] == [89]
+    assert [len(r) for r in passages(words[:3], 1)] == [1, 1, 1]
+    with pytest.raises(ValueError, match="at least one word"):
+        passages(words, 0)

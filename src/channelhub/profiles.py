@@ -238,9 +238,15 @@ def parts_vector(embedder: Embedder, parts: Parts) -> Vectors:
     return unit((weights * vectors).sum(axis=0))  # numpy's own sum: a fixed order, no BLAS threads
 
 
-def body_passages(embedder: Embedder, piece: LabelledPiece) -> Vectors:
-    """One unit vector per PASSAGE_WORDS words of a labelled piece's body (its prose)."""
-    return embedder.embed_words(passages(tokens("", "", piece.body)[2], PASSAGE_WORDS))
+def body_passages(embedder: Embedder, body: Sequence[str]) -> Vectors:
+    """One unit vector per PASSAGE_WORDS words of a piece's body (its words, as `tokens` gives
+    them): the one recipe of the passages, for tagging and for cross-validation."""
+    return embedder.embed_words(passages(body, PASSAGE_WORDS))
+
+
+def piece_passages(embedder: Embedder, piece: LabelledPiece) -> Vectors:
+    """`body_passages` of a labelled piece."""
+    return body_passages(embedder, tokens("", "", piece.body)[2])
 
 
 def recipe(model: str = MODEL_NAME) -> str:
@@ -586,11 +592,14 @@ class Judgement:
     #: confidence, and the evidence of its own found (or why none was)
     first: float = 0.0
     own: str = ""
+    #: the first topic's slug, for the table
+    leader: str = ""
 
     @property
     def vetoed(self) -> bool:
         """The rules alone would give the topic, but the calibrated confidence says no; or its
-        confidence reached its threshold but is far behind the first topic's."""
+        confidence reached its threshold but is far behind the first topic's, with no evidence
+        of its own."""
         if self.given:
             return False
         return self.reason == "behind" or (self.qualifies and self.reason == "confidence")
@@ -613,7 +622,8 @@ class Judgement:
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
         )
-        behind = f"under {BEHIND_FIRST:g} x the first topic's confidence ({self.first:.2f})"
+        leader = f"{self.leader} " if self.leader else ""
+        behind = f"under {BEHIND_FIRST:g} x the first topic's confidence ({leader}{self.first:.2f})"
         if self.reason == "own evidence":
             text += f". Kept beside the first: {behind}, but evidence of its own: {self.own}"
         elif self.reason == "behind":
@@ -708,7 +718,12 @@ def behind_first(
                 leaning = lean()
             found, own = own_evidence(j, leaning, t, lead)
             j = replace(
-                j, given=found, reason="own evidence" if found else "behind", first=first, own=own
+                j,
+                given=found,
+                reason="own evidence" if found else "behind",
+                first=first,
+                own=own,
+                leader=judgements[lead].slug,
             )
         out.append(j)
     return out
@@ -720,17 +735,21 @@ def own_evidence(
     """(whether a topic behind the first has evidence of its own, what was found or looked
     at): its rules give it on their own (phrases in the title or summary, or two separate
     mentions in the body, reaching their threshold), or its meaning leads the first topic's in
-    OWN_PASSAGES of the body's passages (not the same sentences as the first topic's)."""
+    OWN_PASSAGES of the body's passages (stretches of its own, not the first topic's)."""
     if judgement.qualifies:
         return True, "its rules give it on their own"
     rules = "its rules alone would not give it"
     if lean is None or not OWN_PASSAGES:
         return False, rules
     leads = int((lean[:, topic] > lean[:, first]).sum())
-    where = f"the first topic's in {leads} of the body's {len(lean)} passages"
+    where = f"the first topic's in {leads} of the body's {_passages(len(lean))}"
     if leads >= OWN_PASSAGES:
         return True, f"its meaning leads {where} ({rules})"
     return False, f"{rules}, and its meaning leads {where}"
+
+
+def _passages(count: int) -> str:
+    return "1 passage" if count == 1 else f"{count} passages"
 
 
 def chosen(judgements: Sequence[Judgement], limit: int = MAX_TOPICS) -> list[Judgement]:
@@ -781,7 +800,7 @@ class HubTagger:
             self.profiles,
             view,
             parts_vector(embedder, parts),
-            partial(embedder.embed_words, passages(parts[2], PASSAGE_WORDS)),
+            partial(body_passages, embedder, parts[2]),
         )
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
@@ -993,7 +1012,7 @@ def cross_validate(
                     profiles,
                     views[i],
                     vectors[i],
-                    partial(body_passages, embedder, piece),
+                    partial(piece_passages, embedder, piece),
                 )
             )
             outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))

@@ -5,7 +5,8 @@ for the Llama-2 tokenizer, 16 MB, with the tokenizer's JSON beside it), offline:
 read from the installed package with safetensors and tokenizers; wordllama's own loader is never
 called, since it looks for the tokenizer in the wrong folder and then tries to download it.
 Also owns splitting a piece into sentences (and its words into passages) and embedding them: a
-text's vector is the mean of its tokens' vectors (as wordllama pools), normalised. Deterministic: fixed order of sums.
+text's vector is the mean of its tokens' vectors (as wordllama pools), normalised.
+Deterministic: fixed order of sums.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ class Embedder:
 
 def passages(words: Sequence[str], size: int) -> list[Sequence[str]]:
     """The words cut into runs of `size` (a last run under half that joins the one before)."""
+    if size < 1:
+        raise ValueError(f"a passage needs at least one word, not {size}")
     runs = [words[i : i + size] for i in range(0, len(words), size)]
     if len(runs) > 1 and len(runs[-1]) < size // 2:
         runs[-2:] = [[*runs[-2], *runs[-1]]]
