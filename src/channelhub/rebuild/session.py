@@ -420,8 +420,7 @@ class Rebuild:
                     stat = stat_text(os.stat(dest), taken)
                 except OSError:
                     continue  # the engine wrote nothing (an empty page)
-                key = None if src in self.warned else self.keys.get(src)
-                record = PageRecord(key, dest, self.written[src], stat, self.deps.get(src, {}))
+                record = self._rendered(src, dest, stat)
             else:
                 continue  # not built this time (excluded): nothing to reuse
             self.after.pages[src] = record
@@ -459,11 +458,10 @@ class Rebuild:
         by the fingerprint of the one this build kept, if its indexer said it kept one
         (`search_saved`): the state holds that one now, not the last build's."""
         pages = dict(self.before.pages)
-        for src, out_hash in self.written.items():
+        for src in self.written:
             dest = self.dests.get(src)
             if dest is not None:
-                key = None if src in self.warned else self.keys.get(src)
-                pages[src] = PageRecord(key, dest, out_hash, "", self.deps.get(src, {}))
+                pages[src] = self._rendered(src, dest, "")
         outputs = self.before.outputs | self.outputs | {self.dests[p] for p in self.written}
         return Snapshot(
             global_key=self.global_key,
@@ -473,6 +471,13 @@ class Rebuild:
             pieces={**self.before.pieces, **self.after.pieces},
             inputs={**self.before.inputs, **self.after.inputs},
         )
+
+    def _rendered(self, src: str, dest: str, stat: str) -> PageRecord:
+        """The record of a page this build rendered and wrote to `dest` (`stat`: its output's
+        stat, "" when it must be read to be trusted): no key when it warned, so that it is
+        rendered, and warns, again."""
+        key = None if src in self.warned else self.keys.get(src)
+        return PageRecord(key, dest, self.written[src], stat, self.deps.get(src, {}))
 
     def _close(self) -> None:
         if _LISTENER.current is self:
