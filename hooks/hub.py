@@ -124,14 +124,15 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     assert _rebuild is not None
     root = Path(config.config_file_path).parent
     try:
-        _build = HubBuild.start(
-            root,
-            Path(config.docs_dir),
-            _settings(config),
-            preview=rebuild.serving(),
-            reader=_rebuild.piece_reader,
-            search_state=(*_rebuild.search_state(), Path(config.site_dir)),
-        )
+        with rebuild.collector_paused():  # reading every piece: no garbage cycles
+            _build = HubBuild.start(
+                root,
+                Path(config.docs_dir),
+                _settings(config),
+                preview=rebuild.serving(),
+                reader=_rebuild.piece_reader,
+                search_state=(*_rebuild.search_state(), Path(config.site_dir)),
+            )
     except NowError as exc:
         raise PluginError(str(exc)) from None
     for problem in _build.problems:
@@ -191,7 +192,8 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    assert _build is not None
+    assert _build is not None and _rebuild is not None
+    _rebuild.rendered()  # every thousand pages, what they keep out of the collector's way
     final = _build.page_html(page.file.src_uri, html)
     for problem in _build.link_problems():
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
@@ -217,6 +219,8 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
+    if _rebuild is not None:
+        _rebuild.all_rendered()
     return env
 
 
