@@ -16,6 +16,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 from mkdocs.utils import clean_directory, get_build_date
 from mkdocs.utils.meta import YAML_RE as FRONT_MATTER
 
@@ -33,6 +34,24 @@ _rebuild: rebuild.Rebuild | None = None
 _config: MkDocsConfig | None = None
 #: pieces' front matter as the engine reads it, from the hub's own reading, until the page is read
 _meta: dict[str, dict[str, Any]] = {}
+
+
+class _HtmlPage(Page):
+    """A page the hub generates. One whose body is all HTML (most listing pages) comes to the
+    engine with no Markdown (`pages.Body.markdown`), for which Python-Markdown returns "" at
+    once, but only after the engine has made an instance of it with every extension (about
+    0.5 ms a page, a tenth of a listing page); this one makes what `Page.render` makes of a
+    blank text without it. Any other text renders as the engine renders it."""
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        if self.markdown is None or self.markdown.strip():
+            super().render(config, files)
+            return
+        self.content = ""  # Markdown.convert of a blank text
+        self.toc = get_toc([])
+        self._title_from_render = None
+        self.present_anchor_ids = set()
+        self.links_to_anchors = {}
 
 
 def _rendering() -> str | None:
@@ -105,14 +124,15 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     assert _rebuild is not None
     root = Path(config.config_file_path).parent
     try:
-        _build = HubBuild.start(
-            root,
-            Path(config.docs_dir),
-            _settings(config),
-            preview=rebuild.serving(),
-            reader=_rebuild.piece_reader,
-            search_state=(*_rebuild.search_state(), Path(config.site_dir)),
-        )
+        with rebuild.collector_paused():  # reading every piece: no garbage cycles
+            _build = HubBuild.start(
+                root,
+                Path(config.docs_dir),
+                _settings(config),
+                preview=rebuild.serving(),
+                reader=_rebuild.piece_reader,
+                search_state=(*_rebuild.search_state(), Path(config.site_dir)),
+            )
     except NowError as exc:
         raise PluginError(str(exc)) from None
     for problem in _build.problems:
@@ -133,8 +153,13 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
 
 
 def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
-    assert _rebuild is not None
+    assert _rebuild is not None and _build is not None
     _rebuild.nav_pages(nav.pages)
+    in_nav = {id(page) for page in nav.pages}
+    for src_uri in _build.generated:  # each page outside the nav, as the engine made it
+        file = files.get_file_from_path(src_uri)
+        if file is not None and file.page is not None and id(file.page) not in in_nav:
+            _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
     return nav
 
 
@@ -167,7 +192,8 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
 
 
 def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    assert _build is not None
+    assert _build is not None and _rebuild is not None
+    _rebuild.rendered()  # every thousand pages, what they keep out of the collector's way
     final = _build.page_html(page.file.src_uri, html)
     for problem in _build.link_problems():
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
@@ -193,6 +219,8 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
+    if _rebuild is not None:
+        _rebuild.all_rendered()
     return env
 
 

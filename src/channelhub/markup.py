@@ -132,7 +132,7 @@ def _odd(path: str) -> bool:
     return "//" in path.strip("/") or any(s in (".", "..") for s in path.split("/"))
 
 
-@lru_cache(maxsize=4096)  # a date recurs on every card, byline and result of its pieces
+@lru_cache(maxsize=1 << 16)  # a piece's date recurs on every card, byline and related list of it
 def human_date(when: datetime) -> str:
     return f"{when.day} {when:%B %Y}"
 

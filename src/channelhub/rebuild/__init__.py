@@ -16,7 +16,7 @@ from an unfinished build means a clean build.
 from __future__ import annotations
 
 from channelhub.rebuild.keys import FORMAT, Unkeyable, digest
-from channelhub.rebuild.session import Rebuild, listen, serving, started
+from channelhub.rebuild.session import Rebuild, collector_paused, listen, serving, started
 from channelhub.rebuild.store import CACHE_DIR, template_cache
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "FORMAT",
     "Rebuild",
     "Unkeyable",
+    "collector_paused",
     "digest",
     "listen",
     "serving",

@@ -1,0 +1,100 @@
+"""What a build lets go of, and when: listing pages without Python-Markdown, and the garbage
+collector kept off what the build keeps (issue 19, item 7: 30,000 pieces).
+
+The site must come out byte for byte as the engine makes it: the listing pages that skip
+Python-Markdown are compared with the same build where the engine renders every page itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+from typing import Any
+
+import markdown
+import pytest
+
+from channelhub.rebuild import collector_paused, session
+from rebuilding import build, same_site, small_hub
+
+pytestmark = pytest.mark.build
+
+
+def _markdowns(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the instances of Python-Markdown the engine makes from now on."""
+    made: list[int] = []
+    init = markdown.Markdown.__init__
+
+    def counting(self: markdown.Markdown, *args: Any, **kwargs: Any) -> None:
+        made.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(markdown.Markdown, "__init__", counting)
+    return made
+
+
+def test_listing_pages_without_markdown_are_what_the_engine_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = small_hub(tmp_path / "ours")
+    engines = small_hub(tmp_path / "engine")
+    hooks = engines / "hooks" / "hub.py"  # every page rendered by the engine's own Page
+    hooks.write_text(hooks.read_text(encoding="utf-8") + "\n_HtmlPage = Page\n", encoding="utf-8")
+
+    made = _markdowns(monkeypatch)
+    first = build(ours, tmp_path / "site-ours", clean=True)
+    without = len(made)
+    second = build(engines, tmp_path / "site-engine", clean=True)
+    assert first.status == second.status == 0, (first.warnings, second.warnings)
+    assert first.warnings == second.warnings
+    assert same_site(tmp_path / "site-ours", tmp_path / "site-engine") == ""
+    assert 0 < without < len(made) - without  # the listings that are all HTML had no Markdown
+    assert gc.isenabled()
+
+
+def test_a_pass_after_rendering_collects_before_it_freezes() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    garbage = Node()
+    gone = weakref.ref(garbage)
+    kept = Node()
+    del garbage
+    try:
+        session._settle_rendered()
+        assert gone() is None  # collected, not frozen for the rest of the build
+        assert gc.get_freeze_count() > 0
+        assert kept.me is kept
+    finally:
+        session._thaw()
+    assert gc.get_freeze_count() == 0
+
+
+def test_rendered_pages_are_settled_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[int] = []
+    monkeypatch.setattr(session, "_settle_rendered", lambda: passes.append(1))
+    monkeypatch.setattr(session, "BATCH", 3)
+    rebuild = session.Rebuild.__new__(session.Rebuild)
+    rebuild.rendered_pages = 0
+    for _ in range(7):
+        rebuild.rendered()
+    assert len(passes) == 2
+    rebuild.all_rendered()
+    assert len(passes) == 3
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_paused_while_pieces_are_read_is_as_it_was_after(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError), collector_paused():
+            raise ValueError
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
