@@ -158,7 +158,7 @@ def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     in_nav = {id(page) for page in nav.pages}
     for src_uri in _build.generated:  # each page outside the nav, as the engine made it
         file = files.get_file_from_path(src_uri)
-        if file is not None and file.page is not None and id(file.page) not in in_nav:
+        if file is not None and type(file.page) is Page and id(file.page) not in in_nav:
             _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
     return nav
 

@@ -53,6 +53,33 @@ def test_listing_pages_without_markdown_are_what_the_engine_makes(
     assert gc.isenabled()
 
 
+def test_a_second_build_in_the_same_process_lets_the_first_builds_pages_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mkdocs serve` builds again and again in one process: what a build froze must not stay
+    frozen (so never collected) through the next build's freeze (review of round 6)."""
+    from mkdocs.structure.pages import Page
+
+    pages: list[weakref.ref[Page]] = []
+    init = Page.__init__
+
+    def recording(self: Page, *args: Any, **kwargs: Any) -> None:
+        pages.append(weakref.ref(self))
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Page, "__init__", recording)
+    root = small_hub(tmp_path / "hub")
+    try:
+        assert build(root, tmp_path / "site").status == 0
+        assert gc.get_freeze_count() > 0  # the build froze what it keeps
+        first = list(pages)
+        assert any(page() is not None for page in first)  # kept alive by the freeze
+        assert build(root, tmp_path / "site").status == 0
+        assert [page for page in first if page() is not None] == []
+    finally:
+        session._thaw()
+
+
 def test_a_pass_after_rendering_collects_before_it_freezes() -> None:
     class Node:
         def __init__(self) -> None:

@@ -555,9 +555,11 @@ def collector_paused() -> Iterator[None]:
 
 def _thaw() -> None:
     """Before the next build of the same process (`mkdocs serve`): what the last build froze
-    may be collected again, so that nothing of it stays for good."""
+    is collected, so that nothing of it stays for good (unfrozen only, it would be frozen
+    again by this build, which pauses the collector while it reads and freezes after)."""
     if _GC.frozen:
         gc.unfreeze()
+        gc.collect()
         _GC.frozen = False
 
 
