@@ -435,7 +435,7 @@ class Rebuild:
                     stat = stat_text(os.stat(dest), taken)
                 except OSError:
                     continue  # the engine wrote nothing (an empty page)
-                record = self._rendered(src, dest, stat)
+                record = self._written_record(src, dest, stat)
             else:
                 continue  # not built this time (excluded): nothing to reuse
             self.after.pages[src] = record
@@ -476,7 +476,7 @@ class Rebuild:
         for src in self.written:
             dest = self.dests.get(src)
             if dest is not None:
-                pages[src] = self._rendered(src, dest, "")
+                pages[src] = self._written_record(src, dest, "")
         outputs = self.before.outputs | self.outputs | {self.dests[p] for p in self.written}
         return Snapshot(
             global_key=self.global_key,
@@ -487,7 +487,7 @@ class Rebuild:
             inputs={**self.before.inputs, **self.after.inputs},
         )
 
-    def _rendered(self, src: str, dest: str, stat: str) -> PageRecord:
+    def _written_record(self, src: str, dest: str, stat: str) -> PageRecord:
         """The record of a page this build rendered and wrote to `dest` (`stat`: its output's
         stat, "" when it must be read to be trusted): no key when it warned, so that it is
         rendered, and warns, again."""
