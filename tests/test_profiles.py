@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -410,6 +411,48 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     b = P.profiles_for(embedder, rules, pieces)
     assert (a.weights, a.thresholds, a.key) == (b.weights, b.thresholds, b.key)
     assert np.array_equal(a.direction, b.direction)
+
+
+def test_a_change_to_the_deciding_code_changes_the_profiles_key(
+    tmp_path: Path, rules: Tagger
+) -> None:
+    """Not only a constant: an edit to the decision's code (here `behind_first`'s comparison)
+    gives new profiles, so the cache is not reused and pulled pieces are tagged again."""
+    pieces = [P.LabelledPiece("a.md", "Title", "Summary", "Body.", ("mobile-marketing",))]
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from channelhub import profiles as P\n"
+        "from channelhub.config import load_topics\n"
+        "from channelhub.tagger import compile_rules\n"
+        f"rules = compile_rules(load_topics(Path({str(REPO)!r}))[0])\n"
+        "pieces = [P.LabelledPiece('a.md', 'Title', 'Summary', 'Body.', ('mobile-marketing',))]\n"
+        "print(P.profile_key(P.MODEL_NAME, rules, pieces))\n"
+    )
+
+    def key_of(package: Path) -> str:
+        env = {**os.environ, "PYTHONPATH": str(package.parent)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        return out.stdout.strip()
+
+    source = Path(P.__file__).parent
+    copy = tmp_path / "src" / "channelhub"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    here = P.profile_key(P.MODEL_NAME, rules, pieces)
+    assert key_of(copy) == here  # the same code: the same key in another process and place
+    deciding = copy / "profiles.py"
+    text = deciding.read_text(encoding="utf-8")
+    edited = "j.confidence <= BEHIND_FIRST * first"
+    assert text.count("j.confidence < BEHIND_FIRST * first") == 1
+    deciding.write_text(text.replace("j.confidence < BEHIND_FIRST * first", edited), "utf-8")
+    assert key_of(copy) != here
+    deciding.write_text(text, "utf-8")
+    rules_code = copy / "tagger.py"  # the rules' scoring decides too
+    rules_code.write_text(rules_code.read_text("utf-8") + "\n# a comment\n", "utf-8")
+    assert key_of(copy) != here
+    assert set(P.DECIDING_MODULES) == {"channelhub.tagger", "channelhub.semantic", P.__name__}
 
 
 @pytest.mark.parametrize(

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.abc
+import importlib.util
 import io
 import json
+import marshal
 import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,10 @@ HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
 #: bump when what a piece's meaning is made of changes, so cached profiles are not reused
 RECIPE_VERSION = "general-1"
+#: the modules whose code decides a piece's topics (the rules, the meaning, the calibration and
+#: the decision): their source is part of the profiles' key, so any change to them, not only to
+#: a constant, makes new profiles and every pulled piece is tagged again (nothing to remember)
+DECIDING_MODULES = ("channelhub.tagger", "channelhub.semantic", "channelhub.profiles")
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
@@ -447,9 +454,27 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of the source of DECIDING_MODULES (their compiled code when installed without it)."""
+    digest = hashlib.sha256()
+    for name in DECIDING_MODULES:
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec is not None else None
+        if not isinstance(loader, importlib.abc.InspectLoader):
+            raise ModuleNotFoundError(f"cannot read the code of {name}")
+        source = loader.get_source(name)
+        code = (
+            source.encode("utf-8") if source is not None else marshal.dumps(loader.get_code(name))
+        )
+        digest.update(name.encode("utf-8") + b"\x1f" + code + b"\x1e")
+    return digest.hexdigest()[:16]
+
+
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
-    """Names everything a set of profiles depends on: the recipe and its constants, the topics'
-    rules (their scores are a figure) and every example's text and labels."""
+    """Names everything a set of profiles depends on: the recipe and its constants, the code
+    that decides (`code_digest`), the topics' rules (their scores are a figure) and every
+    example's text and labels."""
     settings = (
         STRONG_RULE,
         AGAINST_WEIGHT,
@@ -468,7 +493,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         FIGURES,
     )
     basis = "\x1e".join(
-        [recipe(model), repr(settings), repr(rules.topics)]
+        [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
         + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
     )
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
