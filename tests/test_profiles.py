@@ -950,7 +950,7 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     cx = found["customer-experience"]
     assert cx.confidence >= cx.threshold and cx.reason == "subject"
     assert not cx.given and cx.vetoed
-    assert cx.subject < cx.subject_floor
+    assert cx.subject is not None and cx.subject < cx.subject_floor
     assert hub_tagger.tag(*piece) == []
     why = cx.why()
     assert "Vetoed: not about marketing, sales or IT in a business" in why
@@ -1013,7 +1013,7 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
         [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces],
     )  # fmt: skip
     for i in (0, len(pieces) // 2):
-        score, parts = P.subject_terms(profiles, words[i])
+        score, parts = P.subject_score(profiles, words[i]), P.subject_terms(profiles, words[i])
         assert np.isclose(score, X[i] @ weights, atol=1e-9)
         assert np.isclose(score - profiles.subject_bias, sum(v for _w, v in parts))
     # the examples about a topic score higher than those about none, left out too

@@ -142,7 +142,7 @@ SUBJECT_RIDGE = 1.0
 #: leaving out those in over a half, a quarter of the examples lowered cross-validated F1)
 SUBJECT_MIN_EXAMPLES = 2
 #: how many times a word counts in the title, the summary and the body
-SUBJECT_PLACES = (2.0, 1.0, 1.0)
+SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
 #: (their scores with themselves left out; 0.005-0.03 measured, 0.005 the best cross-validated
@@ -297,16 +297,20 @@ def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vect
 
 
 #: a piece's words (the rules' stemmed keys) and how often each comes, weighted by place
-Words = dict[str, float]
+Words = Mapping[str, int]
 
 
 def subject_words(parts: Parts) -> Words:
     """A piece's words (`token_key`) and their counts, a word in the title or summary counting
     more (SUBJECT_PLACES)."""
-    found: Words = {}
-    for weight, words in zip(SUBJECT_PLACES, parts, strict=True):
-        for key, n in Counter(map(token_key, words)).items():
-            found[key] = found.get(key, 0.0) + weight * n
+    title, summary, body = SUBJECT_PLACES
+    found = Counter(map(token_key, parts[2]))  # counted in C: the body has the most words
+    if body != 1:
+        for key in found:
+            found[key] *= body
+    for weight, words in ((title, parts[0]), (summary, parts[1])):
+        for key in map(token_key, words):
+            found[key] += weight
     found.pop("&", None)
     return found
 
@@ -320,8 +324,17 @@ class RuleView:
     excluded: npt.NDArray[np.bool_]
     scores: Mapping[str, TopicScore]
     cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
-    words: Words = field(default_factory=dict)  # for the subject
-    length: int = 0  # how many words the piece has
+    parts: Parts = ([], [], [])  # the piece's words, as `tokens` gives them
+
+    @cached_property
+    def words(self) -> Words:
+        """The piece's words for the subject (`subject_words`), counted when first asked."""
+        return subject_words(self.parts)
+
+    @property
+    def length(self) -> int:
+        """How many words the piece has."""
+        return sum(len(part) for part in self.parts)
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -343,8 +356,7 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
         qualifies[i], excluded[i] = ok, masked
         if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    length = sum(len(part) for part in parts)
-    return RuleView(strength, qualifies, excluded, scores, cues, subject_words(parts), length)
+    return RuleView(strength, qualifies, excluded, scores, cues, parts)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -378,14 +390,10 @@ class Profiles:
 
     @cached_property
     def subject_lookup(self) -> dict[str, tuple[float, float]]:
-        """Each subject word's (idf, weight)."""
-        return dict(
-            zip(
-                self.subject_vocabulary,
-                zip(self.subject_idf.tolist(), self.subject_weights.tolist(), strict=True),
-                strict=True,
-            )
-        )
+        """Each subject word's (idf, idf x weight)."""
+        idf = self.subject_idf.tolist()
+        scaled = (self.subject_idf * self.subject_weights).tolist()
+        return dict(zip(self.subject_vocabulary, zip(idf, scaled, strict=True), strict=True))
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -398,16 +406,27 @@ class Profiles:
         return self.examples.astype(np.float32)
 
 
-def subject_terms(profiles: Profiles, words: Words) -> tuple[float, list[tuple[str, float]]]:
-    """(the piece's subject score, each of its subject words' part in it): 1 for a piece like
-    the examples about a topic, 0 for one like those about none."""
+def subject_score(profiles: Profiles, words: Words) -> float:
+    """The piece's subject score: about 1 for a piece like the examples about a topic, about 0
+    for one like those about none (one pass over its words; `subject_terms` says which weighed)."""
+    get = profiles.subject_lookup.get
+    total = squares = 0.0
+    for word, n in words.items():
+        found = get(word)
+        if found is not None:
+            count = math.log1p(n)
+            total += count * found[1]
+            squares += (count * found[0]) ** 2
+    return profiles.subject_bias + (total / math.sqrt(squares) if squares else 0.0)
+
+
+def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
+    """Each of the piece's subject words and its part in `subject_score` (they sum to the score
+    less the bias)."""
     lookup = profiles.subject_lookup
     found = [(w, math.log1p(n), lookup[w]) for w, n in words.items() if w in lookup]
-    if not found:
-        return profiles.subject_bias, []
-    norm = math.sqrt(math.fsum((count * idf) ** 2 for _w, count, (idf, _weight) in found))
-    parts = [(w, count * idf * weight / norm) for w, count, (idf, weight) in found]
-    return profiles.subject_bias + math.fsum(v for _w, v in parts), parts
+    norm = math.sqrt(sum((count * idf) ** 2 for _w, count, (idf, _scaled) in found))
+    return [(w, count * scaled / norm) for w, count, (_idf, scaled) in found]
 
 
 def _subject_model(
@@ -756,7 +775,7 @@ class Judgement:
     leader: str = ""
     #: the piece's subject score, the floor under which its calibrated topics are vetoed, and
     #: (for a topic vetoed by it, reason "subject") the words that weighed most each way
-    subject: float = 1.0
+    subject: float | None = None  # None: not scored (no topic it could veto, or a short piece)
     subject_floor: float = -math.inf
     subject_words: str = ""
 
@@ -799,7 +818,7 @@ class Judgement:
         elif (
             self.given
             and self.reason in ("confidence", "own evidence")
-            and math.isfinite(self.subject_floor)
+            and self.subject is not None
         ):
             text += f"; subject {self.subject:.2f} ≥ {self.subject_floor:.2f}"
         leader = f"{self.leader} " if self.leader else ""
@@ -836,7 +855,6 @@ def judge(
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    subject, words = subject_terms(profiles, view.words)
     figures = _features(meaning, nearest * 10, view.strength, view.cues)
     parts = figures * profiles.topic_weights
     confidence = _sigmoid(parts.sum(axis=-1)).tolist()
@@ -844,11 +862,20 @@ def judge(
     rows, taught = parts.tolist(), profiles.taught.tolist()
     qualifies, excluded = view.qualifies.tolist(), view.excluded.tolist()
     strong = (view.strength >= STRONG_RULE).tolist()
-    off_subject = subject < profiles.subject_floor and view.length >= SUBJECT_MIN_WORDS
+    # the subject is scored only when a topic's confidence would give it (and it can veto)
+    calibrated = [
+        taught[t] and confidence[t] >= profiles.thresholds[t] and not (qualifies[t] and strong[t])
+        for t in range(len(profiles.slugs))
+    ]
+    subject: float | None = None
+    scored = any(calibrated) and math.isfinite(profiles.subject_floor)
+    if scored and view.length >= SUBJECT_MIN_WORDS:
+        subject = subject_score(profiles, view.words)
+    off_subject = subject is not None and subject < profiles.subject_floor
 
     def off_words() -> str:
         """The words that weighed most against the subject, and for it."""
-        ranked = sorted(words, key=lambda pair: (pair[1], pair[0]))
+        ranked = sorted(subject_terms(profiles, view.words), key=lambda pair: (pair[1], pair[0]))
         against = [w for w, v in ranked if v < 0][:SUBJECT_WORDS_SHOWN]
         pro = [w for w, v in reversed(ranked) if v > 0][:SUBJECT_WORDS_SHOWN]
         return "; ".join(
@@ -864,7 +891,7 @@ def judge(
             given, reason = qualifies[t], "rules only"
         elif excluded[t] and not qualifies[t]:
             given, reason = False, "exclusion"
-        elif confidence[t] >= threshold and off_subject and not (qualifies[t] and strong[t]):
+        elif calibrated[t] and off_subject:
             given, reason = False, "subject"
         elif confidence[t] >= threshold:
             given, reason = True, "confidence"
