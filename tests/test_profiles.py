@@ -423,8 +423,9 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
 def test_a_change_to_the_deciding_code_changes_the_profiles_key(
     tmp_path: Path, rules: Tagger
 ) -> None:
-    """Not only a constant: an edit to the decision's code (here `behind_first`'s comparison)
-    gives new profiles, so the cache is not reused and pulled pieces are tagged again."""
+    """Not only a constant: an edit to the decision's code (here `behind_first`'s comparison,
+    or the rules' MENTION_GAP) gives new profiles, so the cache is not reused and pulled pieces
+    are tagged again; a comment does not."""
     pieces = [P.LabelledPiece("a.md", "Title", "Summary", "Body.", ("mobile-marketing",))]
     code = (
         "import sys\n"
@@ -457,7 +458,11 @@ def test_a_change_to_the_deciding_code_changes_the_profiles_key(
     assert key_of(copy) != here
     deciding.write_text(text, "utf-8")
     rules_code = copy / "tagger.py"  # the rules' scoring decides too
-    rules_code.write_text(rules_code.read_text("utf-8") + "\n# a comment\n", "utf-8")
+    text = rules_code.read_text("utf-8")
+    rules_code.write_text(text + "\n# a comment, and the layout changed\n\n\n", "utf-8")
+    assert key_of(copy) == here  # comments and layout are not code
+    assert text.count("MENTION_GAP = 3\n") == 1
+    rules_code.write_text(text.replace("MENTION_GAP = 3\n", "MENTION_GAP = 4\n"), "utf-8")
     assert key_of(copy) != here
     assert set(P.DECIDING_MODULES) == {"channelhub.tagger", "channelhub.semantic", P.__name__}
 
