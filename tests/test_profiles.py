@@ -355,7 +355,8 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Floors a little under what was measured (round 6: P 0.915, R 0.851 over 318 pieces, a
+    """Floors a little under what was measured (round 7: P 0.933, R 0.847, the subject vetoing
+    topics on pieces about another field; round 6: P 0.915, R 0.851 over 318 pieces, a
     second topic behind the first kept by evidence of its own; round 5: P 0.933, R 0.842 with
     tagging-fresh/train, a second topic far behind the first dropped; round 4: P 0.918, R 0.844,
     F1 0.879 over 278 pieces with tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on
@@ -379,8 +380,8 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
-    assert precision >= 0.91
-    assert recall >= 0.845  # measured 0.851 (0.842 with no evidence of its own kept)
+    assert precision >= 0.925  # measured 0.933 (0.915 without the subject's veto)
+    assert recall >= 0.845  # measured 0.847 (0.842 with no evidence of its own kept)
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
