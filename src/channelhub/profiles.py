@@ -8,11 +8,13 @@ the examples for "resembles"), calibration (a small logistic model over five fig
 strength, cues, meaning, its lead over the other topics, and nearest example; fitted on
 leave-one-out figures for all topics together, then for each topic on its own pulled towards
 the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
-precision more than recall), cross-validation of that whole recipe, and `HubTagger`, which
-tags with rules and profiles together: an exclusion vetoes, a strong rule match always counts,
-the calibration vetoes the rest below its threshold, a second topic far behind the first needs
-evidence of its own (its rules, or passages of the body whose meaning leans to it), and each
-tag (and veto) says why.
+precision more than recall), the subject (a ridge regression of "is about one of the topics"
+on a piece's words), cross-validation of that whole recipe, and `HubTagger`, which tags with
+rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
+calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
+on a piece about another field, a second topic far behind the first needs evidence of its own
+(its rules, or passages of the body whose meaning leans to it), and each tag (and veto) says
+why.
 """
 
 from __future__ import annotations
@@ -381,12 +383,12 @@ class Profiles:
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
     names: tuple[str, ...]
-    #: the subject: its words, their idf and weights, and its intercept (`subject_terms`)
+    #: the subject: its words, their idf and weights, and its intercept (`subject_score`)
     subject_vocabulary: tuple[str, ...] = ()
     subject_idf: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     subject_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     subject_bias: float = 0.5
-    #: a topic given by its confidence alone is vetoed under this subject score
+    #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
     subject_floor: float = -math.inf
     key: str = field(default="")
 
@@ -852,9 +854,10 @@ def judge(
     body: Callable[[], Vectors] | None = None,
 ) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
-    rules do not give, a strong rule match always counts, else the calibrated threshold decides,
-    and a topic it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence
-    of its own (`body` gives the vectors of the body's passages, asked for only then)."""
+    rules do not give, a strong rule match always counts, else the calibrated threshold decides
+    unless the piece's subject is under the examples' floor (SUBJECT_FLOOR_SHARE), and a topic
+    it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence of its own
+    (`body` gives the vectors of the body's passages, asked for only then)."""
     # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
