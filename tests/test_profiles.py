@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
@@ -354,7 +355,8 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Floors a little under what was measured (round 6: P 0.915, R 0.851 over 318 pieces, a
+    """Floors a little under what was measured (round 7: P 0.933, R 0.847, the subject vetoing
+    topics on pieces about another field; round 6: P 0.915, R 0.851 over 318 pieces, a
     second topic behind the first kept by evidence of its own; round 5: P 0.933, R 0.842 with
     tagging-fresh/train, a second topic far behind the first dropped; round 4: P 0.918, R 0.844,
     F1 0.879 over 278 pieces with tagging-broad/train; round 3's recipe gave P 0.901, R 0.828 on
@@ -378,8 +380,8 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
-    assert precision >= 0.91
-    assert recall >= 0.845  # measured 0.851 (0.842 with no evidence of its own kept)
+    assert precision >= 0.925  # measured 0.933 (0.915 without the subject's veto)
+    assert recall >= 0.845  # measured 0.847 (0.842 with no evidence of its own kept)
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -398,6 +400,13 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
         first.profiles.names,
     )
     assert np.array_equal(cached.examples, first.profiles.examples)
+    assert (cached.subject_vocabulary, cached.subject_bias, cached.subject_floor) == (
+        first.profiles.subject_vocabulary,
+        first.profiles.subject_bias,
+        first.profiles.subject_floor,
+    )
+    assert np.array_equal(cached.subject_weights, first.profiles.subject_weights)
+    assert np.array_equal(cached.subject_idf, first.profiles.subject_idf)
     assert P.load_profiles(root, "another-key") is None
     (root / P.CACHE_DIR / P.PROFILES_FILE).write_bytes(b"PK\x03\x04 not a zip")
     assert P.load_profiles(root, first.profiles.key) is None
@@ -410,6 +419,53 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     b = P.profiles_for(embedder, rules, pieces)
     assert (a.weights, a.thresholds, a.key) == (b.weights, b.thresholds, b.key)
     assert np.array_equal(a.direction, b.direction)
+
+
+def test_a_change_to_the_deciding_code_changes_the_profiles_key(
+    tmp_path: Path, rules: Tagger
+) -> None:
+    """Not only a constant: an edit to the decision's code (here `behind_first`'s comparison,
+    or the rules' MENTION_GAP) gives new profiles, so the cache is not reused and pulled pieces
+    are tagged again; a comment does not."""
+    pieces = [P.LabelledPiece("a.md", "Title", "Summary", "Body.", ("mobile-marketing",))]
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from channelhub import profiles as P\n"
+        "from channelhub.config import load_topics\n"
+        "from channelhub.tagger import compile_rules\n"
+        f"rules = compile_rules(load_topics(Path({str(REPO)!r}))[0])\n"
+        "pieces = [P.LabelledPiece('a.md', 'Title', 'Summary', 'Body.', ('mobile-marketing',))]\n"
+        "print(P.profile_key(P.MODEL_NAME, rules, pieces))\n"
+    )
+
+    def key_of(package: Path) -> str:
+        env = {**os.environ, "PYTHONPATH": str(package.parent)}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        return out.stdout.strip()
+
+    source = Path(P.__file__).parent
+    copy = tmp_path / "src" / "channelhub"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    here = P.profile_key(P.MODEL_NAME, rules, pieces)
+    assert key_of(copy) == here  # the same code: the same key in another process and place
+    deciding = copy / "profiles.py"
+    text = deciding.read_text(encoding="utf-8")
+    edited = "j.confidence <= BEHIND_FIRST * first"
+    assert text.count("j.confidence < BEHIND_FIRST * first") == 1
+    deciding.write_text(text.replace("j.confidence < BEHIND_FIRST * first", edited), "utf-8")
+    assert key_of(copy) != here
+    deciding.write_text(text, "utf-8")
+    rules_code = copy / "tagger.py"  # the rules' scoring decides too
+    text = rules_code.read_text("utf-8")
+    rules_code.write_text(text + "\n# a comment, and the layout changed\n\n\n", "utf-8")
+    assert key_of(copy) == here  # comments and layout are not code
+    assert text.count("MENTION_GAP = 3\n") == 1
+    rules_code.write_text(text.replace("MENTION_GAP = 3\n", "MENTION_GAP = 4\n"), "utf-8")
+    assert key_of(copy) != here
+    assert set(P.DECIDING_MODULES) == {"channelhub.tagger", "channelhub.semantic", P.__name__}
 
 
 @pytest.mark.parametrize(
@@ -866,3 +922,105 @@ def test_the_fresh_set_was_written_apart_and_only_its_train_part_teaches(rules: 
     assert not {n for n in names if "tagging-fresh/heldout" in n}
     taught = {n.split("tagging-fresh/")[1] for n in names if "tagging-fresh/" in n}
     assert taught == set(pieces) - held
+
+
+# --- round 7 (issue 17): the subject ---------------------------------------------------------
+
+# written for this test (not from a labelled set): a hospital's queue in customer-experience words
+CLINIC_TITLE = "Outpatient clinic cuts its waiting-room queue with text reminders"
+CLINIC_SUMMARY = (
+    "The hospital trust says missed appointments fell after patients were sent a reminder and a "
+    "link to rebook."
+)
+CLINIC_BODY = (
+    "The outpatient clinic at the county hospital used to see a queue out of the door every "
+    "Monday morning. Patients waited an hour or more, and one in ten booked appointments was "
+    "missed.\n\n"
+    "Since March the trust has sent every patient a text message two days before the visit, "
+    "with a link to confirm, cancel or rebook. Nurses say the waiting room is calmer and the "
+    "consultants' lists run closer to time. Missed appointments fell to one in twenty-five.\n\n"
+    "The trust's board heard that the reminders cost less than a penny each. Ward managers now "
+    "want the same service for physiotherapy and for the blood clinic, where the queues are "
+    "longest. The union representing the receptionists said its members welcomed fewer angry "
+    "phone calls."
+)
+
+
+def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its confidence gives customer experience; its words say it is about a hospital, not
+    about marketing, sales or IT in a business: under the floor of the examples about a topic."""
+    piece = (CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)
+    found = {j.slug: j for j in hub_tagger.judgements(*piece)}
+    cx = found["customer-experience"]
+    assert cx.confidence >= cx.threshold and cx.reason == "subject"
+    assert not cx.given and cx.vetoed
+    assert cx.subject is not None and cx.subject < cx.subject_floor
+    assert hub_tagger.tag(*piece) == []
+    why = cx.why()
+    assert "Vetoed: not about marketing, sales or IT in a business" in why
+    assert f"subject {cx.subject:.2f} < {cx.subject_floor:.2f}" in why
+    assert "against " in cx.subject_words and "hospital" in cx.subject_words
+    shown = {s.slug: s for s in hub_tagger.explain(*piece)}
+    assert shown["customer-experience"].meaning is not None
+    assert shown["customer-experience"].meaning.vetoed
+    # the floor is the score of all but SUBJECT_FLOOR_SHARE of the examples about a topic
+    profiles = hub_tagger.profiles
+    assert profiles is not None and 0.2 < profiles.subject_floor < 0.8
+    # without the veto, the same piece would be tagged
+    monkeypatch.setattr(P, "SUBJECT_FLOOR_SHARE", None)
+    pieces, _problems = P.labelled_pieces(REPO, hub_tagger.rules)
+    profiles = P.profiles_for(load_embedder(), hub_tagger.rules, pieces)
+    assert profiles.subject_floor == -np.inf
+    unvetoed = P.HubTagger(hub_tagger.rules, profiles)
+    assert [s.slug for s in unvetoed.tag(*piece)] == ["customer-experience"]
+
+
+def test_a_short_piece_and_a_strong_rule_are_never_vetoed_by_the_subject(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A two-line excerpt says too little of its subject; a strong rule match always counts."""
+    excerpt = (CLINIC_TITLE, CLINIC_SUMMARY, "")
+    view = P.rule_view(hub_tagger.rules, *excerpt)
+    assert view.length < P.SUBJECT_MIN_WORDS
+    found = {j.slug: j for j in hub_tagger.judgements(*excerpt)}
+    assert found["customer-experience"].reason != "subject"
+    monkeypatch.setattr(P, "SUBJECT_MIN_WORDS", 0)  # the same excerpt, were it long enough
+    found = {j.slug: j for j in hub_tagger.judgements(*excerpt)}
+    assert found["customer-experience"].reason == "subject"
+    strong = (
+        "CMO and CIO alignment: marketing and IT share one roadmap",
+        "The CMO and the CIO now plan together; marketing and IT alignment is the goal.",
+        CLINIC_BODY,
+    )
+    judged = {j.slug: j for j in hub_tagger.judgements(*strong)}["marketing-it-alignment"]
+    assert judged.given and judged.reason in ("strong rule", "confidence")
+    if judged.reason == "confidence":  # a topic given above the floor says so
+        assert f"subject {judged.subject:.2f} ≥ {judged.subject_floor:.2f}" in judged.why()
+
+
+def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
+    """The subject is a ridge regression on the examples' words; the floor is taken on each
+    example's score with itself left out, computed without refitting: exactly that."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces]
+    about = np.array([bool(p.topics) for p in pieces])
+    vocabulary, idf, X = P._subject_rows(words)
+    weights, left_out = P._dual_ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    for i in (0, len(pieces) // 2, len(pieces) - 1):  # refit without piece i
+        keep = np.arange(len(pieces)) != i
+        w, _ = P._dual_ridge(X[keep], about[keep].astype(np.float64), P.SUBJECT_RIDGE)
+        assert np.isclose(X[i] @ w, left_out[i], atol=1e-9)
+    assert len(vocabulary) == len(idf) == X.shape[1] - 1 == len(weights) - 1
+    # a piece's score from the profiles is the same regression: the examples' in-sample scores
+    profiles = P.build_profiles(
+        "m", rules.slugs, pieces, np.zeros((len(pieces), 4), dtype=np.float32),
+        [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces],
+    )  # fmt: skip
+    for i in (0, len(pieces) // 2):
+        score, parts = P.subject_score(profiles, words[i]), P.subject_terms(profiles, words[i])
+        assert np.isclose(score, X[i] @ weights, atol=1e-9)
+        assert np.isclose(score - profiles.subject_bias, sum(v for _w, v in parts))
+    # the examples about a topic score higher than those about none, left out too
+    assert left_out[about].mean() > left_out[~about].mean() + 0.3

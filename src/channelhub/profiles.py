@@ -8,25 +8,33 @@ the examples for "resembles"), calibration (a small logistic model over five fig
 strength, cues, meaning, its lead over the other topics, and nearest example; fitted on
 leave-one-out figures for all topics together, then for each topic on its own pulled towards
 the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
-precision more than recall), cross-validation of that whole recipe, and `HubTagger`, which
-tags with rules and profiles together: an exclusion vetoes, a strong rule match always counts,
-the calibration vetoes the rest below its threshold, a second topic far behind the first needs
-evidence of its own (its rules, or passages of the body whose meaning leans to it), and each
-tag (and veto) says why.
+precision more than recall), the subject (a ridge regression of "is about one of the topics"
+on a piece's words), cross-validation of that whole recipe, and `HubTagger`, which tags with
+rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
+calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
+on a piece about another field, a second topic far behind the first needs evidence of its own
+(its rules, or passages of the body whose meaning leans to it), and each tag (and veto) says
+why.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+import importlib.abc
+import importlib.util
 import io
 import json
+import marshal
+import math
 import os
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +64,7 @@ from channelhub.tagger import (
     Tagger,
     TopicScore,
     compile_rules,
+    token_key,
     tokens,
     without_boilerplate,
 )
@@ -74,6 +83,11 @@ HELD_OUT = frozenset({"heldout"})
 CACHE_DIR = ".cache/channelhub"
 #: bump when what a piece's meaning is made of changes, so cached profiles are not reused
 RECIPE_VERSION = "general-1"
+#: the modules whose code decides a piece's topics (the rules, the meaning, the calibration and
+#: the decision): their code is part of the profiles' key, so any change to it, not only to a
+#: constant, makes new profiles and every pulled piece is tagged again (nothing to remember);
+#: comments and layout are not code (a reformatted module keeps its key)
+DECIDING_MODULES = ("channelhub.tagger", "channelhub.semantic", "channelhub.profiles")
 #: how title, summary and body weigh in a piece's meaning (chosen by cross-validation)
 PART_WEIGHTS = (2.0, 1.0, 3.0)
 #: a rule score this many times the topic's threshold is given whatever the meaning says
@@ -121,6 +135,29 @@ BEHIND_FIRST = 0.75
 OWN_PASSAGES = 2
 #: the body's passages, for where each topic's meaning sits: this many words each
 PASSAGE_WORDS = 60
+#: the subject (issue 17, round 7): whether a piece is about marketing, sales and IT in a
+#: business at all, rather than another field in the topics' own words (a hospital's queues, a
+#: club's fans, an HR team's RFP). A ridge regression of "is about one of the topics" (1 or 0)
+#: on the piece's words (log counts x idf, unit length), learned from every example. It vetoes
+#: (below); as a figure of the calibration it gained cross-validated F1 but lost a right label
+#: on tagging-multi/heldout (README, round 7), so it is not one
+SUBJECT_RIDGE = 1.0
+#: a word counts for the subject when at least this many examples use it (common words too:
+#: leaving out those in over a half, a quarter of the examples lowered cross-validated F1)
+SUBJECT_MIN_EXAMPLES = 2
+#: how many times a word counts in the title, the summary and the body
+SUBJECT_PLACES = (2, 1, 1)
+#: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
+#: piece's subject score is under that of all but this share of the examples about a topic
+#: (their scores with themselves left out; 0.005-0.03 measured, 0.005 the best cross-validated
+#: F1; vetoing only the topics the rules would not give left more pieces about none tagged,
+#: 7.6 against 5.8 of 133); None: no such veto
+SUBJECT_FLOOR_SHARE: float | None = 0.005
+#: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
+#: little of its subject (its score moves with a word or two)
+SUBJECT_MIN_WORDS = 80
+#: the words the table names for and against a piece's subject
+SUBJECT_WORDS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -263,15 +300,45 @@ def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vect
 # --- rules' view of a piece -------------------------------------------------------------------
 
 
+#: a piece's words (the rules' stemmed keys) and how often each comes, weighted by place
+Words = Mapping[str, int]
+
+
+def subject_words(parts: Parts) -> Words:
+    """A piece's words (`token_key`) and their counts, a word in the title or summary counting
+    more (SUBJECT_PLACES)."""
+    title, summary, body = SUBJECT_PLACES
+    found = Counter(map(token_key, parts[2]))  # counted in C: the body has the most words
+    if body != 1:
+        for key in found:
+            found[key] *= body
+    for weight, words in ((title, parts[0]), (summary, parts[1])):
+        for key in map(token_key, words):
+            found[key] += weight
+    found.pop("&", None)
+    return found
+
+
 @dataclass(frozen=True)
 class RuleView:
-    """What the rules say of one piece, per topic (in the tagger's topic order)."""
+    """What the rules say of one piece, per topic (in the tagger's topic order), and its words."""
 
     strength: npt.NDArray[np.float64]  # rule score / the topic's threshold
     qualifies: npt.NDArray[np.bool_]
     excluded: npt.NDArray[np.bool_]
     scores: Mapping[str, TopicScore]
     cues: npt.NDArray[np.float64]  # the topic's cue score (context applied)
+    parts: Parts = ([], [], [])  # the piece's words, as `tokens` gives them
+
+    @cached_property
+    def words(self) -> Words:
+        """The piece's words for the subject (`subject_words`), counted when first asked."""
+        return subject_words(self.parts)
+
+    @property
+    def length(self) -> int:
+        """How many words the piece has."""
+        return sum(len(part) for part in self.parts)
 
 
 def rule_view(tagger: Tagger, title: str, summary: str, body: str) -> RuleView:
@@ -293,7 +360,7 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
         qualifies[i], excluded[i] = ok, masked
         if score.score > 0 or score.cue_score > 0:
             scores[score.slug] = score
-    return RuleView(strength, qualifies, excluded, scores, cues)
+    return RuleView(strength, qualifies, excluded, scores, cues, parts)
 
 
 # --- profiles ---------------------------------------------------------------------------------
@@ -316,7 +383,21 @@ class Profiles:
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
     names: tuple[str, ...]
+    #: the subject: its words, their idf and weights, and its intercept (`subject_score`)
+    subject_vocabulary: tuple[str, ...] = ()
+    subject_idf: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    subject_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    subject_bias: float = 0.5
+    #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
+    subject_floor: float = -math.inf
     key: str = field(default="")
+
+    @cached_property
+    def subject_lookup(self) -> dict[str, tuple[float, float]]:
+        """Each subject word's (idf, idf x weight)."""
+        idf = self.subject_idf.tolist()
+        scaled = (self.subject_idf * self.subject_weights).tolist()
+        return dict(zip(self.subject_vocabulary, zip(idf, scaled, strict=True), strict=True))
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -327,6 +408,78 @@ class Profiles:
     def examples32(self) -> Vectors:
         """The examples as float32, converted once per process (they travel as float16)."""
         return self.examples.astype(np.float32)
+
+
+def subject_score(profiles: Profiles, words: Words) -> float:
+    """The piece's subject score: about 1 for a piece like the examples about a topic, about 0
+    for one like those about none (one pass over its words; `subject_terms` says which weighed)."""
+    get = profiles.subject_lookup.get
+    total = squares = 0.0
+    for word, n in words.items():
+        found = get(word)
+        if found is not None:
+            count = math.log1p(n)
+            total += count * found[1]
+            squares += (count * found[0]) ** 2
+    return profiles.subject_bias + (total / math.sqrt(squares) if squares else 0.0)
+
+
+def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
+    """Each of the piece's subject words and its part in `subject_score` (they sum to the score
+    less the bias)."""
+    lookup = profiles.subject_lookup
+    found = [(w, math.log1p(n), lookup[w]) for w, n in words.items() if w in lookup]
+    norm = math.sqrt(sum((count * idf) ** 2 for _w, count, (idf, _scaled) in found))
+    return [(w, count * scaled / norm) for w, count, (_idf, scaled) in found]
+
+
+def _subject_model(
+    pieces: Sequence[Words], about: npt.NDArray[np.bool_]
+) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64], float,
+           npt.NDArray[np.float64]]:  # fmt: skip
+    """The subject's ridge regression on the pieces' words: (vocabulary, idf, weights, bias,
+    each piece's score with itself left out)."""
+    vocabulary, idf, X = _subject_rows(pieces)
+    if not vocabulary:
+        return vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5)
+    w, left_out = _dual_ridge(X, about.astype(np.float64), SUBJECT_RIDGE)
+    return vocabulary, idf, w[:-1], float(w[-1]), left_out
+
+
+def _subject_rows(
+    pieces: Sequence[Words],
+) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(the words used by SUBJECT_MIN_EXAMPLES pieces, their idf, one row per piece: its
+    words' log counts x idf, unit length, then 1 for the intercept)."""
+    seen = Counter(w for words in pieces for w in words)
+    vocabulary = tuple(sorted(w for w, n in seen.items() if n >= SUBJECT_MIN_EXAMPLES))
+    index = {w: i for i, w in enumerate(vocabulary)}
+    counts = np.array([seen[w] for w in vocabulary], dtype=np.float64)
+    idf = np.log((1.0 + len(pieces)) / (1.0 + counts)) + 1.0
+    X = np.zeros((len(pieces), len(vocabulary) + 1))
+    for row, words in enumerate(pieces):
+        for word, n in words.items():
+            i = index.get(word)
+            if i is not None:
+                X[row, i] = math.log1p(n) * idf[i]
+    norms = np.linalg.norm(X[:, :-1], axis=1)
+    X[:, :-1] /= np.where(norms > 0, norms, 1.0)[:, None]
+    X[:, -1] = 1.0  # the intercept, penalised like the words (small beside the examples)
+    return vocabulary, idf, X
+
+
+def _dual_ridge(
+    X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], ridge: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """A ridge regression of y on X's rows solved in its dual form (rows x rows: far more
+    words than examples): (the weights, each row's fitted value with itself left out, exactly,
+    from the hat matrix: no refit per row)."""
+    gram = X @ X.T
+    inverse = np.linalg.inv(gram + ridge * np.eye(len(X)))
+    hat = gram @ inverse
+    leverage = np.diag(hat)
+    left_out = (hat @ y - leverage * y) / np.maximum(1.0 - leverage, 1e-6)
+    return X.T @ (inverse @ y), left_out
 
 
 def _features(
@@ -447,9 +600,30 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of the code of DECIDING_MODULES: their syntax trees (not comments or layout), or
+    their compiled code when installed without their source. Once a process (0.05 s)."""
+    digest = hashlib.sha256()
+    for name in DECIDING_MODULES:
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec is not None else None
+        if not isinstance(loader, importlib.abc.InspectLoader):
+            raise ModuleNotFoundError(f"cannot read the code of {name}")
+        source = loader.get_source(name)
+        code = (
+            ast.dump(ast.parse(source)).encode("utf-8")
+            if source is not None
+            else marshal.dumps(loader.get_code(name))
+        )
+        digest.update(name.encode("utf-8") + b"\x1f" + code + b"\x1e")
+    return digest.hexdigest()[:16]
+
+
 def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> str:
-    """Names everything a set of profiles depends on: the recipe and its constants, the topics'
-    rules (their scores are a figure) and every example's text and labels."""
+    """Names everything a set of profiles depends on: the recipe and its constants, the code
+    that decides (`code_digest`), the topics' rules (their scores are a figure) and every
+    example's text and labels."""
     settings = (
         STRONG_RULE,
         AGAINST_WEIGHT,
@@ -468,7 +642,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         FIGURES,
     )
     basis = "\x1e".join(
-        [recipe(model), repr(settings), repr(rules.topics)]
+        [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
         + [f"{p.digest}:{','.join(p.topics)}:{','.join(p.against)}" for p in pieces]
     )
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
@@ -528,7 +702,14 @@ def build_profiles(
     spread = meaning.std(axis=0) + 1e-6 if len(pieces) else np.ones(topics)
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
+    about = np.array([bool(p.topics) for p in pieces], dtype=bool)
+    vocabulary, idf, subject_weights, subject_bias, subject = _subject_model(
+        [r.words for r in rules], about
+    )
     X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
+    floor = -math.inf
+    if SUBJECT_FLOOR_SHARE is not None and about.any():
+        floor = float(np.quantile(subject[about], SUBJECT_FLOOR_SHARE, method="lower"))
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights, topic_weights = _calibrate(X, truth, sample)
@@ -564,6 +745,11 @@ def build_profiles(
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
+        subject_vocabulary=vocabulary,
+        subject_idf=idf,
+        subject_weights=subject_weights,
+        subject_bias=subject_bias,
+        subject_floor=floor,
         key=key,
     )
 
@@ -594,15 +780,22 @@ class Judgement:
     own: str = ""
     #: the first topic's slug, for the table
     leader: str = ""
+    #: the piece's subject score, the floor under which its calibrated topics are vetoed, and
+    #: (for a topic vetoed by it, reason "subject") the words that weighed most each way
+    subject: float | None = None  # None: not scored (no topic it could veto, or a short piece)
+    subject_floor: float = -math.inf
+    subject_words: str = ""
 
     @property
     def vetoed(self) -> bool:
         """The rules alone would give the topic, but the calibrated confidence says no; or its
-        confidence reached its threshold but is far behind the first topic's, with no evidence
-        of its own."""
+        confidence reached its threshold but the piece's subject is not the topics' (`subject`),
+        or it is far behind the first topic's, with no evidence of its own."""
         if self.given:
             return False
-        return self.reason == "behind" or (self.qualifies and self.reason == "confidence")
+        return self.reason in ("behind", "subject") or (
+            self.qualifies and self.reason == "confidence"
+        )
 
     def why(self) -> str:
         """'confidence 0.81 ≥ 0.52: for cues +2.3, rule strength +1.1; against nearest example
@@ -622,6 +815,19 @@ class Judgement:
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
         )
+        if self.reason == "subject":
+            words = f": {self.subject_words}" if self.subject_words else ""
+            text += (
+                f". Vetoed: not about marketing, sales or IT in a business as the examples about "
+                f"a topic are (subject {self.subject:.2f} < {self.subject_floor:.2f}, under all but "
+                f"{SUBJECT_FLOOR_SHARE:.1%} of theirs{words})"
+            )
+        elif (
+            self.given
+            and self.reason in ("confidence", "own evidence")
+            and self.subject is not None
+        ):
+            text += f"; subject {self.subject:.2f} ≥ {self.subject_floor:.2f}"
         leader = f"{self.leader} " if self.leader else ""
         behind = f"under {BEHIND_FIRST:g} x the first topic's confidence ({leader}{self.first:.2f})"
         if self.reason == "own evidence":
@@ -648,9 +854,10 @@ def judge(
     body: Callable[[], Vectors] | None = None,
 ) -> list[Judgement]:
     """Every topic's confidence and decision for one piece: an exclusion vetoes a topic the
-    rules do not give, a strong rule match always counts, else the calibrated threshold decides,
-    and a topic it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence
-    of its own (`body` gives the vectors of the body's passages, asked for only then)."""
+    rules do not give, a strong rule match always counts, else the calibrated threshold decides
+    unless the piece's subject is under the examples' floor (SUBJECT_FLOOR_SHARE), and a topic
+    it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence of its own
+    (`body` gives the vectors of the body's passages, asked for only then)."""
     # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
@@ -663,6 +870,28 @@ def judge(
     rows, taught = parts.tolist(), profiles.taught.tolist()
     qualifies, excluded = view.qualifies.tolist(), view.excluded.tolist()
     strong = (view.strength >= STRONG_RULE).tolist()
+    # the subject is scored only when a topic's confidence would give it (and it can veto)
+    calibrated = [
+        taught[t] and confidence[t] >= profiles.thresholds[t] and not (qualifies[t] and strong[t])
+        for t in range(len(profiles.slugs))
+    ]
+    subject: float | None = None
+    scored = any(calibrated) and math.isfinite(profiles.subject_floor)
+    if scored and view.length >= SUBJECT_MIN_WORDS:
+        subject = subject_score(profiles, view.words)
+    off_subject = subject is not None and subject < profiles.subject_floor
+
+    def off_words() -> str:
+        """The words that weighed most against the subject, and for it."""
+        ranked = sorted(subject_terms(profiles, view.words), key=lambda pair: (pair[1], pair[0]))
+        against = [w for w, v in ranked if v < 0][:SUBJECT_WORDS_SHOWN]
+        pro = [w for w, v in reversed(ranked) if v > 0][:SUBJECT_WORDS_SHOWN]
+        return "; ".join(
+            f"{side} {', '.join(found)}"
+            for side, found in (("against", against), ("for", pro))
+            if found
+        )
+
     out = []
     for t, slug in enumerate(profiles.slugs):
         threshold = profiles.thresholds[t]
@@ -670,6 +899,8 @@ def judge(
             given, reason = qualifies[t], "rules only"
         elif excluded[t] and not qualifies[t]:
             given, reason = False, "exclusion"
+        elif calibrated[t] and off_subject:
+            given, reason = False, "subject"
         elif confidence[t] >= threshold:
             given, reason = True, "confidence"
         elif qualifies[t] and strong[t]:
@@ -686,6 +917,9 @@ def judge(
                 threshold,
                 reason,
                 qualifies[t],
+                subject=subject,
+                subject_floor=profiles.subject_floor,
+                subject_words=off_words() if reason == "subject" else "",
             )
         )
     lean = None if body is None else lambda: passage_lean(profiles, body())
@@ -910,6 +1144,8 @@ _ARRAYS = (
     "topic_weights",
     "examples",
     "labels",
+    "subject_idf",
+    "subject_weights",
 )
 
 
@@ -923,6 +1159,9 @@ def save_profiles(root: Path, profiles: Profiles) -> None:
         "weights": list(profiles.weights),
         "thresholds": list(profiles.thresholds),
         "names": list(profiles.names),
+        "subject_vocabulary": list(profiles.subject_vocabulary),
+        "subject_bias": profiles.subject_bias,
+        "subject_floor": profiles.subject_floor,
     }
     buffer = io.BytesIO()
     arrays = {name: getattr(profiles, name) for name in _ARRAYS}
@@ -945,6 +1184,9 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
             weights=tuple(float(w) for w in meta["weights"]),
             thresholds=tuple(float(t) for t in meta["thresholds"]),
             names=tuple(meta["names"]),
+            subject_vocabulary=tuple(meta["subject_vocabulary"]),
+            subject_bias=float(meta["subject_bias"]),
+            subject_floor=float(meta["subject_floor"]),
             key=key,
             **arrays,
         )
@@ -960,6 +1202,9 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
     if len(profiles.weights) != len(FIGURES) or len(profiles.thresholds) != topics:
         return None
     if profiles.topic_weights.shape != (topics, len(FIGURES)):
+        return None
+    words = (len(profiles.subject_vocabulary),)
+    if profiles.subject_idf.shape != words or profiles.subject_weights.shape != words:
         return None
     return profiles
 
