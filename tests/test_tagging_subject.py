@@ -1,0 +1,68 @@
+"""tests/data/tagging-subject: 100 pieces by two writers apart from the tagger, 44 of them about
+none of the topics in the topics' own words. It measures and does not teach (see its README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from channelhub import frontmatter
+from channelhub import profiles as P
+from channelhub.config import load_topics
+from channelhub.retag import Evaluation, evaluate
+from channelhub.tagger import Tagger, compile_rules
+
+REPO = Path(__file__).parents[1]
+SUBJECT = REPO / "tests" / "data" / "tagging-subject"
+
+
+@pytest.fixture(scope="module")
+def rules() -> Tagger:
+    topics, problems = load_topics(REPO)
+    assert problems == []
+    return compile_rules(topics)
+
+
+@pytest.fixture(scope="module")
+def scored(rules: Tagger) -> dict[str, Evaluation]:
+    tagger, _problems = P.load_hub_tagger(REPO, rules)
+    found = {}
+    for part in ("train", "heldout"):
+        evaluation, problems = evaluate(tagger, SUBJECT / part)
+        assert problems == []
+        found[part] = evaluation
+    return found
+
+
+def _about_none(part: str) -> set[str]:
+    return {
+        str(path)
+        for path in (SUBJECT / part).glob("*.md")
+        if not frontmatter.read(path).meta["expected_topics"]
+    }
+
+
+def test_the_subject_set_is_never_taught_and_every_topic_is_on_both_sides(rules: Tagger) -> None:
+    names = {p.name for p in P.labelled_pieces(REPO, rules)[0]}
+    assert not {n for n in names if "tagging-subject" in n}
+    for part in ("train", "heldout"):
+        metas = [frontmatter.read(p).meta for p in sorted((SUBJECT / part).glob("*.md"))]
+        assert len(metas) == 50
+        assert sum(not m["expected_topics"] for m in metas) == 22
+        assert {s for m in metas for s in m["expected_topics"]} == set(rules.slugs)
+
+
+def test_pieces_about_none_in_the_topics_words_are_mostly_left_untagged(
+    scored: dict[str, Evaluation],
+) -> None:
+    """Floors a little under what was measured (round 7, main's tagger: train/ P 0.867 R 0.929,
+    6 of 22 about none tagged; heldout/ P 0.889 R 0.952, 4 of 22)."""
+    for part, evaluation in scored.items():
+        none = _about_none(part)
+        tagged = {path for path, _expected, got in evaluation.misses if path in none and got}
+        print(f"\n{part}: {evaluation.micro}, about none tagged {len(tagged)} of {len(none)}")
+        assert evaluation.pieces == 50
+        assert len(tagged) <= 7
+        assert evaluation.micro.precision >= 0.85
+        assert evaluation.micro.recall >= 0.90
