@@ -122,33 +122,36 @@ def _settings(config: MkDocsConfig) -> Settings:
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
     assert _rebuild is not None
-    root = Path(config.config_file_path).parent
-    try:
-        with rebuild.collector_paused():  # reading every piece: no garbage cycles
+    # no collections from reading every piece to the plan (no garbage cycles; it freezes after)
+    with rebuild.collector_paused():
+        try:
             _build = HubBuild.start(
-                root,
+                Path(config.config_file_path).parent,
                 Path(config.docs_dir),
                 _settings(config),
                 preview=rebuild.serving(),
                 reader=_rebuild.piece_reader,
                 search_state=(*_rebuild.search_state(), Path(config.site_dir)),
             )
-    except NowError as exc:
-        raise PluginError(str(exc)) from None
-    for problem in _build.problems:
-        log.warning(str(problem)) if problem.is_error else log.info(str(problem))
-    generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
-    for src_uri, content in generated.items():
-        files.append(File.generated(config, src_uri, content=content))
-    for src_uri in _build.held_files():  # not rendered, not in the sitemap; a link to one is info
-        held = files.get_file_from_path(src_uri)
-        if held is not None:
-            held.inclusion = InclusionLevel.EXCLUDED
-    _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
-    _rebuild.plan(
-        files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
-    )
-    _build.planned(_rebuild.keys)
+        except NowError as exc:
+            raise PluginError(str(exc)) from None
+        for problem in _build.problems:
+            log.warning(str(problem)) if problem.is_error else log.info(str(problem))
+        exists = lambda uri: files.get_file_from_path(uri) is not None  # noqa: E731
+        for src_uri, content in _build.generated_files(exists=exists).items():
+            files.append(File.generated(config, src_uri, content=content))
+        for src_uri in _build.held_files():  # not rendered, not in the sitemap; a link is info
+            held = files.get_file_from_path(src_uri)
+            if held is not None:
+                held.inclusion = InclusionLevel.EXCLUDED
+        _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
+        _rebuild.plan(
+            files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
+        )
+        _build.planned(_rebuild.keys)
+    today = get_build_date()
+    for file, page in _rebuild.untouched_pages():  # what `Page(None, file, config)` would be
+        page.file, file.page, page.update_date = file, page, today
     return files
 
 

@@ -103,6 +103,11 @@ _Parsed = tuple[str, tuple[Piece | None, list[Problem]]]
 #: long as the cache it trusts still holds each one (Piece is frozen)
 _PARSED: dict[tuple[str, str, str, str], _Parsed] = {}
 
+#: the engine's page objects that the last build of this process into an output folder left
+#: as they were (neither read, rendered nor written), by its cache file: the generation of the
+#: cache that build saved, and each page by its docs/ path (`Rebuild.untouched_pages`)
+_UNTOUCHED: dict[Path, tuple[str, dict[str, Any]]] = {}
+
 
 def listen(engine_log: logging.Logger, build_log: logging.Logger) -> None:
     """Watch the engine's log (`engine_log`: its whole log; `build_log`: its build command's,
@@ -155,6 +160,10 @@ class Rebuild:
     parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
     #: pages rendered so far (`rendered`)
     rendered_pages: int = 0
+    #: the engine's files of the pages left as they are, by docs/ path
+    kept_files: dict[str, Any] = field(default_factory=dict)
+    #: the engine's pages the last build of this process left untouched (`_UNTOUCHED`)
+    untouched: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -211,6 +220,12 @@ class Rebuild:
             )
         if not reuse:
             before = Snapshot()  # nothing of it is trusted: not its pages, pieces or digests
+        # a previous build's pages: only for the very cache this build reuses
+        generation, untouched = _UNTOUCHED.pop(store.path, ("", {}))
+        for gone in [path for path in _UNTOUCHED if not path.exists()]:
+            del _UNTOUCHED[gone]  # e.g. a test's folders, removed
+        if not reuse or generation != before.generation:
+            untouched = {}
         store.mark_building(global_key, fresh=not reuse)
         for stale in stale_caches(root, [store.path]):  # e.g. `mkdocs serve`'s old folders
             with contextlib.suppress(OSError):
@@ -225,6 +240,7 @@ class Rebuild:
             reuse=reuse,
             why=why if _MODE.dirty else "",
             must_clean=_MODE.dirty and not reuse,
+            untouched=untouched,
         )
         return rebuild
 
@@ -323,6 +339,7 @@ class Rebuild:
             self.keys[src] = key
             if self.reuse and self._unchanged(src, key, lookup) and keep(src, key or ""):
                 self.kept.add(src)
+                self.kept_files[src] = file
                 file.is_modified = _NEVER
             else:
                 file.is_modified = _ALWAYS
@@ -375,6 +392,28 @@ class Rebuild:
         if intact:
             self.refreshed[record.dest] = stat  # trusted by its stat from now on (unless racy)
         return intact
+
+    def untouched_pages(self) -> Iterator[tuple[Any, Any]]:
+        """(file, page) for each page left as it is whose engine page the last build of this
+        process into the same folder left untouched too, at the same URL and output path: the
+        engine may take that page for the file instead of making one (a preview's build made
+        10,000 of them for pages it never reads). A page is made from its file and the config
+        only (the config is in the global key, the same as that build's, and this build reuses
+        that build's very cache) and is changed only when it is read or in the nav, so the
+        page taken is the page the engine would make, but for its build date (the hook sets
+        it). A page read or rendered by that build is never among them."""
+        for src, file in self.kept_files.items():
+            page = self.untouched.get(src)
+            if page is None:
+                continue
+            old = page.file
+            if (
+                old.src_uri == src
+                and old.url == file.url
+                and old.abs_dest_path == file.abs_dest_path
+            ):
+                yield file, page
+        self.untouched = {}
 
     def nav_pages(self, pages: Iterable[Any]) -> None:
         """The engine's nav: its pages are always built (every page shows their titles)."""
@@ -443,6 +482,8 @@ class Rebuild:
         self.after.search = search
         if self.global_key:
             self.store.save(self.before, self.after)
+            untouched = {s: f.page for s, f in self.kept_files.items() if s in self.kept and f.page}
+            _UNTOUCHED[self.store.path] = (self.after.generation, untouched)
         self.saved = True
         self._close()
         rendered = len(self.written)
