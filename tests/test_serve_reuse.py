@@ -87,7 +87,7 @@ def test_a_failed_build_leaves_nothing_for_the_next_to_take_up(tmp_path: Path) -
     assert build(hub.root, site).status == 0
     assert build(hub.root, site).reused > 0
     cache = session.Store(hub.root, site).path
-    assert session._UNTOUCHED[cache][1]
+    assert session._UNTOUCHED[cache][1]  # pages left untouched, to take up
     main = hub.root / "overrides" / "main.html"
     text = main.read_text(encoding="utf-8")
     failing = text.replace(
@@ -142,3 +142,31 @@ def test_a_stat_in_whole_seconds_is_trusted_only_two_seconds_later() -> None:
     assert stat_text(coarse, second + RACY_NS + 1) == ""
     assert stat_text(coarse, second + RACY_COARSE_NS - 1) == ""
     assert stat_text(coarse, second + RACY_COARSE_NS) == f"7:10:{second}:{second}"
+
+
+def test_the_preview_makes_the_pages_a_build_rendered_anew_between_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a whole build, the first edit makes page objects only for the pages it renders:
+    the worker made the others' between the builds (`Builds.tidy`)."""
+    from channelhub import preview_build
+    from channelhub.preview import Start
+
+    hub = Hub(small_hub(tmp_path / "hub"))
+    piece = hub.pieces()[0]
+    made = _made_pages(monkeypatch)
+    start = Start("mkdocs", hub.root / "mkdocs.yml", "127.0.0.1:8123", tmp_path / "served")
+    builds = preview_build.Builds(start)
+    try:
+        assert not builds.build().failed
+        whole = len(made)
+        builds.tidy()
+        assert len(made) > whole  # made between the builds
+        made.clear()
+        hub.edit(piece, body="\nSaved in the preview.\n")
+        assert not builds.build().failed
+        assert 0 < len(made) < whole / 2, (len(made), whole)
+        assert "Saved in the preview." in _page(tmp_path / "served", piece)
+    finally:
+        builds.shutdown()
+        rebuilding.build(hub.root, tmp_path / "site")  # this process builds as `build` again
