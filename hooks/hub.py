@@ -20,11 +20,11 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import clean_directory, get_build_date
 from mkdocs.utils.meta import YAML_RE as FRONT_MATTER
 
-from channelhub import engine, rebuild, search, theme
+from channelhub import build, engine, rebuild, search, theme
 from channelhub.build import HubBuild
 from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
-from channelhub.settings import Settings, pull_enabled
+from channelhub.settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 
@@ -32,16 +32,11 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 _build: HubBuild | None = None
 _rebuild: rebuild.Rebuild | None = None
 _config: MkDocsConfig | None = None
-#: pieces' front matter as the engine reads it, from the hub's own reading, until the page is read
-_meta: dict[str, dict[str, Any]] = {}
 
 
 class _HtmlPage(Page):
-    """A page the hub generates. One whose body is all HTML (most listing pages) comes to the
-    engine with no Markdown (`pages.Body.markdown`), for which Python-Markdown returns "" at
-    once, but only after the engine has made an instance of it with every extension (about
-    0.5 ms a page, a tenth of a listing page); this one makes what `Page.render` makes of a
-    blank text without it. Any other text renders as the engine renders it."""
+    """The engine's page for a page whose body is all HTML (`HubBuild.html_pages`): a blank
+    text renders as `Page.render` renders it, without an instance of Python-Markdown."""
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
         if self.markdown is None or self.markdown.strip():
@@ -60,24 +55,33 @@ def _rendering() -> str | None:
     return page.file.src_uri if page is not None else None
 
 
+def _settings(config: MkDocsConfig) -> Settings:
+    try:
+        return Settings.from_mapping(
+            config.extra.get("hub"),
+            site_url=config.site_url or "",
+            title=config.site_name,
+            description=config.site_description or "",
+        )
+    except ValueError as exc:
+        raise PluginError(f"mkdocs.yml: {exc}") from None
+
+
 def on_startup(*, command: str, dirty: bool) -> None:
-    # kept in the package (hooks may be loaded again); `serve` previews drafts, scheduled and
-    # expired pieces (`rebuild.serving`)
-    rebuild.started(command, dirty)
+    rebuild.started(command, dirty)  # `serve` previews drafts, scheduled and expired pieces
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build, _config
     _stop()
     _build, _config = None, config
-    _meta.clear()
     rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
 
 def _stop(*, wait: bool = True) -> None:
-    """Stop a previous build's search indexer and release its cache (a failed build, a
-    `mkdocs serve` rebuild; at shutdown without waiting for an index being written)."""
+    """Stop a build that did not finish: its search indexer (not waiting for an index being
+    written at shutdown), then its cache."""
     global _rebuild
     kept = _build.stop_search(wait=wait) if _build is not None else ""
     if _rebuild is not None:
@@ -96,97 +100,65 @@ def on_pre_build(*, config: MkDocsConfig) -> None:
     if _rebuild.must_clean:
         log.info(f"rebuild: building everything ({_rebuild.why})")
         clean_directory(config.site_dir)  # what the engine does itself when not dirty
-    # Off by default: a normal build never touches the network, nor imports the pull's
-    # modules (numpy, httpx: 0.3 s).
-    if not pull_enabled(_settings(config)):
-        return
-    from channelhub.pull import pull_before_build
-
-    info, warnings = pull_before_build(root)
-    for line in info + warnings:
+    for line in build.pull_first(root, _settings(config)):
         log.info(line)  # info, not warning: a failing feed must not fail a strict build
-
-
-def _settings(config: MkDocsConfig) -> Settings:
-    try:
-        return Settings.from_mapping(
-            config.extra.get("hub"),
-            site_url=config.site_url or "",
-            title=config.site_name,
-            description=config.site_description or "",
-        )
-    except ValueError as exc:
-        raise PluginError(f"mkdocs.yml: {exc}") from None
 
 
 def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
     global _build
     assert _rebuild is not None
-    root = Path(config.config_file_path).parent
-    try:
-        with rebuild.collector_paused():  # reading every piece: no garbage cycles
+    with rebuild.collector_paused():  # from reading every piece to the plan, which freezes
+        try:
             _build = HubBuild.start(
-                root,
+                Path(config.config_file_path).parent,
                 Path(config.docs_dir),
                 _settings(config),
                 preview=rebuild.serving(),
                 reader=_rebuild.piece_reader,
                 search_state=(*_rebuild.search_state(), Path(config.site_dir)),
             )
-    except NowError as exc:
-        raise PluginError(str(exc)) from None
-    for problem in _build.problems:
-        log.warning(str(problem)) if problem.is_error else log.info(str(problem))
-    generated = _build.generated_files(exists=lambda uri: files.get_file_from_path(uri) is not None)
-    for src_uri, content in generated.items():
-        files.append(File.generated(config, src_uri, content=content))
-    for src_uri in _build.held_files():  # not rendered, not in the sitemap; a link to one is info
-        held = files.get_file_from_path(src_uri)
-        if held is not None:
-            held.inclusion = InclusionLevel.EXCLUDED
-    _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
-    _rebuild.plan(
-        files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
-    )
-    _build.planned(_rebuild.keys)
+        except NowError as exc:
+            raise PluginError(str(exc)) from None
+        for problem in _build.problems:
+            log.warning(str(problem)) if problem.is_error else log.info(str(problem))
+        exists = lambda uri: files.get_file_from_path(uri) is not None  # noqa: E731
+        for src_uri, content in _build.generated_files(exists=exists).items():
+            files.append(File.generated(config, src_uri, content=content))
+        for src_uri in _build.held_files():  # not rendered, not in the sitemap
+            held = files.get_file_from_path(src_uri)
+            if held is not None:
+                held.inclusion = InclusionLevel.EXCLUDED
+        _build.set_urls({f.src_uri: f.url for f in files if not f.inclusion.is_excluded()})
+        _rebuild.plan(
+            files, _build.page_parts, nav=config.nav, rendering=_rendering, keep=_build.can_keep
+        )
+        _build.planned(_rebuild.keys)
+    today = get_build_date()
+    for file, page in _rebuild.untouched_pages():  # what `Page(None, file, config)` would be
+        page.file, file.page, page.update_date = file, page, today
     return files
 
 
 def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _rebuild is not None and _build is not None
     _rebuild.nav_pages(nav.pages)
-    in_nav = {id(page) for page in nav.pages}
-    for src_uri in _build.generated:  # each page outside the nav, as the engine made it
+    for src_uri in _build.html_pages(page.file.src_uri for page in nav.pages):
         file = files.get_file_from_path(src_uri)
-        if file is not None and type(file.page) is Page and id(file.page) not in in_nav:
+        if file is not None and type(file.page) is Page:  # not another plugin's page
             _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
     return nav
 
 
 def on_page_read_source(*, page: Page, config: MkDocsConfig) -> str | None:
-    """A piece's text with its front matter already read: the engine gets an empty one and
-    the hub's reading of it (`on_page_markdown`), so it does not parse each piece's YAML again."""
-    assert _build is not None
-    found = _build.engine_source(page.file.src_uri, lambda: page.file.content_string, FRONT_MATTER)
-    if found is None:
-        return None  # the engine reads the file itself
-    # new objects on every read: the engine may change them
-    source, _meta[page.file.src_uri] = found
-    return source
+    assert _build is not None  # None: the engine reads the file itself
+    return _build.engine_source(page.file.src_uri, lambda: page.file.content_string, FRONT_MATTER)
 
 
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     assert _build is not None
     src_uri = page.file.src_uri
-    meta = _meta.pop(src_uri, None)
-    if meta is not None:
-        page.meta = meta
-    title = _build.page_title(src_uri)
-    if title and "title" not in page.meta:
-        page.meta["title"] = title
-    canonical = _build.canonical_url(src_uri)
-    if canonical:
-        page.canonical_url = canonical
+    page.meta = _build.page_meta(src_uri, page.meta)
+    page.canonical_url = _build.canonical_url(src_uri) or page.canonical_url
     found = _build.page_markdown(src_uri, markdown)
     return markdown if found is None else found  # "" for a generated body that is all HTML
 
@@ -199,17 +171,14 @@ def on_page_content(html: str, /, *, page: Page, config: MkDocsConfig, files: Fi
         log.warning(problem)  # what MkDocs' link check says of a Markdown link: strict fails
     if final is None:
         return html
-    _build.index_page(page.file.src_uri, page.url)  # indexed in a child process, on the other core
+    _build.index_page(page.file.src_uri, page.url)  # indexed in a child process
     if _build.piece(page.file.src_uri):
-        # Rendered: its Markdown is read no more (the engine's page title, from the meta or the
-        # rendered heading, only asks whether it is None), and every piece's would otherwise
-        # wait for the templates (3.7 KB a piece at the build's peak).
-        page.markdown = ""
+        page.markdown = ""  # read no more: the engine's title only asks whether it is None
     return final
 
 
 def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
-    assert _build is not None
+    assert _build is not None and _rebuild is not None
     if env.bytecode_cache is None:  # templates compiled once, not in every build
         env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
@@ -219,8 +188,7 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
         _build.write_search(Path(config.site_dir))
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
-    if _rebuild is not None:
-        _rebuild.all_rendered()
+    _rebuild.all_rendered()
     return env
 
 
@@ -228,31 +196,24 @@ def on_post_page(output: str, /, *, page: Page, config: MkDocsConfig) -> str:
     assert _build is not None and _rebuild is not None
     _rebuild.wrote(page.file.src_uri, output.encode("utf-8", errors="xmlcharrefreplace"))
     if _build.piece(page.file.src_uri):
-        # A piece is in no nav and on no other page: once written, its text is not needed again.
-        page.content = ""
+        page.content = ""  # a piece is in no nav and on no other page: not needed again
     return output
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
     global _rebuild
     assert _build is not None and _rebuild is not None
+    site = Path(config.site_dir)
     try:
-        report = _build.search_index(Path(config.site_dir))
+        report = _build.search_index(site)
     except SearchIndexError as exc:
         raise PluginError(f"search index: {exc}") from None
     if report:
         _rebuild.search_saved(report.fingerprint)  # for the cache, should the build fail still
-        log.info(
-            f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
-            f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited {report.waited:.1f} s for it"
-        )
-    site = Path(config.site_dir)
+        log.info(build.search_summary(report))
     templates = [*config.theme.static_templates, "sitemap.xml.gz"]  # the engine writes these
-    log.info(
-        _rebuild.finish(
-            (str(site / name) for name in templates), search=report.fingerprint if report else ""
-        )
-    )
+    written = (str(site / name) for name in templates)
+    log.info(_rebuild.finish(written, search=report.fingerprint if report else ""))
     _rebuild = None
 
 

@@ -305,3 +305,20 @@ def test_bench_serve_times_an_edit_as_the_browser_sees_it(tmp_path: Path) -> Non
         edit["cpu"] > 0 and result["first_build_cpu"] > 0 and result["restart_first_build_cpu"] > 0
     )
     assert "N=20: save -> page shown" in done.stdout
+
+
+def test_bench_serve_runs_another_checkout_in_turn_and_gives_the_ratio(tmp_path: Path) -> None:
+    """`--against`: the same sizes with another checkout's inputs and Python (here this one's
+    own .venv, as `scripts/task.py` makes it), one after the other, and the ratio of the two."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench-serve"), "-n", "20", "--edits", "1",
+         "--against", str(ROOT), "--keep", str(tmp_path / "work"), "--json", str(out)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours, theirs = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert ours["pieces"] == theirs["pieces"] == 20
+    assert theirs["python"] == str(ROOT / ".venv" / "bin" / "python")
+    assert theirs["shown_median"] > 0 and (tmp_path / "work" / "n20-against" / "hub").is_dir()
+    assert f"N=20: this checkout / {ROOT}: save -> page shown " in done.stdout

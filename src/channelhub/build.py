@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
@@ -26,7 +26,7 @@ from channelhub.markup import Links
 from channelhub.pages import Inputs, Site
 from channelhub.problems import Problem
 from channelhub.sanitize import sanitize_rendered
-from channelhub.settings import Settings
+from channelhub.settings import Settings, pull_enabled
 from channelhub.urls import resolve_address
 
 #: a link in rendered Markdown (MkDocs writes href in double quotes)
@@ -58,6 +58,8 @@ class HubBuild:
     inputs: Inputs | None = None
     #: each page's key (`planned`), which also names a piece's text in the search index
     keys: dict[str, str | None] = field(default_factory=dict)
+    #: a piece's meta from the hub's reading, from `engine_source` until `page_meta` takes it
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -219,11 +221,12 @@ class HubBuild:
 
     def engine_source(
         self, src_uri: str, read: Callable[[], str], front_matter: re.Pattern[str]
-    ) -> tuple[str, dict[str, Any]] | None:
+    ) -> str | None:
         """What the engine should read of a piece (its file's text from `read`): the text with
-        an empty front matter, and the page's meta from the hub's own reading; None when the
-        engine must read the file itself (no reading kept, a file that cannot be read now, or
-        the engine's own `front_matter` split finding another front matter than the hub read)."""
+        an empty front matter, the page's meta kept from the hub's own reading for `page_meta`
+        (so that the engine does not parse each piece's YAML again); None when the engine must
+        read the file itself (no reading kept, a file that cannot be read now, or the engine's
+        own `front_matter` split finding another front matter than the hub read)."""
         found = self.engine_front_matter(src_uri)
         if found is None:
             return None
@@ -234,7 +237,27 @@ class HubBuild:
         split = front_matter.match(text)
         if split is None or split.group(1) != found[0]:
             return None
-        return "---\n{}\n---\n" + text[split.end() :], found[1]
+        self.metas[src_uri] = found[1]  # new objects on every read: the engine may change them
+        return "---\n{}\n---\n" + text[split.end() :]
+
+    def page_meta(self, src_uri: str, meta: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        """A page's meta as the engine should have it: the hub's reading of a piece's front
+        matter when `engine_source` gave the engine none, else `meta`; with the title the hub
+        gives a hand-written page that has none."""
+        found = self.metas.pop(src_uri, None)
+        if found is not None:
+            meta = found
+        title = self.page_title(src_uri)
+        if title and "title" not in meta:
+            meta["title"] = title
+        return meta
+
+    def html_pages(self, in_nav: Iterable[str]) -> list[str]:
+        """The pages the hub generates outside the nav, whose body may be all HTML (`pages.Body`):
+        the engine may render those without Python-Markdown when their Markdown is blank
+        (hooks/hub.py's `_HtmlPage`). A page of the nav is the engine's own."""
+        nav = set(in_nav)
+        return [src_uri for src_uri in self.generated if src_uri not in nav]
 
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""
@@ -349,3 +372,24 @@ class HubBuild:
             return None
         source = self.site.hub.source(piece.source)
         return piece.canonical if source and source.canonical == "original" else None
+
+
+def pull_first(root: Path, settings: Settings) -> list[str]:
+    """Pull the feeds before the build when the settings (and the environment) say so, and
+    what the pull says. Off by default: a normal build never touches the network, nor imports
+    the pull's modules (numpy, httpx: 0.3 s)."""
+    if not pull_enabled(settings):
+        return []
+    from channelhub.pull import pull_before_build
+
+    info, warnings = pull_before_build(root)
+    return info + warnings
+
+
+def search_summary(report: search.IndexReport) -> str:
+    """What a build says of its search index."""
+    return (
+        f"search: indexed {report.pages} pages ({report.words} words, {report.terms} distinct, "
+        f"{report.shards} shards); wrote it in {report.seconds:.1f} s, the build waited "
+        f"{report.waited:.1f} s for it"
+    )

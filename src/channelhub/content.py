@@ -407,17 +407,27 @@ def meta_text(meta: Mapping[str, Any], key: str) -> str:
 
 def piece_files(docs_dir: Path) -> Iterator[Path]:
     """Every piece file under docs/, in a stable order."""
+    for path, _src_uri in piece_paths(docs_dir):
+        yield path
+
+
+def piece_paths(docs_dir: Path) -> Iterator[tuple[Path, str]]:
+    """Every piece file under docs/ with its path under docs/ ("articles/2026/x.md"), in a
+    stable order. Each folder's path under docs/ is worked out once, not each file's (a path
+    object's `relative_to` for each file was most of the walk: 0.17 -> 0.05 s of CPU at 10,000
+    pieces)."""
     for top in PIECE_DIRS:
         folder = docs_dir / top
         if not folder.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            under = Path(dirpath).relative_to(docs_dir).as_posix()
             for name in sorted(filenames):
                 if name.endswith(".md") and not name.startswith("."):
-                    path = Path(dirpath, name)
-                    if not is_section_page(path.relative_to(docs_dir).as_posix()):
-                        yield path
+                    src_uri = f"{under}/{name}"
+                    if not is_section_page(src_uri):
+                        yield Path(dirpath, name), src_uri
 
 
 def is_section_page(src_uri: str) -> bool:
@@ -538,8 +548,7 @@ def load_index(
     by_url: dict[str, str] = {}
     by_alias: dict[str, tuple[str, Path]] = {}  # alias -> the file that has it (shown, path)
     docs_shown = display_path(docs_dir, hub.root)  # once: per piece it was a tenth of the read
-    for path in piece_files(docs_dir):
-        src_uri = path.relative_to(docs_dir).as_posix()
+    for path, src_uri in piece_paths(docs_dir):
         display = f"{docs_shown}/{src_uri}"
         if read is None:
             piece, found = read_piece(path, src_uri, hub, display=display, with_lines=with_lines)

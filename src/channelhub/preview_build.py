@@ -29,11 +29,12 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 from mkdocs.structure.files import File
+from mkdocs.structure.pages import Page
 
 from channelhub import engine
 from channelhub.preview import Collector, Ready, Report, Start
 from channelhub.preview_site import Mirror
-from channelhub.rebuild.session import settle
+from channelhub.rebuild.session import make_pages, settle
 
 log = logging.getLogger("mkdocs.channelhub.serve")
 
@@ -127,8 +128,12 @@ class Builds:
         return report
 
     def tidy(self) -> None:
-        """Between builds, while the browsers reload: the last build's garbage collected and
-        what is left frozen (`rebuild.session.settle`)."""
+        """Between builds, while the browsers reload: the engine's page objects of the pages
+        the last build rendered made anew for the next (`rebuild.session.make_pages`: 10,000
+        after a whole build, out of the way of the next save), then the last build's garbage
+        collected and what is left frozen (`rebuild.session.settle`)."""
+        config = self.config
+        make_pages(lambda file: Page(None, file, config))
         settle()
 
     def shutdown(self) -> None:

@@ -103,6 +103,12 @@ _Parsed = tuple[str, tuple[Piece | None, list[Problem]]]
 #: long as the cache it trusts still holds each one (Piece is frozen)
 _PARSED: dict[tuple[str, str, str, str], _Parsed] = {}
 
+#: the engine's page objects that the last build of this process into an output folder left
+#: as they were (neither read, rendered nor written), by its cache file: the generation of the
+#: cache that build saved, each page by its docs/ path (`Rebuild.untouched_pages`), and the
+#: engine's files of the pages it rendered, for `make_pages` to make theirs anew
+_UNTOUCHED: dict[Path, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+
 
 def listen(engine_log: logging.Logger, build_log: logging.Logger) -> None:
     """Watch the engine's log (`engine_log`: its whole log; `build_log`: its build command's,
@@ -155,6 +161,10 @@ class Rebuild:
     parsed: dict[tuple[str, str, str, str], _Parsed] = field(default_factory=dict)
     #: pages rendered so far (`rendered`)
     rendered_pages: int = 0
+    #: the engine's files of the pages outside the nav, by docs/ path
+    page_files: dict[str, Any] = field(default_factory=dict)
+    #: the engine's pages the last build of this process left untouched (`_UNTOUCHED`)
+    untouched: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -172,7 +182,6 @@ class Rebuild:
         `config`: the engine's resolved config (a mapping: its theme with `dirs`, its hooks
         by name with their modules, its plugins by name); `extra`: other switches that reach
         pages; `today`: the build date (keyed only if a template of the hub prints it)."""
-        _thaw()
         store = Store(root, site_dir)
         store.lock()
         why = ""
@@ -211,6 +220,14 @@ class Rebuild:
             )
         if not reuse:
             before = Snapshot()  # nothing of it is trusted: not its pages, pieces or digests
+        # a previous build's pages: only for the very cache this build reuses
+        generation, untouched, _unmade = _UNTOUCHED.pop(store.path, ("", {}, {}))
+        for gone in [path for path in _UNTOUCHED if not path.exists()]:
+            del _UNTOUCHED[gone]  # e.g. a test's folders, removed
+        if not reuse or generation != before.generation:
+            untouched = {}
+        del _unmade
+        _thaw()  # after the last build's pages not taken up are let go: collected, not frozen
         store.mark_building(global_key, fresh=not reuse)
         for stale in stale_caches(root, [store.path]):  # e.g. `mkdocs serve`'s old folders
             with contextlib.suppress(OSError):
@@ -225,6 +242,7 @@ class Rebuild:
             reuse=reuse,
             why=why if _MODE.dirty else "",
             must_clean=_MODE.dirty and not reuse,
+            untouched=untouched,
         )
         return rebuild
 
@@ -321,6 +339,7 @@ class Rebuild:
                 continue
             key = self._key(src, file, page_parts, nav_key)
             self.keys[src] = key
+            self.page_files[src] = file
             if self.reuse and self._unchanged(src, key, lookup) and keep(src, key or ""):
                 self.kept.add(src)
                 file.is_modified = _NEVER
@@ -375,6 +394,28 @@ class Rebuild:
         if intact:
             self.refreshed[record.dest] = stat  # trusted by its stat from now on (unless racy)
         return intact
+
+    def untouched_pages(self) -> Iterator[tuple[Any, Any]]:
+        """(file, page) for each page left as it is whose engine page the last build of this
+        process into the same folder left untouched too, at the same URL and output path: the
+        engine may take that page for the file instead of making one (a preview's build made
+        10,000 of them for pages it never reads). A page is made from its file and the config
+        only (the config is in the global key, the same as that build's, and this build reuses
+        that build's very cache) and is changed only when it is read or in the nav, so the
+        page taken is the page the engine would make, but for its build date (the hook sets
+        it). A page read or rendered by that build is never among them."""
+        for src, file in self.page_files.items():
+            page = self.untouched.get(src)
+            if page is None or src not in self.kept:
+                continue
+            old = page.file
+            if (
+                old.src_uri == src
+                and old.url == file.url
+                and old.abs_dest_path == file.abs_dest_path
+            ):
+                yield file, page
+        self.untouched = {}
 
     def nav_pages(self, pages: Iterable[Any]) -> None:
         """The engine's nav: its pages are always built (every page shows their titles)."""
@@ -443,6 +484,14 @@ class Rebuild:
         self.after.search = search
         if self.global_key:
             self.store.save(self.before, self.after)
+            files = self.page_files
+            untouched = {s: f.page for s, f in files.items() if s in self.kept and f.page}
+            # only a preview's worker makes their pages anew (`make_pages`); elsewhere the
+            # rendered pages are let go with the build
+            unmade = {s: f for s, f in files.items() if s not in self.kept and s in self.written}
+            if not serving():
+                unmade = {}
+            _UNTOUCHED[self.store.path] = (self.after.generation, untouched, unmade)
         self.saved = True
         self._close()
         rendered = len(self.written)
@@ -572,6 +621,21 @@ def settle() -> None:
     gc.collect()
     gc.freeze()
     _GC.frozen = False
+
+
+def make_pages(make: Callable[[Any], Any]) -> int:
+    """Between builds of a process that builds again (the preview's worker, once the browsers
+    have their pages): for each page outside the nav that the last build rendered, a page
+    object as the engine makes it (`make(file)`, from the file of that build), for the next
+    build to take up as it takes up the pages left untouched (`Rebuild.untouched_pages`), so
+    that an edit after a whole build makes none either. Returns how many were made."""
+    made = 0
+    for _generation, pages, unmade in _UNTOUCHED.values():
+        for src, file in unmade.items():
+            pages[src] = make(file)
+            made += 1
+        unmade.clear()
+    return made
 
 
 def nav_paths(entry: Any) -> list[str]:

@@ -54,6 +54,9 @@ create table if not exists inputs (
 #: a file whose mtime is this close to the moment its stat was taken may still change within
 #: the same timestamp tick without its stat changing ("racy git"): its digest is not trusted
 RACY_NS = 100_000_000
+#: the same for a file system that keeps whole seconds only (FAT keeps two): a same-size edit
+#: within the second its stat was taken in would leave every time in it as it was
+RACY_COARSE_NS = 2_000_000_000
 
 
 @dataclass
@@ -87,8 +90,15 @@ _MEMORY: dict[Path, Snapshot] = {}
 
 
 def stat_text(st: os.stat_result, taken_ns: int) -> str:
-    """A file's identity for trusting a digest without reading it ("" when it is racy)."""
-    if taken_ns - st.st_mtime_ns < RACY_NS or taken_ns - st.st_ctime_ns < RACY_NS:
+    """A file's identity for trusting a digest without reading it ("" when it is racy).
+
+    Its change time is in it: a same-size edit whose modification time is set back (an
+    editor that keeps it, `touch -r`) still changes that, which nothing can set. Times in
+    whole seconds, both of them, say the file system keeps no finer ones (a nanosecond clock
+    gives that once in a billion), and then a stat taken within two seconds is not trusted."""
+    coarse = st.st_mtime_ns % 1_000_000_000 == 0 and st.st_ctime_ns % 1_000_000_000 == 0
+    racy = RACY_COARSE_NS if coarse else RACY_NS
+    if taken_ns - st.st_mtime_ns < racy or taken_ns - st.st_ctime_ns < racy:
         return ""
     return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
