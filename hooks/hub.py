@@ -11,11 +11,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import markdown
 from mkdocs.commands import build as engine_build
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.pages import Page
+from mkdocs.structure.pages import (
+    Page,
+    _ExtractAnchorsTreeprocessor,
+    _ExtractTitleTreeprocessor,
+    _RawHTMLPreprocessor,
+    _RelativePathTreeprocessor,
+)
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import clean_directory, get_build_date
 from mkdocs.utils.meta import YAML_RE as FRONT_MATTER
@@ -34,24 +41,89 @@ _rebuild: rebuild.Rebuild | None = None
 _config: MkDocsConfig | None = None
 #: pieces' front matter as the engine reads it, from the hub's own reading, until the page is read
 _meta: dict[str, dict[str, Any]] = {}
+#: the build's one Python-Markdown instance for pages outside the nav (`_shared_markdown`)
+_markdown: list[markdown.Markdown | None] = []
+
+#: Markdown extensions whose whole state of one page Python-Markdown's `reset()` clears (their
+#: source read for that: footnotes, toc, superfences, details, snippets and md_in_html reset
+#: theirs; the others keep none). With any other extension every page gets its own instance.
+_RESETTABLE = frozenset(
+    {
+        "abbr", "admonition", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
+        "tables", "toc", "pymdownx.details", "pymdownx.superfences", "pymdownx.snippets",
+    }
+)  # fmt: skip
 
 
 class _HtmlPage(Page):
-    """A page the hub generates. One whose body is all HTML (most listing pages) comes to the
-    engine with no Markdown (`pages.Body.markdown`), for which Python-Markdown returns "" at
-    once, but only after the engine has made an instance of it with every extension (about
-    0.5 ms a page, a tenth of a listing page); this one makes what `Page.render` makes of a
-    blank text without it. Any other text renders as the engine renders it."""
+    """A page outside the nav: a piece, a page the hub generates, a hand-written one.
+
+    MkDocs makes a Python-Markdown instance with every extension for each page it renders
+    (0.3 ms a page, as much as the rest of a listing page's Markdown); these share one a build,
+    reset between pages as Python-Markdown provides for, with the engine's own per-page
+    processors registered again on it (`_shared_markdown`), and render exactly as the engine's
+    `Page.render`. A blank text (a generated body that is all HTML, `pages.Body.markdown`)
+    needs no instance: it gets what Python-Markdown makes of one at once."""
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
-        if self.markdown is None or self.markdown.strip():
+        if self.markdown is None:
+            super().render(config, files)  # the engine's error
+            return
+        if not self.markdown.strip():
+            self.content = ""  # Markdown.convert of a blank text
+            self.toc = get_toc([])
+            self._title_from_render = None
+            self.present_anchor_ids = set()
+            self.links_to_anchors = {}
+            return
+        md = _shared_markdown(config)
+        if md is None:
             super().render(config, files)
             return
-        self.content = ""  # Markdown.convert of a blank text
-        self.toc = get_toc([])
-        self._title_from_render = None
-        self.present_anchor_ids = set()
-        self.links_to_anchors = {}
+        # Page.render's own steps (MkDocs 1.6.1, ProperDocs 1.6.7), on the shared instance
+        raw_html_ext = _RawHTMLPreprocessor()
+        raw_html_ext._register(md)
+        extract_anchors_ext = _ExtractAnchorsTreeprocessor(self.file, files, config)
+        extract_anchors_ext._register(md)
+        relative_path_ext = _RelativePathTreeprocessor(self.file, files, config)
+        relative_path_ext._register(md)
+        extract_title_ext = _ExtractTitleTreeprocessor()
+        extract_title_ext._register(md)
+        try:
+            self.content = md.convert(self.markdown)
+        except BaseException:
+            _markdown.clear()  # a failed page leaves no state to the next one: a new instance
+            raise
+        self.toc = get_toc(getattr(md, "toc_tokens", []))
+        self._title_from_render = extract_title_ext.title
+        self.present_anchor_ids = (
+            extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+        )
+        if not _MKDOCS or logging.getLogger(Page.__module__).getEffectiveLevel() > logging.DEBUG:
+            self.links_to_anchors = relative_path_ext.links_to_anchors
+
+
+#: MkDocs keeps a page's links to anchors only above DEBUG, ProperDocs always
+_MKDOCS = Page.__module__.startswith("mkdocs.")
+
+
+def _shared_markdown(config: MkDocsConfig) -> markdown.Markdown | None:
+    """The build's Python-Markdown instance, reset for the next page; None when an extension
+    is not known to let `reset()` clear its state (the engine's own instance a page then)."""
+    if not _markdown:
+        extensions = config["markdown_extensions"]
+        configs = config["mdx_configs"] or {}
+        known = all(isinstance(e, str) and e in _RESETTABLE for e in extensions)
+        if known and configs.get("footnotes", {}).get("UNIQUE_IDS"):
+            known = False  # its ids count the documents an instance has seen
+        _markdown.append(
+            markdown.Markdown(extensions=extensions, extension_configs=configs) if known else None
+        )
+    md = _markdown[0]
+    if md is None:
+        return None
+    md.reset()
+    return md
 
 
 def _rendering() -> str | None:
@@ -71,6 +143,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     _stop()
     _build, _config = None, config
     _meta.clear()
+    _markdown.clear()
     rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
@@ -156,9 +229,8 @@ def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _rebuild is not None and _build is not None
     _rebuild.nav_pages(nav.pages)
     in_nav = {id(page) for page in nav.pages}
-    for src_uri in _build.generated:  # each page outside the nav, as the engine made it
-        file = files.get_file_from_path(src_uri)
-        if file is not None and type(file.page) is Page and id(file.page) not in in_nav:
+    for file in files.documentation_pages():  # each page outside the nav, as the engine made it
+        if type(file.page) is Page and id(file.page) not in in_nav:
             _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
     return nav
 
@@ -212,6 +284,7 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None
     if env.bytecode_cache is None:  # templates compiled once, not in every build
         env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
+    _markdown.clear()  # every page is rendered: the last one's objects are let go
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
     # the nav, tabs and config script rendered once per place, not once per page
     env.globals.update(theme.template_globals(theme.config_files(config)))
