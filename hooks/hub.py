@@ -231,7 +231,7 @@ def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     in_nav = {id(page) for page in nav.pages}
     for file in files.documentation_pages():  # each page outside the nav, as the engine made it
         if type(file.page) is Page and id(file.page) not in in_nav:
-            _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
+            file.page.__class__ = _HtmlPage  # only its render differs: no second __init__
     return nav
 
 
