@@ -15,7 +15,13 @@ from mkdocs.commands import build as engine_build
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.pages import Page
+from mkdocs.structure.pages import (
+    Page,
+    _ExtractAnchorsTreeprocessor,
+    _ExtractTitleTreeprocessor,
+    _RawHTMLPreprocessor,
+    _RelativePathTreeprocessor,
+)
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import clean_directory, get_build_date
 from mkdocs.utils.meta import YAML_RE as FRONT_MATTER
@@ -25,6 +31,7 @@ from channelhub.build import HubBuild
 from channelhub.dates import NowError
 from channelhub.search import SearchIndexError
 from channelhub.settings import Settings
+from channelhub.shared_markdown import SharedMarkdown
 
 log = logging.getLogger("mkdocs.plugins.channelhub")
 
@@ -32,21 +39,55 @@ log = logging.getLogger("mkdocs.plugins.channelhub")
 _build: HubBuild | None = None
 _rebuild: rebuild.Rebuild | None = None
 _config: MkDocsConfig | None = None
+_markdown = SharedMarkdown()  # for the pages outside the nav
 
 
 class _HtmlPage(Page):
-    """The engine's page for a page whose body is all HTML (`HubBuild.html_pages`): a blank
-    text renders as `Page.render` renders it, without an instance of Python-Markdown."""
+    """A page outside the nav (a piece, a page the hub generates, a hand-written one): rendered
+    as the engine's `Page.render` renders it, on the build's shared instance of Python-Markdown
+    (`channelhub.shared_markdown`) with the engine's own per-page processors registered again;
+    a blank text (a generated body that is all HTML) needs no instance at all."""
 
     def render(self, config: MkDocsConfig, files: Files) -> None:
-        if self.markdown is None or self.markdown.strip():
+        if self.markdown is None:
+            super().render(config, files)  # the engine's error
+            return
+        if not self.markdown.strip():
+            self.content = ""  # Markdown.convert of a blank text
+            self.toc = get_toc([])
+            self._title_from_render = None
+            self.present_anchor_ids = set()
+            self.links_to_anchors = {}
+            return
+        md = _markdown.instance(config["markdown_extensions"], config["mdx_configs"] or {})
+        if md is None:
             super().render(config, files)
             return
-        self.content = ""  # Markdown.convert of a blank text
-        self.toc = get_toc([])
-        self._title_from_render = None
-        self.present_anchor_ids = set()
-        self.links_to_anchors = {}
+        # Page.render's own steps (MkDocs 1.6.1, ProperDocs 1.6.7), on the shared instance
+        raw_html_ext = _RawHTMLPreprocessor()
+        raw_html_ext._register(md)
+        extract_anchors_ext = _ExtractAnchorsTreeprocessor(self.file, files, config)
+        extract_anchors_ext._register(md)
+        relative_path_ext = _RelativePathTreeprocessor(self.file, files, config)
+        relative_path_ext._register(md)
+        extract_title_ext = _ExtractTitleTreeprocessor()
+        extract_title_ext._register(md)
+        try:
+            self.content = md.convert(self.markdown)
+        except BaseException:
+            _markdown.drop()  # a failed page leaves no state to the next one
+            raise
+        self.toc = get_toc(getattr(md, "toc_tokens", []))
+        self._title_from_render = extract_title_ext.title
+        self.present_anchor_ids = (
+            extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+        )
+        if not _MKDOCS or logging.getLogger(Page.__module__).getEffectiveLevel() > logging.DEBUG:
+            self.links_to_anchors = relative_path_ext.links_to_anchors
+
+
+#: MkDocs keeps a page's links to anchors only above DEBUG, ProperDocs always
+_MKDOCS = Page.__module__.startswith("mkdocs.")
 
 
 def _rendering() -> str | None:
@@ -75,6 +116,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build, _config
     _stop()
     _build, _config = None, config
+    _markdown.drop()
     rebuild.listen(logging.getLogger("mkdocs"), engine_build.log)  # warnings by page
     return config
 
@@ -142,10 +184,10 @@ def on_files(files: Files, /, *, config: MkDocsConfig) -> Files:
 def on_nav(nav: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _rebuild is not None and _build is not None
     _rebuild.nav_pages(nav.pages)
-    for src_uri in _build.html_pages(page.file.src_uri for page in nav.pages):
-        file = files.get_file_from_path(src_uri)
-        if file is not None and type(file.page) is Page:  # not another plugin's page
-            _HtmlPage(None, file, config)  # takes the file's page (`file.page`)
+    in_nav = {id(page) for page in nav.pages}
+    for file in files.documentation_pages():  # each page outside the nav, as the engine made it
+        if type(file.page) is Page and id(file.page) not in in_nav:  # not another plugin's
+            file.page.__class__ = _HtmlPage  # only its render differs: no second __init__
     return nav
 
 
@@ -181,6 +223,7 @@ def on_env(env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
     assert _build is not None and _rebuild is not None
     if env.bytecode_cache is None:  # templates compiled once, not in every build
         env.bytecode_cache = rebuild.template_cache(Path(config.config_file_path).parent)
+    _markdown.drop()  # every page is rendered: the last one's objects are let go
     env.globals["hub_generator"] = engine.generator()  # MkDocs or ProperDocs, and Material
     # the nav, tabs and config script rendered once per place, not once per page
     env.globals.update(theme.template_globals(theme.config_files(config)))

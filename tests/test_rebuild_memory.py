@@ -1,8 +1,9 @@
 """What a build lets go of, and when: listing pages without Python-Markdown, and the garbage
 collector kept off what the build keeps (issue 19, item 7: 30,000 pieces).
 
-The site must come out byte for byte as the engine makes it: the listing pages that skip
-Python-Markdown are compared with the same build where the engine renders every page itself.
+The site must come out byte for byte as the engine makes it: tests/test_shared_markdown.py
+compares the pages that skip Python-Markdown or share its instance with the same build where
+the engine renders every page itself.
 """
 
 from __future__ import annotations
@@ -12,45 +13,12 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import markdown
 import pytest
 
 from channelhub.rebuild import collector_paused, session
-from rebuilding import build, same_site, small_hub
+from rebuilding import build, small_hub
 
 pytestmark = pytest.mark.build
-
-
-def _markdowns(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the instances of Python-Markdown the engine makes from now on."""
-    made: list[int] = []
-    init = markdown.Markdown.__init__
-
-    def counting(self: markdown.Markdown, *args: Any, **kwargs: Any) -> None:
-        made.append(1)
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(markdown.Markdown, "__init__", counting)
-    return made
-
-
-def test_listing_pages_without_markdown_are_what_the_engine_makes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ours = small_hub(tmp_path / "ours")
-    engines = small_hub(tmp_path / "engine")
-    hooks = engines / "hooks" / "hub.py"  # every page rendered by the engine's own Page
-    hooks.write_text(hooks.read_text(encoding="utf-8") + "\n_HtmlPage = Page\n", encoding="utf-8")
-
-    made = _markdowns(monkeypatch)
-    first = build(ours, tmp_path / "site-ours", clean=True)
-    without = len(made)
-    second = build(engines, tmp_path / "site-engine", clean=True)
-    assert first.status == second.status == 0, (first.warnings, second.warnings)
-    assert first.warnings == second.warnings
-    assert same_site(tmp_path / "site-ours", tmp_path / "site-engine") == ""
-    assert 0 < without < len(made) - without  # the listings that are all HTML had no Markdown
-    assert gc.isenabled()
 
 
 def test_a_second_build_in_the_same_process_lets_the_first_builds_pages_go(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
@@ -251,13 +251,6 @@ class HubBuild:
         if title and "title" not in meta:
             meta["title"] = title
         return meta
-
-    def html_pages(self, in_nav: Iterable[str]) -> list[str]:
-        """The pages the hub generates outside the nav, whose body may be all HTML (`pages.Body`):
-        the engine may render those without Python-Markdown when their Markdown is blank
-        (hooks/hub.py's `_HtmlPage`). A page of the nav is the engine's own."""
-        nav = set(in_nav)
-        return [src_uri for src_uri in self.generated if src_uri not in nav]
 
     def page_markdown(self, src_uri: str, markdown: str) -> str | None:
         """The Markdown a page should be rendered from, or None to leave it as it is."""

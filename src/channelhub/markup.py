@@ -11,7 +11,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # Characters that mean something to Markdown or its extensions (attr_list, tables, emphasis,
 # snippets, Jinja-like macros): written as numeric character references, which every
@@ -107,21 +107,21 @@ def relative_url(url: str, other: str) -> str:
 _UP = "../"
 
 
-@lru_cache(maxsize=1 << 15)
+@cache  # one entry a URL linked to or from: the build's files, no more
 def _target(url: str) -> tuple[list[str], str, str]:
     """A URL's segments, joined again, and "/" if it ends with one."""
     parts = _norm_parts(url)
     return parts, "/".join(parts), "/" if url.endswith("/") else ""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # a page asks for its own folder once a link: the last pages suffice
 def _dir_parts(url: str) -> list[str]:
-    """The folder of a page's URL as segments (a last segment with a dot is a file name)."""
+    """The folder of a page's URL as segments (a last segment with a dot is a file name); the
+    segments `_target` keeps for that folder (a page's URL is most often a link target too)."""
     dirname, _, basename = url.rpartition("/")
-    return _norm_parts(dirname if "." in basename else url)
+    return _target(dirname if "." in basename else url)[0]
 
 
-@lru_cache(maxsize=1 << 15)
 def _norm_parts(path: str) -> list[str]:
     path = posixpath.normpath("/" + path.lstrip("/"))[1:] if _odd(path) else path.strip("/")
     return path.split("/") if path else []
