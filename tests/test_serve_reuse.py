@@ -173,3 +173,33 @@ def test_the_preview_makes_the_pages_a_build_rendered_anew_between_builds(
     finally:
         builds.shutdown()
         rebuilding.build(hub.root, tmp_path / "site")  # this process builds as `build` again
+
+
+def test_a_nav_entry_written_another_way_keeps_its_title_in_later_previews(
+    tmp_path: Path,
+) -> None:
+    """The nav may name a page "./about.md": the engine finds about.md, and so must the plan,
+    or the worker would hand the engine a page object without the nav's title (review, round 7)."""
+    from channelhub import preview_build
+    from channelhub.preview import Start
+
+    hub = Hub(small_hub(tmp_path / "hub"))
+    config = hub.root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "  - About: about.md\n" in text
+    config.write_text(text.replace("  - About: about.md\n", "  - About the hub: ./about.md\n"))
+    start = Start("mkdocs", config, "127.0.0.1:8124", tmp_path / "served")
+    builds = preview_build.Builds(start)
+    try:
+        for edit in range(2):
+            assert not builds.build().failed
+            builds.tidy()
+            about = (tmp_path / "served" / "about" / "index.html").read_text(encoding="utf-8")
+            assert "About the hub" in about, edit
+            hub.edit(hub.pieces()[edit], body=f"\nSaved in the preview, {edit}.\n")
+        assert not builds.build().failed
+        home = (tmp_path / "served" / "index.html").read_text(encoding="utf-8")
+        assert "About the hub" in home
+    finally:
+        builds.shutdown()
+        rebuilding.build(hub.root, tmp_path / "site")  # this process builds as `build` again

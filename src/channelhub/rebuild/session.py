@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from channelhub import content
@@ -320,8 +320,9 @@ class Rebuild:
         names the page being rendered, or None). `nav`: the config's nav; `keep`: whether the
         hub can do without rendering a page whose output is as it was (a piece the search
         index does not hold must be rendered). Returns the pages left as they are."""
-        in_nav = set(nav_paths(nav))
-        nav_key = keys.digest(*sorted(in_nav))
+        named = nav_paths(nav)
+        nav_key = keys.digest(*sorted(set(named)))
+        in_nav = {nav_uri(path) for path in named}
         lookup = files.get_file_from_path
         preview = serving()
         for file in files:
@@ -636,6 +637,13 @@ def make_pages(make: Callable[[Any], Any]) -> int:
             made += 1
         unmade.clear()
     return made
+
+
+def nav_uri(path: str) -> str:
+    """The docs/ path the engine finds for a nav entry (`Files.get_file_from_path` normalises
+    "./about.md" to "about.md"; a leading "/" is dropped, as the engine does for links relative
+    to docs/: otherwise such an entry is a link, and counting it in the nav only costs a reuse)."""
+    return PurePath(path.lstrip("/")).as_posix()
 
 
 def nav_paths(entry: Any) -> list[str]:
