@@ -12,6 +12,7 @@ from typing import Any
 import markdown
 import pytest
 
+from channelhub.shared_markdown import SharedMarkdown, shareable
 from rebuilding import Hub, build, same_site, small_hub
 
 pytestmark = pytest.mark.build
@@ -70,8 +71,8 @@ def test_pages_sharing_one_markdown_instance_are_what_the_engine_makes(
     assert first.status == second.status == 0, (first.warnings, second.warnings)
     assert first.warnings == second.warnings
     assert same_site(tmp_path / "site-ours", tmp_path / "site-engine") == ""
-    pages = (tmp_path / "site-ours").rglob("*.html")
-    notes = [p for p in pages if 'class="footnote"' in p.read_text(encoding="utf-8")]
+    written = (tmp_path / "site-ours").rglob("*.html")
+    notes = [p for p in written if 'class="footnote"' in p.read_text(encoding="utf-8")]
     assert len(notes) >= 4  # the bodies above were rendered, footnotes and all
     nav_pages = 5  # the nav's pages get the engine's own instance; the rest share one
     assert shared == nav_pages + 1 + 1  # and the engine checks the config with one
@@ -88,4 +89,21 @@ def test_an_extension_not_known_to_reset_gets_an_instance_a_page(
     config.write_text(text.replace("  - attr_list\n", "  - attr_list\n  - sane_lists\n"), "utf-8")
     made = _markdowns(monkeypatch)
     assert build(root, tmp_path / "site", clean=True).status == 0
-    assert len(made) > 6
+    # the config's, the nav's five pages' and at least one for each of the six pieces (shared
+    # by mistake, the config's, the nav's and one: 7)
+    assert len(made) >= 1 + 5 + 6, len(made)
+
+
+def test_which_configurations_may_share_an_instance() -> None:
+    usual = ["toc", "tables", "pymdownx.superfences", "pymdownx.snippets"]
+    assert shareable(usual, {"toc": {"permalink": True}})
+    assert not shareable([*usual, "sane_lists"], {})
+    assert not shareable(["footnotes"], {"footnotes": {"UNIQUE_IDS": True}})
+    fences = {"custom_fences": [{"name": "mermaid", "class": "mermaid"}]}
+    assert not shareable(usual, {"pymdownx.superfences": fences})
+    shared = SharedMarkdown()
+    first = shared.instance(usual, {})
+    assert first is not None and shared.instance(usual, {}) is first
+    shared.drop()
+    assert shared.instance(usual, {}) is not first
+    assert SharedMarkdown().instance(["sane_lists"], {}) is None

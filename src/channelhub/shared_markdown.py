@@ -15,7 +15,8 @@ from typing import Any
 import markdown
 
 #: extensions whose whole state of one page `reset()` clears (footnotes, toc, superfences,
-#: details, snippets and md_in_html reset theirs; the others keep none)
+#: details, snippets and md_in_html reset theirs; the others keep none; abbr's definitions only
+#: from Python-Markdown 3.7, which pyproject.toml requires)
 RESETTABLE = frozenset(
     {
         "abbr", "admonition", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
@@ -28,7 +29,10 @@ def shareable(extensions: Sequence[object], configs: Mapping[str, Mapping[str, A
     """Whether one reset instance renders every page as a new instance would."""
     if not all(isinstance(e, str) and e in RESETTABLE for e in extensions):
         return False
-    return not configs.get("footnotes", {}).get("UNIQUE_IDS")  # its ids count the documents seen
+    if configs.get("footnotes", {}).get("UNIQUE_IDS"):
+        return False  # its ids count the documents an instance has seen
+    # a fence formatter of the site's own may keep state on the instance that reset() misses
+    return not configs.get("pymdownx.superfences", {}).get("custom_fences")
 
 
 class SharedMarkdown:
