@@ -959,7 +959,7 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     assert cx.subject is not None and cx.subject < cx.subject_floor
     assert hub_tagger.tag(*piece) == []
     why = cx.why()
-    assert "Vetoed: not about marketing, sales or IT in a business" in why
+    assert "Vetoed: not about the topics' field as the examples about a topic are" in why
     assert f"subject {cx.subject:.2f} < {cx.subject_floor:.2f}" in why
     assert "against " in cx.subject_words and "hospital" in cx.subject_words
     shown = {s.slug: s for s in hub_tagger.explain(*piece)}
@@ -989,15 +989,44 @@ def test_a_short_piece_and_a_strong_rule_are_never_vetoed_by_the_subject(
     monkeypatch.setattr(P, "SUBJECT_MIN_WORDS", 0)  # the same excerpt, were it long enough
     found = {j.slug: j for j in hub_tagger.judgements(*excerpt)}
     assert found["customer-experience"].reason == "subject"
-    strong = (
-        "CMO and CIO alignment: marketing and IT share one roadmap",
-        "The CMO and the CIO now plan together; marketing and IT alignment is the goal.",
-        CLINIC_BODY,
-    )
-    judged = {j.slug: j for j in hub_tagger.judgements(*strong)}["marketing-it-alignment"]
-    assert judged.given and judged.reason in ("strong rule", "confidence")
-    if judged.reason == "confidence":  # a topic given above the floor says so
-        assert f"subject {judged.subject:.2f} ≥ {judged.subject_floor:.2f}" in judged.why()
+
+
+#: more of the hospital, so that its subject is well under the floor
+CLINIC_MORE = (
+    "\n\nOn the wards, the matron said the nurses' rota was easier to plan. The physiotherapy "
+    "department saw fewer missed sessions, and the consultants' clinics on Tuesday and Thursday "
+    "ran to time for the first time in a year. Patients with long-term conditions, who visit "
+    "the outpatient clinic most often, were the quickest to confirm. The hospital's pharmacy "
+    "and the blood clinic will follow in the spring, and the trust's board will hear the "
+    "figures again in the autumn."
+)
+#: a strong rule match (mobile-marketing's phrase in the title and summary) on that piece
+STRONG_UNDER_THE_FLOOR = (
+    "Mobile marketing at the outpatient clinic: text reminders cut the queue",
+    "Mobile marketing by text message: the clinic's reminders cut its waiting-room queue.",
+    CLINIC_BODY + CLINIC_MORE,
+)
+
+
+def test_a_strong_rule_under_the_subjects_floor_is_given_and_says_so(
+    hub_tagger: P.HubTagger,
+) -> None:
+    """A strong rule match always counts, even on a piece whose subject is under the floor
+    (the clinic's body vetoes customer-experience); the table says it counts by its rule match,
+    not that the subject reached the floor."""
+    found = {j.slug: j for j in hub_tagger.judgements(*STRONG_UNDER_THE_FLOOR)}
+    assert found["customer-experience"].reason == "subject"  # the piece is under the floor
+    judged = found["mobile-marketing"]
+    assert judged.qualifies and judged.rule is not None
+    assert judged.subject is not None and judged.subject < judged.subject_floor
+    assert judged.given and judged.reason == "strong rule"
+    assert judged.confidence >= judged.threshold  # its confidence alone would have given it
+    why = judged.why()
+    assert f"subject {judged.subject:.2f} < {judged.subject_floor:.2f}" in why
+    assert "always counts" in why and "≥ " + f"{judged.subject_floor:.2f}" not in why
+    view = P.rule_view(hub_tagger.rules, *STRONG_UNDER_THE_FLOOR)
+    assert view.strength[hub_tagger.rules.slugs.index("mobile-marketing")] >= P.STRONG_RULE
+    assert "mobile-marketing" in [s.slug for s in hub_tagger.tag(*STRONG_UNDER_THE_FLOOR)]
 
 
 def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:

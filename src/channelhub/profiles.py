@@ -810,7 +810,10 @@ class Judgement:
         con = [f"{n} {v:+.1f}" for n, v in named if v < -0.05][:2]
         sign = "≥" if self.confidence >= self.threshold else "<"
         text = f"confidence {self.confidence:.2f} {sign} {self.threshold:.2f}"
+        under = self.subject is not None and self.subject < self.subject_floor
         if self.reason == "strong rule":
+            if under:  # its confidence alone would not give it under the subject's floor
+                text += f", subject {self.subject:.2f} < {self.subject_floor:.2f}"
             text += f", but a rule match {STRONG_RULE:g} times the threshold always counts"
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
@@ -818,14 +821,15 @@ class Judgement:
         if self.reason == "subject":
             words = f": {self.subject_words}" if self.subject_words else ""
             text += (
-                f". Vetoed: not about marketing, sales or IT in a business as the examples about "
-                f"a topic are (subject {self.subject:.2f} < {self.subject_floor:.2f}, under all but "
+                f". Vetoed: not about the topics' field as the examples about a topic are "
+                f"(subject {self.subject:.2f} < {self.subject_floor:.2f}, under all but "
                 f"{SUBJECT_FLOOR_SHARE:.1%} of theirs{words})"
             )
         elif (
             self.given
             and self.reason in ("confidence", "own evidence")
             and self.subject is not None
+            and not under
         ):
             text += f"; subject {self.subject:.2f} ≥ {self.subject_floor:.2f}"
         leader = f"{self.leader} " if self.leader else ""
@@ -901,7 +905,7 @@ def judge(
             given, reason = False, "exclusion"
         elif calibrated[t] and off_subject:
             given, reason = False, "subject"
-        elif confidence[t] >= threshold:
+        elif confidence[t] >= threshold and not off_subject:
             given, reason = True, "confidence"
         elif qualifies[t] and strong[t]:
             given, reason = True, "strong rule"
