@@ -149,8 +149,8 @@ SUBJECT_MIN_EXAMPLES = 2
 SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
-#: (their scores with themselves left out; 0.005-0.03 measured, 0.005 the best cross-validated
-#: F1; vetoing only the topics the rules would not give left more pieces about none tagged,
+#: and of SUBJECT_MIN_WORDS words (`subject_floor`: their scores with themselves left out,
+#: interpolated; 0.005-0.03 measured, 0.005 the best cross-validated F1; vetoing only the topics the rules would not give left more pieces about none tagged,
 #: 7.6 against 5.8 of 133); None: no such veto
 SUBJECT_FLOOR_SHARE: float | None = 0.005
 #: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
@@ -446,6 +446,16 @@ def _subject_model(
     return vocabulary, idf, w[:-1], float(w[-1]), left_out
 
 
+def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
+    """The veto's floor: the score of all but SUBJECT_FLOOR_SHARE of the counted examples
+    (about a topic, of at least SUBJECT_MIN_WORDS words: shorter ones are never vetoed and
+    their noisy scores must not set it), interpolated, so that one example more or fewer
+    barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
+    if SUBJECT_FLOOR_SHARE is None or not counted.any():
+        return -math.inf
+    return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
+
+
 def _subject_rows(
     pieces: Sequence[Words],
 ) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -707,9 +717,7 @@ def build_profiles(
         [r.words for r in rules], about
     )
     X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
-    floor = -math.inf
-    if SUBJECT_FLOOR_SHARE is not None and about.any():
-        floor = float(np.quantile(subject[about], SUBJECT_FLOOR_SHARE, method="lower"))
+    floor = subject_floor(subject, about & np.array([r.length >= SUBJECT_MIN_WORDS for r in rules]))
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights, topic_weights = _calibrate(X, truth, sample)
