@@ -1067,6 +1067,72 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     assert P.subject_floor(left_out, np.zeros(len(pieces), dtype=bool)) == -np.inf
 
 
+def test_the_code_hash_leaves_out_docstrings_comments_and_empty_fields() -> None:
+    """The key's code hash is of `tree_text`, the same on Python 3.11-3.13 for the same source:
+    no docstrings, no comments, no fields that are None or empty lists (which `ast.dump`
+    shows or not by version)."""
+    import ast
+
+    def text(source: str) -> str:
+        return P.tree_text(ast.parse(source))
+
+    base = '"""Module."""\nclass C:\n    """C."""\n    def f(self, x):\n        """F."""\n        return x\n'
+    docs = '"""Other."""\nclass C:\n    """Else."""\n    def f(self, x):  # note\n        """G."""\n\n        return x\n'
+    code = base.replace("return x", "return x + 1")
+    assert text(base) == text(docs) != text(code)
+    assert text(base) != text(base.replace('"""F."""', '"""F."""\n        "a string"'))
+    # kind=None, type_comment=None, type_ignores=[], decorator_list=[] are left out
+    assert text("x = 1") == (
+        "Module(body=[Assign(targets=[Name(id=str:'x',ctx=Store())],value=Constant(value=int:1))])"
+    )
+    assert "None" not in text(base) and "[]" not in text(base)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SUBJECT_RIDGE", 3.0),
+        ("SUBJECT_MIN_EXAMPLES", 3),
+        ("SUBJECT_PLACES", (1, 1, 1)),
+        ("SUBJECT_FLOOR_SHARE", 0.01),
+        ("SUBJECT_MIN_WORDS", 60),
+    ],
+)
+def test_the_subjects_constants_are_in_the_profiles_key(
+    rules: Tagger, monkeypatch: pytest.MonkeyPatch, name: str, value: object
+) -> None:
+    """Every constant the subject's profiles are built with names them."""
+    pieces = [P.LabelledPiece("a.md", "Title", "Summary", "Body.", ("mobile-marketing",))]
+    before = P.profile_key(P.MODEL_NAME, rules, pieces)
+    monkeypatch.setattr(P, name, value)
+    assert P.profile_key(P.MODEL_NAME, rules, pieces) != before
+
+
+def test_the_code_hash_never_fails_without_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deciding module installed without its source (or not found) is named by the package's
+    version: the same from any path, never a traceback."""
+    import py_compile
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "sourceless_mod.py").write_text("X = 1\n", "utf-8")
+    py_compile.compile(
+        str(tmp_path / "src" / "sourceless_mod.py"), cfile=str(tmp_path / "sourceless_mod.pyc")
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(P, "DECIDING_MODULES", ("sourceless_mod", "no_such_module_here"))
+    digest = P.code_digest.__wrapped__()
+    assert len(digest) == 16 and digest != P.code_digest()
+    shutil.move(tmp_path / "sourceless_mod.pyc", tmp_path / "src" / "sourceless_mod.pyc")
+    (tmp_path / "src" / "sourceless_mod.py").unlink()
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    import importlib
+
+    importlib.invalidate_caches()
+    assert P.code_digest.__wrapped__() == digest  # another path, the same key
+
+
 def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
     """The subject is a ridge regression on the examples' words; the floor is taken on each
     example's score with itself left out, computed without refitting: exactly that."""

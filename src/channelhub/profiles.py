@@ -23,10 +23,10 @@ import ast
 import contextlib
 import hashlib
 import importlib.abc
+import importlib.metadata
 import importlib.util
 import io
 import json
-import marshal
 import math
 import os
 import re
@@ -150,8 +150,9 @@ SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
 #: and of SUBJECT_MIN_WORDS words (`subject_floor`: their scores with themselves left out,
-#: interpolated; 0.005-0.03 measured, 0.005 the best cross-validated F1; vetoing only the topics the rules would not give left more pieces about none tagged,
-#: 7.6 against 5.8 of 133); None: no such veto
+#: interpolated; 0.005-0.03 measured, 0.005 the best cross-validated F1; vetoing only the
+#: topics the rules would not give left more pieces about none tagged, 7.6 against 5.8 of
+#: 133); None: no such veto
 SUBJECT_FLOOR_SHARE: float | None = 0.005
 #: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
 #: little of its subject (its score moves with a word or two)
@@ -610,23 +611,66 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
+def _docstring(node: ast.AST) -> bool:
+    """A module's, class's or function's docstring: the first statement, a string alone."""
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def tree_text(node: ast.AST) -> str:
+    """A syntax tree as text, the same on Python 3.11-3.13 for the same source: its nodes and
+    fields, leaving out fields that are None or empty lists (3.12 added `type_params`, 3.13's
+    `ast.dump` leaves out defaults) and docstrings. Written by hand: `ast.dump` differs between
+    versions and no library gives a version-neutral form."""
+    fields = []
+    for name, value in ast.iter_fields(node):
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        if isinstance(value, list):
+            items = value
+            if name == "body" and isinstance(node, _DOCUMENTED) and _docstring(items[0]):
+                items = items[1:]
+            text = (
+                "["
+                + ",".join(tree_text(v) if isinstance(v, ast.AST) else repr(v) for v in items)
+                + "]"
+            )
+        elif isinstance(value, ast.AST):
+            text = tree_text(value)
+        else:
+            text = f"{type(value).__name__}:{value!r}"
+        fields.append(f"{name}={text}")
+    return f"{type(node).__name__}({','.join(fields)})"
+
+
+def _version() -> str:
+    """The installed package's version, or "unknown" (not installed as a distribution)."""
+    try:
+        return f"channelhub {importlib.metadata.version('channelhub')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "channelhub, version unknown"
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A hash of the code of DECIDING_MODULES: their syntax trees (not comments or layout), or
-    their compiled code when installed without their source. Once a process (0.05 s)."""
+    """A hash of the code of DECIDING_MODULES: their syntax trees (`tree_text`: not comments,
+    docstrings or layout). A module installed without its source is named by the package's
+    version instead (its compiled code holds file paths). Once a process (0.05 s)."""
     digest = hashlib.sha256()
     for name in DECIDING_MODULES:
         spec = importlib.util.find_spec(name)
         loader = spec.loader if spec is not None else None
-        if not isinstance(loader, importlib.abc.InspectLoader):
-            raise ModuleNotFoundError(f"cannot read the code of {name}")
-        source = loader.get_source(name)
-        code = (
-            ast.dump(ast.parse(source)).encode("utf-8")
-            if source is not None
-            else marshal.dumps(loader.get_code(name))
+        source = (
+            loader.get_source(name) if isinstance(loader, importlib.abc.InspectLoader) else None
         )
-        digest.update(name.encode("utf-8") + b"\x1f" + code + b"\x1e")
+        code = tree_text(ast.parse(source)) if source is not None else f"no source: {_version()}"
+        digest.update(name.encode("utf-8") + b"\x1f" + code.encode("utf-8") + b"\x1e")
     return digest.hexdigest()[:16]
 
 
@@ -650,6 +694,11 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         NEWTON_STEPS,
         NEWTON_TOLERANCE,
         FIGURES,
+        SUBJECT_RIDGE,
+        SUBJECT_MIN_EXAMPLES,
+        SUBJECT_PLACES,
+        SUBJECT_FLOOR_SHARE,
+        SUBJECT_MIN_WORDS,
     )
     basis = "\x1e".join(
         [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
