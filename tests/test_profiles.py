@@ -952,7 +952,8 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its confidence gives customer experience; its words say it is about a hospital, not
-    about marketing, sales or IT in a business: under the floor of the examples about a topic."""
+    about the topics' field (marketing, sales, IT in a business): under the floor of the
+    examples about a topic."""
     piece = (CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)
     found = {j.slug: j for j in hub_tagger.judgements(*piece)}
     cx = found["customer-experience"]
