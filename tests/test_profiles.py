@@ -381,7 +381,9 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
     assert precision >= 0.925  # measured 0.933 (0.915 without the subject's veto)
-    assert recall >= 0.845  # measured 0.847 (0.842 with no evidence of its own kept)
+    # measured 0.842: 0.847 when a fold's floor was its lowest example's score (method
+    # "lower" at 200 examples or fewer), interpolated now; 0.842 too with no evidence of its own
+    assert recall >= 0.84
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -950,7 +952,8 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its confidence gives customer experience; its words say it is about a hospital, not
-    about marketing, sales or IT in a business: under the floor of the examples about a topic."""
+    about the topics' field (marketing, sales, IT in a business): under the floor of the
+    examples about a topic."""
     piece = (CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)
     found = {j.slug: j for j in hub_tagger.judgements(*piece)}
     cx = found["customer-experience"]
@@ -959,7 +962,7 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     assert cx.subject is not None and cx.subject < cx.subject_floor
     assert hub_tagger.tag(*piece) == []
     why = cx.why()
-    assert "Vetoed: not about marketing, sales or IT in a business" in why
+    assert "Vetoed: not about the topics' field as the examples about a topic are" in why
     assert f"subject {cx.subject:.2f} < {cx.subject_floor:.2f}" in why
     assert "against " in cx.subject_words and "hospital" in cx.subject_words
     shown = {s.slug: s for s in hub_tagger.explain(*piece)}
@@ -989,15 +992,146 @@ def test_a_short_piece_and_a_strong_rule_are_never_vetoed_by_the_subject(
     monkeypatch.setattr(P, "SUBJECT_MIN_WORDS", 0)  # the same excerpt, were it long enough
     found = {j.slug: j for j in hub_tagger.judgements(*excerpt)}
     assert found["customer-experience"].reason == "subject"
-    strong = (
-        "CMO and CIO alignment: marketing and IT share one roadmap",
-        "The CMO and the CIO now plan together; marketing and IT alignment is the goal.",
-        CLINIC_BODY,
+
+
+#: more of the hospital, so that its subject is well under the floor
+CLINIC_MORE = (
+    "\n\nOn the wards, the matron said the nurses' rota was easier to plan. The physiotherapy "
+    "department saw fewer missed sessions, and the consultants' clinics on Tuesday and Thursday "
+    "ran to time for the first time in a year. Patients with long-term conditions, who visit "
+    "the outpatient clinic most often, were the quickest to confirm. The hospital's pharmacy "
+    "and the blood clinic will follow in the spring, and the trust's board will hear the "
+    "figures again in the autumn."
+)
+#: a strong rule match (mobile-marketing's phrase in the title and summary) on that piece
+STRONG_UNDER_THE_FLOOR = (
+    "Mobile marketing at the outpatient clinic: text reminders cut the queue",
+    "Mobile marketing by text message: the clinic's reminders cut its waiting-room queue.",
+    CLINIC_BODY + CLINIC_MORE,
+)
+
+
+def test_a_strong_rule_under_the_subjects_floor_is_given_and_says_so(
+    hub_tagger: P.HubTagger,
+) -> None:
+    """A strong rule match always counts, even on a piece whose subject is under the floor
+    (the clinic's body vetoes customer-experience); the table says it counts by its rule match,
+    not that the subject reached the floor."""
+    found = {j.slug: j for j in hub_tagger.judgements(*STRONG_UNDER_THE_FLOOR)}
+    assert found["customer-experience"].reason == "subject"  # the piece is under the floor
+    judged = found["mobile-marketing"]
+    assert judged.qualifies and judged.rule is not None
+    assert judged.subject is not None and judged.subject < judged.subject_floor
+    assert judged.given and judged.reason == "strong rule"
+    assert judged.confidence >= judged.threshold  # its confidence alone would have given it
+    why = judged.why()
+    assert f"subject {judged.subject:.2f} < {judged.subject_floor:.2f}" in why
+    assert "always counts" in why and "≥ " + f"{judged.subject_floor:.2f}" not in why
+    view = P.rule_view(hub_tagger.rules, *STRONG_UNDER_THE_FLOOR)
+    assert view.strength[hub_tagger.rules.slugs.index("mobile-marketing")] >= P.STRONG_RULE
+    assert "mobile-marketing" in [s.slug for s in hub_tagger.tag(*STRONG_UNDER_THE_FLOOR)]
+
+
+def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: Tagger) -> None:
+    """The floor is interpolated over the examples about a topic of at least SUBJECT_MIN_WORDS
+    words (shorter ones are never vetoed): one example fewer moves it by far less than the
+    gap between the lowest scores that the former floor jumped across."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    about = np.array([bool(p.topics) for p in pieces])
+    long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
+    _vocabulary, _idf, X = P._subject_rows([v.words for v in views])
+    _weights, left_out = P._dual_ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    counted = about & long
+    assert P.SUBJECT_FLOOR_SHARE is not None and (about & ~long).any()
+    floor = P.subject_floor(left_out, counted)
+    assert floor == np.quantile(left_out[counted], P.SUBJECT_FLOOR_SHARE, method="linear")
+    # a short example's score does not set it, however low
+    lowered = np.where(about & ~long, -10.0, left_out)
+    assert P.subject_floor(lowered, counted) == floor
+    # one example more or fewer, other than the two lowest (whose own scores set it), moves
+    # it by a sliver of the gap between them, which the former floor (method="lower") jumped
+    ranked = np.argsort(np.where(counted, left_out, np.inf))
+    low = np.sort(left_out[counted])
+    gap = float(low[1] - low[0])
+    for i in ranked[2 : int(counted.sum()) : 7]:
+        keep = np.arange(len(pieces)) != i
+        assert abs(P.subject_floor(left_out[keep], counted[keep]) - floor) <= 0.02 * gap
+    for score in (low[2], float(np.median(low)), float(low[-1])):
+        added = P.subject_floor(np.append(left_out, score), np.append(counted, True))
+        assert abs(added - floor) <= 0.02 * gap
+    # build_profiles takes it so
+    profiles = P.build_profiles(
+        "m", rules.slugs, pieces, np.zeros((len(pieces), 4), dtype=np.float32), views
     )
-    judged = {j.slug: j for j in hub_tagger.judgements(*strong)}["marketing-it-alignment"]
-    assert judged.given and judged.reason in ("strong rule", "confidence")
-    if judged.reason == "confidence":  # a topic given above the floor says so
-        assert f"subject {judged.subject:.2f} ≥ {judged.subject_floor:.2f}" in judged.why()
+    assert profiles.subject_floor == floor
+    assert P.subject_floor(left_out, np.zeros(len(pieces), dtype=bool)) == -np.inf
+
+
+def test_the_code_hash_leaves_out_docstrings_comments_and_empty_fields() -> None:
+    """The key's code hash is of `tree_text`, the same on Python 3.11-3.13 for the same source:
+    no docstrings, no comments, no fields that are None or empty lists (which `ast.dump`
+    shows or not by version)."""
+    import ast
+
+    def text(source: str) -> str:
+        return P.tree_text(ast.parse(source))
+
+    base = '"""Module."""\nclass C:\n    """C."""\n    def f(self, x):\n        """F."""\n        return x\n'
+    docs = '"""Other."""\nclass C:\n    """Else."""\n    def f(self, x):  # note\n        """G."""\n\n        return x\n'
+    code = base.replace("return x", "return x + 1")
+    assert text(base) == text(docs) != text(code)
+    assert text(base) != text(base.replace('"""F."""', '"""F."""\n        "a string"'))
+    # kind=None, type_comment=None, type_ignores=[], decorator_list=[] are left out
+    assert text("x = 1") == (
+        "Module(body=[Assign(targets=[Name(id=str:'x',ctx=Store())],value=Constant(value=int:1))])"
+    )
+    assert "None" not in text(base) and "[]" not in text(base)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SUBJECT_RIDGE", 3.0),
+        ("SUBJECT_MIN_EXAMPLES", 3),
+        ("SUBJECT_PLACES", (1, 1, 1)),
+        ("SUBJECT_FLOOR_SHARE", 0.01),
+        ("SUBJECT_MIN_WORDS", 60),
+    ],
+)
+def test_the_subjects_constants_are_in_the_profiles_key(
+    rules: Tagger, monkeypatch: pytest.MonkeyPatch, name: str, value: object
+) -> None:
+    """Every constant the subject's profiles are built with names them."""
+    pieces = [P.LabelledPiece("a.md", "Title", "Summary", "Body.", ("mobile-marketing",))]
+    before = P.profile_key(P.MODEL_NAME, rules, pieces)
+    monkeypatch.setattr(P, name, value)
+    assert P.profile_key(P.MODEL_NAME, rules, pieces) != before
+
+
+def test_the_code_hash_never_fails_without_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deciding module installed without its source (or not found) is named by the package's
+    version: the same from any path, never a traceback."""
+    import py_compile
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "sourceless_mod.py").write_text("X = 1\n", "utf-8")
+    py_compile.compile(
+        str(tmp_path / "src" / "sourceless_mod.py"), cfile=str(tmp_path / "sourceless_mod.pyc")
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(P, "DECIDING_MODULES", ("sourceless_mod", "no_such_module_here"))
+    digest = P.code_digest.__wrapped__()
+    assert len(digest) == 16 and digest != P.code_digest()
+    shutil.move(tmp_path / "sourceless_mod.pyc", tmp_path / "src" / "sourceless_mod.pyc")
+    (tmp_path / "src" / "sourceless_mod.py").unlink()
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    import importlib
+
+    importlib.invalidate_caches()
+    assert P.code_digest.__wrapped__() == digest  # another path, the same key
 
 
 def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:

@@ -23,10 +23,10 @@ import ast
 import contextlib
 import hashlib
 import importlib.abc
+import importlib.metadata
 import importlib.util
 import io
 import json
-import marshal
 import math
 import os
 import re
@@ -149,9 +149,10 @@ SUBJECT_MIN_EXAMPLES = 2
 SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
-#: (their scores with themselves left out; 0.005-0.03 measured, 0.005 the best cross-validated
-#: F1; vetoing only the topics the rules would not give left more pieces about none tagged,
-#: 7.6 against 5.8 of 133); None: no such veto
+#: and of SUBJECT_MIN_WORDS words (`subject_floor`: their scores with themselves left out,
+#: interpolated; 0.005-0.03 measured, 0.005 the best cross-validated F1; vetoing only the
+#: topics the rules would not give left more pieces about none tagged, 7.6 against 5.8 of
+#: 133); None: no such veto
 SUBJECT_FLOOR_SHARE: float | None = 0.005
 #: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
 #: little of its subject (its score moves with a word or two)
@@ -446,6 +447,16 @@ def _subject_model(
     return vocabulary, idf, w[:-1], float(w[-1]), left_out
 
 
+def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
+    """The veto's floor: the score of all but SUBJECT_FLOOR_SHARE of the counted examples
+    (about a topic, of at least SUBJECT_MIN_WORDS words: shorter ones are never vetoed and
+    their noisy scores must not set it), interpolated, so that one example more or fewer
+    barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
+    if SUBJECT_FLOOR_SHARE is None or not counted.any():
+        return -math.inf
+    return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
+
+
 def _subject_rows(
     pieces: Sequence[Words],
 ) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -600,23 +611,66 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
+def _docstring(node: ast.AST) -> bool:
+    """A module's, class's or function's docstring: the first statement, a string alone."""
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def tree_text(node: ast.AST) -> str:
+    """A syntax tree as text, the same on Python 3.11-3.13 for the same source: its nodes and
+    fields, leaving out fields that are None or empty lists (3.12 added `type_params`, 3.13's
+    `ast.dump` leaves out defaults) and docstrings. Written by hand: `ast.dump` differs between
+    versions and no library gives a version-neutral form."""
+    fields = []
+    for name, value in ast.iter_fields(node):
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        if isinstance(value, list):
+            items = value
+            if name == "body" and isinstance(node, _DOCUMENTED) and _docstring(items[0]):
+                items = items[1:]
+            text = (
+                "["
+                + ",".join(tree_text(v) if isinstance(v, ast.AST) else repr(v) for v in items)
+                + "]"
+            )
+        elif isinstance(value, ast.AST):
+            text = tree_text(value)
+        else:
+            text = f"{type(value).__name__}:{value!r}"
+        fields.append(f"{name}={text}")
+    return f"{type(node).__name__}({','.join(fields)})"
+
+
+def _version() -> str:
+    """The installed package's version, or "unknown" (not installed as a distribution)."""
+    try:
+        return f"channelhub {importlib.metadata.version('channelhub')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "channelhub, version unknown"
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A hash of the code of DECIDING_MODULES: their syntax trees (not comments or layout), or
-    their compiled code when installed without their source. Once a process (0.05 s)."""
+    """A hash of the code of DECIDING_MODULES: their syntax trees (`tree_text`: not comments,
+    docstrings or layout). A module installed without its source is named by the package's
+    version instead (its compiled code holds file paths). Once a process (0.05 s)."""
     digest = hashlib.sha256()
     for name in DECIDING_MODULES:
         spec = importlib.util.find_spec(name)
         loader = spec.loader if spec is not None else None
-        if not isinstance(loader, importlib.abc.InspectLoader):
-            raise ModuleNotFoundError(f"cannot read the code of {name}")
-        source = loader.get_source(name)
-        code = (
-            ast.dump(ast.parse(source)).encode("utf-8")
-            if source is not None
-            else marshal.dumps(loader.get_code(name))
+        source = (
+            loader.get_source(name) if isinstance(loader, importlib.abc.InspectLoader) else None
         )
-        digest.update(name.encode("utf-8") + b"\x1f" + code + b"\x1e")
+        code = tree_text(ast.parse(source)) if source is not None else f"no source: {_version()}"
+        digest.update(name.encode("utf-8") + b"\x1f" + code.encode("utf-8") + b"\x1e")
     return digest.hexdigest()[:16]
 
 
@@ -640,6 +694,11 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         NEWTON_STEPS,
         NEWTON_TOLERANCE,
         FIGURES,
+        SUBJECT_RIDGE,
+        SUBJECT_MIN_EXAMPLES,
+        SUBJECT_PLACES,
+        SUBJECT_FLOOR_SHARE,
+        SUBJECT_MIN_WORDS,
     )
     basis = "\x1e".join(
         [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
@@ -707,9 +766,7 @@ def build_profiles(
         [r.words for r in rules], about
     )
     X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
-    floor = -math.inf
-    if SUBJECT_FLOOR_SHARE is not None and about.any():
-        floor = float(np.quantile(subject[about], SUBJECT_FLOOR_SHARE, method="lower"))
+    floor = subject_floor(subject, about & np.array([r.length >= SUBJECT_MIN_WORDS for r in rules]))
     truth = labels == 1
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights, topic_weights = _calibrate(X, truth, sample)
@@ -810,7 +867,10 @@ class Judgement:
         con = [f"{n} {v:+.1f}" for n, v in named if v < -0.05][:2]
         sign = "≥" if self.confidence >= self.threshold else "<"
         text = f"confidence {self.confidence:.2f} {sign} {self.threshold:.2f}"
+        under = self.subject is not None and self.subject < self.subject_floor
         if self.reason == "strong rule":
+            if under:  # its confidence alone would not give it under the subject's floor
+                text += f", subject {self.subject:.2f} < {self.subject_floor:.2f}"
             text += f", but a rule match {STRONG_RULE:g} times the threshold always counts"
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
@@ -818,14 +878,15 @@ class Judgement:
         if self.reason == "subject":
             words = f": {self.subject_words}" if self.subject_words else ""
             text += (
-                f". Vetoed: not about marketing, sales or IT in a business as the examples about "
-                f"a topic are (subject {self.subject:.2f} < {self.subject_floor:.2f}, under all but "
+                f". Vetoed: not about the topics' field as the examples about a topic are "
+                f"(subject {self.subject:.2f} < {self.subject_floor:.2f}, under all but "
                 f"{SUBJECT_FLOOR_SHARE:.1%} of theirs{words})"
             )
         elif (
             self.given
             and self.reason in ("confidence", "own evidence")
             and self.subject is not None
+            and not under
         ):
             text += f"; subject {self.subject:.2f} ≥ {self.subject_floor:.2f}"
         leader = f"{self.leader} " if self.leader else ""
@@ -901,7 +962,7 @@ def judge(
             given, reason = False, "exclusion"
         elif calibrated[t] and off_subject:
             given, reason = False, "subject"
-        elif confidence[t] >= threshold:
+        elif confidence[t] >= threshold and not off_subject:
             given, reason = True, "confidence"
         elif qualifies[t] and strong[t]:
             given, reason = True, "strong rule"
