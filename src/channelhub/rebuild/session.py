@@ -221,12 +221,11 @@ class Rebuild:
         if not reuse:
             before = Snapshot()  # nothing of it is trusted: not its pages, pieces or digests
         # a previous build's pages: only for the very cache this build reuses
-        generation, untouched, _unmade = _UNTOUCHED.pop(store.path, ("", {}, {}))
+        generation, untouched = _UNTOUCHED.pop(store.path, ("", {}, {}))[:2]
         for gone in [path for path in _UNTOUCHED if not path.exists()]:
             del _UNTOUCHED[gone]  # e.g. a test's folders, removed
         if not reuse or generation != before.generation:
             untouched = {}
-        del _unmade
         _thaw()  # after the last build's pages not taken up are let go: collected, not frozen
         store.mark_building(global_key, fresh=not reuse)
         for stale in stale_caches(root, [store.path]):  # e.g. `mkdocs serve`'s old folders
@@ -489,9 +488,11 @@ class Rebuild:
             untouched = {s: f.page for s, f in files.items() if s in self.kept and f.page}
             # only a preview's worker makes their pages anew (`make_pages`); elsewhere the
             # rendered pages are let go with the build
-            unmade = {s: f for s, f in files.items() if s not in self.kept and s in self.written}
-            if not serving():
-                unmade = {}
+            unmade = (
+                {s: f for s, f in files.items() if s not in self.kept and s in self.written}
+                if serving()
+                else {}
+            )
             _UNTOUCHED[self.store.path] = (self.after.generation, untouched, unmade)
         self.saved = True
         self._close()
