@@ -1041,7 +1041,7 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     about = np.array([bool(p.topics) for p in pieces])
     long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
     _vocabulary, _idf, X = P._subject_rows([v.words for v in views])
-    _weights, left_out = P._dual_ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    _weights, left_out = P._ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
     counted = about & long
     assert P.SUBJECT_FLOOR_SHARE is not None and (about & ~long).any()
     floor = P.subject_floor(left_out, counted)
@@ -1140,11 +1140,12 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
     pieces, _problems = P.labelled_pieces(REPO, rules)
     words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces]
     about = np.array([bool(p.topics) for p in pieces])
-    vocabulary, idf, X = P._subject_rows(words)
-    weights, left_out = P._dual_ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    vocabulary, idf, rows = P._subject_rows(words)
+    weights, left_out = P._ridge(rows, about.astype(np.float64), P.SUBJECT_RIDGE)
+    X = rows.rows()
     for i in (0, len(pieces) // 2, len(pieces) - 1):  # refit without piece i
         keep = np.arange(len(pieces)) != i
-        w, _ = P._dual_ridge(X[keep], about[keep].astype(np.float64), P.SUBJECT_RIDGE)
+        w, _ = P._ridge(P.WordRows.of(X[keep]), about[keep].astype(np.float64), P.SUBJECT_RIDGE)
         assert np.isclose(X[i] @ w, left_out[i], atol=1e-9)
     assert len(vocabulary) == len(idf) == X.shape[1] - 1 == len(weights) - 1
     # a piece's score from the profiles is the same regression: the examples' in-sample scores
@@ -1158,3 +1159,75 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
         assert np.isclose(score - profiles.subject_bias, sum(v for _w, v in parts))
     # the examples about a topic score higher than those about none, left out too
     assert left_out[about].mean() > left_out[~about].mean() + 0.3
+
+
+# --- round 8 (issue 17): the subject's regression scales ---------------------------------------
+
+
+def test_the_subjects_regression_gives_the_same_results_in_either_form(rules: Tagger) -> None:
+    """The dual form (rows x rows) and the primal form (words x words) are the same regression:
+    the same weights and left-out scores on the repository's examples (more words than rows)
+    and on their first 150 words (more rows than words), and `_ridge` takes the smaller."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces]
+    about = np.array([bool(p.topics) for p in pieces], dtype=np.float64)
+    _vocabulary, _idf, rows = P._subject_rows(words)
+    dense = rows.rows()
+    narrow = P.WordRows.of(np.hstack([dense[:, :150], dense[:, -1:]]))
+    assert rows.shape[0] < rows.shape[1] and narrow.shape[0] > narrow.shape[1]
+    for table in (rows, narrow):
+        dual = P._dual_ridge(table, about, P.SUBJECT_RIDGE)
+        primal = P._primal_ridge(table, about, P.SUBJECT_RIDGE)
+        assert np.allclose(dual[0], primal[0], atol=1e-9)
+        assert np.allclose(dual[1], primal[1], atol=1e-9)
+        # each is the textbook ridge: weights (X'X + rI)^-1 X'y, and refit without a row
+        X = table.rows()
+        w = np.linalg.solve(X.T @ X + P.SUBJECT_RIDGE * np.eye(X.shape[1]), X.T @ about)
+        assert np.allclose(dual[0], w, atol=1e-9)
+        i = len(pieces) // 3
+        keep = np.arange(len(pieces)) != i
+        refit = np.linalg.solve(
+            X[keep].T @ X[keep] + P.SUBJECT_RIDGE * np.eye(X.shape[1]), X[keep].T @ about[keep]
+        )
+        assert np.isclose(X[i] @ refit, primal[1][i], atol=1e-9)
+    # the chosen form on each table is the one whose matrix is the smaller
+    chosen_wide, chosen_narrow = (P._ridge(t, about, P.SUBJECT_RIDGE) for t in (rows, narrow))
+    assert np.array_equal(chosen_wide[1], P._dual_ridge(rows, about, P.SUBJECT_RIDGE)[1])
+    assert np.array_equal(chosen_narrow[1], P._primal_ridge(narrow, about, P.SUBJECT_RIDGE)[1])
+
+
+def test_the_subjects_table_is_kept_sparse_and_read_in_blocks(rules: Tagger) -> None:
+    """The table holds only the words a piece uses; its blocks, products and the dense table
+    agree, and a block of the regression never holds more than RIDGE_BLOCK numbers."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces[:60]]
+    _vocabulary, _idf, rows = P._subject_rows(words)
+    dense = rows.rows()
+    assert len(rows.values) == np.count_nonzero(dense) < dense.size / 5
+    assert np.allclose(np.linalg.norm(dense[:, :-1], axis=1), 1.0) and (dense[:, -1] == 1).all()
+    assert np.array_equal(rows.rows(10, 20), dense[10:20])
+    assert np.array_equal(rows.cols(100, 300), dense[:, 100:300])
+    v = np.linspace(-1, 1, rows.shape[0])
+    w = np.linspace(-1, 1, rows.shape[1])
+    assert np.allclose(rows.transpose_times(v), dense.T @ v)
+    assert np.allclose(rows.times(w), dense @ w)
+    assert np.array_equal(P.WordRows.of(dense).rows(), dense)
+
+
+def test_the_subjects_words_are_ranked_once_a_piece(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two topics vetoed by the subject on one piece show the same words, ranked once."""
+    from dataclasses import replace
+
+    assert hub_tagger.profiles is not None
+    # a floor over every piece's score: each topic its confidence would give is vetoed
+    strict = P.HubTagger(hub_tagger.rules, replace(hub_tagger.profiles, subject_floor=5.0))
+    doc = frontmatter.read(REPO / "tests/data/tagging-multi/train/m02-lead-scoring-sla.md")
+    piece = (doc.meta["title"], doc.meta["summary"], doc.body)
+    calls = []
+    ranked = P.subject_terms
+    monkeypatch.setattr(P, "subject_terms", lambda *a: calls.append(1) or ranked(*a))
+    vetoed = [j for j in strict.judgements(*piece) if j.reason == "subject"]
+    assert len(vetoed) >= 2 and len(calls) == 1
+    assert len({j.subject_words for j in vetoed}) == 1 and vetoed[0].subject_words

@@ -34,7 +34,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache, partial
+from functools import cache, cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -443,7 +443,7 @@ def _subject_model(
     vocabulary, idf, X = _subject_rows(pieces)
     if not vocabulary:
         return vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5)
-    w, left_out = _dual_ridge(X, about.astype(np.float64), SUBJECT_RIDGE)
+    w, left_out = _ridge(X, about.astype(np.float64), SUBJECT_RIDGE)
     return vocabulary, idf, w[:-1], float(w[-1]), left_out
 
 
@@ -457,9 +457,69 @@ def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_
     return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
 
 
+#: how many numbers a dense block of `WordRows` may hold (32 MB of float64), so that the
+#: subject's regression never holds the whole examples x words table at once
+RIDGE_BLOCK = 4_000_000
+
+
+@dataclass(frozen=True)
+class WordRows:
+    """The subject's table, one row per piece and one column per word (the last: 1, the
+    intercept), kept sparse (a piece uses a few hundred of the thousands of words): the rows'
+    columns and values, row after row (`starts[i]:starts[i + 1]` are row i's)."""
+
+    starts: npt.NDArray[np.int64]
+    columns: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    width: int
+
+    @classmethod
+    def of(cls, dense: npt.NDArray[np.float64]) -> WordRows:
+        """The same table from a dense one (its zeros left out)."""
+        rows, columns = np.nonzero(dense)  # row by row, columns in order
+        starts = np.searchsorted(rows, np.arange(len(dense) + 1))
+        return cls(
+            starts.astype(np.int64), columns.astype(np.int64), dense[rows, columns], dense.shape[1]
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.starts) - 1, self.width
+
+    @cached_property
+    def row_of(self) -> npt.NDArray[np.int64]:
+        """Each stored value's row."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.starts))
+
+    def rows(self, start: int = 0, stop: int | None = None) -> npt.NDArray[np.float64]:
+        """Rows start..stop as a dense block (all of them by default)."""
+        stop = self.shape[0] if stop is None else stop
+        lo, hi = self.starts[start], self.starts[stop]
+        out = np.zeros((stop - start, self.width))
+        out[self.row_of[lo:hi] - start, self.columns[lo:hi]] = self.values[lo:hi]
+        return out
+
+    def cols(self, start: int, stop: int) -> npt.NDArray[np.float64]:
+        """Columns start..stop of every row as a dense block."""
+        keep = (self.columns >= start) & (self.columns < stop)
+        out = np.zeros((self.shape[0], stop - start))
+        out[self.row_of[keep], self.columns[keep] - start] = self.values[keep]
+        return out
+
+    def transpose_times(self, v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """X.T @ v, summed in the rows' order."""
+        sums = np.bincount(self.columns, self.values * v[self.row_of], minlength=self.width)
+        return np.asarray(sums, dtype=np.float64)
+
+    def times(self, w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """X @ w."""
+        sums = np.bincount(self.row_of, self.values * w[self.columns], minlength=self.shape[0])
+        return np.asarray(sums, dtype=np.float64)
+
+
 def _subject_rows(
     pieces: Sequence[Words],
-) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[tuple[str, ...], npt.NDArray[np.float64], WordRows]:
     """(the words used by SUBJECT_MIN_EXAMPLES pieces, their idf, one row per piece: its
     words' log counts x idf, unit length, then 1 for the intercept)."""
     seen = Counter(w for words in pieces for w in words)
@@ -467,30 +527,85 @@ def _subject_rows(
     index = {w: i for i, w in enumerate(vocabulary)}
     counts = np.array([seen[w] for w in vocabulary], dtype=np.float64)
     idf = np.log((1.0 + len(pieces)) / (1.0 + counts)) + 1.0
-    X = np.zeros((len(pieces), len(vocabulary) + 1))
-    for row, words in enumerate(pieces):
-        for word, n in words.items():
-            i = index.get(word)
-            if i is not None:
-                X[row, i] = math.log1p(n) * idf[i]
-    norms = np.linalg.norm(X[:, :-1], axis=1)
-    X[:, :-1] /= np.where(norms > 0, norms, 1.0)[:, None]
-    X[:, -1] = 1.0  # the intercept, penalised like the words (small beside the examples)
-    return vocabulary, idf, X
+    starts, columns, values = [0], [], []
+    for words in pieces:
+        found = sorted(
+            (i, n) for i, n in ((index.get(w), n) for w, n in words.items()) if i is not None
+        )
+        row = np.array([math.log1p(n) * idf[i] for i, n in found])
+        norm = float(np.linalg.norm(row)) if len(row) else 0.0
+        # the intercept last, penalised like the words (small beside the examples)
+        columns += [*(i for i, _n in found), len(vocabulary)]
+        values += [*(row / (norm if norm > 0 else 1.0)).tolist(), 1.0]
+        starts.append(len(columns))
+    return (
+        vocabulary,
+        idf,
+        WordRows(
+            np.array(starts, dtype=np.int64),
+            np.array(columns, dtype=np.int64),
+            np.array(values, dtype=np.float64),
+            len(vocabulary) + 1,
+        ),
+    )
+
+
+def _ridge(
+    X: WordRows, y: npt.NDArray[np.float64], ridge: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """A ridge regression of y on X's rows: (the weights, each row's fitted value with itself
+    left out, exactly: no refit per row). Solved in its dual form (rows x rows) while there
+    are no more rows than words, else in its primal form (words x words): the same results,
+    in time rows x words x the smaller of the two, and memory the smaller squared."""
+    rows, words = X.shape
+    return (_dual_ridge if rows <= words else _primal_ridge)(X, y, ridge)
 
 
 def _dual_ridge(
-    X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], ridge: float
+    X: WordRows, y: npt.NDArray[np.float64], ridge: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """A ridge regression of y on X's rows solved in its dual form (rows x rows: far more
-    words than examples): (the weights, each row's fitted value with itself left out, exactly,
-    from the hat matrix: no refit per row)."""
-    gram = X @ X.T
-    inverse = np.linalg.inv(gram + ridge * np.eye(len(X)))
-    hat = gram @ inverse
-    leverage = np.diag(hat)
-    left_out = (hat @ y - leverage * y) / np.maximum(1.0 - leverage, 1e-6)
-    return X.T @ (inverse @ y), left_out
+    """`_ridge` in its dual form: with K = X X' + ridge I and a = K^-1 y, the weights are X' a
+    and a row's residual with itself left out is a_i / (K^-1)_ii (no hat matrix: it is
+    I - ridge K^-1)."""
+    rows, words = X.shape
+    step = max(1, RIDGE_BLOCK // max(rows, 1))
+    gram = np.zeros((rows, rows))
+    for start in range(0, words, step):  # words a block at a time, in a fixed order
+        block = X.cols(start, min(start + step, words))
+        gram += block @ block.T
+    gram[np.diag_indices(rows)] += ridge
+    inverse = np.linalg.inv(gram)
+    del gram
+    a = inverse @ y
+    left_out = y - ridge * a / np.maximum(ridge * np.diag(inverse), 1e-6)
+    return X.transpose_times(a), left_out
+
+
+def _primal_ridge(
+    X: WordRows, y: npt.NDArray[np.float64], ridge: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """`_ridge` in its primal form: w = (X' X + ridge I)^-1 X' y, and a row's leverage
+    x_i' (X' X + ridge I)^-1 x_i gives its left-out value, rows a block at a time."""
+    rows, words = X.shape
+    step = max(1, RIDGE_BLOCK // max(words, 1))
+    inner = np.zeros((words, words))
+    for start in range(0, rows, step):
+        block = X.rows(start, min(start + step, rows))
+        inner += block.T @ block
+    inner[np.diag_indices(words)] += ridge
+    inverse = np.linalg.inv(inner)
+    del inner
+    w = inverse @ X.transpose_times(y)
+    left_out = np.zeros(rows)
+    for start in range(0, rows, step):
+        stop = min(start + step, rows)
+        block = X.rows(start, stop)
+        leverage = ((block @ inverse) * block).sum(axis=1)
+        fitted = block @ w
+        left_out[start:stop] = (fitted - leverage * y[start:stop]) / np.maximum(
+            1.0 - leverage, 1e-6
+        )
+    return w, left_out
 
 
 def _features(
@@ -942,6 +1057,7 @@ def judge(
         subject = subject_score(profiles, view.words)
     off_subject = subject is not None and subject < profiles.subject_floor
 
+    @cache  # ranked once a piece, however many topics the subject vetoes
     def off_words() -> str:
         """The words that weighed most against the subject, and for it."""
         ranked = sorted(subject_terms(profiles, view.words), key=lambda pair: (pair[1], pair[0]))
