@@ -680,6 +680,7 @@ def test_the_meanings_left_out_scores_are_exact(embedder: Embedder, rules: Tagge
 # --- round 5 (issue 17): second topics far behind the first, and text written apart ----------
 
 FRESH = REPO / "tests" / "data" / "tagging-fresh"
+ADJACENT = REPO / "tests" / "data" / "tagging-adjacent"
 
 RECORDS_TITLE = "Nurses and doctors put three patient-record systems through their paces"
 RECORDS_SUMMARY = "Each finalist spends two days on a ward before the trust board chooses in March."
@@ -764,18 +765,18 @@ def test_a_piece_in_indirect_words_is_still_tagged(hub_tagger: P.HubTagger) -> N
 def test_a_second_topic_far_behind_the_first_is_dropped_and_says_why(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A piece on order-ahead push alerts is mobile marketing; customer experience reaches its
-    own threshold, but at about half the first topic's confidence it is not given."""
+    """A bank's social care team (tagging-adjacent) is social media; customer experience
+    reaches its own threshold, but at half the first topic's confidence it is not given."""
     monkeypatch.chdir(REPO)
-    doc = frontmatter.read(BROAD / "train" / "b08-order-ahead-pushes.md")
+    doc = frontmatter.read(ADJACENT / "train" / "t09-bank-social-listening.md")
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
     found = {j.slug: j for j in hub_tagger.judgements(*args)}
-    cx, mobile = found["customer-experience"], found["mobile-marketing"]
-    assert mobile.given and cx.confidence >= cx.threshold
+    cx, social = found["customer-experience"], found["social-media"]
+    assert social.given and cx.confidence >= cx.threshold
     assert cx.reason == "behind" and not cx.given and cx.vetoed
-    assert cx.confidence < P.BEHIND_FIRST * mobile.confidence and cx.first == mobile.confidence
+    assert cx.confidence < P.BEHIND_FIRST * social.confidence and cx.first == social.confidence
     assert f"under {P.BEHIND_FIRST:g} x the first topic's confidence" in cx.why()
-    assert [s.slug for s in hub_tagger.tag(*args)] == ["mobile-marketing"]
+    assert [s.slug for s in hub_tagger.tag(*args)] == ["social-media"]
     explained = {s.slug: s for s in hub_tagger.explain(*args)}
     meaning = explained["customer-experience"].meaning
     assert meaning is not None and meaning.vetoed and "under 0.75 x" in meaning.why
@@ -885,10 +886,17 @@ def test_a_second_topic_kept_by_the_passages_its_meaning_leads(
 ) -> None:
     """tagging-fresh/heldout's lifecycle-messaging post (never an example) is about mobile
     messaging and customer experience; the second is far behind the first and its rules alone
-    would not give it, but its meaning leads the first topic's in passages of its own."""
+    would not give it. Its meaning leads the first topic's in one of the body's passages: too
+    few for OWN_PASSAGES (2; round 8's examples moved it from two), the table says so; were one
+    enough, the passages would keep it."""
     monkeypatch.chdir(REPO)
     doc = frontmatter.read(FRESH / "heldout" / "f28-lifecycle-messaging-blog.md")
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
+    (cx,) = [j for j in hub_tagger.judgements(*args) if j.slug == "customer-experience"]
+    assert cx.reason == "behind" and not cx.qualifies and cx.confidence >= cx.threshold
+    assert "its meaning leads the first topic's in 1 of the body's" in cx.why()
+    assert "customer-experience" not in {t.slug for t in hub_tagger.tag(*args)}
+    monkeypatch.setattr(P, "OWN_PASSAGES", 1)
     kept = [j for j in hub_tagger.judgements(*args) if j.reason == "own evidence"]
     assert [j.slug for j in kept] == ["customer-experience"]
     (cx,) = kept
@@ -964,7 +972,9 @@ def test_a_piece_about_another_field_in_a_topics_words_is_vetoed_by_its_subject(
     why = cx.why()
     assert "Vetoed: not about the topics' field as the examples about a topic are" in why
     assert f"subject {cx.subject:.2f} < {cx.subject_floor:.2f}" in why
-    assert "against " in cx.subject_words and "hospital" in cx.subject_words
+    assert "against " in cx.subject_words
+    against = cx.subject_words.split("; for")[0].removeprefix("against ").split(", ")
+    assert {"hospital", "patient", "clinic", "outpatient"} & set(against)
     shown = {s.slug: s for s in hub_tagger.explain(*piece)}
     assert shown["customer-experience"].meaning is not None
     assert shown["customer-experience"].meaning.vetoed
@@ -1049,17 +1059,21 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     # a short example's score does not set it, however low
     lowered = np.where(about & ~long, -10.0, left_out)
     assert P.subject_floor(lowered, counted) == floor
-    # one example more or fewer, other than the two lowest (whose own scores set it), moves
-    # it by a sliver of the gap between them, which the former floor (method="lower") jumped
+    # one example more or fewer, other than those around the floor (whose own scores set it),
+    # moves it by a fraction (the share) of the gaps between the scores around it, which the
+    # former floor (method="lower") jumped across
     ranked = np.argsort(np.where(counted, left_out, np.inf))
     low = np.sort(left_out[counted])
-    gap = float(low[1] - low[0])
-    for i in ranked[2 : int(counted.sum()) : 7]:
+    k = int(P.SUBJECT_FLOOR_SHARE * (len(low) - 1))  # the floor is between low[k] and low[k+1]
+    assert low[k] <= floor <= low[k + 1]
+    span = float(low[k + 2] - low[max(k - 1, 0)])
+    bound = 1.5 * P.SUBJECT_FLOOR_SHARE * span
+    for i in ranked[k + 3 : int(counted.sum()) : 7]:
         keep = np.arange(len(pieces)) != i
-        assert abs(P.subject_floor(left_out[keep], counted[keep]) - floor) <= 0.02 * gap
-    for score in (low[2], float(np.median(low)), float(low[-1])):
+        assert abs(P.subject_floor(left_out[keep], counted[keep]) - floor) <= bound
+    for score in (low[k + 3], float(np.median(low)), float(low[-1])):
         added = P.subject_floor(np.append(left_out, score), np.append(counted, True))
-        assert abs(added - floor) <= 0.02 * gap
+        assert abs(added - floor) <= bound
     # build_profiles takes it so
     profiles = P.build_profiles(
         "m", rules.slugs, pieces, np.zeros((len(pieces), 4), dtype=np.float32), views
@@ -1231,3 +1245,43 @@ def test_the_subjects_words_are_ranked_once_a_piece(
     vetoed = [j for j in strict.judgements(*piece) if j.reason == "subject"]
     assert len(vetoed) >= 2 and len(calls) == 1
     assert len({j.subject_words for j in vetoed}) == 1 and vetoed[0].subject_words
+
+
+def test_pieces_about_none_that_the_subject_vetoes_do_not_teach_the_calibration(
+    rules: Tagger,
+) -> None:
+    """Round 8: the calibration is fitted on the examples the veto lets through. A piece about
+    none whose left-out subject score is under the floor is untagged by its words whatever
+    its figures: making its rules look like a strong match for every topic changes nothing
+    in the calibration, while the same change to a piece about none over the floor does."""
+    from dataclasses import replace
+
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    vectors = np.zeros((len(pieces), 4), dtype=np.float32)
+    vectors[:, 0] = 1.0
+    about = np.array([bool(p.topics) for p in pieces])
+    long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
+    *_model, subject = P._subject_model([v.words for v in views], about)
+    floor = P.subject_floor(subject, about & long)
+    labels = np.zeros((len(pieces), len(rules.slugs)), dtype=np.int8)
+    reaches = P.reaches_calibration(about, long, labels, subject, floor)
+    vetoed = np.flatnonzero(~reaches)
+    through = np.flatnonzero(~about & long & reaches)
+    assert len(vetoed) >= 100 and len(through) >= 3  # most pieces about none are under it
+    assert (~about[vetoed]).all() and (subject[vetoed] < floor).all()
+    # an editor's correction always teaches, under the floor too
+    corrected = labels.copy()
+    corrected[vetoed[0], 0] = -1
+    assert P.reaches_calibration(about, long, corrected, subject, floor)[vetoed[0]]
+
+    def built(changed: int) -> P.Profiles:
+        tempting = replace(views[changed], strength=np.full(len(rules.slugs), 3.0))
+        changed_views = [tempting if i == changed else v for i, v in enumerate(views)]
+        return P.build_profiles("m", rules.slugs, pieces, vectors, changed_views)
+
+    plain = P.build_profiles("m", rules.slugs, pieces, vectors, views)
+    under, over = built(int(vetoed[0])), built(int(through[0]))
+    assert under.weights == plain.weights and under.thresholds == plain.thresholds
+    assert np.array_equal(under.topic_weights, plain.topic_weights)
+    assert over.weights != plain.weights

@@ -1,5 +1,6 @@
 """tests/data/tagging-subject: 100 pieces by two writers apart from the tagger, 44 of them about
-none of the topics in the topics' own words. It measures and does not teach (see its README)."""
+none of the topics in the topics' own words. Its train/ teaches since round 8; its heldout/
+measures and never teaches (see its README)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ def rules() -> Tagger:
 
 @pytest.fixture(scope="module")
 def scored(rules: Tagger) -> dict[str, Evaluation]:
-    tagger, _problems = P.load_hub_tagger(REPO, rules)
     found = {}
     for part in ("train", "heldout"):
+        # train/ is taught: it is scored by a tagger built without it, as --evaluate does
+        leave_out = SUBJECT / part if part == "train" else None
+        tagger, _problems = P.load_hub_tagger(REPO, rules, leave_out=leave_out)
         evaluation, problems = evaluate(tagger, SUBJECT / part)
         assert problems == []
         found[part] = evaluation
@@ -43,9 +46,12 @@ def _about_none(part: str) -> set[str]:
     }
 
 
-def test_the_subject_set_is_never_taught_and_every_topic_is_on_both_sides(rules: Tagger) -> None:
+def test_only_the_subject_sets_train_part_teaches_and_every_topic_is_on_both_sides(
+    rules: Tagger,
+) -> None:
     names = {p.name for p in P.labelled_pieces(REPO, rules)[0]}
-    assert not {n for n in names if "tagging-subject" in n}
+    assert not {n for n in names if "tagging-subject/heldout" in n}
+    assert len({n for n in names if "tagging-subject/train/" in n}) == 50
     for part in ("train", "heldout"):
         metas = [frontmatter.read(p).meta for p in sorted((SUBJECT / part).glob("*.md"))]
         assert len(metas) == 50
@@ -56,14 +62,15 @@ def test_the_subject_set_is_never_taught_and_every_topic_is_on_both_sides(rules:
 def test_pieces_about_none_in_the_topics_words_are_mostly_left_untagged(
     scored: dict[str, Evaluation],
 ) -> None:
-    """Floors a little under what was measured (round 7 with the subject's veto: train/ P 0.907
-    R 0.929, 4 of 22 about none tagged; heldout/ P 0.909 R 0.952, 3 of 22; before the veto
-    P 0.867 and 0.889, 6 and 4 of 22)."""
+    """Floors a little under what was measured (round 8, train/ taught and scored by a tagger
+    built without it: train/ P 0.952 R 0.952, 2 of 22 about none tagged; heldout/ P 0.953
+    R 0.976, 1 of 22. Round 7 with the subject's veto: P 0.907 and 0.909, R 0.929 and 0.952,
+    4 and 3 of 22; before the veto P 0.867 and 0.889, 6 and 4 of 22)."""
     for part, evaluation in scored.items():
         none = _about_none(part)
         tagged = {path for path, _expected, got in evaluation.misses if path in none and got}
         print(f"\n{part}: {evaluation.micro}, about none tagged {len(tagged)} of {len(none)}")
         assert evaluation.pieces == 50
-        assert len(tagged) <= 5
-        assert evaluation.micro.precision >= 0.88
-        assert evaluation.micro.recall >= 0.90
+        assert len(tagged) <= 3
+        assert evaluation.micro.precision >= 0.92
+        assert evaluation.micro.recall >= 0.92
