@@ -26,6 +26,7 @@ import importlib.abc
 import importlib.metadata
 import importlib.util
 import io
+import itertools
 import json
 import math
 import os
@@ -605,26 +606,25 @@ def _primal_ridge(
     X: WordRows, y: npt.NDArray[np.float64], ridge: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """`_ridge` in its primal form: w = (X' X + ridge I)^-1 X' y, and a row's leverage
-    x_i' (X' X + ridge I)^-1 x_i gives its left-out value, rows a block at a time."""
+    x_i' (X' X + ridge I)^-1 x_i gives its left-out value. Both sums go row by row over the
+    words a row uses (a few hundred of thousands): no dense product with the whole table."""
     rows, words = X.shape
-    step = max(1, RIDGE_BLOCK // max(words, 1))
     inner = np.zeros((words, words))
-    for start in range(0, rows, step):
-        block = X.rows(start, min(start + step, rows))
-        inner += block.T @ block
+    spans = list(itertools.pairwise(X.starts.tolist()))
+    for lo, hi in spans:
+        used, values = X.columns[lo:hi], X.values[lo:hi]
+        inner[np.ix_(used, used)] += np.outer(values, values)  # a row's columns are distinct
     inner[np.diag_indices(words)] += ridge
     inverse = np.linalg.inv(inner)
     del inner
     w = inverse @ X.transpose_times(y)
-    left_out = np.zeros(rows)
-    for start in range(0, rows, step):
-        stop = min(start + step, rows)
-        block = X.rows(start, stop)
-        leverage = ((block @ inverse) * block).sum(axis=1)
-        fitted = block @ w
-        left_out[start:stop] = (fitted - leverage * y[start:stop]) / np.maximum(
-            1.0 - leverage, 1e-6
-        )
+    leverage = np.array(
+        [
+            X.values[lo:hi] @ inverse[np.ix_(X.columns[lo:hi], X.columns[lo:hi])] @ X.values[lo:hi]
+            for lo, hi in spans
+        ]
+    ).reshape(rows)
+    left_out = (X.times(w) - leverage * y) / np.maximum(1.0 - leverage, 1e-6)
     return w, left_out
 
 
