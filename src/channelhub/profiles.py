@@ -8,8 +8,9 @@ the examples for "resembles"), calibration (a small logistic model over five fig
 strength, cues, meaning, its lead over the other topics, and nearest example; fitted on
 leave-one-out figures for all topics together, then for each topic on its own pulled towards
 the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
-precision more than recall), the subject (a ridge regression of "is about one of the topics"
-on a piece's words), cross-validation of that whole recipe, and `HubTagger`, which tags with
+precision more than recall, and fitted only on the examples the subject's veto lets through),
+the subject (a ridge regression of "is about one of the topics" on a piece's words, solved in
+its dual or primal form, whichever is smaller), cross-validation of that whole recipe, and `HubTagger`, which tags with
 rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
 calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
 on a piece about another field, a second topic far behind the first needs evidence of its own
