@@ -119,7 +119,7 @@ MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
 #: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
-FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
+FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "words", "bias")
 #: a topic needs this many labelled examples before its profile and calibration decide (with
 #: one or two, its own weights and threshold are fitted to noise; it is left to its rules)
 MIN_EXAMPLES = 3
@@ -159,6 +159,12 @@ SUBJECT_FLOOR_SHARE: float | None = 0.005
 SUBJECT_MIN_WORDS = 80
 #: the words the table names for and against a piece's subject
 SUBJECT_WORDS_SHOWN = 3
+#: each topic's own words (issue 17, round 8): a ridge regression per topic of "is an example
+#: of the topic" (1 or 0) on the same rows of words as the subject, solved with it (one
+#: factorisation); its score enters the calibration as the figure "words", times this scale
+WORDS_SCALE = 4.0
+#: the words the table names for and against a topic
+TOPIC_WORDS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -391,14 +397,22 @@ class Profiles:
     subject_bias: float = 0.5
     #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
     subject_floor: float = -math.inf
+    #: each topic's own words, on the subject's vocabulary: (words, topics) weights and (topics,)
+    #: intercepts (`word_scores`)
+    word_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    word_bias: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     key: str = field(default="")
 
     @cached_property
-    def subject_lookup(self) -> dict[str, tuple[float, float]]:
-        """Each subject word's (idf, idf x weight)."""
-        idf = self.subject_idf.tolist()
-        scaled = (self.subject_idf * self.subject_weights).tolist()
-        return dict(zip(self.subject_vocabulary, zip(idf, scaled, strict=True), strict=True))
+    def word_rows(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+        """Each word's row in a (words, 2 + topics) table: its idf, then idf x its weight for
+        the subject and for each topic, so that one lookup a word gives all its parts."""
+        idf = self.subject_idf[:, None]
+        weights = np.hstack(
+            [self.subject_weights[:, None], self.word_weights.reshape(len(idf), -1)]
+        )
+        index = {w: i for i, w in enumerate(self.subject_vocabulary)}
+        return index, np.hstack([idf, idf * weights])
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -411,40 +425,90 @@ class Profiles:
         return self.examples.astype(np.float32)
 
 
+def word_scores(profiles: Profiles, words: Words) -> tuple[float, npt.NDArray[np.float64]]:
+    """A piece's subject score (about 1 for a piece like the examples about a topic, about 0
+    for one like those about none) and each topic's words score (topics,) (about 1 for a piece
+    worded like the topic's examples, about 0 otherwise): one pass over its words, a lookup a
+    word giving all its parts at once (`word_terms` says which weighed)."""
+    index, table = profiles.word_rows
+    get = index.get
+    found = [(i, n) for i, n in ((get(w), n) for w, n in words.items()) if i is not None]
+    if not found:
+        return profiles.subject_bias, np.asarray(profiles.word_bias, dtype=np.float64)
+    rows = table[[i for i, _n in found]]
+    counts = np.log1p(np.array([n for _i, n in found], dtype=np.float64))
+    # einsum without BLAS: sums in a fixed order on every machine
+    weighted = counts * rows[:, 0]
+    norm = math.sqrt(float(np.einsum("w,w->", weighted, weighted)))
+    scores = np.einsum("w,wt->t", counts, rows[:, 1:]) / norm
+    return profiles.subject_bias + float(scores[0]), profiles.word_bias + scores[1:]
+
+
 def subject_score(profiles: Profiles, words: Words) -> float:
-    """The piece's subject score: about 1 for a piece like the examples about a topic, about 0
-    for one like those about none (one pass over its words; `subject_terms` says which weighed)."""
-    get = profiles.subject_lookup.get
-    total = squares = 0.0
-    for word, n in words.items():
-        found = get(word)
-        if found is not None:
-            count = math.log1p(n)
-            total += count * found[1]
-            squares += (count * found[0]) ** 2
-    return profiles.subject_bias + (total / math.sqrt(squares) if squares else 0.0)
+    """The piece's subject score (`word_scores`; `subject_terms` says which words weighed)."""
+    return word_scores(profiles, words)[0]
+
+
+def word_terms(profiles: Profiles, words: Words, column: int) -> list[tuple[str, float]]:
+    """Each of the piece's words and its part in a score of `word_scores`, the subject's
+    (`column` 0) or topic t's (column 1 + t): they sum to the score less its intercept."""
+    index, table = profiles.word_rows
+    found = [(w, math.log1p(n), table[index[w]]) for w, n in words.items() if w in index]
+    norm = math.sqrt(sum((count * float(row[0])) ** 2 for _w, count, row in found))
+    return [(w, count * float(row[1 + column]) / norm) for w, count, row in found]
 
 
 def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
     """Each of the piece's subject words and its part in `subject_score` (they sum to the score
     less the bias)."""
-    lookup = profiles.subject_lookup
-    found = [(w, math.log1p(n), lookup[w]) for w, n in words.items() if w in lookup]
-    norm = math.sqrt(sum((count * idf) ** 2 for _w, count, (idf, _scaled) in found))
-    return [(w, count * scaled / norm) for w, count, (_idf, scaled) in found]
+    return word_terms(profiles, words, 0)
 
 
-def _subject_model(
-    pieces: Sequence[Words], about: npt.NDArray[np.bool_]
-) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64], float,
-           npt.NDArray[np.float64]]:  # fmt: skip
-    """The subject's ridge regression on the pieces' words: (vocabulary, idf, weights, bias,
-    each piece's score with itself left out)."""
+def top_words(terms: Iterable[tuple[str, float]], shown: int, *, pro_first: bool = False) -> str:
+    """'against hospital, ward; for wait, one': the words that weighed most each way."""
+    ranked = sorted(terms, key=lambda pair: (pair[1], pair[0]))
+    sides = [
+        ("against", [w for w, v in ranked if v < 0][:shown]),
+        ("for", [w for w, v in reversed(ranked) if v > 0][:shown]),
+    ]
+    if pro_first:
+        sides.reverse()
+    return "; ".join(f"{side} {', '.join(found)}" for side, found in sides if found)
+
+
+@dataclass(frozen=True)
+class WordModels:
+    """The regressions on the examples' words: the subject and each topic's own, one solve."""
+
+    vocabulary: tuple[str, ...]
+    idf: npt.NDArray[np.float64]
+    subject_weights: npt.NDArray[np.float64]  # (words,)
+    subject_bias: float
+    subject: npt.NDArray[np.float64]  # (examples,): each one's subject score, itself left out
+    topic_weights: npt.NDArray[np.float64]  # (words, topics)
+    topic_bias: npt.NDArray[np.float64]  # (topics,)
+    topics: npt.NDArray[np.float64]  # (examples, topics): each one's words scores, left out
+
+
+def _word_models(
+    pieces: Sequence[Words], about: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]
+) -> WordModels:
+    """The subject's ridge regression ("is about one of the topics") and each topic's ("is an
+    example of the topic") on the pieces' words, solved together: one factorisation, 1 + topics
+    right-hand sides."""
     vocabulary, idf, X = _subject_rows(pieces)
+    topics = truth.shape[1]
     if not vocabulary:
-        return vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5)
-    w, left_out = _dual_ridge(X, about.astype(np.float64), SUBJECT_RIDGE)
-    return vocabulary, idf, w[:-1], float(w[-1]), left_out
+        return WordModels(
+            vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5),
+            np.zeros((0, topics)), np.zeros(topics), np.zeros((len(pieces), topics)),
+        )  # fmt: skip
+    targets = np.column_stack([about, truth]).astype(np.float64)
+    w, left_out = _dual_ridge(X, targets, SUBJECT_RIDGE)
+    return WordModels(
+        vocabulary, idf, w[:-1, 0], float(w[-1, 0]), left_out[:, 0],
+        w[:-1, 1:], w[-1, 1:], left_out[:, 1:],
+    )  # fmt: skip
 
 
 def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
@@ -482,15 +546,16 @@ def _subject_rows(
 def _dual_ridge(
     X: npt.NDArray[np.float64], y: npt.NDArray[np.float64], ridge: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """A ridge regression of y on X's rows solved in its dual form (rows x rows: far more
-    words than examples): (the weights, each row's fitted value with itself left out, exactly,
-    from the hat matrix: no refit per row)."""
-    gram = X @ X.T
-    inverse = np.linalg.inv(gram + ridge * np.eye(len(X)))
-    hat = gram @ inverse
-    leverage = np.diag(hat)
-    left_out = (hat @ y - leverage * y) / np.maximum(1.0 - leverage, 1e-6)
-    return X.T @ (inverse @ y), left_out
+    """A ridge regression of y (rows, or rows x targets: one factorisation for them all) on X's
+    rows solved in its dual form (rows x rows: far more words than examples): (the weights,
+    each row's fitted value with itself left out, exactly, from the hat matrix: no refit per
+    row)."""
+    inverse = np.linalg.inv(X @ X.T + ridge * np.eye(len(X)))
+    alpha = inverse @ y
+    # the hat matrix is I - ridge x inverse: a row's left-out value is y - alpha / inverse's
+    # diagonal (no rows x rows product beyond the inverse)
+    diagonal = np.diag(inverse).reshape((-1,) + (1,) * (y.ndim - 1))
+    return X.T @ alpha, y - alpha / diagonal
 
 
 def _features(
@@ -498,9 +563,11 @@ def _features(
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
     cues: npt.NDArray[np.float64],
+    words: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
-    score), meaning, its lead over the best other topic, nearest example, 1 (the bias)."""
+    score), meaning, its lead over the best other topic, nearest example, the topic's words
+    score (x WORDS_SCALE), 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -515,6 +582,7 @@ def _features(
             meaning,
             meaning - others,
             nearest,
+            WORDS_SCALE * words,
             np.ones_like(meaning),
         ],
         axis=-1,
@@ -699,6 +767,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         SUBJECT_PLACES,
         SUBJECT_FLOOR_SHARE,
         SUBJECT_MIN_WORDS,
+        WORDS_SCALE,
     )
     basis = "\x1e".join(
         [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
@@ -762,12 +831,12 @@ def build_profiles(
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
     about = np.array([bool(p.topics) for p in pieces], dtype=bool)
-    vocabulary, idf, subject_weights, subject_bias, subject = _subject_model(
-        [r.words for r in rules], about
-    )
-    X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
-    floor = subject_floor(subject, about & np.array([r.length >= SUBJECT_MIN_WORDS for r in rules]))
     truth = labels == 1
+    words = _word_models([r.words for r in rules], about, truth)
+    X = _features((meaning - centre) / spread, nearest * 10, strength, cues, words.topics)
+    floor = subject_floor(
+        words.subject, about & np.array([r.length >= SUBJECT_MIN_WORDS for r in rules])
+    )
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     weights, topic_weights = _calibrate(X, truth, sample)
     confidence = _sigmoid((X * topic_weights).sum(axis=-1))
@@ -802,11 +871,13 @@ def build_profiles(
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
-        subject_vocabulary=vocabulary,
-        subject_idf=idf,
-        subject_weights=subject_weights,
-        subject_bias=subject_bias,
+        subject_vocabulary=words.vocabulary,
+        subject_idf=words.idf,
+        subject_weights=words.subject_weights,
+        subject_bias=words.subject_bias,
         subject_floor=floor,
+        word_weights=words.topic_weights,
+        word_bias=words.topic_bias,
         key=key,
     )
 
@@ -842,6 +913,10 @@ class Judgement:
     subject: float | None = None  # None: not scored (no topic it could veto, or a short piece)
     subject_floor: float = -math.inf
     subject_words: str = ""
+    #: the topic's words score (`word_scores`), and (filled in by `HubTagger.explain`) the
+    #: piece's words that weighed most for and against it
+    words: float | None = None
+    topic_words: str = ""
 
     @property
     def vetoed(self) -> bool:
@@ -875,6 +950,8 @@ class Judgement:
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
         )
+        if self.words is not None and self.topic_words:
+            text += f"; its words {self.words:.2f}: {self.topic_words}"
         if self.reason == "subject":
             words = f": {self.subject_words}" if self.subject_words else ""
             text += (
@@ -924,7 +1001,8 @@ def judge(
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    figures = _features(meaning, nearest * 10, view.strength, view.cues)
+    subject_value, words = word_scores(profiles, view.words)  # the piece's words, one pass
+    figures = _features(meaning, nearest * 10, view.strength, view.cues, words)
     parts = figures * profiles.topic_weights
     confidence = _sigmoid(parts.sum(axis=-1)).tolist()
     # plain Python values from here: ten topics, no numpy scalars
@@ -939,19 +1017,8 @@ def judge(
     subject: float | None = None
     scored = any(calibrated) and math.isfinite(profiles.subject_floor)
     if scored and view.length >= SUBJECT_MIN_WORDS:
-        subject = subject_score(profiles, view.words)
+        subject = subject_value
     off_subject = subject is not None and subject < profiles.subject_floor
-
-    def off_words() -> str:
-        """The words that weighed most against the subject, and for it."""
-        ranked = sorted(subject_terms(profiles, view.words), key=lambda pair: (pair[1], pair[0]))
-        against = [w for w, v in ranked if v < 0][:SUBJECT_WORDS_SHOWN]
-        pro = [w for w, v in reversed(ranked) if v > 0][:SUBJECT_WORDS_SHOWN]
-        return "; ".join(
-            f"{side} {', '.join(found)}"
-            for side, found in (("against", against), ("for", pro))
-            if found
-        )
 
     out = []
     for t, slug in enumerate(profiles.slugs):
@@ -980,7 +1047,12 @@ def judge(
                 qualifies[t],
                 subject=subject,
                 subject_floor=profiles.subject_floor,
-                subject_words=off_words() if reason == "subject" else "",
+                subject_words=(
+                    top_words(subject_terms(profiles, view.words), SUBJECT_WORDS_SHOWN)
+                    if reason == "subject"
+                    else ""
+                ),
+                words=float(words[t]),
             )
         )
     lean = None if body is None else lambda: passage_lean(profiles, body())
@@ -1128,8 +1200,11 @@ class HubTagger:
         rows = embedder.embed(texts)
         out = []
         vetoed = [j for j in found if j.vetoed]
+        words = subject_words(tokens(title, summary, body))
         for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
+            terms = word_terms(profiles, words, 1 + t)
+            j = replace(j, topic_words=top_words(terms, TOPIC_WORDS_SHOWN, pro_first=True))
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             # an example with this very text is the piece itself: it resembles nothing by that
@@ -1207,6 +1282,8 @@ _ARRAYS = (
     "labels",
     "subject_idf",
     "subject_weights",
+    "word_weights",
+    "word_bias",
 )
 
 
@@ -1266,6 +1343,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         return None
     words = (len(profiles.subject_vocabulary),)
     if profiles.subject_idf.shape != words or profiles.subject_weights.shape != words:
+        return None
+    if profiles.word_weights.shape != (*words, topics) or profiles.word_bias.shape != (topics,):
         return None
     return profiles
 
