@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import socket
 import subprocess
@@ -128,9 +129,12 @@ def test_calibration_is_fitted_and_thresholds_are_per_topic(hub_tagger: P.HubTag
     profiles = hub_tagger.profiles
     assert profiles is not None
     weights = dict(zip(P.FIGURES, profiles.weights, strict=True))
-    assert list(weights) == ["rule strength", "cues", "meaning", "lead", "nearest example", "bias"]
-    # the rules, the cues and the meaning all count for a topic
+    assert list(weights) == [
+        "rule strength", "cues", "meaning", "lead", "nearest example", "words", "bias",
+    ]  # fmt: skip
+    # the rules, the cues, the meaning and the topic's own words all count for a topic
     assert weights["rule strength"] > 0 and weights["cues"] > 0 and weights["meaning"] > 0
+    assert weights["words"] > 0
     # each topic has its own weights, near the shared ones
     own = profiles.topic_weights
     assert own.shape == (len(profiles.slugs), len(P.FIGURES))
@@ -355,7 +359,8 @@ def test_pull_tags_with_the_profiles_and_a_correction_changes_the_feed_fingerpri
 def test_cross_validated_figures_on_the_repositorys_examples(
     embedder: Embedder, rules: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Floors a little under what was measured (round 7: P 0.933, R 0.847, the subject vetoing
+    """Floors a little under what was measured (round 8: P 0.963, R 0.851 over 318, each
+    topic's own words a figure of the calibration; round 7: P 0.933, R 0.847, the subject vetoing
     topics on pieces about another field; round 6: P 0.915, R 0.851 over 318 pieces, a
     second topic behind the first kept by evidence of its own; round 5: P 0.933, R 0.842 with
     tagging-fresh/train, a second topic far behind the first dropped; round 4: P 0.918, R 0.844,
@@ -380,10 +385,10 @@ def test_cross_validated_figures_on_the_repositorys_examples(
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ncross-validated: precision {precision:.3f} recall {recall:.3f} over {len(outcomes)}")
     assert len(outcomes) == len(examples) >= 310
-    assert precision >= 0.925  # measured 0.933 (0.915 without the subject's veto)
-    # measured 0.842: 0.847 when a fold's floor was its lowest example's score (method
-    # "lower" at 200 examples or fewer), interpolated now; 0.842 too with no evidence of its own
-    assert recall >= 0.84
+    # measured 0.963 (0.933 without each topic's words, 0.915 without the subject's veto too)
+    assert precision >= 0.95
+    # measured 0.851 (0.842 without each topic's words)
+    assert recall >= 0.845
     assert outcomes == P.cross_validate(embedder, rules, examples)  # folds are fixed
 
 
@@ -409,6 +414,8 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     )
     assert np.array_equal(cached.subject_weights, first.profiles.subject_weights)
     assert np.array_equal(cached.subject_idf, first.profiles.subject_idf)
+    assert np.array_equal(cached.word_weights, first.profiles.word_weights)
+    assert np.array_equal(cached.word_bias, first.profiles.word_bias)
     assert P.load_profiles(root, "another-key") is None
     (root / P.CACHE_DIR / P.PROFILES_FILE).write_bytes(b"PK\x03\x04 not a zip")
     assert P.load_profiles(root, first.profiles.key) is None
@@ -764,10 +771,12 @@ def test_a_piece_in_indirect_words_is_still_tagged(hub_tagger: P.HubTagger) -> N
 def test_a_second_topic_far_behind_the_first_is_dropped_and_says_why(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A piece on order-ahead push alerts is mobile marketing; customer experience reaches its
-    own threshold, but at about half the first topic's confidence it is not given."""
+    """A piece on offers sent to the phone is mobile marketing; customer experience reaches its
+    own threshold, but at under half the first topic's confidence it is not given. (Until round
+    8 the piece was tagging-broad's order-ahead push alerts, whose second topic each topic's
+    own words now keep under its threshold.)"""
     monkeypatch.chdir(REPO)
-    doc = frontmatter.read(BROAD / "train" / "b08-order-ahead-pushes.md")
+    doc = frontmatter.read(REPO / "tests/data/tagging-indirect/tune/t05-offers-on-the-phone.md")
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
     found = {j.slug: j for j in hub_tagger.judgements(*args)}
     cx, mobile = found["customer-experience"], found["mobile-marketing"]
@@ -856,38 +865,41 @@ def test_a_second_topic_with_evidence_of_its_own_is_kept_behind_the_first() -> N
 def test_a_piece_about_two_topics_keeps_the_second_by_its_own_evidence(
     hub_tagger: P.HubTagger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """tagging-multi/train's note on justifying analytics spend is about data and analytics and
-    martech spending; the second is far behind the first in confidence, but its rules give it
-    on their own, and the table says so."""
+    """tagging-multi/train's note on automating the hand-off from marketing to sales is about
+    sales and marketing alignment, marketing automation and data and analytics; the third is
+    far behind the first in confidence, but its rules give it on their own, and the table says
+    so. (Until round 8 the piece was the note on justifying analytics spend, whose second topic
+    each topic's own words now give by its confidence.)"""
     monkeypatch.chdir(REPO)
-    path = MULTI / "train" / "m21-analytics-spend-justify.md"
+    path = MULTI / "train" / "m24-mql-to-sql-automation-data.md"
     doc = frontmatter.read(path)
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
     found = {j.slug: j for j in hub_tagger.judgements(*args)}
-    spending, data = found["marketing-tech-spending"], found["data-analytics"]
-    assert data.given and spending.given and spending.reason == "own evidence"
-    assert spending.confidence < P.BEHIND_FIRST * data.confidence
+    data, sales = found["data-analytics"], found["sales-marketing-alignment"]
+    assert sales.given and data.given and data.reason == "own evidence"
+    assert data.confidence < P.BEHIND_FIRST * sales.confidence
     assert {s.slug for s in hub_tagger.tag(*args)} == set(doc.meta["expected_topics"])
     result = CliRunner().invoke(main, ["tag", str(path.relative_to(REPO))])
     assert result.exit_code == 0, result.output
-    row = next(line for line in result.output.splitlines() if "marketing-tech-spending" in line)
-    assert "(marketing-tech-spending)" not in row
+    row = next(line for line in result.output.splitlines() if "data-analytics" in line)
+    assert "(data-analytics)" not in row
     assert "evidence of its own: its rules give it on their own" in row
     as_json = json.loads(CliRunner().invoke(main, ["tag", "--json", str(path)]).output)
-    assert [t["slug"] for t in as_json[0]["topics"]] == [
-        "data-analytics",
-        "marketing-tech-spending",
-    ]
+    assert [t["slug"] for t in as_json[0]["topics"]][-1] == "data-analytics"
+    assert {t["slug"] for t in as_json[0]["topics"]} == set(doc.meta["expected_topics"])
 
 
 def test_a_second_topic_kept_by_the_passages_its_meaning_leads(
     hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """tagging-fresh/heldout's lifecycle-messaging post (never an example) is about mobile
-    messaging and customer experience; the second is far behind the first and its rules alone
-    would not give it, but its meaning leads the first topic's in passages of its own."""
+    """tagging-varied/train's churn-prediction piece is about data and analytics; customer
+    experience is far behind it and its rules alone would not give it, but its meaning leads
+    the first topic's in passages of its own, so it is kept (the mechanism; the piece's editors
+    filed it under data and analytics alone). Until round 8 this was tagging-fresh/heldout's
+    lifecycle-messaging post, whose customer experience each topic's own words now give by
+    its confidence: the test for that is below."""
     monkeypatch.chdir(REPO)
-    doc = frontmatter.read(FRESH / "heldout" / "f28-lifecycle-messaging-blog.md")
+    doc = frontmatter.read(REPO / "tests/data/tagging-varied/train/c23-who-will-leave.md")
     args = (doc.meta["title"], doc.meta["summary"], doc.body)
     kept = [j for j in hub_tagger.judgements(*args) if j.reason == "own evidence"]
     assert [j.slug for j in kept] == ["customer-experience"]
@@ -1064,7 +1076,8 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     profiles = P.build_profiles(
         "m", rules.slugs, pieces, np.zeros((len(pieces), 4), dtype=np.float32), views
     )
-    assert profiles.subject_floor == floor
+    # (the same to the last digits: it solves the subject with the topics' words, in one go)
+    assert np.isclose(profiles.subject_floor, floor, rtol=0, atol=1e-12)
     assert P.subject_floor(left_out, np.zeros(len(pieces), dtype=bool)) == -np.inf
 
 
@@ -1158,3 +1171,85 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
         assert np.isclose(score - profiles.subject_bias, sum(v for _w, v in parts))
     # the examples about a topic score higher than those about none, left out too
     assert left_out[about].mean() > left_out[~about].mean() + 0.3
+
+
+# --- round 8 (issue 17): each topic's own words ----------------------------------------------
+
+
+def test_each_topics_words_are_one_solve_with_exact_left_out_scores(rules: Tagger) -> None:
+    """Each topic's words are a ridge regression of "is an example of the topic" on the
+    subject's rows of words, solved with the subject (one factorisation); the calibration sees
+    each example's score with itself left out, exactly, without a refit per example; a piece's
+    scores from the profiles are the same regressions, one pass over its words giving the
+    subject's and every topic's."""
+    pieces, _problems = P.labelled_pieces(REPO, rules)
+    views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    words = [v.words for v in views]
+    about = np.array([bool(p.topics) for p in pieces])
+    truth = np.array([[slug in p.topics for slug in rules.slugs] for p in pieces])
+    models = P._word_models(words, about, truth)
+    _vocabulary, _idf, X = P._subject_rows(words)
+    assert models.topics.shape == truth.shape
+    assert models.topic_weights.shape == (X.shape[1] - 1, len(rules.slugs))
+    # the subject's column is the subject's own regression, as before
+    w, left_out = P._dual_ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    assert np.allclose(models.subject_weights, w[:-1], rtol=0, atol=1e-9)
+    assert np.allclose(models.subject, left_out, rtol=0, atol=1e-9)
+    # each topic's left-out score is the score of the regressions refitted without the example
+    for i in (0, len(pieces) // 3, len(pieces) - 1):
+        keep = np.arange(len(pieces)) != i
+        w, _ = P._dual_ridge(X[keep], truth[keep].astype(np.float64), P.SUBJECT_RIDGE)
+        assert np.allclose(X[i] @ w, models.topics[i], rtol=0, atol=1e-9)
+    # left out, a topic's examples score higher than the others on its words
+    for t in range(len(rules.slugs)):
+        assert models.topics[truth[:, t], t].mean() > models.topics[~truth[:, t], t].mean() + 0.2
+    profiles = P.build_profiles(
+        "m", rules.slugs, pieces, np.zeros((len(pieces), 4), dtype=np.float32), views
+    )
+    assert np.array_equal(profiles.word_weights, models.topic_weights)
+    for i in (0, len(pieces) // 2):
+        subject, scores = P.word_scores(profiles, words[i])
+        fitted = X[i, :-1] @ models.topic_weights + models.topic_bias
+        assert np.allclose(scores, fitted, rtol=0, atol=1e-9)
+        assert np.isclose(subject, X[i, :-1] @ models.subject_weights + models.subject_bias)
+        assert subject == P.subject_score(profiles, words[i])
+        for t in (0, len(rules.slugs) - 1):
+            parts = P.word_terms(profiles, words[i], 1 + t)
+            assert np.isclose(sum(v for _w, v in parts), scores[t] - profiles.word_bias[t])
+
+
+def test_the_table_names_the_words_that_weighed_for_a_topic(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`channelhub tag` shows each topic's words score and the piece's words that weighed most
+    for and against it, as the piece writes them (not their stems); `--json` keeps its shape.
+    tagging-fresh/heldout's lifecycle-messaging post (never an example) gets customer
+    experience by its confidence now, its own words weighing for it (until round 8 it was far
+    behind the first topic and kept only by its passages)."""
+    monkeypatch.chdir(REPO)
+    path = FRESH / "heldout" / "f28-lifecycle-messaging-blog.md"
+    doc = frontmatter.read(path)
+    args = (doc.meta["title"], doc.meta["summary"], doc.body)
+    found = {j.slug: j for j in hub_tagger.judgements(*args)}
+    cx = found["customer-experience"]
+    assert cx.given and cx.reason == "confidence" and cx.words is not None
+    figures = dict(zip(P.FIGURES, cx.parts, strict=True))
+    assert figures["words"] > 1.0  # the figure weighed for it
+    result = CliRunner().invoke(main, ["tag", str(path.relative_to(REPO))])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "customer-experience" in line)
+    shown = re.search(r"its words (\d\.\d\d): for ([^;]+); against ([^;.]+)", row)
+    assert shown is not None and shown.group(1) == f"{cx.words:.2f}"
+    named = [w.strip() for w in shown.group(2).split(",")]
+    assert "complaints" in named and len(named) == P.TOPIC_WORDS_SHOWN
+    prose = " ".join(args).lower()
+    assert all(w.lower() in prose for w in named)  # words as written, not stems
+    assert re.search(r"for words \+\d", row)
+    as_json = json.loads(CliRunner().invoke(main, ["tag", "--json", str(path)]).output)
+    assert set(as_json[0]) == {"path", "topics"}
+    assert all(set(t) == {"slug", "score"} for t in as_json[0]["topics"])
+    # a vetoed topic names its words too: the clinic's customer experience
+    explained = {s.slug: s for s in hub_tagger.explain(CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)}
+    meaning = explained["customer-experience"].meaning
+    assert meaning is not None and meaning.vetoed
+    assert re.search(r"its words 0\.\d\d: for [a-z]+, [a-z]+, [a-z]+; against [a-z]", meaning.why)

@@ -464,8 +464,11 @@ def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
     return word_terms(profiles, words, 0)
 
 
-def top_words(terms: Iterable[tuple[str, float]], shown: int, *, pro_first: bool = False) -> str:
-    """'against hospital, ward; for wait, one': the words that weighed most each way."""
+def top_words(
+    terms: Iterable[tuple[str, float]], parts: Parts, shown: int, *, pro_first: bool = False
+) -> str:
+    """'against hospital, ward; for wait, one': the words that weighed most each way, each as
+    the piece first writes it (not its stem)."""
     ranked = sorted(terms, key=lambda pair: (pair[1], pair[0]))
     sides = [
         ("against", [w for w, v in ranked if v < 0][:shown]),
@@ -473,7 +476,14 @@ def top_words(terms: Iterable[tuple[str, float]], shown: int, *, pro_first: bool
     ]
     if pro_first:
         sides.reverse()
-    return "; ".join(f"{side} {', '.join(found)}" for side, found in sides if found)
+    written: dict[str, str] = {}
+    for word in (w for part in parts for w in part):
+        if token_key(word) not in written:  # "IT" stays in capitals, "Bank's" is "bank"
+            plain = word if word[1:] != word[1:].lower() else word.lower()
+            written[token_key(word)] = re.sub(r"['’]s$", "", plain)
+    return "; ".join(
+        f"{side} {', '.join(written.get(w, w) for w in found)}" for side, found in sides if found
+    )
 
 
 @dataclass(frozen=True)
@@ -1048,7 +1058,7 @@ def judge(
                 subject=subject,
                 subject_floor=profiles.subject_floor,
                 subject_words=(
-                    top_words(subject_terms(profiles, view.words), SUBJECT_WORDS_SHOWN)
+                    top_words(subject_terms(profiles, view.words), view.parts, SUBJECT_WORDS_SHOWN)
                     if reason == "subject"
                     else ""
                 ),
@@ -1200,11 +1210,12 @@ class HubTagger:
         rows = embedder.embed(texts)
         out = []
         vetoed = [j for j in found if j.vetoed]
-        words = subject_words(tokens(title, summary, body))
+        parts = tokens(title, summary, body)
+        words = subject_words(parts)
         for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
             terms = word_terms(profiles, words, 1 + t)
-            j = replace(j, topic_words=top_words(terms, TOPIC_WORDS_SHOWN, pro_first=True))
+            j = replace(j, topic_words=top_words(terms, parts, TOPIC_WORDS_SHOWN, pro_first=True))
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             # an example with this very text is the piece itself: it resembles nothing by that
