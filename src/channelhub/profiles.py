@@ -4,12 +4,13 @@ Owns collecting the examples (the repository's labelled sets, never a `heldout` 
 every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
 topics an editor removed counted against), embedding them, one profile per topic (its direction
 in meaning, a ridge regression of "is an example of the topic" on the examples' vectors, plus
-the examples for "resembles"), calibration (a small logistic model over five figures: rule
-strength, cues, meaning, its lead over the other topics, and nearest example; fitted on
-leave-one-out figures for all topics together, then for each topic on its own pulled towards
-the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
-precision more than recall), the subject (a ridge regression of "is about one of the topics"
-on a piece's words), cross-validation of that whole recipe, and `HubTagger`, which tags with
+the examples for "resembles"), calibration (a small logistic model over six figures: rule
+strength, cues, meaning, its lead over the other topics, nearest example, and the topic's own
+words; fitted on leave-one-out figures for all topics together, then for each topic on its own
+pulled towards the shared weights; a threshold per topic chosen on out-of-fold confidences,
+weighing precision more than recall), the subject (a ridge regression of "is about one of the
+topics" on a piece's words) and each topic's words (one per topic on the same words, solved
+with the subject), cross-validation of that whole recipe, and `HubTagger`, which tags with
 rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
 calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
 on a piece about another field, a second topic far behind the first needs evidence of its own
