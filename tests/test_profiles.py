@@ -1253,3 +1253,56 @@ def test_the_table_names_the_words_that_weighed_for_a_topic(
     meaning = explained["customer-experience"].meaning
     assert meaning is not None and meaning.vetoed
     assert re.search(r"its words 0\.\d\d: for [a-z]+, [a-z]+, [a-z]+; against [a-z]", meaning.why)
+
+
+# --- round 8 (issue 17), the review's findings -------------------------------------------------
+
+
+def test_a_hub_whose_words_no_two_examples_share_still_tags(
+    embedder: Embedder, rules: Tagger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new hub without the repository's examples, where an editor set one piece's topics: no
+    word is used by two examples, so the words have no vocabulary; the tagger still tags (the
+    words scores are their intercepts, 0), from the command as from the library."""
+    root = scratch_hub(tmp_path / "hub")
+    monkeypatch.chdir(root)
+    articles = root / "docs" / "articles"
+    articles.mkdir(parents=True)
+    (articles / "one.md").write_text(
+        "---\ntitle: Replying on Instagram\ndate: 2026-01-02\ntopics: [social-media]\n---\n"
+        "Brands answer comments and direct messages from followers on Instagram.\n",
+        encoding="utf-8",
+    )
+    (articles / "two.md").write_text(
+        "---\ntitle: Fans ask in public\ndate: 2026-01-03\n---\n"
+        "Followers on TikTok ask brands questions in public comments.\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["tag", "docs/articles/two.md"])
+    assert result.exit_code == 0, result.output
+    assert "two.md" in result.output and "Traceback" not in result.output
+    as_json = CliRunner().invoke(main, ["tag", "--json", "docs/articles/two.md"])
+    assert as_json.exit_code == 0, as_json.output
+    # the library: profiles built on that one piece judge and explain a piece
+    pieces, _problems = P.labelled_pieces(root, rules)
+    assert [p.topics for p in pieces] == [("social-media",)]
+    views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
+    profiles = P.build_profiles(
+        embedder.name, rules.slugs, pieces, P.example_vectors(embedder, pieces), views
+    )
+    assert profiles.subject_vocabulary == ()
+    assert profiles.word_weights.shape == (0, len(rules.slugs))
+    text = "Followers on TikTok ask brands questions in public comments."
+    tagger = P.HubTagger(rules, profiles)
+    judged = tagger.judgements(text, "", text)
+    assert len(judged) == len(rules.slugs) and all(j.words == 0.0 for j in judged)
+    assert all(s.meaning is not None for s in tagger.explain(text, "", text))
+    # profiles made without words at all (the defaults) score a piece's words as 0 too
+    bare = P.Profiles(
+        profiles.model, profiles.slugs, profiles.direction, profiles.centre, profiles.spread,
+        profiles.weights, profiles.topic_weights, profiles.thresholds, profiles.examples,
+        profiles.labels, profiles.names,
+    )  # fmt: skip
+    words = P.rule_view(rules, text, "", text).words
+    assert P.word_scores(bare, words)[1].tolist() == [0.0] * len(rules.slugs)
+    assert len(P.HubTagger(rules, bare).judgements(text, "", text)) == len(rules.slugs)

@@ -405,15 +405,27 @@ class Profiles:
     key: str = field(default="")
 
     @cached_property
+    def word_index(self) -> dict[str, int]:
+        """Each word of the subject's vocabulary and its row in `word_rows`."""
+        return {w: i for i, w in enumerate(self.subject_vocabulary)}
+
+    @cached_property
     def word_rows(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
         """Each word's row in a (words, 2 + topics) table: its idf, then idf x its weight for
         the subject and for each topic, so that one lookup a word gives all its parts."""
         idf = self.subject_idf[:, None]
-        weights = np.hstack(
-            [self.subject_weights[:, None], self.word_weights.reshape(len(idf), -1)]
-        )
-        index = {w: i for i, w in enumerate(self.subject_vocabulary)}
-        return index, np.hstack([idf, idf * weights])
+        shape = (len(idf), len(self.slugs))
+        # no vocabulary (no word used by two examples): a table of no rows, not a crash
+        own = self.word_weights if self.word_weights.shape == shape else np.zeros(shape)
+        weights = np.hstack([self.subject_weights.reshape(-1, 1), own])
+        return self.word_index, np.hstack([idf, idf * weights])
+
+    @cached_property
+    def word_intercepts(self) -> npt.NDArray[np.float64]:
+        """Each topic's words intercept (topics,): 0 for profiles without topic words."""
+        topics = (len(self.slugs),)
+        bias = self.word_bias
+        return np.asarray(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -431,18 +443,18 @@ def word_scores(profiles: Profiles, words: Words) -> tuple[float, npt.NDArray[np
     for one like those about none) and each topic's words score (topics,) (about 1 for a piece
     worded like the topic's examples, about 0 otherwise): one pass over its words, a lookup a
     word giving all its parts at once (`word_terms` says which weighed)."""
-    index, table = profiles.word_rows
-    get = index.get
+    get = profiles.word_index.get
     found = [(i, n) for i, n in ((get(w), n) for w, n in words.items()) if i is not None]
-    if not found:
-        return profiles.subject_bias, np.asarray(profiles.word_bias, dtype=np.float64)
+    if not found:  # before the table: an empty vocabulary's is never built
+        return profiles.subject_bias, profiles.word_intercepts
+    table = profiles.word_rows[1]
     rows = table[[i for i, _n in found]]
     counts = np.log1p(np.array([n for _i, n in found], dtype=np.float64))
-    # einsum without BLAS: sums in a fixed order on every machine
+    # einsum without BLAS: sums in a fixed order for the same numpy build
     weighted = counts * rows[:, 0]
     norm = math.sqrt(float(np.einsum("w,w->", weighted, weighted)))
     scores = np.einsum("w,wt->t", counts, rows[:, 1:]) / norm
-    return profiles.subject_bias + float(scores[0]), profiles.word_bias + scores[1:]
+    return profiles.subject_bias + float(scores[0]), profiles.word_intercepts + scores[1:]
 
 
 def subject_score(profiles: Profiles, words: Words) -> float:
@@ -1007,7 +1019,7 @@ def judge(
     unless the piece's subject is under the examples' floor (SUBJECT_FLOOR_SHARE), and a topic
     it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence of its own
     (`body` gives the vectors of the body's passages, asked for only then)."""
-    # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
+    # einsum without BLAS: sums in a fixed order for the same numpy build, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
