@@ -1306,3 +1306,44 @@ def test_a_hub_whose_words_no_two_examples_share_still_tags(
     words = P.rule_view(rules, text, "", text).words
     assert P.word_scores(bare, words)[1].tolist() == [0.0] * len(rules.slugs)
     assert len(P.HubTagger(rules, bare).judgements(text, "", text)) == len(rules.slugs)
+
+
+class _CountedWords(list[str]):
+    """A list of words that counts how many of them were read."""
+
+    read = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for word in super().__iter__():
+            self.read += 1
+            yield word
+
+
+def test_the_tables_words_are_found_only_when_read_and_only_as_far_as_needed(
+    hub_tagger: P.HubTagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A topic vetoed by the subject names the words that weighed, as the piece writes them:
+    found only when `why` (the table) reads them, never for a pull or --json, once a piece for
+    all its topics, reading its words only until the shown ones are found."""
+    text = "I think it is the IT team's Bank's call and it works"
+    body = _CountedWords(re.findall(r"\S+", text))
+    spellings = P.Spellings(([], [], body))
+    assert body.read == 0  # nothing read until asked
+    assert spellings.written(["i", "bank"]) == ["I", "bank"]
+    assert body.read == 8  # stopped at the last of the words asked for
+    assert spellings.written(["it", "team", "nowhere"]) == ["it", "team", "nowhere"]
+    assert body.read == len(body)  # "nowhere" is not in the piece: read to its end
+    assert spellings.written(["think"]) == ["think"] and body.read == len(body)  # once a piece
+    calls: list[int] = []
+    counted = P.Spellings.written
+
+    def written(self: P.Spellings, keys: object) -> list[str]:
+        calls.append(1)
+        return counted(self, keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(P.Spellings, "written", written)
+    found = {j.slug: j for j in hub_tagger.judgements(CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)}
+    cx = found["customer-experience"]
+    assert cx.reason == "subject" and calls == []  # judged, its words not yet looked for
+    assert "hospital" in cx.why() and len(calls) == 2  # its two sides, when read
+    assert "hospital" in cx.subject_words and len(calls) == 2  # worked out once

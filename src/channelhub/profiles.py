@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache, partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -477,8 +478,32 @@ def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
     return word_terms(profiles, words, 0)
 
 
+class Spellings:
+    """The piece's words as it writes them ("IT", "scoring"), by `token_key`: found once per
+    piece and only when asked for, its words read in order only until those asked for are."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._unread = chain.from_iterable(parts)  # read lazily: most pieces never are
+        self._written: dict[str, str] = {}
+
+    def written(self, keys: Iterable[str]) -> list[str]:
+        """Each key as the piece first writes it (the key itself if it does not)."""
+        keys = list(keys)
+        missing = {k for k in keys if k not in self._written}
+        while missing:
+            word = next(self._unread, None)
+            if word is None:
+                break
+            key = token_key(word)
+            if key not in self._written:  # "IT" and "I" stay in capitals, "Bank's" is "bank"
+                capitals = word[1:] != word[1:].lower() or word == "I"
+                self._written[key] = re.sub(r"['’]s$", "", word if capitals else word.lower())
+                missing.discard(key)
+        return [self._written.get(k, k) for k in keys]
+
+
 def top_words(
-    terms: Iterable[tuple[str, float]], parts: Parts, shown: int, *, pro_first: bool = False
+    terms: Iterable[tuple[str, float]], spellings: Spellings, shown: int, *, pro_first: bool = False
 ) -> str:
     """'against hospital, ward; for wait, one': the words that weighed most each way, each as
     the piece first writes it (not its stem)."""
@@ -489,14 +514,14 @@ def top_words(
     ]
     if pro_first:
         sides.reverse()
-    written: dict[str, str] = {}
-    for word in (w for part in parts for w in part):
-        if token_key(word) not in written:  # "IT" stays in capitals, "Bank's" is "bank"
-            plain = word if word[1:] != word[1:].lower() else word.lower()
-            written[token_key(word)] = re.sub(r"['’]s$", "", plain)
     return "; ".join(
-        f"{side} {', '.join(written.get(w, w) for w in found)}" for side, found in sides if found
+        f"{side} {', '.join(spellings.written(found))}" for side, found in sides if found
     )
+
+
+def _subject_words(profiles: Profiles, words: Words, spellings: Spellings) -> str:
+    """The words that weighed most each way in the piece's subject score, as it writes them."""
+    return top_words(subject_terms(profiles, words), spellings, SUBJECT_WORDS_SHOWN)
 
 
 @dataclass(frozen=True)
@@ -935,11 +960,17 @@ class Judgement:
     #: (for a topic vetoed by it, reason "subject") the words that weighed most each way
     subject: float | None = None  # None: not scored (no topic it could veto, or a short piece)
     subject_floor: float = -math.inf
-    subject_words: str = ""
+    #: gives `subject_words` (read only by `why` and the table: not worked out for a pull)
+    subject_words_of: Callable[[], str] | None = field(default=None, repr=False, compare=False)
     #: the topic's words score (`word_scores`), and (filled in by `HubTagger.explain`) the
     #: piece's words that weighed most for and against it
     words: float | None = None
     topic_words: str = ""
+
+    @cached_property
+    def subject_words(self) -> str:
+        """For a topic vetoed by the subject, the words that weighed most each way, else ""."""
+        return "" if self.subject_words_of is None else self.subject_words_of()
 
     @property
     def vetoed(self) -> bool:
@@ -1043,6 +1074,8 @@ def judge(
         subject = subject_value
     off_subject = subject is not None and subject < profiles.subject_floor
 
+    # the table's subject words: the piece's spellings found once, and only if read
+    subject_words_of = partial(_subject_words, profiles, view.words, Spellings(view.parts))
     out = []
     for t, slug in enumerate(profiles.slugs):
         threshold = profiles.thresholds[t]
@@ -1070,11 +1103,7 @@ def judge(
                 qualifies[t],
                 subject=subject,
                 subject_floor=profiles.subject_floor,
-                subject_words=(
-                    top_words(subject_terms(profiles, view.words), view.parts, SUBJECT_WORDS_SHOWN)
-                    if reason == "subject"
-                    else ""
-                ),
+                subject_words_of=subject_words_of if reason == "subject" else None,
                 words=float(words[t]),
             )
         )
@@ -1224,11 +1253,13 @@ class HubTagger:
         out = []
         vetoed = [j for j in found if j.vetoed]
         parts = tokens(title, summary, body)
-        words = subject_words(parts)
+        words, spellings = subject_words(parts), Spellings(parts)
         for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
             terms = word_terms(profiles, words, 1 + t)
-            j = replace(j, topic_words=top_words(terms, parts, TOPIC_WORDS_SHOWN, pro_first=True))
+            j = replace(
+                j, topic_words=top_words(terms, spellings, TOPIC_WORDS_SHOWN, pro_first=True)
+            )
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             # an example with this very text is the piece itself: it resembles nothing by that
