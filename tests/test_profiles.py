@@ -1110,6 +1110,7 @@ def test_the_code_hash_leaves_out_docstrings_comments_and_empty_fields() -> None
         ("SUBJECT_PLACES", (1, 1, 1)),
         ("SUBJECT_FLOOR_SHARE", 0.01),
         ("SUBJECT_MIN_WORDS", 60),
+        ("WORDS_SCALE", 2.0),
     ],
 )
 def test_the_subjects_constants_are_in_the_profiles_key(
@@ -1347,3 +1348,24 @@ def test_the_tables_words_are_found_only_when_read_and_only_as_far_as_needed(
     assert cx.reason == "subject" and calls == []  # judged, its words not yet looked for
     assert "hospital" in cx.why() and len(calls) == 2  # its two sides, when read
     assert "hospital" in cx.subject_words and len(calls) == 2  # worked out once
+
+
+@pytest.mark.parametrize("ridge", [0.3, 3.0])
+@pytest.mark.parametrize("targets", [1, 3])
+def test_the_dual_ridges_left_out_values_are_refits_at_any_ridge(
+    ridge: float, targets: int
+) -> None:
+    """Each row's left-out value is what the ridge regression refitted without the row says of
+    it (solved here in its primal form, every weight penalised), at a ridge other than 1 (where
+    a formula that left the ridge out would agree), for one target column and several."""
+    rng = np.random.default_rng(17)
+    X = rng.normal(size=(12, 30))
+    y = rng.normal(size=(12, targets))
+    y = y[:, 0] if targets == 1 else y
+    weights, left_out = P._dual_ridge(X, y, ridge)
+    assert weights.shape == ((30,) if targets == 1 else (30, targets))
+    assert np.allclose(weights, np.linalg.solve(X.T @ X + ridge * np.eye(30), X.T @ y))
+    for i in range(len(X)):
+        keep = np.arange(len(X)) != i
+        refit = np.linalg.solve(X[keep].T @ X[keep] + ridge * np.eye(30), X[keep].T @ y[keep])
+        assert np.allclose(X[i] @ refit, left_out[i], rtol=0, atol=1e-9)
