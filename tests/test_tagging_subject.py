@@ -59,7 +59,9 @@ def test_pieces_about_none_in_the_topics_words_are_mostly_left_untagged(
     """Floors a little under what was measured (round 8 with each topic's own words: train/
     P 0.911 R 0.976, 4 of 22 about none tagged; heldout/ P 0.870 R 0.952, 4 of 22 (two wrong
     labels more than round 7); round 7 with the subject's veto: train/ P 0.907 R 0.929, 4 of
-    22; heldout/ P 0.909 R 0.952, 3 of 22; before the veto P 0.867 and 0.889, 6 and 4 of 22)."""
+    22; heldout/ P 0.909 R 0.952, 3 of 22; before the veto P 0.867 and 0.889, 6 and 4 of 22).
+    The precision floor was 0.88 until round 8, whose 0.870 on heldout/ is under it: lowered to
+    0.86 (a change the lead accepted, said in the README's round 8)."""
     for part, evaluation in scored.items():
         none = _about_none(part)
         tagged = {path for path, _expected, got in evaluation.misses if path in none and got}
