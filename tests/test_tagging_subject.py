@@ -62,15 +62,21 @@ def test_only_the_subject_sets_train_part_teaches_and_every_topic_is_on_both_sid
 def test_pieces_about_none_in_the_topics_words_are_mostly_left_untagged(
     scored: dict[str, Evaluation],
 ) -> None:
-    """Floors a little under what was measured (round 8, train/ taught and scored by a tagger
-    built without it: train/ P 0.952 R 0.952, 2 of 22 about none tagged; heldout/ P 0.953
-    R 0.976, 1 of 22. Round 7 with the subject's veto: P 0.907 and 0.909, R 0.929 and 0.952,
-    4 and 3 of 22; before the veto P 0.867 and 0.889, 6 and 4 of 22)."""
+    """Floors a little under what was measured, train/ taught since round 8 and scored by a
+    tagger built without it. Round 8, the two branches combined (each topic's own words, the
+    veto first, tagging-adjacent taught): train/ P 0.953 R 0.976, 2 of 22 about none tagged;
+    heldout/ P 0.911 R 0.976, 2 of 22. Each branch alone: the veto first with the new examples,
+    train/ P 0.952 R 0.952, 2 of 22, heldout/ P 0.953 R 0.976, 1 of 22; each topic's own words,
+    train/ (then untaught) P 0.911 R 0.976, 4 of 22, heldout/ P 0.870 R 0.952, 4 of 22. Round 7
+    with the subject's veto: P 0.907 and 0.909, R 0.929 and 0.952, 4 and 3 of 22; before the
+    veto P 0.867 and 0.889, 6 and 4 of 22. The precision floor was 0.88 until round 8, 0.86 on
+    the words' branch, 0.92 on the veto-first branch; the combination's is 0.90, a little under
+    its 0.911 on heldout/ (two wrong labels more there than the veto-first branch alone)."""
     for part, evaluation in scored.items():
         none = _about_none(part)
         tagged = {path for path, _expected, got in evaluation.misses if path in none and got}
         print(f"\n{part}: {evaluation.micro}, about none tagged {len(tagged)} of {len(none)}")
         assert evaluation.pieces == 50
         assert len(tagged) <= 3
-        assert evaluation.micro.precision >= 0.92
-        assert evaluation.micro.recall >= 0.92
+        assert evaluation.micro.precision >= 0.90
+        assert evaluation.micro.recall >= 0.95

@@ -4,13 +4,15 @@ Owns collecting the examples (the repository's labelled sets, never a `heldout` 
 every piece under docs/ whose topics an editor set by hand: `topics != auto_topics`, with the
 topics an editor removed counted against), embedding them, one profile per topic (its direction
 in meaning, a ridge regression of "is an example of the topic" on the examples' vectors, plus
-the examples for "resembles"), calibration (a small logistic model over five figures: rule
-strength, cues, meaning, its lead over the other topics, and nearest example; fitted on
-leave-one-out figures for all topics together, then for each topic on its own pulled towards
-the shared weights; a threshold per topic chosen on out-of-fold confidences, weighing
-precision more than recall, and fitted only on the examples the subject's veto lets through),
-the subject (a ridge regression of "is about one of the topics" on a piece's words, solved in
-its dual or primal form, whichever is smaller), cross-validation of that whole recipe, and `HubTagger`, which tags with
+the examples for "resembles"), calibration (a small logistic model over six figures: rule
+strength, cues, meaning, its lead over the other topics, nearest example, and the topic's own
+words; fitted on leave-one-out figures for all topics together, then for each topic on its own
+pulled towards the shared weights; a threshold per topic chosen on out-of-fold confidences,
+weighing precision more than recall, and fitted only on the examples the subject's veto lets
+through), the subject (a ridge regression of "is about one of the topics" on a piece's words)
+and each topic's words (one per topic on the same words, solved with the subject in one
+factorisation, dual or primal, whichever is smaller), cross-validation of that whole recipe,
+and `HubTagger`, which tags with
 rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
 calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
 on a piece about another field, a second topic far behind the first needs evidence of its own
@@ -27,7 +29,6 @@ import importlib.abc
 import importlib.metadata
 import importlib.util
 import io
-import itertools
 import json
 import math
 import os
@@ -37,6 +38,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache, partial
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +125,7 @@ MAX_TOPICS = 3
 #: rows of pieces compared with every example at once in `_nearest`
 NEAREST_ROWS = 64
 #: the calibrated figures, in the order of `Profiles.weights` (the last is the bias)
-FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "bias")
+FIGURES = ("rule strength", "cues", "meaning", "lead", "nearest example", "words", "bias")
 #: a topic needs this many labelled examples before its profile and calibration decide (with
 #: one or two, its own weights and threshold are fitted to noise; it is left to its rules)
 MIN_EXAMPLES = 3
@@ -164,6 +166,12 @@ SUBJECT_FLOOR_SHARE: float | None = 0.03
 SUBJECT_MIN_WORDS = 80
 #: the words the table names for and against a piece's subject
 SUBJECT_WORDS_SHOWN = 3
+#: each topic's own words (issue 17, round 8): a ridge regression per topic of "is an example
+#: of the topic" (1 or 0) on the same rows of words as the subject, solved with it (one
+#: factorisation); its score enters the calibration as the figure "words", times this scale
+WORDS_SCALE = 4.0
+#: the words the table names for and against a topic
+TOPIC_WORDS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -396,14 +404,34 @@ class Profiles:
     subject_bias: float = 0.5
     #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
     subject_floor: float = -math.inf
+    #: each topic's own words, on the subject's vocabulary: (words, topics) weights and (topics,)
+    #: intercepts (`word_scores`)
+    word_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    word_bias: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     key: str = field(default="")
 
     @cached_property
-    def subject_lookup(self) -> dict[str, tuple[float, float]]:
-        """Each subject word's (idf, idf x weight)."""
-        idf = self.subject_idf.tolist()
-        scaled = (self.subject_idf * self.subject_weights).tolist()
-        return dict(zip(self.subject_vocabulary, zip(idf, scaled, strict=True), strict=True))
+    def word_index(self) -> dict[str, int]:
+        """Each word of the subject's vocabulary and its row in `word_rows`."""
+        return {w: i for i, w in enumerate(self.subject_vocabulary)}
+
+    @cached_property
+    def word_rows(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+        """Each word's row in a (words, 2 + topics) table: its idf, then idf x its weight for
+        the subject and for each topic, so that one lookup a word gives all its parts."""
+        idf = self.subject_idf[:, None]
+        shape = (len(idf), len(self.slugs))
+        # no vocabulary (no word used by two examples): a table of no rows, not a crash
+        own = self.word_weights if self.word_weights.shape == shape else np.zeros(shape)
+        weights = np.hstack([self.subject_weights.reshape(-1, 1), own])
+        return self.word_index, np.hstack([idf, idf * weights])
+
+    @cached_property
+    def word_intercepts(self) -> npt.NDArray[np.float64]:
+        """Each topic's words intercept (topics,): 0 for profiles without topic words."""
+        topics = (len(self.slugs),)
+        bias = self.word_bias
+        return np.asarray(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -416,40 +444,124 @@ class Profiles:
         return self.examples.astype(np.float32)
 
 
+def word_scores(profiles: Profiles, words: Words) -> tuple[float, npt.NDArray[np.float64]]:
+    """A piece's subject score (about 1 for a piece like the examples about a topic, about 0
+    for one like those about none) and each topic's words score (topics,) (about 1 for a piece
+    worded like the topic's examples, about 0 otherwise): one pass over its words, a lookup a
+    word giving all its parts at once (`word_terms` says which weighed)."""
+    get = profiles.word_index.get
+    found = [(i, n) for i, n in ((get(w), n) for w, n in words.items()) if i is not None]
+    if not found:  # before the table: an empty vocabulary's is never built
+        return profiles.subject_bias, profiles.word_intercepts
+    table = profiles.word_rows[1]
+    rows = table[[i for i, _n in found]]
+    counts = np.log1p(np.array([n for _i, n in found], dtype=np.float64))
+    # einsum without BLAS: sums in a fixed order for the same numpy build
+    weighted = counts * rows[:, 0]
+    norm = math.sqrt(float(np.einsum("w,w->", weighted, weighted)))
+    scores = np.einsum("w,wt->t", counts, rows[:, 1:]) / norm
+    return profiles.subject_bias + float(scores[0]), profiles.word_intercepts + scores[1:]
+
+
 def subject_score(profiles: Profiles, words: Words) -> float:
-    """The piece's subject score: about 1 for a piece like the examples about a topic, about 0
-    for one like those about none (one pass over its words; `subject_terms` says which weighed)."""
-    get = profiles.subject_lookup.get
-    total = squares = 0.0
-    for word, n in words.items():
-        found = get(word)
-        if found is not None:
-            count = math.log1p(n)
-            total += count * found[1]
-            squares += (count * found[0]) ** 2
-    return profiles.subject_bias + (total / math.sqrt(squares) if squares else 0.0)
+    """The piece's subject score (`word_scores`; `subject_terms` says which words weighed)."""
+    return word_scores(profiles, words)[0]
+
+
+def word_terms(profiles: Profiles, words: Words, column: int) -> list[tuple[str, float]]:
+    """Each of the piece's words and its part in a score of `word_scores`, the subject's
+    (`column` 0) or topic t's (column 1 + t): they sum to the score less its intercept."""
+    index, table = profiles.word_rows
+    found = [(w, math.log1p(n), table[index[w]]) for w, n in words.items() if w in index]
+    norm = math.sqrt(sum((count * float(row[0])) ** 2 for _w, count, row in found))
+    return [(w, count * float(row[1 + column]) / norm) for w, count, row in found]
 
 
 def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
     """Each of the piece's subject words and its part in `subject_score` (they sum to the score
     less the bias)."""
-    lookup = profiles.subject_lookup
-    found = [(w, math.log1p(n), lookup[w]) for w, n in words.items() if w in lookup]
-    norm = math.sqrt(sum((count * idf) ** 2 for _w, count, (idf, _scaled) in found))
-    return [(w, count * scaled / norm) for w, count, (_idf, scaled) in found]
+    return word_terms(profiles, words, 0)
 
 
-def _subject_model(
-    pieces: Sequence[Words], about: npt.NDArray[np.bool_]
-) -> tuple[tuple[str, ...], npt.NDArray[np.float64], npt.NDArray[np.float64], float,
-           npt.NDArray[np.float64]]:  # fmt: skip
-    """The subject's ridge regression on the pieces' words: (vocabulary, idf, weights, bias,
-    each piece's score with itself left out)."""
+class Spellings:
+    """The piece's words as it writes them ("IT", "scoring"), by `token_key`: found once per
+    piece and only when asked for, its words read in order only until those asked for are."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._unread = chain.from_iterable(parts)  # read lazily: most pieces never are
+        self._written: dict[str, str] = {}
+
+    def written(self, keys: Iterable[str]) -> list[str]:
+        """Each key as the piece first writes it (the key itself if it does not)."""
+        keys = list(keys)
+        missing = {k for k in keys if k not in self._written}
+        while missing:
+            word = next(self._unread, None)
+            if word is None:
+                break
+            key = token_key(word)
+            if key not in self._written:  # "IT" and "I" stay in capitals, "Bank's" is "bank"
+                capitals = word[1:] != word[1:].lower() or word == "I"
+                self._written[key] = re.sub(r"['’]s$", "", word if capitals else word.lower())
+                missing.discard(key)
+        return [self._written.get(k, k) for k in keys]
+
+
+def top_words(
+    terms: Iterable[tuple[str, float]], spellings: Spellings, shown: int, *, pro_first: bool = False
+) -> str:
+    """'against hospital, ward; for wait, one': the words that weighed most each way, each as
+    the piece first writes it (not its stem)."""
+    ranked = sorted(terms, key=lambda pair: (pair[1], pair[0]))
+    sides = [
+        ("against", [w for w, v in ranked if v < 0][:shown]),
+        ("for", [w for w, v in reversed(ranked) if v > 0][:shown]),
+    ]
+    if pro_first:
+        sides.reverse()
+    return "; ".join(
+        f"{side} {', '.join(spellings.written(found))}" for side, found in sides if found
+    )
+
+
+def _subject_words(profiles: Profiles, words: Words, spellings: Spellings) -> str:
+    """The words that weighed most each way in the piece's subject score, as it writes them."""
+    return top_words(subject_terms(profiles, words), spellings, SUBJECT_WORDS_SHOWN)
+
+
+@dataclass(frozen=True)
+class WordModels:
+    """The regressions on the examples' words: the subject and each topic's own, one solve."""
+
+    vocabulary: tuple[str, ...]
+    idf: npt.NDArray[np.float64]
+    subject_weights: npt.NDArray[np.float64]  # (words,)
+    subject_bias: float
+    subject: npt.NDArray[np.float64]  # (examples,): each one's subject score, itself left out
+    topic_weights: npt.NDArray[np.float64]  # (words, topics)
+    topic_bias: npt.NDArray[np.float64]  # (topics,)
+    topics: npt.NDArray[np.float64]  # (examples, topics): each one's words scores, left out
+
+
+def _word_models(
+    pieces: Sequence[Words], about: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]
+) -> WordModels:
+    """The subject's ridge regression ("is about one of the topics") and each topic's ("is an
+    example of the topic") on the pieces' words, solved together: one factorisation, 1 + topics
+    right-hand sides."""
     vocabulary, idf, X = _subject_rows(pieces)
+    topics = truth.shape[1]
     if not vocabulary:
-        return vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5)
-    w, left_out = _ridge(X, about.astype(np.float64), SUBJECT_RIDGE)
-    return vocabulary, idf, w[:-1], float(w[-1]), left_out
+        return WordModels(
+            vocabulary, idf, np.zeros(0), 0.5, np.full(len(pieces), 0.5),
+            np.zeros((0, topics)), np.zeros(topics), np.zeros((len(pieces), topics)),
+        )  # fmt: skip
+    targets = np.column_stack([about, truth]).astype(np.float64)
+    w, left_out = _ridge(X, targets, SUBJECT_RIDGE)
+    return WordModels(
+        vocabulary, idf, w[:-1, 0], float(w[-1, 0]), left_out[:, 0],
+        w[:-1, 1:], w[-1, 1:], left_out[:, 1:],
+    )  # fmt: skip
 
 
 def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
@@ -529,14 +641,31 @@ class WordRows:
         return out
 
     def transpose_times(self, v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """X.T @ v, summed in the rows' order."""
-        sums = np.bincount(self.columns, self.values * v[self.row_of], minlength=self.width)
-        return np.asarray(sums, dtype=np.float64)
+        """X.T @ v (v: rows, or rows x columns), summed in the rows' order."""
+
+        def product(c: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+            return np.bincount(self.columns, self.values * c[self.row_of], minlength=self.width)
+
+        return _each_column(v, product)
 
     def times(self, w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """X @ w."""
-        sums = np.bincount(self.row_of, self.values * w[self.columns], minlength=self.shape[0])
-        return np.asarray(sums, dtype=np.float64)
+        """X @ w (w: words, or words x columns)."""
+
+        def product(c: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+            return np.bincount(self.row_of, self.values * c[self.columns], minlength=self.shape[0])
+
+        return _each_column(w, product)
+
+
+def _each_column(
+    v: npt.NDArray[np.float64],
+    product: Callable[[npt.NDArray[np.float64]], npt.NDArray[Any]],
+) -> npt.NDArray[np.float64]:
+    """`product` of v, or of each of v's columns side by side (one at a time: never a stored
+    value x columns array)."""
+    if v.ndim == 1:
+        return np.asarray(product(v), dtype=np.float64)
+    return np.column_stack([product(v[:, j]) for j in range(v.shape[1])]).astype(np.float64)
 
 
 def _subject_rows(
@@ -575,10 +704,11 @@ def _subject_rows(
 def _ridge(
     X: WordRows, y: npt.NDArray[np.float64], ridge: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """A ridge regression of y on X's rows: (the weights, each row's fitted value with itself
-    left out, exactly: no refit per row). Solved in its dual form (rows x rows) while there
-    are no more rows than words, else in its primal form (words x words): the same results,
-    in time rows x words x the smaller of the two, and memory the smaller squared."""
+    """A ridge regression of y (rows, or rows x targets: one factorisation for them all) on X's
+    rows: (the weights, words or words x targets; each row's fitted value with itself left out,
+    exactly, for every target: no refit per row). Solved in its dual form (rows x rows) while
+    there are no more rows than words, else in its primal form (words x words): the same
+    results, in time rows x words x the smaller of the two, and memory the smaller squared."""
     rows, words = X.shape
     return (_dual_ridge if rows <= words else _primal_ridge)(X, y, ridge)
 
@@ -599,8 +729,8 @@ def _dual_ridge(
     inverse = np.linalg.inv(gram)
     del gram
     a = inverse @ y
-    left_out = y - ridge * a / np.maximum(ridge * np.diag(inverse), 1e-6)
-    return X.transpose_times(a), left_out
+    diagonal = np.maximum(ridge * np.diag(inverse), 1e-6).reshape((-1,) + (1,) * (y.ndim - 1))
+    return X.transpose_times(a), y - ridge * a / diagonal
 
 
 def _primal_ridge(
@@ -611,7 +741,7 @@ def _primal_ridge(
     words a row uses (a few hundred of thousands): no dense product with the whole table."""
     rows, words = X.shape
     inner = np.zeros((words, words))
-    spans = list(itertools.pairwise(X.starts.tolist()))
+    spans = list(pairwise(X.starts.tolist()))
     for lo, hi in spans:
         used, values = X.columns[lo:hi], X.values[lo:hi]
         inner[np.ix_(used, used)] += np.outer(values, values)  # a row's columns are distinct
@@ -624,7 +754,7 @@ def _primal_ridge(
             X.values[lo:hi] @ inverse[np.ix_(X.columns[lo:hi], X.columns[lo:hi])] @ X.values[lo:hi]
             for lo, hi in spans
         ]
-    ).reshape(rows)
+    ).reshape((rows,) + (1,) * (y.ndim - 1))
     left_out = (X.times(w) - leverage * y) / np.maximum(1.0 - leverage, 1e-6)
     return w, left_out
 
@@ -634,9 +764,11 @@ def _features(
     nearest: npt.NDArray[np.float64],
     strength: npt.NDArray[np.float64],
     cues: npt.NDArray[np.float64],
+    words: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """(..., topics, len(FIGURES)) figures: log(1 + rule score / threshold), log(1 + cue
-    score), meaning, its lead over the best other topic, nearest example, 1 (the bias)."""
+    score), meaning, its lead over the best other topic, nearest example, the topic's words
+    score (x WORDS_SCALE), 1 (the bias)."""
     topics = meaning.shape[-1]
     if topics > 1:
         ordered = np.sort(meaning, axis=-1)
@@ -651,6 +783,7 @@ def _features(
             meaning,
             meaning - others,
             nearest,
+            WORDS_SCALE * words,
             np.ones_like(meaning),
         ],
         axis=-1,
@@ -835,6 +968,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         SUBJECT_PLACES,
         SUBJECT_FLOOR_SHARE,
         SUBJECT_MIN_WORDS,
+        WORDS_SCALE,
     )
     basis = "\x1e".join(
         [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
@@ -898,17 +1032,15 @@ def build_profiles(
     strength = np.array([r.strength for r in rules]).reshape(len(pieces), topics)
     cues = np.array([r.cues for r in rules]).reshape(len(pieces), topics)
     about = np.array([bool(p.topics) for p in pieces], dtype=bool)
-    vocabulary, idf, subject_weights, subject_bias, subject = _subject_model(
-        [r.words for r in rules], about
-    )
-    X = _features((meaning - centre) / spread, nearest * 10, strength, cues)
-    long = np.array([r.length >= SUBJECT_MIN_WORDS for r in rules], dtype=bool)
-    floor = subject_floor(subject, about & long)
     truth = labels == 1
+    words = _word_models([r.words for r in rules], about, truth)
+    X = _features((meaning - centre) / spread, nearest * 10, strength, cues, words.topics)
+    long = np.array([r.length >= SUBJECT_MIN_WORDS for r in rules], dtype=bool)
+    floor = subject_floor(words.subject, about & long)
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     # the veto comes first: a piece about none that it would veto teaches the calibration
     # nothing (its words, not its confidence, keep it untagged)
-    reaches = reaches_calibration(about, long, labels, subject, floor)
+    reaches = reaches_calibration(about, long, labels, words.subject, floor)
     X, truth, sample = X[reaches], truth[reaches], sample[reaches]
     fitted_on = [p for p, r in zip(pieces, reaches.tolist(), strict=True) if r]
     weights, topic_weights = _calibrate(X, truth, sample)
@@ -946,11 +1078,13 @@ def build_profiles(
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
-        subject_vocabulary=vocabulary,
-        subject_idf=idf,
-        subject_weights=subject_weights,
-        subject_bias=subject_bias,
+        subject_vocabulary=words.vocabulary,
+        subject_idf=words.idf,
+        subject_weights=words.subject_weights,
+        subject_bias=words.subject_bias,
         subject_floor=floor,
+        word_weights=words.topic_weights,
+        word_bias=words.topic_bias,
         key=key,
     )
 
@@ -985,7 +1119,17 @@ class Judgement:
     #: (for a topic vetoed by it, reason "subject") the words that weighed most each way
     subject: float | None = None  # None: not scored (no topic it could veto, or a short piece)
     subject_floor: float = -math.inf
-    subject_words: str = ""
+    #: gives `subject_words` (read only by `why` and the table: not worked out for a pull)
+    subject_words_of: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    #: the topic's words score (`word_scores`), and (filled in by `HubTagger.explain`) the
+    #: piece's words that weighed most for and against it
+    words: float | None = None
+    topic_words: str = ""
+
+    @cached_property
+    def subject_words(self) -> str:
+        """For a topic vetoed by the subject, the words that weighed most each way, else ""."""
+        return "" if self.subject_words_of is None else self.subject_words_of()
 
     @property
     def vetoed(self) -> bool:
@@ -1019,6 +1163,8 @@ class Judgement:
         text += (f": for {', '.join(pro)}" if pro else "") + (
             f"; against {', '.join(con)}" if con else ""
         )
+        if self.words is not None and self.topic_words:
+            text += f"; its words {self.words:.2f}: {self.topic_words}"
         if self.reason == "subject":
             words = f": {self.subject_words}" if self.subject_words else ""
             text += (
@@ -1063,12 +1209,13 @@ def judge(
     unless the piece's subject is under the examples' floor (SUBJECT_FLOOR_SHARE), and a topic
     it gives must not be far behind the first (BEHIND_FIRST) unless it has evidence of its own
     (`body` gives the vectors of the body's passages, asked for only then)."""
-    # einsum without BLAS: sums in a fixed order on every machine, whatever its threads
+    # einsum without BLAS: sums in a fixed order for the same numpy build, whatever its threads
     whole = np.einsum("td,d->t", profiles.direction, vector).astype(np.float64)
     meaning = (whole - profiles.centre) / profiles.spread
     sims = np.einsum("ed,d->e", profiles.examples32, vector).astype(np.float64)
     nearest = _nearest(sims[None, :], profiles.labels)[0]
-    figures = _features(meaning, nearest * 10, view.strength, view.cues)
+    subject_value, words = word_scores(profiles, view.words)  # the piece's words, one pass
+    figures = _features(meaning, nearest * 10, view.strength, view.cues, words)
     parts = figures * profiles.topic_weights
     confidence = _sigmoid(parts.sum(axis=-1)).tolist()
     # plain Python values from here: ten topics, no numpy scalars
@@ -1083,20 +1230,13 @@ def judge(
     subject: float | None = None
     scored = any(calibrated) and math.isfinite(profiles.subject_floor)
     if scored and view.length >= SUBJECT_MIN_WORDS:
-        subject = subject_score(profiles, view.words)
+        subject = subject_value
     off_subject = subject is not None and subject < profiles.subject_floor
 
-    @cache  # ranked once a piece, however many topics the subject vetoes
+    @cache  # ranked once a piece, however many topics the subject vetoes, and only if read
     def off_words() -> str:
-        """The words that weighed most against the subject, and for it."""
-        ranked = sorted(subject_terms(profiles, view.words), key=lambda pair: (pair[1], pair[0]))
-        against = [w for w, v in ranked if v < 0][:SUBJECT_WORDS_SHOWN]
-        pro = [w for w, v in reversed(ranked) if v > 0][:SUBJECT_WORDS_SHOWN]
-        return "; ".join(
-            f"{side} {', '.join(found)}"
-            for side, found in (("against", against), ("for", pro))
-            if found
-        )
+        """The words that weighed most each way in the subject score, as the piece writes them."""
+        return _subject_words(profiles, view.words, Spellings(view.parts))
 
     out = []
     for t, slug in enumerate(profiles.slugs):
@@ -1125,7 +1265,8 @@ def judge(
                 qualifies[t],
                 subject=subject,
                 subject_floor=profiles.subject_floor,
-                subject_words=off_words() if reason == "subject" else "",
+                subject_words_of=off_words if reason == "subject" else None,
+                words=float(words[t]),
             )
         )
     lean = None if body is None else lambda: passage_lean(profiles, body())
@@ -1273,8 +1414,14 @@ class HubTagger:
         rows = embedder.embed(texts)
         out = []
         vetoed = [j for j in found if j.vetoed]
+        parts = tokens(title, summary, body)
+        words, spellings = subject_words(parts), Spellings(parts)
         for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
+            terms = word_terms(profiles, words, 1 + t)
+            j = replace(
+                j, topic_words=top_words(terms, spellings, TOPIC_WORDS_SHOWN, pro_first=True)
+            )
             closeness = rows @ profiles.direction[t]
             best = sorted(range(len(texts)), key=lambda i: (-closeness[i], i))[:EVIDENCE_SENTENCES]
             # an example with this very text is the piece itself: it resembles nothing by that
@@ -1352,6 +1499,8 @@ _ARRAYS = (
     "labels",
     "subject_idf",
     "subject_weights",
+    "word_weights",
+    "word_bias",
 )
 
 
@@ -1411,6 +1560,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         return None
     words = (len(profiles.subject_vocabulary),)
     if profiles.subject_idf.shape != words or profiles.subject_weights.shape != words:
+        return None
+    if profiles.word_weights.shape != (*words, topics) or profiles.word_bias.shape != (topics,):
         return None
     return profiles
 
