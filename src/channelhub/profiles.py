@@ -8,8 +8,9 @@ the examples for "resembles"), calibration (a small logistic model over six figu
 strength, cues, meaning, its lead over the other topics, nearest example, and the topic's own
 words; fitted on leave-one-out figures for all topics together, then for each topic on its own
 pulled towards the shared weights; a threshold per topic chosen on out-of-fold confidences,
-weighing precision more than recall, and fitted only on the examples the subject's veto lets
-through), the subject (a ridge regression of "is about one of the topics" on a piece's words)
+weighing precision more than recall; fitted without the pieces about none that the subject's
+veto keeps untagged, and once more on every example for a feed's excerpt, which the veto never
+reaches), the subject (a ridge regression of "is about one of the topics" on a piece's words)
 and each topic's words (one per topic on the same words, solved with the subject in one
 factorisation, dual or primal, whichever is smaller), cross-validation of that whole recipe,
 and `HubTagger`, which tags with
@@ -156,10 +157,13 @@ SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
 #: and of SUBJECT_MIN_WORDS words (`subject_floor`: their scores with themselves left out,
-#: interpolated). Round 7: 0.005-0.03 measured, 0.005 the best cross-validated F1; round 8,
-#: with the calibration fitted only on the pieces the veto lets through
-#: (`reaches_calibration`) and 190 more examples (tagging-adjacent, tagging-subject/train):
-#: 0.005, 0.02, 0.03, 0.05 measured, 0.03 the best (README, round 8); None: no such veto
+#: interpolated). Round 7: 0.005-0.03 measured, 0.005 the best cross-validated F1. Round 8,
+#: with the calibration fitted without the pieces about none the veto keeps untagged
+#: (`teaches_calibration`) and 190 more examples (tagging-adjacent, tagging-subject/train):
+#: 0.005, 0.02, 0.03, 0.05 measured, 0.03 chosen for the best five-cut mean F1 over all 484
+#: examples with the fewest pieces about none tagged but one (0.02 within 0.0001 of it over
+#: main's 334); with each topic's words too, 0.005 and 0.03 measured again, 0.03 the better on
+#: both (README, round 8); None: no such veto
 SUBJECT_FLOOR_SHARE: float | None = 0.03
 #: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
 #: little of its subject (its score moves with a word or two)
@@ -404,6 +408,13 @@ class Profiles:
     subject_bias: float = 0.5
     #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
     subject_floor: float = -math.inf
+    #: the calibration of a piece the subject cannot veto (under SUBJECT_MIN_WORDS: a feed's
+    #: excerpt), fitted on every example: `weights`, `topic_weights` and `thresholds` are fitted
+    #: without the pieces about none that the veto keeps untagged, which an excerpt lacks
+    #: (`teaches_calibration`); empty: the same calibration for every piece
+    excerpt_weights: tuple[float, ...] = ()
+    excerpt_topic_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    excerpt_thresholds: tuple[float, ...] = ()
     #: each topic's own words, on the subject's vocabulary: (words, topics) weights and (topics,)
     #: intercepts (`word_scores`)
     word_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
@@ -432,6 +443,13 @@ class Profiles:
         topics = (len(self.slugs),)
         bias = self.word_bias
         return np.asarray(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
+
+    def calibration(self, length: int) -> tuple[npt.NDArray[np.float64], tuple[float, ...]]:
+        """(topic weights, thresholds) for a piece of `length` words: the excerpt calibration
+        under SUBJECT_MIN_WORDS, where the subject never vetoes, if there is one."""
+        if length < SUBJECT_MIN_WORDS and self.excerpt_thresholds:
+            return self.excerpt_topic_weights, self.excerpt_thresholds
+        return self.topic_weights, self.thresholds
 
     @cached_property
     def taught(self) -> npt.NDArray[np.bool_]:
@@ -574,19 +592,22 @@ def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_
     return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
 
 
-def reaches_calibration(
+def teaches_calibration(
     about: npt.NDArray[np.bool_],
     long: npt.NDArray[np.bool_],
     labels: npt.NDArray[np.int8],
     subject: npt.NDArray[np.float64],
     floor: float,
 ) -> npt.NDArray[np.bool_]:
-    """The examples the calibration is fitted on (round 8): all but the pieces about none that
-    the subject vetoes (of SUBJECT_MIN_WORDS words, their left-out score under the floor) and
-    that no editor corrected (a topic an editor removed always teaches its calibration). The
-    veto keeps such a piece untagged whatever its confidence, so it need not teach the
-    calibration to distrust the topics' words; the pieces about none that the veto lets through
-    still do."""
+    """The examples the calibration of pieces the subject can veto is fitted on (round 8): all
+    but the pieces about none that the subject vetoes (of SUBJECT_MIN_WORDS words, their
+    left-out score under the floor) and that no editor corrected (a topic an editor removed
+    always teaches its calibration). The veto keeps such a piece untagged whatever its
+    confidence, so it need not teach the calibration to distrust the topics' words; the pieces
+    about none that the veto lets through still do, and so do the pieces about a topic under
+    the floor (kept: the veto would cost them their topics, and they teach what a topic looks
+    like). An excerpt, under SUBJECT_MIN_WORDS words, is never vetoed: its calibration is
+    fitted on every example (`Profiles.calibration`)."""
     vetoed = ~about & long & (subject < floor) & ~(labels == -1).any(axis=1)
     return np.asarray(~vetoed)
 
@@ -607,15 +628,6 @@ class WordRows:
     values: npt.NDArray[np.float64]
     width: int
 
-    @classmethod
-    def of(cls, dense: npt.NDArray[np.float64]) -> WordRows:
-        """The same table from a dense one (its zeros left out)."""
-        rows, columns = np.nonzero(dense)  # row by row, columns in order
-        starts = np.searchsorted(rows, np.arange(len(dense) + 1))
-        return cls(
-            starts.astype(np.int64), columns.astype(np.int64), dense[rows, columns], dense.shape[1]
-        )
-
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.starts) - 1, self.width
@@ -624,14 +636,6 @@ class WordRows:
     def row_of(self) -> npt.NDArray[np.int64]:
         """Each stored value's row."""
         return np.repeat(np.arange(self.shape[0]), np.diff(self.starts))
-
-    def rows(self, start: int = 0, stop: int | None = None) -> npt.NDArray[np.float64]:
-        """Rows start..stop as a dense block (all of them by default)."""
-        stop = self.shape[0] if stop is None else stop
-        lo, hi = self.starts[start], self.starts[stop]
-        out = np.zeros((stop - start, self.width))
-        out[self.row_of[lo:hi] - start, self.columns[lo:hi]] = self.values[lo:hi]
-        return out
 
     def cols(self, start: int, stop: int) -> npt.NDArray[np.float64]:
         """Columns start..stop of every row as a dense block."""
@@ -969,6 +973,7 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         SUBJECT_FLOOR_SHARE,
         SUBJECT_MIN_WORDS,
         WORDS_SCALE,
+        RIDGE_BLOCK,  # the Gram matrix's sums in other blocks: the same to a rounding error
     )
     basis = "\x1e".join(
         [recipe(model), repr(settings), code_digest(), repr(rules.topics)]
@@ -1007,6 +1012,39 @@ def _calibrate(
     return weights, topic_weights
 
 
+def _fitted_calibration(
+    X: npt.NDArray[np.float64],
+    truth: npt.NDArray[np.bool_],
+    sample: npt.NDArray[np.float64],
+    names: Sequence[str],
+    across_folds: bool,
+) -> tuple[tuple[float, ...], npt.NDArray[np.float64], tuple[float, ...]]:
+    """(shared weights, each topic's weights, each topic's threshold) fitted on these examples'
+    figures (`names` put them in the thresholds' folds; `across_folds`: the thresholds on
+    out-of-fold confidences, else on the fitted ones)."""
+    weights, topic_weights = _calibrate(X, truth, sample)
+    said, truths = [_sigmoid((X * topic_weights).sum(axis=-1))], [truth]
+    if across_folds:
+        # the thresholds on confidences from calibrations fitted without the piece (its fold;
+        # "threshold" in the hash keeps these folds apart from cross_validate's), pooled over
+        # THRESHOLD_REPEATS ways of cutting the folds (one way alone moves them by chance)
+        said, truths = [], []
+        for repeat in range(THRESHOLD_REPEATS):
+            fold = np.array([_fold(f"threshold{repeat}:{n}", THRESHOLD_FOLDS) for n in names])
+            out_of_fold = np.zeros(truth.shape)
+            for f in range(THRESHOLD_FOLDS):
+                fitted, test = fold != f, fold == f
+                if test.any():
+                    _shared, own = _calibrate(X[fitted], truth[fitted], sample[fitted])
+                    out_of_fold[test] = _sigmoid((X[test] * own).sum(axis=-1))
+            said.append(out_of_fold)
+            truths.append(truth)
+    pooled, pooled_truth = np.concatenate(said), np.concatenate(truths)
+    topics = truth.shape[1]
+    thresholds = tuple(_threshold(pooled[:, t], pooled_truth[:, t]) for t in range(topics))
+    return tuple(float(w) for w in weights), topic_weights, thresholds
+
+
 def build_profiles(
     model: str,
     slugs: Sequence[str],
@@ -1038,33 +1076,24 @@ def build_profiles(
     long = np.array([r.length >= SUBJECT_MIN_WORDS for r in rules], dtype=bool)
     floor = subject_floor(words.subject, about & long)
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
-    # the veto comes first: a piece about none that it would veto teaches the calibration
-    # nothing (its words, not its confidence, keep it untagged)
-    reaches = reaches_calibration(about, long, labels, words.subject, floor)
-    X, truth, sample = X[reaches], truth[reaches], sample[reaches]
-    fitted_on = [p for p, r in zip(pieces, reaches.tolist(), strict=True) if r]
-    weights, topic_weights = _calibrate(X, truth, sample)
-    confidence = _sigmoid((X * topic_weights).sum(axis=-1))
-    said, truths = [confidence], [truth]
-    if len(fitted_on) >= 4 * THRESHOLD_FOLDS:
-        # the thresholds on confidences from calibrations fitted without the piece (its fold;
-        # "threshold" in the hash keeps these folds apart from cross_validate's), pooled over
-        # THRESHOLD_REPEATS ways of cutting the folds (one way alone moves them by chance)
-        said, truths = [], []
-        for repeat in range(THRESHOLD_REPEATS):
-            fold = np.array(
-                [_fold(f"threshold{repeat}:{p.name}", THRESHOLD_FOLDS) for p in fitted_on]
-            )
-            out_of_fold = np.zeros(truth.shape)
-            for f in range(THRESHOLD_FOLDS):
-                fitted, test = fold != f, fold == f
-                if test.any():
-                    _shared, own = _calibrate(X[fitted], truth[fitted], sample[fitted])
-                    out_of_fold[test] = _sigmoid((X[test] * own).sum(axis=-1))
-            said.append(out_of_fold)
-            truths.append(truth)
-    pooled, pooled_truth = np.concatenate(said), np.concatenate(truths)
-    thresholds = tuple(_threshold(pooled[:, t], pooled_truth[:, t]) for t in range(topics))
+    # the veto comes first: a piece about none that it would veto teaches the calibration of
+    # the pieces it can veto nothing (its words, not its confidence, keep it untagged); an
+    # excerpt, which it never vetoes, keeps a calibration fitted on every example
+    reaches = teaches_calibration(about, long, labels, words.subject, floor)
+    names = [p.name for p in pieces]
+    # out-of-fold thresholds from as many examples as before the veto came first (a small hub
+    # whose pieces the veto thins below it keeps them)
+    across_folds = len(pieces) >= 4 * THRESHOLD_FOLDS
+    weights, topic_weights, thresholds = _fitted_calibration(
+        X[reaches],
+        truth[reaches],
+        sample[reaches],
+        [n for n, r in zip(names, reaches.tolist(), strict=True) if r],
+        across_folds,
+    )
+    excerpt = (weights, topic_weights, thresholds)
+    if not reaches.all():
+        excerpt = _fitted_calibration(X, truth, sample, names, across_folds)
     return Profiles(
         model=model,
         slugs=tuple(slugs),
@@ -1072,9 +1101,12 @@ def build_profiles(
         # the intercept moves every score alike: folded into the centre they are measured from
         centre=centre - intercept,
         spread=spread,
-        weights=tuple(float(w) for w in weights),
+        weights=weights,
         topic_weights=topic_weights,
         thresholds=thresholds,
+        excerpt_weights=excerpt[0],
+        excerpt_topic_weights=excerpt[1],
+        excerpt_thresholds=excerpt[2],
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
@@ -1216,7 +1248,8 @@ def judge(
     nearest = _nearest(sims[None, :], profiles.labels)[0]
     subject_value, words = word_scores(profiles, view.words)  # the piece's words, one pass
     figures = _features(meaning, nearest * 10, view.strength, view.cues, words)
-    parts = figures * profiles.topic_weights
+    topic_weights, thresholds = profiles.calibration(view.length)
+    parts = figures * topic_weights
     confidence = _sigmoid(parts.sum(axis=-1)).tolist()
     # plain Python values from here: ten topics, no numpy scalars
     rows, taught = parts.tolist(), profiles.taught.tolist()
@@ -1224,7 +1257,7 @@ def judge(
     strong = (view.strength >= STRONG_RULE).tolist()
     # the subject is scored only when a topic's confidence would give it (and it can veto)
     calibrated = [
-        taught[t] and confidence[t] >= profiles.thresholds[t] and not (qualifies[t] and strong[t])
+        taught[t] and confidence[t] >= thresholds[t] and not (qualifies[t] and strong[t])
         for t in range(len(profiles.slugs))
     ]
     subject: float | None = None
@@ -1240,7 +1273,7 @@ def judge(
 
     out = []
     for t, slug in enumerate(profiles.slugs):
-        threshold = profiles.thresholds[t]
+        threshold = thresholds[t]
         if not taught[t]:
             given, reason = qualifies[t], "rules only"
         elif excluded[t] and not qualifies[t]:
@@ -1495,6 +1528,7 @@ _ARRAYS = (
     "centre",
     "spread",
     "topic_weights",
+    "excerpt_topic_weights",
     "examples",
     "labels",
     "subject_idf",
@@ -1513,6 +1547,8 @@ def save_profiles(root: Path, profiles: Profiles) -> None:
         "slugs": list(profiles.slugs),
         "weights": list(profiles.weights),
         "thresholds": list(profiles.thresholds),
+        "excerpt_weights": list(profiles.excerpt_weights),
+        "excerpt_thresholds": list(profiles.excerpt_thresholds),
         "names": list(profiles.names),
         "subject_vocabulary": list(profiles.subject_vocabulary),
         "subject_bias": profiles.subject_bias,
@@ -1538,6 +1574,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
             slugs=tuple(meta["slugs"]),
             weights=tuple(float(w) for w in meta["weights"]),
             thresholds=tuple(float(t) for t in meta["thresholds"]),
+            excerpt_weights=tuple(float(w) for w in meta["excerpt_weights"]),
+            excerpt_thresholds=tuple(float(t) for t in meta["excerpt_thresholds"]),
             names=tuple(meta["names"]),
             subject_vocabulary=tuple(meta["subject_vocabulary"]),
             subject_bias=float(meta["subject_bias"]),
@@ -1557,6 +1595,12 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
     if len(profiles.weights) != len(FIGURES) or len(profiles.thresholds) != topics:
         return None
     if profiles.topic_weights.shape != (topics, len(FIGURES)):
+        return None
+    excerpt = (len(profiles.excerpt_weights), len(profiles.excerpt_thresholds))
+    if excerpt != (len(FIGURES), topics) or profiles.excerpt_topic_weights.shape != (
+        topics,
+        len(FIGURES),
+    ):
         return None
     words = (len(profiles.subject_vocabulary),)
     if profiles.subject_idf.shape != words or profiles.subject_weights.shape != words:
