@@ -1339,10 +1339,12 @@ def test_the_subjects_words_are_ranked_once_a_piece(
 def test_pieces_about_none_that_the_subject_vetoes_do_not_teach_the_calibration(
     rules: Tagger,
 ) -> None:
-    """Round 8: the calibration is fitted on the examples the veto lets through. A piece about
-    none whose left-out subject score is under the floor is untagged by its words whatever
-    its figures: making its rules look like a strong match for every topic changes nothing
-    in the calibration, while the same change to a piece about none over the floor does."""
+    """Round 8: the calibration of the pieces the subject can veto is fitted without the pieces
+    about none under its floor. Such a piece is untagged by its words whatever its figures:
+    making its rules look like a strong match for every topic changes nothing in that
+    calibration, while the same change to a piece about none over the floor does, and so does
+    it to the excerpts' calibration (fitted on every example) or once an editor corrected the
+    piece."""
     from dataclasses import replace
 
     pieces, _problems = P.labelled_pieces(REPO, rules)
