@@ -9,11 +9,11 @@ strength, cues, meaning, its lead over the other topics, nearest example, and th
 words; fitted on leave-one-out figures for all topics together, then for each topic on its own
 pulled towards the shared weights; a threshold per topic chosen on out-of-fold confidences,
 weighing precision more than recall; fitted without the pieces about none that the subject's
-veto keeps untagged, and once more on every example for a feed's excerpt, which the veto never
-reaches), the subject (a ridge regression of "is about one of the topics" on a piece's words)
-and each topic's words (one per topic on the same words, solved with the subject in one
-factorisation, dual or primal, whichever is smaller), cross-validation of that whole recipe,
-and `HubTagger`, which tags with
+veto keeps untagged, and once more on every example for a short piece, which the veto never
+reaches: under SUBJECT_MIN_WORDS tokens as tagged, `vetoable`), the subject (a ridge
+regression of "is about one of the topics" on a piece's words) and each topic's words (one per
+topic on the same words, solved with the subject in one factorisation, dual or primal,
+whichever is smaller), cross-validation of that whole recipe, and `HubTagger`, which tags with
 rules and profiles together: an exclusion vetoes, a strong rule match always counts, the
 calibration vetoes the rest below its threshold, the subject vetoes what the calibration gives
 on a piece about another field, a second topic far behind the first needs evidence of its own
@@ -156,17 +156,20 @@ SUBJECT_MIN_EXAMPLES = 2
 SUBJECT_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
-#: and of SUBJECT_MIN_WORDS words (`subject_floor`: their scores with themselves left out,
+#: and `vetoable` (`subject_floor`: their scores with themselves left out,
 #: interpolated). Round 7: 0.005-0.03 measured, 0.005 the best cross-validated F1. Round 8,
 #: with the calibration fitted without the pieces about none the veto keeps untagged
 #: (`teaches_calibration`) and 190 more examples (tagging-adjacent, tagging-subject/train):
 #: 0.005, 0.02, 0.03, 0.05 measured, 0.03 chosen for the best five-cut mean F1 over all 484
 #: examples with the fewest pieces about none tagged but one (0.02 within 0.0001 of it over
-#: main's 334); with each topic's words too, 0.005 and 0.03 measured again, 0.03 the better on
-#: both (README, round 8); None: no such veto
+#: main's 334); with each topic's words too, 0.005 and 0.03 measured again: 0.03 the better
+#: five-cut mean F1 with fewer pieces about none tagged, though the usual cut alone prefers
+#: 0.005 (README, round 8); None: no such veto
 SUBJECT_FLOOR_SHARE: float | None = 0.03
-#: ... and only on a piece of at least this many words: a feed's two-line excerpt says too
-#: little of its subject (its score moves with a word or two)
+#: ... and only on a piece of at least this many tokens of title + summary + body as tagged
+#: (`vetoable`): a two-line excerpt says too little of its subject (its score moves with a word
+#: or two). A pulled excerpt is tagged as title + summary + the summary again (its body), so
+#: one with a summary of about 36 words or more reaches it
 SUBJECT_MIN_WORDS = 80
 #: the words the table names for and against a piece's subject
 SUBJECT_WORDS_SHOWN = 3
@@ -381,6 +384,15 @@ def parts_rule_view(tagger: Tagger, parts: Parts) -> RuleView:
     return RuleView(strength, qualifies, excluded, scores, cues, parts)
 
 
+def vetoable(length: int) -> bool:
+    """Whether the subject can veto a piece of `length` tokens of title + summary + body as
+    tagged (at least SUBJECT_MIN_WORDS), and so whether it is judged by the calibration fitted
+    without the pieces about none the veto keeps untagged (else by the short pieces' one). A
+    pulled excerpt is tagged as title + summary + the summary again, so one with a summary of
+    about 36 words or more is vetoable."""
+    return length >= SUBJECT_MIN_WORDS
+
+
 # --- profiles ---------------------------------------------------------------------------------
 
 
@@ -408,13 +420,15 @@ class Profiles:
     subject_bias: float = 0.5
     #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
     subject_floor: float = -math.inf
-    #: the calibration of a piece the subject cannot veto (under SUBJECT_MIN_WORDS: a feed's
-    #: excerpt), fitted on every example: `weights`, `topic_weights` and `thresholds` are fitted
-    #: without the pieces about none that the veto keeps untagged, which an excerpt lacks
-    #: (`teaches_calibration`); empty: the same calibration for every piece
-    excerpt_weights: tuple[float, ...] = ()
-    excerpt_topic_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
-    excerpt_thresholds: tuple[float, ...] = ()
+    #: the calibration of a short piece, which the subject cannot veto (not `vetoable`: under
+    #: SUBJECT_MIN_WORDS tokens of title + summary + body as tagged; a pulled excerpt's summary
+    #: counts twice, so one with a summary of about 36 words or more is judged as a long piece,
+    #: with the subject's veto), fitted on every example: `weights`, `topic_weights` and
+    #: `thresholds` are fitted without the pieces about none that the veto keeps untagged,
+    #: which a short piece lacks (`teaches_calibration`); empty: one calibration for every piece
+    short_weights: tuple[float, ...] = ()
+    short_topic_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    short_thresholds: tuple[float, ...] = ()
     #: each topic's own words, on the subject's vocabulary: (words, topics) weights and (topics,)
     #: intercepts (`word_scores`)
     word_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
@@ -445,10 +459,10 @@ class Profiles:
         return np.asarray(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
 
     def calibration(self, length: int) -> tuple[npt.NDArray[np.float64], tuple[float, ...]]:
-        """(topic weights, thresholds) for a piece of `length` words: the excerpt calibration
-        under SUBJECT_MIN_WORDS, where the subject never vetoes, if there is one."""
-        if length < SUBJECT_MIN_WORDS and self.excerpt_thresholds:
-            return self.excerpt_topic_weights, self.excerpt_thresholds
+        """(topic weights, thresholds) for a piece of `length` tokens: the short pieces' one for
+        a piece the subject never vetoes (not `vetoable`), if there is one."""
+        if not vetoable(length) and self.short_thresholds:
+            return self.short_topic_weights, self.short_thresholds
         return self.topic_weights, self.thresholds
 
     @cached_property
@@ -584,7 +598,7 @@ def _word_models(
 
 def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
     """The veto's floor: the score of all but SUBJECT_FLOOR_SHARE of the counted examples
-    (about a topic, of at least SUBJECT_MIN_WORDS words: shorter ones are never vetoed and
+    (about a topic, `vetoable`: shorter ones are never vetoed and
     their noisy scores must not set it), interpolated, so that one example more or fewer
     barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
     if SUBJECT_FLOOR_SHARE is None or not counted.any():
@@ -600,14 +614,14 @@ def teaches_calibration(
     floor: float,
 ) -> npt.NDArray[np.bool_]:
     """The examples the calibration of pieces the subject can veto is fitted on (round 8): all
-    but the pieces about none that the subject vetoes (of SUBJECT_MIN_WORDS words, their
-    left-out score under the floor) and that no editor corrected (a topic an editor removed
-    always teaches its calibration). The veto keeps such a piece untagged whatever its
+    but the pieces about none that the subject vetoes (`vetoable`, their left-out score under
+    the floor) and that no editor corrected (a topic an editor removed always teaches its
+    calibration). The veto keeps such a piece untagged whatever its
     confidence, so it need not teach the calibration to distrust the topics' words; the pieces
     about none that the veto lets through still do, and so do the pieces about a topic under
     the floor (kept: the veto would cost them their topics, and they teach what a topic looks
-    like). An excerpt, under SUBJECT_MIN_WORDS words, is never vetoed: its calibration is
-    fitted on every example (`Profiles.calibration`)."""
+    like). A short piece (not `vetoable`) is never vetoed: its calibration is fitted on every
+    example (`Profiles.calibration`)."""
     vetoed = ~about & long & (subject < floor) & ~(labels == -1).any(axis=1)
     return np.asarray(~vetoed)
 
@@ -1073,12 +1087,12 @@ def build_profiles(
     truth = labels == 1
     words = _word_models([r.words for r in rules], about, truth)
     X = _features((meaning - centre) / spread, nearest * 10, strength, cues, words.topics)
-    long = np.array([r.length >= SUBJECT_MIN_WORDS for r in rules], dtype=bool)
+    long = np.array([vetoable(r.length) for r in rules], dtype=bool)
     floor = subject_floor(words.subject, about & long)
     sample = np.where(labels == -1, AGAINST_WEIGHT, 1.0)
     # the veto comes first: a piece about none that it would veto teaches the calibration of
-    # the pieces it can veto nothing (its words, not its confidence, keep it untagged); an
-    # excerpt, which it never vetoes, keeps a calibration fitted on every example
+    # the pieces it can veto nothing (its words, not its confidence, keep it untagged); a short
+    # piece, which it never vetoes, keeps a calibration fitted on every example
     reaches = teaches_calibration(about, long, labels, words.subject, floor)
     names = [p.name for p in pieces]
     # out-of-fold thresholds from as many examples as before the veto came first (a small hub
@@ -1091,9 +1105,9 @@ def build_profiles(
         [n for n, r in zip(names, reaches.tolist(), strict=True) if r],
         across_folds,
     )
-    excerpt = (weights, topic_weights, thresholds)
+    short = (weights, topic_weights, thresholds)
     if not reaches.all():
-        excerpt = _fitted_calibration(X, truth, sample, names, across_folds)
+        short = _fitted_calibration(X, truth, sample, names, across_folds)
     return Profiles(
         model=model,
         slugs=tuple(slugs),
@@ -1104,9 +1118,9 @@ def build_profiles(
         weights=weights,
         topic_weights=topic_weights,
         thresholds=thresholds,
-        excerpt_weights=excerpt[0],
-        excerpt_topic_weights=excerpt[1],
-        excerpt_thresholds=excerpt[2],
+        short_weights=short[0],
+        short_topic_weights=short[1],
+        short_thresholds=short[2],
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
@@ -1262,7 +1276,7 @@ def judge(
     ]
     subject: float | None = None
     scored = any(calibrated) and math.isfinite(profiles.subject_floor)
-    if scored and view.length >= SUBJECT_MIN_WORDS:
+    if scored and vetoable(view.length):
         subject = subject_value
     off_subject = subject is not None and subject < profiles.subject_floor
 
@@ -1528,7 +1542,7 @@ _ARRAYS = (
     "centre",
     "spread",
     "topic_weights",
-    "excerpt_topic_weights",
+    "short_topic_weights",
     "examples",
     "labels",
     "subject_idf",
@@ -1547,8 +1561,8 @@ def save_profiles(root: Path, profiles: Profiles) -> None:
         "slugs": list(profiles.slugs),
         "weights": list(profiles.weights),
         "thresholds": list(profiles.thresholds),
-        "excerpt_weights": list(profiles.excerpt_weights),
-        "excerpt_thresholds": list(profiles.excerpt_thresholds),
+        "short_weights": list(profiles.short_weights),
+        "short_thresholds": list(profiles.short_thresholds),
         "names": list(profiles.names),
         "subject_vocabulary": list(profiles.subject_vocabulary),
         "subject_bias": profiles.subject_bias,
@@ -1574,8 +1588,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
             slugs=tuple(meta["slugs"]),
             weights=tuple(float(w) for w in meta["weights"]),
             thresholds=tuple(float(t) for t in meta["thresholds"]),
-            excerpt_weights=tuple(float(w) for w in meta["excerpt_weights"]),
-            excerpt_thresholds=tuple(float(t) for t in meta["excerpt_thresholds"]),
+            short_weights=tuple(float(w) for w in meta["short_weights"]),
+            short_thresholds=tuple(float(t) for t in meta["short_thresholds"]),
             names=tuple(meta["names"]),
             subject_vocabulary=tuple(meta["subject_vocabulary"]),
             subject_bias=float(meta["subject_bias"]),
@@ -1596,8 +1610,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         return None
     if profiles.topic_weights.shape != (topics, len(FIGURES)):
         return None
-    excerpt = (len(profiles.excerpt_weights), len(profiles.excerpt_thresholds))
-    if excerpt != (len(FIGURES), topics) or profiles.excerpt_topic_weights.shape != (
+    short = (len(profiles.short_weights), len(profiles.short_thresholds))
+    if short != (len(FIGURES), topics) or profiles.short_topic_weights.shape != (
         topics,
         len(FIGURES),
     ):
