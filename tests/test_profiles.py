@@ -413,13 +413,13 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
         first.profiles.names,
     )
     assert np.array_equal(cached.examples, first.profiles.examples)
-    assert (cached.subject_vocabulary, cached.subject_bias, cached.subject_floor) == (
-        first.profiles.subject_vocabulary,
+    assert (cached.word_vocabulary, cached.subject_bias, cached.subject_floor) == (
+        first.profiles.word_vocabulary,
         first.profiles.subject_bias,
         first.profiles.subject_floor,
     )
     assert np.array_equal(cached.subject_weights, first.profiles.subject_weights)
-    assert np.array_equal(cached.subject_idf, first.profiles.subject_idf)
+    assert np.array_equal(cached.word_idf, first.profiles.word_idf)
     assert np.array_equal(cached.word_weights, first.profiles.word_weights)
     assert np.array_equal(cached.word_bias, first.profiles.word_bias)
     assert (cached.short_weights, cached.short_thresholds) == (
@@ -1095,8 +1095,8 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     about = np.array([bool(p.topics) for p in pieces])
     long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
-    _vocabulary, _idf, X = P._subject_rows([v.words for v in views])
-    _weights, left_out = P._ridge(X, about.astype(np.float64), P.SUBJECT_RIDGE)
+    _vocabulary, _idf, X = P._word_table([v.words for v in views])
+    _weights, left_out = P._ridge(X, about.astype(np.float64), P.WORDS_RIDGE)
     counted = about & long
     assert P.SUBJECT_FLOOR_SHARE is not None and (about & ~long).any()
     floor = P.subject_floor(left_out, counted)
@@ -1152,9 +1152,9 @@ def test_the_code_hash_leaves_out_docstrings_comments_and_empty_fields() -> None
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("SUBJECT_RIDGE", 3.0),
-        ("SUBJECT_MIN_EXAMPLES", 3),
-        ("SUBJECT_PLACES", (1, 1, 1)),
+        ("WORDS_RIDGE", 3.0),
+        ("WORDS_MIN_EXAMPLES", 3),
+        ("WORDS_PLACES", (1, 1, 1)),
         ("SUBJECT_FLOOR_SHARE", 0.01),
         ("SUBJECT_MIN_WORDS", 60),
         ("WORDS_SCALE", 2.0),
@@ -1202,12 +1202,12 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
     pieces, _problems = P.labelled_pieces(REPO, rules)
     words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces]
     about = np.array([bool(p.topics) for p in pieces])
-    vocabulary, idf, rows = P._subject_rows(words)
-    weights, left_out = P._ridge(rows, about.astype(np.float64), P.SUBJECT_RIDGE)
+    vocabulary, idf, rows = P._word_table(words)
+    weights, left_out = P._ridge(rows, about.astype(np.float64), P.WORDS_RIDGE)
     X = _dense(rows)
     for i in (0, len(pieces) // 2, len(pieces) - 1):  # refit without piece i
         keep = np.arange(len(pieces)) != i
-        w, _ = P._ridge(_word_rows(X[keep]), about[keep].astype(np.float64), P.SUBJECT_RIDGE)
+        w, _ = P._ridge(_word_rows(X[keep]), about[keep].astype(np.float64), P.WORDS_RIDGE)
         assert np.isclose(X[i] @ w, left_out[i], atol=1e-9)
     assert len(vocabulary) == len(idf) == X.shape[1] - 1 == len(weights) - 1
     # a piece's score from the profiles is the same regression: the examples' in-sample scores
@@ -1216,7 +1216,7 @@ def test_the_subjects_left_out_scores_are_exact(rules: Tagger) -> None:
         [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces],
     )  # fmt: skip
     for i in (0, len(pieces) // 2):
-        score, parts = P.subject_score(profiles, words[i]), P.subject_terms(profiles, words[i])
+        score, parts = P.word_scores(profiles, words[i])[0], P.subject_terms(profiles, words[i])
         assert np.isclose(score, X[i] @ weights, atol=1e-9)
         assert np.isclose(score - profiles.subject_bias, sum(v for _w, v in parts))
     # the examples about a topic score higher than those about none, left out too
@@ -1252,29 +1252,29 @@ def test_the_subjects_regression_gives_the_same_results_in_either_form(rules: Ta
     pieces, _problems = P.labelled_pieces(REPO, rules)
     words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces]
     about = np.array([bool(p.topics) for p in pieces], dtype=np.float64)
-    _vocabulary, _idf, rows = P._subject_rows(words)
+    _vocabulary, _idf, rows = P._word_table(words)
     dense = _dense(rows)
     narrow = _word_rows(np.hstack([dense[:, :150], dense[:, -1:]]))
     assert rows.shape[0] < rows.shape[1] and narrow.shape[0] > narrow.shape[1]
     for table in (rows, narrow):
-        dual = P._dual_ridge(table, about, P.SUBJECT_RIDGE)
-        primal = P._primal_ridge(table, about, P.SUBJECT_RIDGE)
+        dual = P._dual_ridge(table, about, P.WORDS_RIDGE)
+        primal = P._primal_ridge(table, about, P.WORDS_RIDGE)
         assert np.allclose(dual[0], primal[0], atol=1e-9)
         assert np.allclose(dual[1], primal[1], atol=1e-9)
         # each is the textbook ridge: weights (X'X + rI)^-1 X'y, and refit without a row
         X = _dense(table)
-        w = np.linalg.solve(X.T @ X + P.SUBJECT_RIDGE * np.eye(X.shape[1]), X.T @ about)
+        w = np.linalg.solve(X.T @ X + P.WORDS_RIDGE * np.eye(X.shape[1]), X.T @ about)
         assert np.allclose(dual[0], w, atol=1e-9)
         i = len(pieces) // 3
         keep = np.arange(len(pieces)) != i
         refit = np.linalg.solve(
-            X[keep].T @ X[keep] + P.SUBJECT_RIDGE * np.eye(X.shape[1]), X[keep].T @ about[keep]
+            X[keep].T @ X[keep] + P.WORDS_RIDGE * np.eye(X.shape[1]), X[keep].T @ about[keep]
         )
         assert np.isclose(X[i] @ refit, primal[1][i], atol=1e-9)
     # the chosen form on each table is the one whose matrix is the smaller
-    chosen_wide, chosen_narrow = (P._ridge(t, about, P.SUBJECT_RIDGE) for t in (rows, narrow))
-    assert np.array_equal(chosen_wide[1], P._dual_ridge(rows, about, P.SUBJECT_RIDGE)[1])
-    assert np.array_equal(chosen_narrow[1], P._primal_ridge(narrow, about, P.SUBJECT_RIDGE)[1])
+    chosen_wide, chosen_narrow = (P._ridge(t, about, P.WORDS_RIDGE) for t in (rows, narrow))
+    assert np.array_equal(chosen_wide[1], P._dual_ridge(rows, about, P.WORDS_RIDGE)[1])
+    assert np.array_equal(chosen_narrow[1], P._primal_ridge(narrow, about, P.WORDS_RIDGE)[1])
 
 
 def test_the_subjects_table_is_kept_sparse_and_read_in_blocks(
@@ -1285,7 +1285,7 @@ def test_the_subjects_table_is_kept_sparse_and_read_in_blocks(
     never hold more than RIDGE_BLOCK numbers (the last one ragged), is the direct ridge's."""
     pieces, _problems = P.labelled_pieces(REPO, rules)
     words = [P.rule_view(rules, p.title, p.summary, p.body).words for p in pieces[:60]]
-    _vocabulary, _idf, rows = P._subject_rows(words)
+    _vocabulary, _idf, rows = P._word_table(words)
     dense = _dense(rows)
     assert len(rows.values) == np.count_nonzero(dense) < dense.size / 5
     assert np.allclose(np.linalg.norm(dense[:, :-1], axis=1), 1.0) and (dense[:, -1] == 1).all()
@@ -1364,6 +1364,13 @@ def test_pieces_about_none_that_the_subject_vetoes_do_not_teach_the_calibration(
     through = np.flatnonzero(~about & long & reaches)
     assert len(vetoed) >= 100 and len(through) >= 3  # most pieces about none are under it
     assert (~about[vetoed]).all() and (subject[vetoed] < floor).all()
+    assert long[vetoed].all()  # only a piece the veto can reach is left out
+    # a short piece about none, however low its subject score, still teaches (no veto shields it)
+    short_none = np.flatnonzero(~about & ~long)
+    assert len(short_none) >= 3
+    pushed = subject.copy()
+    pushed[short_none] = floor - 1.0
+    assert P.teaches_calibration(about, long, labels, pushed, floor)[short_none].all()
     # an editor's correction always teaches, under the floor too
     corrected = labels.copy()
     corrected[vetoed[0], 0] = -1
@@ -1468,6 +1475,69 @@ def test_a_short_piece_the_veto_never_reaches_is_judged_by_the_calibration_of_ev
         assert longer_tagged >= found[shape][2] + 8 and longer_precision < found[shape][0]
 
 
+def test_one_length_decides_the_calibration_and_whether_the_subject_can_veto(
+    hub_tagger: P.HubTagger,
+) -> None:
+    """`vetoable` is the one test of a piece's length: at 79 tokens of title + summary + body
+    a piece is judged by the short pieces' calibration and never vetoed by its subject, at 80
+    by the longer pieces' one, with the veto."""
+    from dataclasses import replace
+
+    assert hub_tagger.profiles is not None
+    # a floor over every piece's score: each topic its confidence would give is vetoable
+    strict = replace(hub_tagger.profiles, subject_floor=5.0)
+    tagger = P.HubTagger(hub_tagger.rules, strict)
+    doc = frontmatter.read(REPO / "tests/data/tagging-multi/train/m02-lead-scoring-sla.md")
+    words = P.tokens(doc.meta["title"], doc.meta["summary"], doc.body)
+    flat = [w for part in words for w in part]
+    assert not P.vetoable(P.SUBJECT_MIN_WORDS - 1) and P.vetoable(P.SUBJECT_MIN_WORDS)
+    for length, short in ((79, True), (80, False)):
+        summary = " ".join(flat[:length])
+        assert P.rule_view(tagger.rules, "", summary, "").length == length
+        found = tagger.judgements("", summary, "")
+        weights, thresholds = strict.calibration(length)
+        if short:
+            assert thresholds == strict.short_thresholds != strict.thresholds
+            assert weights is strict.short_topic_weights
+            assert all(j.subject is None and j.reason != "subject" for j in found)
+        else:
+            assert thresholds == strict.thresholds and weights is strict.topic_weights
+            assert any(j.reason == "subject" for j in found)
+        assert [j.threshold for j in found] == list(thresholds)
+
+
+def test_profiles_pickle_as_small_once_used(hub_tagger: P.HubTagger) -> None:
+    """What a used profile works out and keeps (its word table, its examples as float32, ...)
+    is not pickled: the profiles a worker gets are as small as when built, and work the same."""
+    from dataclasses import replace
+
+    assert hub_tagger.profiles is not None
+    fresh = replace(hub_tagger.profiles)  # a new object: nothing worked out yet
+    size = len(pickle.dumps(fresh))
+    used = replace(hub_tagger.profiles)
+    P.HubTagger(hub_tagger.rules, used).explain(CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY)
+    assert {"word_rows", "examples32", "word_index"} <= set(vars(used))
+    assert len(pickle.dumps(used)) == size
+    again = pickle.loads(pickle.dumps(used))
+    assert np.array_equal(again.word_rows, used.word_rows) and again.key == used.key
+    words = P.rule_view(hub_tagger.rules, CLINIC_TITLE, CLINIC_SUMMARY, CLINIC_BODY).words
+    assert P.word_scores(again, words)[0] == P.word_scores(used, words)[0]
+
+
+def test_a_piece_without_known_words_gets_its_own_scores(hub_tagger: P.HubTagger) -> None:
+    """With none of its words in the vocabulary a piece's topics' words scores are the
+    intercepts: a copy, so that changing them changes no other piece's."""
+    profiles = hub_tagger.profiles
+    assert profiles is not None
+    bias = profiles.word_bias.copy()
+    subject, scores = P.word_scores(profiles, {"zzqxv": 2})
+    assert subject == profiles.subject_bias and np.array_equal(scores, bias)
+    scores[:] = 99.0
+    assert np.array_equal(P.word_scores(profiles, {"zzqxv": 2})[1], bias)
+    assert np.array_equal(profiles.word_bias, bias)
+    assert not profiles.word_intercepts.flags.writeable
+
+
 def _view_of(rules: Tagger) -> Callable[[P.LabelledPiece], P.RuleView]:
     return lambda p: P.rule_view(rules, p.title, p.summary, p.body)
 
@@ -1487,18 +1557,18 @@ def test_each_topics_words_are_one_solve_with_exact_left_out_scores(rules: Tagge
     about = np.array([bool(p.topics) for p in pieces])
     truth = np.array([[slug in p.topics for slug in rules.slugs] for p in pieces])
     models = P._word_models(words, about, truth)
-    _vocabulary, _idf, rows = P._subject_rows(words)
+    _vocabulary, _idf, rows = P._word_table(words)
     X = _dense(rows)
     assert models.topics.shape == truth.shape
     assert models.topic_weights.shape == (X.shape[1] - 1, len(rules.slugs))
     # the subject's column is the subject's own regression, as before
-    w, left_out = P._ridge(rows, about.astype(np.float64), P.SUBJECT_RIDGE)
+    w, left_out = P._ridge(rows, about.astype(np.float64), P.WORDS_RIDGE)
     assert np.allclose(models.subject_weights, w[:-1], rtol=0, atol=1e-9)
     assert np.allclose(models.subject, left_out, rtol=0, atol=1e-9)
     # each topic's left-out score is the score of the regressions refitted without the example
     for i in (0, len(pieces) // 3, len(pieces) - 1):
         keep = np.arange(len(pieces)) != i
-        w, _ = P._ridge(_word_rows(X[keep]), truth[keep].astype(np.float64), P.SUBJECT_RIDGE)
+        w, _ = P._ridge(_word_rows(X[keep]), truth[keep].astype(np.float64), P.WORDS_RIDGE)
         assert np.allclose(X[i] @ w, models.topics[i], rtol=0, atol=1e-9)
     # left out, a topic's examples score higher than the others on its words
     for t in range(len(rules.slugs)):
@@ -1512,7 +1582,6 @@ def test_each_topics_words_are_one_solve_with_exact_left_out_scores(rules: Tagge
         fitted = X[i, :-1] @ models.topic_weights + models.topic_bias
         assert np.allclose(scores, fitted, rtol=0, atol=1e-9)
         assert np.isclose(subject, X[i, :-1] @ models.subject_weights + models.subject_bias)
-        assert subject == P.subject_score(profiles, words[i])
         for t in (0, len(rules.slugs) - 1):
             parts = P.word_terms(profiles, words[i], 1 + t)
             assert np.isclose(sum(v for _w, v in parts), scores[t] - profiles.word_bias[t])
@@ -1601,7 +1670,7 @@ def test_a_hub_whose_words_no_two_examples_share_still_tags(
     profiles = P.build_profiles(
         embedder.name, rules.slugs, pieces, P.example_vectors(embedder, pieces), views
     )
-    assert profiles.subject_vocabulary == ()
+    assert profiles.word_vocabulary == ()
     assert profiles.word_weights.shape == (0, len(rules.slugs))
     text = "Followers on TikTok ask brands questions in public comments."
     tagger = P.HubTagger(rules, profiles)

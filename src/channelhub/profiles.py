@@ -37,7 +37,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache, cached_property, lru_cache, partial
 from itertools import chain, pairwise
 from pathlib import Path
@@ -147,17 +147,20 @@ PASSAGE_WORDS = 60
 #: club's fans, an HR team's RFP). A ridge regression of "is about one of the topics" (1 or 0)
 #: on the piece's words (log counts x idf, unit length), learned from every example. It vetoes
 #: (below); as a figure of the calibration it gained cross-validated F1 but lost a right label
-#: on tagging-multi/heldout (README, round 7), so it is not one
-SUBJECT_RIDGE = 1.0
-#: a word counts for the subject when at least this many examples use it (common words too:
-#: leaving out those in over a half, a quarter of the examples lowered cross-validated F1)
-SUBJECT_MIN_EXAMPLES = 2
-#: how many times a word counts in the title, the summary and the body
-SUBJECT_PLACES = (2, 1, 1)
+#: on tagging-multi/heldout (README, round 7), so it is not one. Since round 8 each topic's
+#: words are regressions on the same rows, solved with it: the constants of the words' rows
+#: and their regressions (WORDS_*) serve the subject and the topics alike.
+#: The L2 penalty of the words' regressions (the subject's and each topic's)
+WORDS_RIDGE = 1.0
+#: a word is in the words' vocabulary when at least this many examples use it (common words
+#: too: leaving out those in over a half, a quarter of the examples lowered cross-validated F1)
+WORDS_MIN_EXAMPLES = 2
+#: how many times a word counts in the title, the summary and the body (`counted_words`)
+WORDS_PLACES = (2, 1, 1)
 #: a topic its calibrated confidence would give (not a strong rule match) is vetoed when the
 #: piece's subject score is under that of all but this share of the examples about a topic
-#: and `vetoable` (`subject_floor`: their scores with themselves left out,
-#: interpolated). Round 7: 0.005-0.03 measured, 0.005 the best cross-validated F1. Round 8,
+#: and `vetoable` (`subject_floor`: their scores with themselves left out, interpolated).
+#: Round 7: 0.005-0.03 measured, 0.005 the best cross-validated F1. Round 8,
 #: with the calibration fitted without the pieces about none the veto keeps untagged
 #: (`teaches_calibration`) and 190 more examples (tagging-adjacent, tagging-subject/train):
 #: 0.005, 0.02, 0.03, 0.05 measured, 0.03 chosen for the best five-cut mean F1 over all 484
@@ -325,10 +328,10 @@ def example_vectors(embedder: Embedder, pieces: Sequence[LabelledPiece]) -> Vect
 Words = Mapping[str, int]
 
 
-def subject_words(parts: Parts) -> Words:
+def counted_words(parts: Parts) -> Words:
     """A piece's words (`token_key`) and their counts, a word in the title or summary counting
-    more (SUBJECT_PLACES)."""
-    title, summary, body = SUBJECT_PLACES
+    more (WORDS_PLACES): what the subject and each topic's words are scored on."""
+    title, summary, body = WORDS_PLACES
     found = Counter(map(token_key, parts[2]))  # counted in C: the body has the most words
     if body != 1:
         for key in found:
@@ -353,8 +356,9 @@ class RuleView:
 
     @cached_property
     def words(self) -> Words:
-        """The piece's words for the subject (`subject_words`), counted when first asked."""
-        return subject_words(self.parts)
+        """The piece's words for the subject and the topics' words (`counted_words`), counted
+        when first asked."""
+        return counted_words(self.parts)
 
     @property
     def length(self) -> int:
@@ -407,15 +411,19 @@ class Profiles:
     direction: Vectors
     centre: npt.NDArray[np.float64]  # (topics,): mean and spread of the examples' meaning scores
     spread: npt.NDArray[np.float64]
-    weights: tuple[float, ...]  # one per FIGURES, shared by the topics
+    #: one per FIGURES, shared by the topics: the prior each topic's own are pulled towards (a
+    #: topic without examples takes them as they are). Not read when tagging, which reads
+    #: `topic_weights`; kept, like `short_weights`, to show and check the fit (the tests do)
+    weights: tuple[float, ...]
     topic_weights: npt.NDArray[np.float64]  # (topics, FIGURES): each topic's own, near `weights`
     thresholds: tuple[float, ...]  # per topic, on the calibrated confidence
     examples: npt.NDArray[np.float16]  # (examples, dims)
     labels: npt.NDArray[np.int8]  # (examples, topics): 1 for, -1 removed by an editor, 0 neither
     names: tuple[str, ...]
-    #: the subject: its words, their idf and weights, and its intercept (`subject_score`)
-    subject_vocabulary: tuple[str, ...] = ()
-    subject_idf: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    #: the words' vocabulary and idf (the subject's and each topic's words), then the subject's
+    #: weights and its intercept (`word_scores`)
+    word_vocabulary: tuple[str, ...] = ()
+    word_idf: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     subject_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     subject_bias: float = 0.5
     #: a topic its confidence would give (not a strong rule) is vetoed under this subject score
@@ -429,34 +437,42 @@ class Profiles:
     short_weights: tuple[float, ...] = ()
     short_topic_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     short_thresholds: tuple[float, ...] = ()
-    #: each topic's own words, on the subject's vocabulary: (words, topics) weights and (topics,)
+    #: each topic's own words, on `word_vocabulary`: (words, topics) weights and (topics,)
     #: intercepts (`word_scores`)
     word_weights: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     word_bias: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     key: str = field(default="")
 
-    @cached_property
-    def word_index(self) -> dict[str, int]:
-        """Each word of the subject's vocabulary and its row in `word_rows`."""
-        return {w: i for i, w in enumerate(self.subject_vocabulary)}
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only: what a used profile worked out and keeps (`word_rows`,
+        `examples32`, ...) is worked out again where it is unpickled, so the profiles sent to
+        each worker stay as small as when built."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @cached_property
-    def word_rows(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    def word_index(self) -> dict[str, int]:
+        """Each word of the words' vocabulary and its row in `word_rows`."""
+        return {w: i for i, w in enumerate(self.word_vocabulary)}
+
+    @cached_property
+    def word_rows(self) -> npt.NDArray[np.float64]:
         """Each word's row in a (words, 2 + topics) table: its idf, then idf x its weight for
         the subject and for each topic, so that one lookup a word gives all its parts."""
-        idf = self.subject_idf[:, None]
+        idf = self.word_idf[:, None]
         shape = (len(idf), len(self.slugs))
         # no vocabulary (no word used by two examples): a table of no rows, not a crash
         own = self.word_weights if self.word_weights.shape == shape else np.zeros(shape)
         weights = np.hstack([self.subject_weights.reshape(-1, 1), own])
-        return self.word_index, np.hstack([idf, idf * weights])
+        return np.hstack([idf, idf * weights])
 
     @cached_property
     def word_intercepts(self) -> npt.NDArray[np.float64]:
         """Each topic's words intercept (topics,): 0 for profiles without topic words."""
         topics = (len(self.slugs),)
         bias = self.word_bias
-        return np.asarray(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
+        out = np.array(bias, dtype=np.float64) if bias.shape == topics else np.zeros(topics)
+        out.flags.writeable = False  # shared by every piece without a known word
+        return out
 
     def calibration(self, length: int) -> tuple[npt.NDArray[np.float64], tuple[float, ...]]:
         """(topic weights, thresholds) for a piece of `length` tokens: the short pieces' one for
@@ -484,8 +500,8 @@ def word_scores(profiles: Profiles, words: Words) -> tuple[float, npt.NDArray[np
     get = profiles.word_index.get
     found = [(i, n) for i, n in ((get(w), n) for w, n in words.items()) if i is not None]
     if not found:  # before the table: an empty vocabulary's is never built
-        return profiles.subject_bias, profiles.word_intercepts
-    table = profiles.word_rows[1]
+        return profiles.subject_bias, profiles.word_intercepts.copy()
+    table = profiles.word_rows
     rows = table[[i for i, _n in found]]
     counts = np.log1p(np.array([n for _i, n in found], dtype=np.float64))
     # einsum without BLAS: sums in a fixed order for the same numpy build
@@ -495,23 +511,18 @@ def word_scores(profiles: Profiles, words: Words) -> tuple[float, npt.NDArray[np
     return profiles.subject_bias + float(scores[0]), profiles.word_intercepts + scores[1:]
 
 
-def subject_score(profiles: Profiles, words: Words) -> float:
-    """The piece's subject score (`word_scores`; `subject_terms` says which words weighed)."""
-    return word_scores(profiles, words)[0]
-
-
 def word_terms(profiles: Profiles, words: Words, column: int) -> list[tuple[str, float]]:
     """Each of the piece's words and its part in a score of `word_scores`, the subject's
     (`column` 0) or topic t's (column 1 + t): they sum to the score less its intercept."""
-    index, table = profiles.word_rows
+    index, table = profiles.word_index, profiles.word_rows
     found = [(w, math.log1p(n), table[index[w]]) for w, n in words.items() if w in index]
     norm = math.sqrt(sum((count * float(row[0])) ** 2 for _w, count, row in found))
     return [(w, count * float(row[1 + column]) / norm) for w, count, row in found]
 
 
 def subject_terms(profiles: Profiles, words: Words) -> list[tuple[str, float]]:
-    """Each of the piece's subject words and its part in `subject_score` (they sum to the score
-    less the bias)."""
+    """Each of the piece's subject words and its part in its subject score (`word_scores`: they
+    sum to the score less the bias)."""
     return word_terms(profiles, words, 0)
 
 
@@ -581,7 +592,7 @@ def _word_models(
     """The subject's ridge regression ("is about one of the topics") and each topic's ("is an
     example of the topic") on the pieces' words, solved together: one factorisation, 1 + topics
     right-hand sides."""
-    vocabulary, idf, X = _subject_rows(pieces)
+    vocabulary, idf, X = _word_table(pieces)
     topics = truth.shape[1]
     if not vocabulary:
         return WordModels(
@@ -589,7 +600,7 @@ def _word_models(
             np.zeros((0, topics)), np.zeros(topics), np.zeros((len(pieces), topics)),
         )  # fmt: skip
     targets = np.column_stack([about, truth]).astype(np.float64)
-    w, left_out = _ridge(X, targets, SUBJECT_RIDGE)
+    w, left_out = _ridge(X, targets, WORDS_RIDGE)
     return WordModels(
         vocabulary, idf, w[:-1, 0], float(w[-1, 0]), left_out[:, 0],
         w[:-1, 1:], w[-1, 1:], left_out[:, 1:],
@@ -598,9 +609,8 @@ def _word_models(
 
 def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
     """The veto's floor: the score of all but SUBJECT_FLOOR_SHARE of the counted examples
-    (about a topic, `vetoable`: shorter ones are never vetoed and
-    their noisy scores must not set it), interpolated, so that one example more or fewer
-    barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
+    (about a topic, `vetoable`: shorter ones are never vetoed and their noisy scores must not
+    set it), interpolated, so that one example more or fewer barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
     if SUBJECT_FLOOR_SHARE is None or not counted.any():
         return -math.inf
     return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
@@ -627,14 +637,14 @@ def teaches_calibration(
 
 
 #: how many numbers a dense block of `WordRows` may hold (32 MB of float64), so that the
-#: subject's regression never holds the whole examples x words table at once
+#: words' regressions never hold the whole examples x words table at once
 RIDGE_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
 class WordRows:
-    """The subject's table, one row per piece and one column per word (the last: 1, the
-    intercept), kept sparse (a piece uses a few hundred of the thousands of words): the rows'
+    """The words' table, which the subject's and each topic's regressions share: one row per
+    piece and one column per word (the last: 1, the intercept), kept sparse (a piece uses a few hundred of the thousands of words): the rows'
     columns and values, row after row (`starts[i]:starts[i + 1]` are row i's)."""
 
     starts: npt.NDArray[np.int64]
@@ -686,13 +696,13 @@ def _each_column(
     return np.column_stack([product(v[:, j]) for j in range(v.shape[1])]).astype(np.float64)
 
 
-def _subject_rows(
+def _word_table(
     pieces: Sequence[Words],
 ) -> tuple[tuple[str, ...], npt.NDArray[np.float64], WordRows]:
-    """(the words used by SUBJECT_MIN_EXAMPLES pieces, their idf, one row per piece: its
+    """(the words used by WORDS_MIN_EXAMPLES pieces, their idf, one row per piece: its
     words' log counts x idf, unit length, then 1 for the intercept)."""
     seen = Counter(w for words in pieces for w in words)
-    vocabulary = tuple(sorted(w for w, n in seen.items() if n >= SUBJECT_MIN_EXAMPLES))
+    vocabulary = tuple(sorted(w for w, n in seen.items() if n >= WORDS_MIN_EXAMPLES))
     index = {w: i for i, w in enumerate(vocabulary)}
     counts = np.array([seen[w] for w in vocabulary], dtype=np.float64)
     idf = np.log((1.0 + len(pieces)) / (1.0 + counts)) + 1.0
@@ -981,9 +991,9 @@ def profile_key(model: str, rules: Tagger, pieces: Sequence[LabelledPiece]) -> s
         NEWTON_STEPS,
         NEWTON_TOLERANCE,
         FIGURES,
-        SUBJECT_RIDGE,
-        SUBJECT_MIN_EXAMPLES,
-        SUBJECT_PLACES,
+        WORDS_RIDGE,
+        WORDS_MIN_EXAMPLES,
+        WORDS_PLACES,
         SUBJECT_FLOOR_SHARE,
         SUBJECT_MIN_WORDS,
         WORDS_SCALE,
@@ -1124,8 +1134,8 @@ def build_profiles(
         examples=E.astype(np.float16),
         labels=labels,
         names=tuple(p.name for p in pieces),
-        subject_vocabulary=words.vocabulary,
-        subject_idf=words.idf,
+        word_vocabulary=words.vocabulary,
+        word_idf=words.idf,
         subject_weights=words.subject_weights,
         subject_bias=words.subject_bias,
         subject_floor=floor,
@@ -1419,17 +1429,22 @@ class HubTagger:
 
     def judgements(self, title: str, summary: str, body: str) -> list[Judgement]:
         """Every topic's confidence and decision; [] without the model or profiles."""
+        judged = self._judged(title, summary, body)
+        return judged[0] if judged is not None else []
+
+    def _judged(
+        self, title: str, summary: str, body: str
+    ) -> tuple[list[Judgement], RuleView, Vectors, Embedder] | None:
+        """`judgements` with what they were made from (the piece's words as the rules read
+        them, its vector, the model), for `explain`; None without the model or profiles."""
         embedder = self.model()
         if embedder is None or self.profiles is None:
-            return []
+            return None
         parts = tokens(title, summary, body)  # one split for the rules and the meaning
         view = parts_rule_view(self.rules, parts)
-        return judge(
-            self.profiles,
-            view,
-            parts_vector(embedder, parts),
-            partial(body_passages, embedder, parts[2]),
-        )
+        vector = parts_vector(embedder, parts)
+        found = judge(self.profiles, view, vector, partial(body_passages, embedder, parts[2]))
+        return found, view, vector, embedder
 
     def tag(self, title: str, summary: str, body: str) -> list[TopicScore]:
         """The topics, most confident first; the rules alone when there are no profiles."""
@@ -1451,18 +1466,17 @@ class HubTagger:
         sentences, the labelled pieces the piece most resembles and why the calibration gave
         it; then the topics whose rules qualify but that the calibration vetoed (their
         `meaning.vetoed` is True), with why."""
-        embedder = self.model()
-        found = self.judgements(title, summary, body)
-        if embedder is None or self.profiles is None or not found:
+        judged = self._judged(title, summary, body)
+        if judged is None or self.profiles is None or not judged[0]:
             return self.rules.tag(title, summary, body)
+        found, view, vector, embedder = judged
         profiles = self.profiles
-        sims = profiles.examples32 @ piece_vector(embedder, title, summary, body)
+        sims = profiles.examples32 @ vector
         texts = [t for t in (title, summary) if t] + sentences(without_boilerplate(body))
         rows = embedder.embed(texts)
         out = []
         vetoed = [j for j in found if j.vetoed]
-        parts = tokens(title, summary, body)
-        words, spellings = subject_words(parts), Spellings(parts)
+        words, spellings = view.words, Spellings(view.parts)  # counted once, by `judge`
         for j in chosen(found) + sorted(vetoed, key=lambda j: (-j.confidence, j.slug)):
             t = profiles.slugs.index(j.slug)
             terms = word_terms(profiles, words, 1 + t)
@@ -1545,7 +1559,7 @@ _ARRAYS = (
     "short_topic_weights",
     "examples",
     "labels",
-    "subject_idf",
+    "word_idf",
     "subject_weights",
     "word_weights",
     "word_bias",
@@ -1564,7 +1578,7 @@ def save_profiles(root: Path, profiles: Profiles) -> None:
         "short_weights": list(profiles.short_weights),
         "short_thresholds": list(profiles.short_thresholds),
         "names": list(profiles.names),
-        "subject_vocabulary": list(profiles.subject_vocabulary),
+        "word_vocabulary": list(profiles.word_vocabulary),
         "subject_bias": profiles.subject_bias,
         "subject_floor": profiles.subject_floor,
     }
@@ -1591,7 +1605,7 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
             short_weights=tuple(float(w) for w in meta["short_weights"]),
             short_thresholds=tuple(float(t) for t in meta["short_thresholds"]),
             names=tuple(meta["names"]),
-            subject_vocabulary=tuple(meta["subject_vocabulary"]),
+            word_vocabulary=tuple(meta["word_vocabulary"]),
             subject_bias=float(meta["subject_bias"]),
             subject_floor=float(meta["subject_floor"]),
             key=key,
@@ -1616,8 +1630,8 @@ def load_profiles(root: Path, key: str) -> Profiles | None:
         len(FIGURES),
     ):
         return None
-    words = (len(profiles.subject_vocabulary),)
-    if profiles.subject_idf.shape != words or profiles.subject_weights.shape != words:
+    words = (len(profiles.word_vocabulary),)
+    if profiles.word_idf.shape != words or profiles.subject_weights.shape != words:
         return None
     if profiles.word_weights.shape != (*words, topics) or profiles.word_bias.shape != (topics,):
         return None
@@ -1677,17 +1691,3 @@ def cross_validate(
             )
             outcomes.append(Outcome(pieces[i].name, pieces[i].topics, tuple(j.slug for j in got)))
     return sorted(outcomes, key=lambda o: o.name)
-
-
-def describe(profiles: Profiles) -> dict[str, Any]:
-    """The calibration in numbers, for `--evaluate --json` and the README."""
-    return {
-        "weights": {n: round(w, 3) for n, w in zip(FIGURES, profiles.weights, strict=True)},
-        "thresholds": {
-            s: round(t, 3) for s, t in zip(profiles.slugs, profiles.thresholds, strict=True)
-        },
-        "examples": len(profiles.names),
-        "examples_per_topic": {
-            s: int((profiles.labels[:, i] == 1).sum()) for i, s in enumerate(profiles.slugs)
-        },
-    }
