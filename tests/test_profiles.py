@@ -428,6 +428,23 @@ def test_profiles_are_cached_by_key_and_a_bad_cache_is_rebuilt(
     )
     assert np.array_equal(cached.short_topic_weights, first.profiles.short_topic_weights)
     assert P.load_profiles(root, "another-key") is None
+    # a file in round 8's first names (subject_vocabulary, subject_idf, excerpt_*) under the
+    # same key is not read: the loader asks for every name it needs
+    path = root / P.CACHE_DIR / P.PROFILES_FILE
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    old_names = {"word_idf": "subject_idf", "short_topic_weights": "excerpt_topic_weights"}
+    arrays = {old_names.get(name, name): value for name, value in arrays.items()}
+    arrays["meta"] = np.array(
+        str(arrays["meta"])
+        .replace('"word_vocabulary"', '"subject_vocabulary"')
+        .replace('"short_', '"excerpt_')
+    )
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+    assert P.load_profiles(root, first.profiles.key) is None
+    P.save_profiles(root, first.profiles)
+    assert P.load_profiles(root, first.profiles.key) is not None
     (root / P.CACHE_DIR / P.PROFILES_FILE).write_bytes(b"PK\x03\x04 not a zip")
     assert P.load_profiles(root, first.profiles.key) is None
     again, _problems = P.load_hub_tagger(root, rules)  # rebuilt, and the same
