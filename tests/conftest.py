@@ -12,8 +12,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from browser import BuiltSite, build_demo
+from channelhub.config import load_topics
+from channelhub.tagger import Tagger, compile_rules
 from feedserver import FeedServer
 from scratch import copy_repository, scratch_hub
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,3 +57,11 @@ def hub(tmp_path: Path) -> Path:
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of the whole repository in tmp_path/repo, for tests that pull, build or edit."""
     return copy_repository(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def rules() -> Tagger:
+    """The repository's own topics, compiled (the tagging tests' rules)."""
+    topics, problems = load_topics(REPO)
+    assert problems == []
+    return compile_rules(topics)

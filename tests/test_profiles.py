@@ -23,10 +23,9 @@ from click.testing import CliRunner
 from channelhub import frontmatter
 from channelhub import profiles as P
 from channelhub.cli import main
-from channelhub.config import load_topics
 from channelhub.ingest import excerpt_markdown
 from channelhub.semantic import Embedder, load_embedder, sentences
-from channelhub.tagger import Tagger, compile_rules
+from channelhub.tagger import Tagger
 from scratch import scratch_hub
 
 REPO = Path(__file__).parents[1]
@@ -38,13 +37,6 @@ MULTI = REPO / "tests" / "data" / "tagging-multi"
 def embedder() -> Embedder:
     """The model, loaded once per test session (a second or so)."""
     return load_embedder()
-
-
-@pytest.fixture(scope="session")
-def rules() -> Tagger:
-    topics, problems = load_topics(REPO)
-    assert problems == []
-    return compile_rules(topics)
 
 
 @pytest.fixture(scope="session")

@@ -12,20 +12,12 @@ import pytest
 
 from channelhub import frontmatter
 from channelhub import profiles as P
-from channelhub.config import load_topics
 from channelhub.retag import Counts
 from channelhub.semantic import load_embedder
-from channelhub.tagger import Tagger, compile_rules
+from channelhub.tagger import Tagger
 
 REPO = Path(__file__).parents[1]
 ADJACENT = REPO / "tests" / "data" / "tagging-adjacent"
-
-
-@pytest.fixture(scope="module")
-def rules() -> Tagger:
-    topics, problems = load_topics(REPO)
-    assert problems == []
-    return compile_rules(topics)
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,11 @@ import pytest
 
 from channelhub import frontmatter
 from channelhub import profiles as P
-from channelhub.config import load_topics
 from channelhub.retag import Evaluation, evaluate
-from channelhub.tagger import Tagger, compile_rules
+from channelhub.tagger import Tagger
 
 REPO = Path(__file__).parents[1]
 SUBJECT = REPO / "tests" / "data" / "tagging-subject"
-
-
-@pytest.fixture(scope="module")
-def rules() -> Tagger:
-    topics, problems = load_topics(REPO)
-    assert problems == []
-    return compile_rules(topics)
 
 
 @pytest.fixture(scope="module")
