@@ -1103,7 +1103,7 @@ def test_the_subjects_floor_barely_moves_with_one_example_more_or_fewer(rules: T
     pieces, _problems = P.labelled_pieces(REPO, rules)
     views = [P.rule_view(rules, p.title, p.summary, p.body) for p in pieces]
     about = np.array([bool(p.topics) for p in pieces])
-    long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
+    long = np.array([P.vetoable(v.length) for v in views])
     _vocabulary, _idf, X = P._word_table([v.words for v in views])
     _weights, left_out = P._ridge(X, about.astype(np.float64), P.WORDS_RIDGE)
     counted = about & long
@@ -1363,7 +1363,7 @@ def test_pieces_about_none_that_the_subject_vetoes_do_not_teach_the_calibration(
     vectors = np.zeros((len(pieces), 4), dtype=np.float32)
     vectors[:, 0] = 1.0
     about = np.array([bool(p.topics) for p in pieces])
-    long = np.array([v.length >= P.SUBJECT_MIN_WORDS for v in views])
+    long = np.array([P.vetoable(v.length) for v in views])
     truth = np.array([[slug in p.topics for slug in rules.slugs] for p in pieces])
     subject = P._word_models([v.words for v in views], about, truth).subject
     floor = P.subject_floor(subject, about & long)

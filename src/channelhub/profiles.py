@@ -610,7 +610,8 @@ def _word_models(
 def subject_floor(scores: npt.NDArray[np.float64], counted: npt.NDArray[np.bool_]) -> float:
     """The veto's floor: the score of all but SUBJECT_FLOOR_SHARE of the counted examples
     (about a topic, `vetoable`: shorter ones are never vetoed and their noisy scores must not
-    set it), interpolated, so that one example more or fewer barely moves it; -inf (no veto) without such examples or SUBJECT_FLOOR_SHARE."""
+    set it), interpolated, so that one example more or fewer barely moves it; -inf (no veto)
+    without such examples or SUBJECT_FLOOR_SHARE."""
     if SUBJECT_FLOOR_SHARE is None or not counted.any():
         return -math.inf
     return float(np.quantile(scores[counted], SUBJECT_FLOOR_SHARE, method="linear"))
@@ -644,8 +645,9 @@ RIDGE_BLOCK = 4_000_000
 @dataclass(frozen=True)
 class WordRows:
     """The words' table, which the subject's and each topic's regressions share: one row per
-    piece and one column per word (the last: 1, the intercept), kept sparse (a piece uses a few hundred of the thousands of words): the rows'
-    columns and values, row after row (`starts[i]:starts[i + 1]` are row i's)."""
+    piece and one column per word (the last: 1, the intercept), kept sparse (a piece uses a few
+    hundred of the thousands of words): the rows' columns and values, row after row
+    (`starts[i]:starts[i + 1]` are row i's)."""
 
     starts: npt.NDArray[np.int64]
     columns: npt.NDArray[np.int64]
