@@ -85,7 +85,9 @@ def generator() -> str:
     """The page's generator meta for the engine this process runs under, e.g.
     "properdocs-1.6.7, mkdocs-material-9.8.2" (ProperDocs answers to `import mkdocs` too)."""
     name = running()
-    return f"{name}-{_version(name)}, mkdocs-material-{_version('mkdocs-material')}"
+    return (
+        f"{name}-{installed_version(name)}, mkdocs-material-{installed_version('mkdocs-material')}"
+    )
 
 
 def loggers() -> list[logging.Logger]:
@@ -99,7 +101,8 @@ def running() -> str:
     return module.__name__ if module is not None else "mkdocs"
 
 
-def _version(distribution: str) -> str:
+def installed_version(distribution: str) -> str:
+    """A distribution's installed version, or "unknown" (not installed as one)."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:

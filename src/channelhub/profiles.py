@@ -27,7 +27,6 @@ import ast
 import contextlib
 import hashlib
 import importlib.abc
-import importlib.metadata
 import importlib.util
 import io
 import json
@@ -49,6 +48,7 @@ import numpy.typing as npt
 from channelhub import frontmatter
 from channelhub.config import Hub, slug_list
 from channelhub.content import meta_text, piece_files
+from channelhub.engine import installed_version
 from channelhub.files import write_atomic
 from channelhub.frontmatter import FrontMatterError
 from channelhub.problems import Problem
@@ -910,15 +910,6 @@ def _nearest(
     return np.where(np.isfinite(out), out, 0.0)
 
 
-def _docstring(node: ast.AST) -> bool:
-    """A module's, class's or function's docstring: the first statement, a string alone."""
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
 _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -933,7 +924,11 @@ def tree_text(node: ast.AST) -> str:
             continue
         if isinstance(value, list):
             items = value
-            if name == "body" and isinstance(node, _DOCUMENTED) and _docstring(items[0]):
+            if (
+                name == "body"
+                and isinstance(node, _DOCUMENTED)
+                and ast.get_docstring(node, clean=False) is not None
+            ):
                 items = items[1:]
             text = (
                 "["
@@ -948,14 +943,6 @@ def tree_text(node: ast.AST) -> str:
     return f"{type(node).__name__}({','.join(fields)})"
 
 
-def _version() -> str:
-    """The installed package's version, or "unknown" (not installed as a distribution)."""
-    try:
-        return f"channelhub {importlib.metadata.version('channelhub')}"
-    except importlib.metadata.PackageNotFoundError:
-        return "channelhub, version unknown"
-
-
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """A hash of the code of DECIDING_MODULES: their syntax trees (`tree_text`: not comments,
@@ -968,7 +955,11 @@ def code_digest() -> str:
         source = (
             loader.get_source(name) if isinstance(loader, importlib.abc.InspectLoader) else None
         )
-        code = tree_text(ast.parse(source)) if source is not None else f"no source: {_version()}"
+        code = (
+            tree_text(ast.parse(source))
+            if source is not None
+            else f"no source: channelhub {installed_version('channelhub')}"
+        )
         digest.update(name.encode("utf-8") + b"\x1f" + code.encode("utf-8") + b"\x1e")
     return digest.hexdigest()[:16]
 
@@ -1281,7 +1272,7 @@ def judge(
     rows, taught = parts.tolist(), profiles.taught.tolist()
     qualifies, excluded = view.qualifies.tolist(), view.excluded.tolist()
     strong = (view.strength >= STRONG_RULE).tolist()
-    # the subject is scored only when a topic's confidence would give it (and it can veto)
+    # the subject counts only when a topic's confidence would give it (and it can veto)
     calibrated = [
         taught[t] and confidence[t] >= thresholds[t] and not (qualifies[t] and strong[t])
         for t in range(len(profiles.slugs))

@@ -301,7 +301,7 @@ def _name(data: bytes, size: int) -> str:
 
 
 #: in one transaction: each statement on its own was a commit, and each commit waits for the
-#: disk three times (fdatasync), 15 times in all for a new cache
+#: disk three times (fdatasync), 18 times in all for a new search index
 _SCHEMA = """
 begin;
 create table if not exists meta (name text primary key, value text not null);
